@@ -1,0 +1,33 @@
+"""Where the repository's data lives. Overridable with ARASTANCE_ROOT for installed use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The repository root: $ARASTANCE_ROOT, else the nearest parent holding annotations/schema.yaml."""
+    env = os.environ.get("ARASTANCE_ROOT")
+    if env:
+        return Path(env).resolve()
+    for base in (Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents):
+        if (base / "annotations" / "schema.yaml").is_file():
+            return base
+    return Path.cwd()
+
+
+def annotations_dir() -> Path:
+    return project_root() / "annotations"
+
+
+def schema_path() -> Path:
+    return annotations_dir() / "schema.yaml"
+
+
+def documents_dir() -> Path:
+    return annotations_dir() / "documents"
+
+
+def gold_dir() -> Path:
+    return annotations_dir() / "gold"
