@@ -1,0 +1,69 @@
+"""Batched forward passes over encoded windows, shared by training-time evaluation, `evaluate` and `predict`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+import torch
+
+from arastance.features.batching import BatchingConfig, collate, plan_batches
+from arastance.features.encode import Window, pool_unit_scores, stitch_word_scores
+
+
+def autocast_context(device: torch.device, precision: str) -> Any:
+    if precision == "bf16" and bf16_supported(device):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
+@torch.no_grad()
+def window_scores(
+    model: Any,
+    windows: Sequence[Window],
+    pad_token_id: int,
+    batching: BatchingConfig,
+    task: str,
+    precision: str = "fp32",
+    progress: bool = False,
+) -> list[np.ndarray]:
+    """Softmax scores per window: (tokens, labels) for NER, (labels,) for stance. Order of `windows`."""
+    if not windows:
+        return []
+    device = next(model.parameters()).device
+    model.eval()
+    lengths = [len(w) for w in windows]
+    batches = plan_batches(lengths, batching, seed=0, epoch=0, shuffle=False)
+    out: list[np.ndarray | None] = [None] * len(windows)
+    iterator: Any = batches
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(batches, desc="predict", unit="batch")
+    for batch_indices in iterator:
+        batch = collate([windows[i] for i in batch_indices], pad_token_id, batching.pad_to_multiple_of, task)
+        batch.pop("labels", None)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        with autocast_context(device, precision):
+            logits = model(**batch).logits
+        probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        for row, index in enumerate(batch_indices):
+            out[index] = probs[row, : lengths[index]] if task == "ner" else probs[row]
+    return [o for o in out if o is not None]
+
+
+def unit_scores(windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: str) -> list[np.ndarray]:
+    """Window scores → per unit: (words, labels) for NER, (labels,) for stance."""
+    if task == "ner":
+        return stitch_word_scores(windows, scores, n_words)
+    return list(pool_unit_scores(windows, scores, len(n_words)))

@@ -1,0 +1,87 @@
+"""Load a tokenizer and a task model with the real `from_pretrained` code, failing fast when offline.
+
+`transformers` retries an unreachable hub for 20-50 s before failing; a user on a GPU box without
+network (or with a typo in the model id) deserves an answer in seconds that says what to do. We try
+the local cache first, then check that the hub answers at all, and only then download.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from arastance.errors import UserError
+
+TASK_MODEL_CLASSES = {"ner": "AutoModelForTokenClassification", "stance": "AutoModelForSequenceClassification"}
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def hub_reachable(timeout_s: float) -> bool:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parsed = urlparse(endpoint)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "huggingface.co", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _unreachable_message(name: str, reason: str) -> str:
+    return (
+        f"cannot load model {name!r}: {reason}. "
+        f"Either download it once where the hub is reachable (`huggingface-cli download {name}`) and copy the "
+        "Hugging Face cache (~/.cache/huggingface) here, or point the config at a local copy "
+        f"(`model.pretrained=/path/to/{name.split('/')[-1]}`), or run offline with the project's own "
+        "tiny model (`model=tiny`)."
+    )
+
+
+def resolve_pretrained(name: str, connect_timeout_s: float) -> tuple[str, bool]:
+    """Return (name_or_path, local_files_only) for from_pretrained, or raise a UserError at once."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser()), True
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(name, "config.json")
+    if isinstance(cached, str):
+        return name, True
+    if _offline():
+        raise UserError(_unreachable_message(name, "it is not in the local cache and HF_HUB_OFFLINE is set"))
+    if not hub_reachable(connect_timeout_s):
+        raise UserError(_unreachable_message(name, f"the Hugging Face hub did not answer within {connect_timeout_s:g} s"))
+    return name, False
+
+
+def load_tokenizer(name_or_path: str, local_only: bool, model_max_length: int) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_only)
+    except OSError as err:
+        raise UserError(_unreachable_message(name_or_path, f"the tokenizer could not be loaded ({err})")) from err
+    # AraBERT's tokenizer config lacks model_max_length; without it truncation silently does nothing.
+    tokenizer.model_max_length = model_max_length
+    return tokenizer
+
+
+def load_task_model(name_or_path: str, local_only: bool, task: str, id2label: dict[int, str]) -> Any:
+    import transformers
+
+    model_class = getattr(transformers, TASK_MODEL_CLASSES[task])
+    try:
+        return model_class.from_pretrained(
+            name_or_path,
+            local_files_only=local_only,
+            num_labels=len(id2label),
+            id2label=dict(id2label),
+            label2id={label: i for i, label in id2label.items()},
+        )
+    except OSError as err:
+        raise UserError(_unreachable_message(name_or_path, f"the model could not be loaded ({err})")) from err

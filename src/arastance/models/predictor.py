@@ -1,0 +1,124 @@
+"""Predictions for word-level units from a loaded model: shared by training-time evaluation,
+`arastance.evaluate`, `arastance predict` and pre-annotation, so every path gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from arastance.features.batching import BatchingConfig
+from arastance.features.encode import EncodingConfig, Unit, encode_units
+from arastance.gold.convert import tags_to_spans
+from arastance.gold.model import GoldDocument
+from arastance.models.factory import LoadedModel
+from arastance.models.inference import unit_scores, window_scores
+from arastance.schema import Schema
+
+
+def eval_batching(trainer_cfg: Any) -> BatchingConfig:
+    return BatchingConfig(
+        max_tokens=int(trainer_cfg.eval_batch_tokens),
+        max_rows=int(trainer_cfg.max_rows) * 4,
+        pool_factor=int(trainer_cfg.pool_factor),
+        pad_to_multiple_of=int(trainer_cfg.pad_to_multiple_of),
+    )
+
+
+@dataclass
+class TaskPredictions:
+    """Word-level (NER) or sentence-level (stance) predictions for held-out units, with gold."""
+
+    units: list[Unit]
+    scores: list[np.ndarray]
+    labels: list[Any]  # NER: list of tag lists; stance: list of class names
+
+
+def encoding_config(cfg: Any, task: str, label2id: dict[str, int], max_length: int) -> EncodingConfig:
+    return EncodingConfig(task=task, max_length=max_length, stride=int(cfg.data.stride), label2id=label2id)
+
+
+def predict_units(loaded: LoadedModel, units: list[Unit], cfg: Any, schema: Schema, precision: str, progress: bool = False) -> TaskPredictions:
+    task = cfg.task.name
+    id2label = schema.id2label(task)
+    enc = encoding_config(cfg, task, schema.label2id(task), int(loaded.tokenizer.model_max_length))
+    windows = encode_units(units, loaded.tokenizer, loaded.normalize, enc)
+    scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, eval_batching(cfg.trainer), task, precision, progress)
+    per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
+    if task == "ner":
+        labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]
+    else:
+        labels = [id2label[int(s.argmax())] for s in per_unit]
+    return TaskPredictions(units, per_unit, labels)
+
+
+def aggregate_document_stance(sentence_probs: np.ndarray, classes: Sequence[str], method: str, threshold: float) -> str:
+    """A document's stance from its sentences' class probabilities (rows) — see configs/task/stance.yaml."""
+    classes = list(classes)
+    none = classes.index("NONE") if "NONE" in classes else None
+    if len(sentence_probs) == 0:
+        return "NONE" if none is not None else classes[0]
+    predicted = sentence_probs.argmax(axis=1)
+    if method == "majority_non_none":
+        votes = Counter(int(p) for p in predicted if p != none)
+        if not votes:
+            return classes[none] if none is not None else classes[0]
+        top = max(votes.values())
+        tied = [c for c, v in votes.items() if v == top]
+        # Ties go to the class with the larger summed probability over the document.
+        return classes[max(tied, key=lambda c: float(sentence_probs[:, c].sum()))]
+    if method == "mean_prob":
+        mean = sentence_probs.mean(axis=0)
+        stance_classes = [i for i in range(len(classes)) if i != none]
+        best = max(stance_classes, key=lambda c: float(mean[c]))
+        return classes[best] if none is None or mean[best] >= threshold else classes[none]
+    raise ValueError(f"unknown doc_aggregation {method!r}; use majority_non_none or mean_prob")
+
+
+def document_stances(predictions: TaskPredictions, cfg: Any, schema: Schema, docs: Sequence[GoldDocument]) -> tuple[list[str], list[str]]:
+    gold, pred = [], []
+    for doc in docs:
+        rows = [s for u, s in zip(predictions.units, predictions.scores) if u.doc_id == doc.doc_id]
+        if not rows:
+            continue
+        gold.append(doc.doc_stance)
+        pred.append(aggregate_document_stance(np.stack(rows), schema.stance_classes, cfg.task.doc_aggregation, float(cfg.task.doc_threshold)))
+    return gold, pred
+
+
+def prediction_records(predictions: TaskPredictions, cfg: Any, schema: Schema, docs: Sequence[GoldDocument]) -> list[dict[str, Any]]:
+    """predictions.jsonl: one line per document, character offsets into the raw text."""
+    task = cfg.task.name
+    by_doc = {d.doc_id: d for d in docs}
+    out: dict[str, dict[str, Any]] = {}
+    for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels):
+        doc = by_doc[unit.doc_id]
+        record = out.setdefault(unit.doc_id, {"doc_id": unit.doc_id, "task": task, "gold_doc_stance": doc.doc_stance, "entities": [], "sentences": []})
+        if task == "ner":
+            for start, end, label in tags_to_spans(labels, unit.offsets):
+                first = next(i for i, (s, _e) in enumerate(unit.offsets) if s == start)
+                last = next(i for i, (_s, e) in enumerate(unit.offsets) if e == end)
+                score = float(np.mean([scores[i].max() for i in range(first, last + 1)]))
+                record["entities"].append({"start": start, "end": end, "label": label, "text": doc.text[start:end], "score": round(score, 4)})
+        else:
+            start, end = unit.offsets[0][0] if unit.offsets else 0, unit.offsets[-1][1] if unit.offsets else 0
+            record["sentences"].append(
+                {
+                    "start": start,
+                    "end": end,
+                    "stance": labels,
+                    "gold": unit.stance,
+                    "scores": {c: round(float(p), 4) for c, p in zip(schema.stance_classes, scores)},
+                }
+            )
+    if task == "stance":
+        _, pred = document_stances(predictions, cfg, schema, [by_doc[d] for d in out])
+        for record, doc_stance in zip(out.values(), pred):
+            record["doc_stance"] = doc_stance
+    return list(out.values())
+
+

@@ -1,0 +1,53 @@
+"""Training entry point.
+
+    python -m arastance.train task=ner model=tiny seed=7 trainer.max_steps=60 trainer.save_steps=10 run_dir=DIR
+    accelerate launch --num_processes 2 -m arastance.train ...   (or torchrun --nproc_per_node 2 -m ...)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from arastance.errors import UserError
+
+
+def quiet_libraries() -> None:
+    """Library chatter (weight-load reports, shard progress bars, per-file save logs) hides our own log."""
+    import logging
+
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Run every split the config asks for; return the metrics (pooled over folds for CV)."""
+    from arastance.schema import load_schema
+
+    quiet_libraries()
+    from arastance.training.cv import run_all
+
+    schema = load_schema(Path(cfg.paths.annotations_dir) / "schema.yaml")
+    return run_all(cfg, schema, OmegaConf.to_yaml(cfg, resolve=True))
+
+
+@hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    try:
+        metrics = train(cfg)
+    except UserError as err:
+        print(f"arastance.train: {err}", file=sys.stderr)
+        sys.exit(1)
+    task = cfg.task.name
+    return metrics.get(task, {}).get(str(cfg.task.metric)) if metrics else None
+
+
+if __name__ == "__main__":
+    main()
