@@ -1,0 +1,248 @@
+"""Gold documents ↔ per-sentence word-level IOB2 records ↔ CoNLL text.
+
+A record is one sentence:
+    {"doc_id", "sentence_id" (index in the document), "tokens", "offsets" ([start, end] into the
+     document text), "ner_tags" (IOB2 strings), "stance", "holder" ({"start","end","text"} or None)}
+
+Tokens come from `tokenize_words` on each sentence span, exactly as prediction will tokenize, so a
+model trained on these records sees the same words at inference. `tags_to_spans` is the inverse
+(strict IOB2), used by prediction to turn word tags back into character-offset entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from arastance.corpus.segment import tokenize_words
+from arastance.gold.model import QUANTITY, Entity, GoldDocument, Holder, Sentence
+from arastance.gold.quantity import parse_quantity
+from arastance.schema import Schema
+
+if TYPE_CHECKING:  # datasets imports pyarrow and pandas: only when a Dataset is asked for
+    import datasets
+
+Record = dict[str, Any]
+SpanTuple = tuple[int, int, str]
+DOCSTART = "-DOCSTART-"
+
+
+class ConversionError(ValueError):
+    """The gold cannot be converted (the validator reports the same cases as problems)."""
+
+
+# --------------------------------------------------------------------------- pure tag functions
+
+
+def spans_to_tags(spans: Iterable[SpanTuple], offsets: Sequence[Sequence[int]]) -> list[str]:
+    """IOB2 tags of the tokens at `offsets` for character spans (start, end, label).
+
+    Raises ValueError when a span does not start at a token start and end at a token end.
+    """
+    tags = ["O"] * len(offsets)
+    index_of_start = {start: i for i, (start, _end) in enumerate(offsets)}
+    index_of_end = {end: i for i, (_start, end) in enumerate(offsets)}
+    for start, end, label in spans:
+        first, last = index_of_start.get(start), index_of_end.get(end)
+        if first is None or last is None or last < first:
+            side = "start" if first is None else "end"
+            raise ValueError(f"{label} span {start}-{end}: its {side} is not on a token boundary")
+        if any(tag != "O" for tag in tags[first : last + 1]):
+            raise ValueError(f"{label} span {start}-{end} overlaps another span")
+        tags[first] = f"B-{label}"
+        for i in range(first + 1, last + 1):
+            tags[i] = f"I-{label}"
+    return tags
+
+
+def tags_to_spans(tags: Sequence[str], offsets: Sequence[Sequence[int]]) -> list[SpanTuple]:
+    """Strict IOB2 decoding: an entity starts at B-X and takes the following I-X tokens.
+
+    An I-X that does not continue a B-X/I-X of the same label starts nothing and is dropped (as in
+    seqeval's strict mode), so a model's inconsistent tags never invent entity starts.
+    """
+    if len(tags) != len(offsets):
+        raise ValueError(f"{len(tags)} tags for {len(offsets)} tokens")
+    spans: list[SpanTuple] = []
+    current: list[Any] | None = None  # [start, end, label] of the open entity
+    for tag, (start, end) in zip(tags, offsets):
+        if tag == "O":
+            current = _close(current, spans)
+            continue
+        prefix, dash, label = tag.partition("-")
+        if prefix not in ("B", "I") or not dash or not label:
+            raise ValueError(f"not an IOB2 tag: {tag!r}")
+        if prefix == "I" and current is not None and current[2] == label:
+            current[1] = end
+            continue
+        current = _close(current, spans)
+        if prefix == "B":
+            current = [start, end, label]
+    _close(current, spans)
+    return spans
+
+
+def _close(current: list[Any] | None, spans: list[SpanTuple]) -> None:
+    if current is not None:
+        spans.append((current[0], current[1], current[2]))
+    return None
+
+
+# --------------------------------------------------------------------------- gold → records
+
+
+def sentence_records(doc: GoldDocument) -> list[Record]:
+    """One record per sentence of a (valid) document, in text order."""
+    sentences = sorted(doc.sentences, key=lambda s: s.start)
+    records: list[Record] = []
+    for index, sentence in enumerate(sentences):
+        tokens = tokenize_words(doc.text, sentence.start, sentence.end)
+        offsets = [[t.start, t.end] for t in tokens]
+        inside = [e for e in doc.entities if sentence.start <= e.start and e.end <= sentence.end]
+        try:
+            tags = spans_to_tags(((e.start, e.end, e.label) for e in inside), offsets)
+        except ValueError as err:
+            raise ConversionError(f"doc {doc.doc_id}, sentence {index} ({sentence.start}-{sentence.end}): {err}") from err
+        records.append(
+            {
+                "doc_id": doc.doc_id,
+                "sentence_id": index,
+                "tokens": [t.text for t in tokens],
+                "offsets": offsets,
+                "ner_tags": tags,
+                "stance": sentence.stance,
+                "holder": sentence.holder.to_json() if sentence.holder else None,
+            }
+        )
+    placed = {(e.start, e.end) for s in sentences for e in doc.entities if s.start <= e.start and e.end <= s.end}
+    stray = [e for e in doc.entities if (e.start, e.end) not in placed]
+    if stray:
+        e = stray[0]
+        raise ConversionError(f"doc {doc.doc_id}: {e.label} entity at offset {e.start}-{e.end} is not inside one sentence")
+    return records
+
+
+def to_records(docs: Iterable[GoldDocument]) -> list[Record]:
+    return [record for doc in docs for record in sentence_records(doc)]
+
+
+def records_to_document(
+    records: Sequence[Record], text: str, doc_stance: str, schema: Schema, schema_version: str | None = None
+) -> GoldDocument:
+    """The inverse of `sentence_records` for one document; QUANTITY attributes come from parse_quantity.
+
+    This is how predicted tags become a document: text + per-sentence tags and stances.
+    """
+    if not records:
+        raise ConversionError("no records")
+    doc_id = records[0]["doc_id"]
+    entities: list[Entity] = []
+    sentences: list[Sentence] = []
+    for record in records:
+        offsets = record["offsets"]
+        for start, end, label in tags_to_spans(record["ner_tags"], offsets):
+            entities.append(entity_at(text, start, end, label, schema))
+        holder = record.get("holder")
+        sentences.append(
+            Sentence(
+                offsets[0][0],
+                offsets[-1][1],
+                record["stance"],
+                Holder(holder["start"], holder["end"], holder["text"]) if holder else None,
+            )
+        )
+    return GoldDocument(doc_id, text, doc_stance, tuple(entities), tuple(sentences), schema_version)
+
+
+def entity_at(text: str, start: int, end: int, label: str, schema: Schema) -> Entity:
+    """An entity over text[start:end]; a QUANTITY gets value/unit/approximate from its text and context."""
+    span = text[start:end]
+    if label != QUANTITY:
+        return Entity(start, end, label, span)
+    value, unit, approximate = parse_quantity(text[max(0, start - 40):start], span, schema)
+    return Entity(start, end, label, span, value, unit, approximate)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def to_dataset(records: Sequence[Record]) -> datasets.Dataset:
+    """A `datasets.Dataset` with explicit features (so that an empty split or all-null holders type-check)."""
+    import datasets
+
+    # datasets >= 4 names list features `List` (Sequence is its deprecated alias); 3.x has only Sequence.
+    list_of = getattr(datasets, "List", None) or datasets.Sequence
+    features = datasets.Features(
+        {
+            "doc_id": datasets.Value("string"),
+            "sentence_id": datasets.Value("int32"),
+            "tokens": list_of(datasets.Value("string")),
+            "offsets": list_of(list_of(datasets.Value("int32"), length=2)),
+            "ner_tags": list_of(datasets.Value("string")),
+            "stance": datasets.Value("string"),
+            "holder": {
+                "start": datasets.Value("int32"),
+                "end": datasets.Value("int32"),
+                "text": datasets.Value("string"),
+            },
+        }
+    )
+    columns = {name: [r[name] for r in records] for name in features}
+    return datasets.Dataset.from_dict(columns, features=features)
+
+
+# --------------------------------------------------------------------------- CoNLL
+
+
+def to_conll(records: Iterable[Record]) -> str:
+    """CoNLL text: `-DOCSTART- O <doc_id>` + blank line per document, `token tag` lines, blank line after
+    each sentence. Readers that skip -DOCSTART- lines (most do) ignore the doc_id column.
+    """
+    lines: list[str] = []
+    current_doc: str | None = None
+    for record in records:
+        if record["doc_id"] != current_doc:
+            current_doc = record["doc_id"]
+            lines += [f"{DOCSTART} O {current_doc}", ""]
+        for token, tag in zip(record["tokens"], record["ner_tags"]):
+            # tokenize_words splits at whitespace, so a token never contains a column separator.
+            lines.append(f"{token} {tag}")
+        lines.append("")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def from_conll(text: str) -> list[Record]:
+    """Records (doc_id, sentence_id, tokens, ner_tags) of a CoNLL text written by `to_conll`.
+
+    Offsets, stance and holder are not in CoNLL; a document without a -DOCSTART- doc_id is
+    numbered `doc-<n>`. Raises ValueError naming the line of a malformed token line.
+    """
+    records: list[Record] = []
+    doc_id, doc_count, sentence_id = "doc-0", 0, 0
+    tokens: list[str] = []
+    tags: list[str] = []
+
+    def flush() -> None:
+        nonlocal sentence_id, tokens, tags
+        if tokens:
+            records.append({"doc_id": doc_id, "sentence_id": sentence_id, "tokens": tokens, "ner_tags": tags})
+            sentence_id += 1
+        tokens, tags = [], []
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            flush()
+        elif fields[0] == DOCSTART:
+            flush()
+            # Ours is `-DOCSTART- O <doc_id>`; CoNLL-2003's `-DOCSTART- -X- -X- O` carries no id.
+            doc_id = fields[2] if len(fields) == 3 and fields[1] == "O" else f"doc-{doc_count}"
+            doc_count += 1
+            sentence_id = 0
+        elif len(fields) < 2:
+            raise ValueError(f"line {number}: expected `token tag`, got {line!r}")
+        else:
+            tokens.append(fields[0])
+            tags.append(fields[-1])
+    flush()
+    return records
