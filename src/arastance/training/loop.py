@@ -134,13 +134,17 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, 
     stopped_early = False
     timer = _Throughput()
     real_tokens_all = computed_all = 0
-    plan = plan_batches(lengths, batching, seed, state["epoch"])
+    # The checkpoint carries the epoch's batch plan itself, so a resumed run replays exactly the
+    # data order it was interrupted in, even if the batching code changed in between.
+    plan = state.get("plan") or plan_batches(lengths, batching, seed, state["epoch"])
+    state["plan"] = plan
 
     while state["step"] < max_steps and not stopped_early:
         if state["step_in_epoch"] >= step_plan(len(plan), per_step):
             state["epoch"] += 1
             state["step_in_epoch"] = 0
             plan = plan_batches(lengths, batching, seed, state["epoch"])
+            state["plan"] = plan
         model.train()
         micro = micro_batches_for_step(plan, state["step_in_epoch"], per_step, accelerator.process_index, accum)
         step_loss = torch.zeros((), device=accelerator.device)

@@ -46,7 +46,11 @@ def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Sc
     if int(cfg.trainer.torch_threads) > 0:
         torch.set_num_threads(int(cfg.trainer.torch_threads))
     device_type = "cuda" if torch.cuda.is_available() else "cpu"
-    accelerator = Accelerator(mixed_precision=mixed_precision(cfg.trainer, device_type), cpu=device_type == "cpu")
+    # The loop steps the scheduler once per optimizer step whatever the world size (Accelerate would
+    # otherwise step it num_processes times, shrinking warm-up and decay on more GPUs).
+    accelerator = Accelerator(
+        mixed_precision=mixed_precision(cfg.trainer, device_type), cpu=device_type == "cpu", step_scheduler_with_optimizer=False
+    )
     seed_everything(int(cfg.seed))
 
     with accelerator.main_process_first():
