@@ -127,7 +127,9 @@ def labeling_config(schema: Schema) -> str:
     ).append(ET.Element("Label", value=HOLDER_LABEL, hint="Who voices the sentence's stance; none when it is the article's own voice."))
     ET.SubElement(view, "Text", name=TEXT, value="$text")
 
-    stance_view = ET.SubElement(view, "View", visibleWhen="region-selected", whenTagName=SENTENCES)
+    # Visibility is keyed on the region's label only: what whenTagName names (the Labels control or
+    # the object tag) differs between Label Studio versions, while SENTENCE and QUANTITY are unique.
+    stance_view = ET.SubElement(view, "View", visibleWhen="region-selected", whenLabelValue=SENTENCE_LABEL)
     ET.SubElement(stance_view, "Header", value="Sentence stance")
     stance = ET.SubElement(
         stance_view, "Choices", name=STANCE, toName=TEXT, perRegion="true", choice="single-radio", required="true"
@@ -135,7 +137,7 @@ def labeling_config(schema: Schema) -> str:
     for label in schema.stance_classes:
         ET.SubElement(stance, "Choice", value=label, hint=schema.definitions.get(label, ""))
 
-    quantity_view = ET.SubElement(view, "View", visibleWhen="region-selected", whenTagName=ENTITIES, whenLabelValue=QUANTITY)
+    quantity_view = ET.SubElement(view, "View", visibleWhen="region-selected", whenLabelValue=QUANTITY)
     ET.SubElement(quantity_view, "Header", value="Quantity (left empty: filled from the text)")
     ET.SubElement(quantity_view, "Number", name=Q_VALUE, toName=TEXT, perRegion="true")
     ET.SubElement(quantity_view, "TextArea", name=Q_UNIT, toName=TEXT, perRegion="true", maxSubmissions="1", editable="true")

@@ -1,0 +1,237 @@
+"""`arastance gold ...`: validate, export, stats, convert and import the gold annotations.
+
+Every command that reads gold validates it first and refuses invalid gold with the list of problems,
+so that nothing downstream (training, exports) is built on gold that breaks the rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from arastance.errors import UserError
+from arastance.gold.io import LoadedDocument, Problem, dumps_jsonl, existing_outputs, read_text, write_standoff, write_text
+from arastance.gold.model import GoldDocument
+from arastance.gold.validate import ValidationReport, validate, validate_path
+from arastance.paths import annotations_dir, gold_dir
+from arastance.schema import Schema, SchemaError, load_schema
+
+CONVERT_FORMATS = ("iob2", "conll", "labelstudio", "doccano")
+MAX_LISTED = 50  # problems listed in a refusal; `gold validate` lists them all
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    gold = subparsers.add_parser("gold", help="validate, export, convert and import the gold annotations")
+    sub = gold.add_subparsers(dest="gold_command", required=True, metavar="SUBCOMMAND")
+
+    def with_source(p: argparse.ArgumentParser) -> None:
+        p.add_argument("path", nargs="?", type=Path, help="gold directory, standoff .json or JSONL file (default: annotations/gold/)")
+        p.add_argument("--documents", type=Path, help="directory of <doc_id>.txt texts (default: beside the gold directory)")
+
+    p = sub.add_parser("validate", help="check the gold against schema.yaml and the guidelines; list every problem")
+    with_source(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("export", help="write the (valid) gold as interchange JSON lines")
+    with_source(p)
+    p.add_argument("--out", type=Path, help="output file (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("stats", help="entity counts, stance distribution, sentence lengths, holders")
+    with_source(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("convert", help="convert the (valid) gold to IOB2 JSONL, CoNLL, Label Studio tasks or doccano JSONL")
+    with_source(p)
+    p.add_argument("--to", required=True, choices=CONVERT_FORMATS)
+    p.add_argument("--out", type=Path, help="output file (default: stdout)")
+    p.set_defaults(func=cmd_convert)
+
+    for name, what in (("import-labelstudio", "a Label Studio JSON export"), ("import-doccano", "a doccano JSONL export")):
+        p = sub.add_parser(name, help=f"turn {what} into a standoff directory (OUT/gold, OUT/documents)")
+        p.add_argument("file", type=Path)
+        p.add_argument("--out", type=Path, required=True, help="root of the standoff directory")
+        p.add_argument("--force", action="store_true", help="overwrite existing files")
+        p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
+
+    p = sub.add_parser("import", help="add the completed tasks of a Label Studio export to annotations/ as new documents")
+    p.add_argument("file", type=Path)
+    p.add_argument("--force", action="store_true", help="overwrite documents that already exist")
+    p.set_defaults(func=cmd_import)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _schema() -> Schema:
+    try:
+        return load_schema()
+    except SchemaError as err:
+        raise UserError(str(err)) from err
+
+
+def _source(args: argparse.Namespace) -> Path:
+    return args.path if args.path is not None else gold_dir()
+
+
+def _list_problems(problems: Sequence[Problem]) -> str:
+    lines = [str(p) for p in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        lines.append(f"... and {len(problems) - MAX_LISTED} more (run `arastance gold validate` for all)")
+    return "\n".join(lines)
+
+
+def _valid_documents(args: argparse.Namespace, schema: Schema) -> list[GoldDocument]:
+    path = _source(args)
+    report = validate_path(path, schema, args.documents)
+    if not report.ok:
+        raise UserError(f"{path} is not valid gold ({report.summary()}); fix it first:\n{_list_problems(report.problems)}")
+    return [d.doc for d in report.documents]
+
+
+def _emit(content: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(content)
+        return
+    try:
+        write_text(out, content)
+    except OSError as err:
+        raise UserError(f"cannot write {out}: {err.strerror or err}") from err
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def _read_input(path: Path) -> str:
+    try:
+        return read_text(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 (byte offset {err.start})") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    schema = _schema()
+    report: ValidationReport = validate_path(_source(args), schema, args.documents)
+    for problem in report.problems:
+        print(problem)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    schema = _schema()
+    _emit(dumps_jsonl(_valid_documents(args, schema), schema.version), args.out)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from arastance.gold.stats import compute_stats, format_stats
+
+    schema = _schema()
+    # Stats describe what is there even while annotators still have problems to fix; a file that
+    # cannot be read at all is still an error.
+    report = validate_path(_source(args), schema, args.documents)
+    unreadable = [p for p in report.problems if p.rule in ("read", "empty-file", "json", "format", "missing-text")]
+    if unreadable:
+        raise UserError(f"cannot read the gold:\n{_list_problems(unreadable)}")
+    stats = compute_stats([d.doc for d in report.documents], schema)
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(format_stats(stats))
+        if not report.ok:
+            print(f"\nnote: the gold has {len(report.problems)} validation errors (`arastance gold validate`)")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    schema = _schema()
+    docs = _valid_documents(args, schema)
+    _emit(_CONVERTERS[args.to](docs, schema), args.out)
+    return 0
+
+
+def _to_iob2(docs: Sequence[GoldDocument], schema: Schema) -> str:
+    from arastance.gold.convert import to_records
+
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in to_records(docs))
+
+
+def _to_conll(docs: Sequence[GoldDocument], schema: Schema) -> str:
+    from arastance.gold.convert import to_conll, to_records
+
+    return to_conll(to_records(docs))
+
+
+def _to_labelstudio(docs: Sequence[GoldDocument], schema: Schema) -> str:
+    from arastance.gold.labelstudio import dumps_tasks
+
+    return dumps_tasks(docs, schema.version)
+
+
+def _to_doccano(docs: Sequence[GoldDocument], schema: Schema) -> str:
+    from arastance.gold.doccano import dumps_doccano
+
+    return dumps_doccano(docs, schema.version)
+
+
+_CONVERTERS: dict[str, Callable[[Sequence[GoldDocument], Schema], str]] = {
+    "iob2": _to_iob2,
+    "conll": _to_conll,
+    "labelstudio": _to_labelstudio,
+    "doccano": _to_doccano,
+}
+
+
+def _write_imported(docs: list[GoldDocument], problems: list[Problem], source: Path, root: Path, schema: Schema, force: bool) -> int:
+    """Validate imported documents and write them as standoff under root; refuse anything invalid."""
+    loaded = [LoadedDocument(d, str(source)) for d in docs]
+    problems = problems + validate(loaded, schema)
+    if problems:
+        raise UserError(f"{source} was not imported ({len(problems)} problems):\n{_list_problems(problems)}")
+    if not docs:
+        raise UserError(f"{source}: no document to import")
+    existing = [] if force else existing_outputs(docs, root)
+    if existing:
+        names = ", ".join(str(p) for p in existing)
+        raise UserError(f"{source} was not imported: {names} already exist (use --force to overwrite)")
+    try:
+        write_standoff(docs, root, schema.version, overwrite=force)
+    except OSError as err:
+        raise UserError(f"cannot write under {root}: {err}") from err
+    print(f"imported {len(docs)} documents into {root / 'gold'} and {root / 'documents'}", file=sys.stderr)
+    return 0
+
+
+def cmd_import_labelstudio(args: argparse.Namespace) -> int:
+    from arastance.gold.labelstudio import loads_tasks
+
+    schema = _schema()
+    docs, problems = loads_tasks(_read_input(args.file), schema, str(args.file))
+    return _write_imported(docs, problems, args.file, args.out, schema, args.force)
+
+
+def cmd_import_doccano(args: argparse.Namespace) -> int:
+    from arastance.gold.doccano import loads_doccano
+
+    schema = _schema()
+    docs, problems = loads_doccano(_read_input(args.file), schema, str(args.file))
+    return _write_imported(docs, problems, args.file, args.out, schema, args.force)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """New documents from Label Studio into annotations/: only tasks with a completed annotation."""
+    from arastance.gold.labelstudio import loads_tasks
+
+    schema = _schema()
+    docs, problems = loads_tasks(_read_input(args.file), schema, str(args.file), require_annotation=False)
+    return _write_imported(docs, problems, args.file, annotations_dir(), schema, args.force)

@@ -1,0 +1,213 @@
+"""`arastance gold ...` and `arastance labelstudio config` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from arastance.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "gold"
+
+
+@pytest.fixture
+def gold(project: Path) -> Path:
+    """The project's annotations/ holding the valid base fixture."""
+    annotations = project / "annotations"
+    shutil.copy(FIXTURES / "gold" / "base.json", annotations / "gold" / "base.json")
+    shutil.copy(FIXTURES / "documents" / "base.txt", annotations / "documents" / "base.txt")
+    return annotations
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "unexpected error" not in err
+    return code, out, err
+
+
+def test_validate_default_path(gold, capsys):
+    code, out, _ = _run(capsys, "gold", "validate")
+    assert code == 0
+    assert out.strip() == "1 documents, 10 entities, 3 sentences: 0 errors"
+
+
+def test_validate_lists_every_problem_and_fails(gold, capsys):
+    shutil.copy(FIXTURES / "invalid" / "quantity-attributes.json", gold / "gold" / "base.json")
+    code, out, _ = _run(capsys, "gold", "validate")
+    lines = out.strip().splitlines()
+    assert code == 1
+    assert len(lines) == 3  # two problems, then the summary
+    assert all("[quantity-attributes]" in line and "base.json" in line and "offset 86" in line for line in lines[:2])
+    assert lines[-1] == "1 documents, 10 entities, 3 sentences: 2 errors"
+
+
+@pytest.mark.parametrize(("fixture", "rule"), [("json.json", "json"), ("empty-file.json", "empty-file"), ("format.json", "format")])
+def test_validate_unreadable_files_without_traceback(gold, capsys, fixture, rule):
+    shutil.copy(FIXTURES / "invalid" / fixture, gold / "gold" / "base.json")
+    code, out, _ = _run(capsys, "gold", "validate")
+    assert code == 1
+    assert f"[{rule}]" in out and str(gold / "gold" / "base.json") in out
+    assert out.strip().endswith("0 documents, 0 entities, 0 sentences: 1 error")
+
+
+def test_validate_jsonl_path(project, capsys):
+    code, out, _ = _run(capsys, "gold", "validate", str(FIXTURES / "invalid" / "format.jsonl"), "--documents", str(FIXTURES / "documents"))
+    assert code == 1
+    assert "format.jsonl:2: [json]" in out and "format.jsonl:3: doc base: [format]" in out and "format.jsonl:4: [format]" in out
+
+
+def test_validate_missing_path(project, capsys):
+    code, out, _ = _run(capsys, "gold", "validate", str(project / "nope"))
+    assert code == 1 and "[read]" in out
+
+
+def test_export_to_stdout_and_file(gold, capsys, tmp_path):
+    code, out, _ = _run(capsys, "gold", "export")
+    assert code == 0
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert record["doc_id"] == "base" and record["schema_version"] == "1.0"
+    assert record["text"] == (FIXTURES / "documents" / "base.txt").read_text(encoding="utf-8")
+    target = tmp_path / "out" / "gold.jsonl"
+    code, out, err = _run(capsys, "gold", "export", "--out", str(target))
+    assert code == 0 and out == "" and str(target) in err
+    # the exported file validates as JSONL against the project's documents
+    code, out, _ = _run(capsys, "gold", "validate", str(target))
+    assert code == 0, out
+
+
+def test_export_refuses_invalid_gold(gold, capsys, tmp_path):
+    shutil.copy(FIXTURES / "invalid" / "span-text.json", gold / "gold" / "base.json")
+    target = tmp_path / "gold.jsonl"
+    code, out, err = _run(capsys, "gold", "export", "--out", str(target))
+    assert code == 1
+    assert "not valid gold" in err and "[span-text]" in err and "offset 28" in err
+    assert not target.exists()
+
+
+def test_stats_tables_and_json(gold, capsys):
+    code, out, _ = _run(capsys, "gold", "stats")
+    assert code == 0 and "Entities per label" in out and "Sentence length (words)" in out
+    code, out, _ = _run(capsys, "gold", "stats", "--json")
+    stats = json.loads(out)
+    assert stats["entities"]["per_label"]["ORG"] == 3
+    assert stats["stance"]["documents"]["PRO_STAY"] == 1
+
+
+def test_stats_refuses_unreadable_gold(gold, capsys):
+    (gold / "gold" / "base.json").write_text("", encoding="utf-8")
+    code, _, err = _run(capsys, "gold", "stats")
+    assert code == 1 and "[empty-file]" in err
+
+
+@pytest.mark.parametrize("fmt", ["iob2", "conll", "labelstudio", "doccano"])
+def test_convert(gold, capsys, fmt):
+    code, out, _ = _run(capsys, "gold", "convert", "--to", fmt)
+    assert code == 0
+    if fmt == "iob2":
+        records = [json.loads(line) for line in out.splitlines()]
+        assert [r["sentence_id"] for r in records] == [0, 1, 2]
+        assert "B-QUANTITY" in records[1]["ner_tags"]
+    elif fmt == "conll":
+        assert out.startswith("-DOCSTART- O base\n\n") and "900 B-QUANTITY\nجندي I-QUANTITY" in out
+    elif fmt == "labelstudio":
+        (task,) = json.loads(out)
+        assert task["data"]["doc_id"] == "base"
+    else:
+        (line,) = [json.loads(line) for line in out.splitlines()]
+        assert line["label"][0] == [28, 44, "ORG"]
+
+
+def test_convert_refuses_invalid_gold(gold, capsys):
+    shutil.copy(FIXTURES / "invalid" / "word-boundary.json", gold / "gold" / "base.json")
+    code, out, err = _run(capsys, "gold", "convert", "--to", "conll")
+    assert code == 1 and out == "" and "[word-boundary]" in err
+
+
+@pytest.mark.parametrize(("fmt", "command", "name"), [("labelstudio", "import-labelstudio", "tasks.json"), ("doccano", "import-doccano", "doccano.jsonl")])
+def test_import_round_trip(gold, capsys, tmp_path, fmt, command, name):
+    exported = tmp_path / name
+    assert _run(capsys, "gold", "convert", "--to", fmt, "--out", str(exported))[0] == 0
+    out_root = tmp_path / "imported"
+    code, _, err = _run(capsys, "gold", command, str(exported), "--out", str(out_root))
+    assert code == 0, err
+    assert (out_root / "gold" / "base.json").read_text(encoding="utf-8") == (gold / "gold" / "base.json").read_text(encoding="utf-8")
+    assert (out_root / "documents" / "base.txt").read_bytes() == (gold / "documents" / "base.txt").read_bytes()
+    # a second import refuses to overwrite, --force overwrites
+    code, _, err = _run(capsys, "gold", command, str(exported), "--out", str(out_root))
+    assert code == 1 and "already exist" in err and "--force" in err
+    assert _run(capsys, "gold", command, str(exported), "--out", str(out_root), "--force")[0] == 0
+    # the imported directory validates (an annotations-like root is accepted)
+    assert _run(capsys, "gold", "validate", str(out_root))[0] == 0
+
+
+def test_import_labelstudio_refuses_offset_mismatch(gold, capsys, tmp_path):
+    exported = tmp_path / "tasks.json"
+    _run(capsys, "gold", "convert", "--to", "labelstudio", "--out", str(exported))
+    tasks = json.loads(exported.read_text(encoding="utf-8"))
+    tasks[0]["id"] = 5
+    region = tasks[0]["annotations"][0]["result"][0]
+    region["value"]["start"] += 2
+    exported.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    code, _, err = _run(capsys, "gold", "import-labelstudio", str(exported), "--out", str(tmp_path / "x"))
+    assert code == 1
+    assert "[ls-offset]" in err and "task 5" in err and "offset 30" in err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("content", "expected"), [("", "[empty-file]"), ("[{", "[json]"), ('{"a": 1}', "[ls-format]")])
+def test_import_labelstudio_malformed_input(project, capsys, tmp_path, content, expected):
+    path = tmp_path / "tasks.json"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = _run(capsys, "gold", "import-labelstudio", str(path), "--out", str(tmp_path / "x"))
+    assert code == 1 and expected in err
+
+
+def test_import_missing_file(project, capsys, tmp_path):
+    code, _, err = _run(capsys, "gold", "import-doccano", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "x"))
+    assert code == 1 and "no such file" in err
+
+
+def test_import_doccano_refuses_invalid_gold(project, capsys, tmp_path):
+    path = tmp_path / "d.jsonl"
+    line = {"text": "قالت واشنطن.", "doc_id": "d1", "label": [[5, 9, "GPE"]], "doc_stance": "NONE", "sentences": [{"start": 0, "end": 12, "stance": "NONE", "holder": None}]}
+    path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, _, err = _run(capsys, "gold", "import-doccano", str(path), "--out", str(tmp_path / "x"))
+    assert code == 1 and "[word-boundary]" in err and "offset 9" in err
+
+
+def test_gold_import_adds_completed_tasks(gold, capsys, tmp_path):
+    exported = tmp_path / "tasks.json"
+    _run(capsys, "gold", "convert", "--to", "labelstudio", "--out", str(exported))
+    tasks = json.loads(exported.read_text(encoding="utf-8"))
+    new = json.loads(json.dumps(tasks[0]))
+    new["id"] = 9
+    del new["data"]["doc_id"]
+    unfinished = {"id": 10, "data": {"text": "نص لم يكتمل."}, "annotations": []}
+    exported.write_text(json.dumps([tasks[0], new, unfinished], ensure_ascii=False), encoding="utf-8")
+    # base already exists: refused, nothing written
+    code, _, err = _run(capsys, "gold", "import", str(exported))
+    assert code == 1 and "already exist" in err
+    assert len(list((gold / "gold").glob("*.json"))) == 1
+    exported.write_text(json.dumps([new, unfinished], ensure_ascii=False), encoding="utf-8")
+    code, _, err = _run(capsys, "gold", "import", str(exported))
+    assert code == 0, err
+    (added,) = [p for p in (gold / "gold").glob("*.json") if p.stem != "base"]
+    assert added.stem.startswith("ls9_")
+    assert (gold / "documents" / f"{added.stem}.txt").is_file()
+    assert _run(capsys, "gold", "validate")[1].strip() == "2 documents, 20 entities, 6 sentences: 0 errors"
+
+
+def test_labelstudio_config(project, capsys, tmp_path):
+    code, out, _ = _run(capsys, "labelstudio", "config")
+    assert code == 0
+    root = ET.fromstring(out)
+    assert [lab.get("value") for lab in root.find("Labels[@name='entities']")][:2] == ["PER", "ORG"]
+    target = tmp_path / "config.xml"
+    assert _run(capsys, "labelstudio", "config", "--out", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8") == out
