@@ -47,7 +47,9 @@ def test_validate_lists_every_problem_and_fails(gold, capsys):
     assert lines[-1] == "1 documents, 10 entities, 3 sentences: 2 errors"
 
 
-@pytest.mark.parametrize(("fixture", "rule"), [("json.json", "json"), ("empty-file.json", "empty-file"), ("format.json", "format")])
+@pytest.mark.parametrize(
+    ("fixture", "rule"), [("json.json", "json"), ("empty-file.json", "empty-file"), ("format.json", "format")]
+)
 def test_validate_unreadable_files_without_traceback(gold, capsys, fixture, rule):
     shutil.copy(FIXTURES / "invalid" / fixture, gold / "gold" / "base.json")
     code, out, _ = _run(capsys, "gold", "validate")
@@ -57,9 +59,20 @@ def test_validate_unreadable_files_without_traceback(gold, capsys, fixture, rule
 
 
 def test_validate_jsonl_path(project, capsys):
-    code, out, _ = _run(capsys, "gold", "validate", str(FIXTURES / "invalid" / "format.jsonl"), "--documents", str(FIXTURES / "documents"))
+    code, out, _ = _run(
+        capsys,
+        "gold",
+        "validate",
+        str(FIXTURES / "invalid" / "format.jsonl"),
+        "--documents",
+        str(FIXTURES / "documents"),
+    )
     assert code == 1
-    assert "format.jsonl:2: [json]" in out and "format.jsonl:3: doc base: [format]" in out and "format.jsonl:4: [format]" in out
+    assert (
+        "format.jsonl:2: [json]" in out
+        and "format.jsonl:3: doc base: [format]" in out
+        and "format.jsonl:4: [format]" in out
+    )
 
 
 def test_validate_missing_path(project, capsys):
@@ -129,14 +142,19 @@ def test_convert_refuses_invalid_gold(gold, capsys):
     assert code == 1 and out == "" and "[word-boundary]" in err
 
 
-@pytest.mark.parametrize(("fmt", "command", "name"), [("labelstudio", "import-labelstudio", "tasks.json"), ("doccano", "import-doccano", "doccano.jsonl")])
+@pytest.mark.parametrize(
+    ("fmt", "command", "name"),
+    [("labelstudio", "import-labelstudio", "tasks.json"), ("doccano", "import-doccano", "doccano.jsonl")],
+)
 def test_import_round_trip(gold, capsys, tmp_path, fmt, command, name):
     exported = tmp_path / name
     assert _run(capsys, "gold", "convert", "--to", fmt, "--out", str(exported))[0] == 0
     out_root = tmp_path / "imported"
     code, _, err = _run(capsys, "gold", command, str(exported), "--out", str(out_root))
     assert code == 0, err
-    assert (out_root / "gold" / "base.json").read_text(encoding="utf-8") == (gold / "gold" / "base.json").read_text(encoding="utf-8")
+    assert (out_root / "gold" / "base.json").read_text(encoding="utf-8") == (gold / "gold" / "base.json").read_text(
+        encoding="utf-8"
+    )
     assert (out_root / "documents" / "base.txt").read_bytes() == (gold / "documents" / "base.txt").read_bytes()
     # a second import refuses to overwrite, --force overwrites
     code, _, err = _run(capsys, "gold", command, str(exported), "--out", str(out_root))
@@ -175,7 +193,13 @@ def test_import_missing_file(project, capsys, tmp_path):
 
 def test_import_doccano_refuses_invalid_gold(project, capsys, tmp_path):
     path = tmp_path / "d.jsonl"
-    line = {"text": "قالت واشنطن.", "doc_id": "d1", "label": [[5, 9, "GPE"]], "doc_stance": "NONE", "sentences": [{"start": 0, "end": 12, "stance": "NONE", "holder": None}]}
+    line = {
+        "text": "قالت واشنطن.",
+        "doc_id": "d1",
+        "label": [[5, 9, "GPE"]],
+        "doc_stance": "NONE",
+        "sentences": [{"start": 0, "end": 12, "stance": "NONE", "holder": None}],
+    }
     path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
     code, _, err = _run(capsys, "gold", "import-doccano", str(path), "--out", str(tmp_path / "x"))
     assert code == 1 and "[word-boundary]" in err and "offset 9" in err

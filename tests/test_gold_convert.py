@@ -51,7 +51,9 @@ def test_sentence_records_of_the_fixture(base):
 
 def test_entity_boundary_inside_a_word_is_a_clear_error(base):
     bad = dataclasses.replace(base, entities=(Entity(28, 34, "ORG", "القوات"), Entity(48, 52, "GPE", "سوري")))
-    with pytest.raises(ConversionError, match=r"doc base, sentence 0 .*GPE span 48-52: its end is not on a token boundary"):
+    with pytest.raises(
+        ConversionError, match=r"doc base, sentence 0 .*GPE span 48-52: its end is not on a token boundary"
+    ):
         sentence_records(bad)
 
 
@@ -109,7 +111,10 @@ def test_conll_round_trip(base):
 
 def test_from_conll_plain_two_column_input():
     back = from_conll("-DOCSTART- -X- O\n\nواشنطن B-GPE\nأكدت O\n\nقسد B-ORG\n")
-    assert [(r["doc_id"], r["sentence_id"], r["tokens"]) for r in back] == [("doc-0", 0, ["واشنطن", "أكدت"]), ("doc-0", 1, ["قسد"])]
+    assert [(r["doc_id"], r["sentence_id"], r["tokens"]) for r in back] == [
+        ("doc-0", 0, ["واشنطن", "أكدت"]),
+        ("doc-0", 1, ["قسد"]),
+    ]
     with pytest.raises(ValueError, match="line 2"):
         from_conll("a O\nlonely\n")
 

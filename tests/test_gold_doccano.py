@@ -40,7 +40,9 @@ def test_newer_export_with_entities_and_meta(schema, base):
     newer = {
         "id": 3,
         "text": line["text"],
-        "entities": [{"id": i, "label": lab, "start_offset": s, "end_offset": e} for i, (s, e, lab) in enumerate(line["label"])],
+        "entities": [
+            {"id": i, "label": lab, "start_offset": s, "end_offset": e} for i, (s, e, lab) in enumerate(line["label"])
+        ],
         "meta": {k: line[k] for k in ("doc_id", "schema_version", "doc_stance", "sentences", "quantities")},
     }
     docs, problems = loads_doccano(json.dumps(newer, ensure_ascii=False), schema)
@@ -52,7 +54,9 @@ def test_missing_quantity_attributes_are_parsed(schema, base):
     del line["quantities"]
     docs, _ = loads_doccano(json.dumps(line, ensure_ascii=False), schema)
     assert docs == [base]  # parse_quantity gives the fixture's annotated attributes
-    changed = dataclasses.replace(base, entities=tuple(dataclasses.replace(e, value=1) if e.label == "QUANTITY" else e for e in base.entities))
+    changed = dataclasses.replace(
+        base, entities=tuple(dataclasses.replace(e, value=1) if e.label == "QUANTITY" else e for e in base.entities)
+    )
     docs, _ = loads_doccano(dumps_doccano([changed], "1.0"), schema)
     assert docs == [changed]  # annotated attributes are kept as they are
 
@@ -60,7 +64,9 @@ def test_missing_quantity_attributes_are_parsed(schema, base):
 def test_problems_name_the_line(schema, base):
     good = json.dumps(document_to_line(base, "1.0"), ensure_ascii=False)
     bad_label = json.dumps({"text": "نص", "doc_id": "x", "label": [[0, 9, "ORG"], [0, "1", "ORG"]], "sentences": []})
-    content = "\n".join([good, "{oops", bad_label, json.dumps({"no": "text"}), json.dumps({"text": "نص", "doc_id": "y"})])
+    content = "\n".join(
+        [good, "{oops", bad_label, json.dumps({"no": "text"}), json.dumps({"text": "نص", "doc_id": "y"})]
+    )
     docs, problems = loads_doccano(content, schema, "d.jsonl")
     assert [(p.rule, p.line) for p in problems] == [
         ("json", 2),

@@ -71,8 +71,13 @@ def test_utf16_offsets_are_recognised_in_the_message(schema):
             {
                 "result": [
                     # the browser counted the emoji as two UTF-16 code units
-                    {"id": "a", "from_name": "entities", "to_name": "text", "type": "labels",
-                     "value": {"start": start + 1, "end": start + 7, "text": "واشنطن", "labels": ["GPE"]}},
+                    {
+                        "id": "a",
+                        "from_name": "entities",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": start + 1, "end": start + 7, "text": "واشنطن", "labels": ["GPE"]},
+                    },
                 ]
             }
         ],
@@ -108,7 +113,9 @@ def test_quantity_attributes_are_filled_when_missing(schema, base):
 
 
 def test_explicit_quantity_attributes_win(schema, base):
-    entities = tuple(dataclasses.replace(e, value=950, approximate=False) if e.label == "QUANTITY" else e for e in base.entities)
+    entities = tuple(
+        dataclasses.replace(e, value=950, approximate=False) if e.label == "QUANTITY" else e for e in base.entities
+    )
     changed = dataclasses.replace(base, entities=entities)
     docs, _ = tasks_to_documents([document_to_task(changed, "1.0")], schema)
     assert docs == [changed]
@@ -125,12 +132,20 @@ def test_structural_problems_are_problems_not_exceptions(schema):
         "not a task",
         {"id": 2, "data": {"text": 5}},
         {"id": 3, "data": {"text": "نص"}},  # no annotations
-        {"id": 4, "data": {"text": "نص"}, "annotations": [{"result": [{"from_name": "entities", "value": {"start": "0", "end": 2}}]}]},
-        {"id": 5, "data": {"text": "نص"}, "annotations": [{"result": [{"from_name": "entities", "value": {"start": 0, "end": 9}}]}]},
+        {
+            "id": 4,
+            "data": {"text": "نص"},
+            "annotations": [{"result": [{"from_name": "entities", "value": {"start": "0", "end": 2}}]}],
+        },
+        {
+            "id": 5,
+            "data": {"text": "نص"},
+            "annotations": [{"result": [{"from_name": "entities", "value": {"start": 0, "end": 9}}]}],
+        },
     ]
     docs, problems = tasks_to_documents(tasks, schema, "x.json")
     assert [p.rule for p in problems] == ["ls-format", "ls-format", "ls-no-annotation", "ls-format", "ls-offset"]
-    assert ["task 0", "task 2", "task 3", "task 4", "task 5"] == [p.message.split(":")[0] for p in problems]
+    assert [p.message.split(":")[0] for p in problems] == ["task 0", "task 2", "task 3", "task 4", "task 5"]
     # without require_annotation, an unfinished task is skipped silently
     _, problems = tasks_to_documents(tasks[2:3], schema, require_annotation=False)
     assert problems == []
@@ -144,10 +159,20 @@ def test_holder_outside_sentences_and_missing_stance(schema):
         "annotations": [
             {
                 "result": [
-                    {"id": "s0", "from_name": "sentences", "to_name": "text", "type": "labels",
-                     "value": {"start": 0, "end": 10, "text": text[:10], "labels": ["SENTENCE"]}},
-                    {"id": "h0", "from_name": "holder", "to_name": "text", "type": "labels",
-                     "value": {"start": 14, "end": 20, "text": text[14:20], "labels": ["HOLDER"]}},
+                    {
+                        "id": "s0",
+                        "from_name": "sentences",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 0, "end": 10, "text": text[:10], "labels": ["SENTENCE"]},
+                    },
+                    {
+                        "id": "h0",
+                        "from_name": "holder",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 14, "end": 20, "text": text[14:20], "labels": ["HOLDER"]},
+                    },
                 ]
             }
         ],

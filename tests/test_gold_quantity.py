@@ -74,7 +74,15 @@ def test_normalize_digits_keeps_length():
 
 @pytest.mark.parametrize(
     ("written", "value"),
-    [("12", 12), ("1,000", 1000), ("1,5", 1.5), ("1.000.000", 1000000), ("1,500.25", 1500.25), ("1.500,25", 1500.25), ("1.2.3", None)],
+    [
+        ("12", 12),
+        ("1,000", 1000),
+        ("1,5", 1.5),
+        ("1.000.000", 1000000),
+        ("1,500.25", 1500.25),
+        ("1.500,25", 1500.25),
+        ("1.2.3", None),
+    ],
 )
 def test_parse_number(written, value):
     assert parse_number(written) == value

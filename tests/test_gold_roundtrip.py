@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from arastance.corpus.segment import split_sentences, tokenize_words
 from arastance.gold.convert import from_conll, records_to_document, sentence_records, tags_to_spans, to_conll
 from arastance.gold.doccano import dumps_doccano, loads_doccano
-from arastance.gold.io import parse_jsonl, dumps_jsonl, read_gold_dir, write_standoff
+from arastance.gold.io import dumps_jsonl, parse_jsonl, read_gold_dir, write_standoff
 from arastance.gold.labelstudio import documents_to_tasks, tasks_to_documents
 from arastance.gold.model import QUANTITY, Entity, GoldDocument, Holder, Sentence
 from arastance.gold.validate import validate, validate_document
@@ -142,4 +142,6 @@ def test_iob2_round_trip(doc):
     assert back.sentences == doc.sentences
     # CoNLL keeps tokens, tags and document grouping
     conll = from_conll(to_conll(records))
-    assert [(r["doc_id"], r["tokens"], r["ner_tags"]) for r in conll] == [(r["doc_id"], r["tokens"], r["ner_tags"]) for r in records]
+    assert [(r["doc_id"], r["tokens"], r["ner_tags"]) for r in conll] == [
+        (r["doc_id"], r["tokens"], r["ner_tags"]) for r in records
+    ]

@@ -22,7 +22,16 @@ def test_counts(schema):
     stats = compute_stats([base, other], schema)
     assert stats["documents"] == 2 and stats["sentences"] == 6
     assert stats["entities"]["total"] == 12
-    assert stats["entities"]["per_label"] == {"PER": 1, "ORG": 4, "GPE": 3, "NORP": 0, "LOC": 1, "FAC": 1, "QUANTITY": 1, "DATE": 1}
+    assert stats["entities"]["per_label"] == {
+        "PER": 1,
+        "ORG": 4,
+        "GPE": 3,
+        "NORP": 0,
+        "LOC": 1,
+        "FAC": 1,
+        "QUANTITY": 1,
+        "DATE": 1,
+    }
     assert stats["entities"]["per_document"][1] == {
         "doc_id": "other",
         "entities": {"PER": 0, "ORG": 1, "GPE": 1, "NORP": 0, "LOC": 0, "FAC": 0, "QUANTITY": 0, "DATE": 0},
@@ -30,7 +39,11 @@ def test_counts(schema):
     }
     assert stats["stance"]["sentences"] == {"PRO_STAY": 4, "PRO_WITHDRAWAL": 0, "NONE": 2}
     assert stats["stance"]["documents"] == {"PRO_STAY": 1, "PRO_WITHDRAWAL": 0, "NONE": 1}
-    assert stats["holders"] == {"total": 4, "per_stance": {"PRO_STAY": 2, "PRO_WITHDRAWAL": 0, "NONE": 2}, "without_holder": 2}
+    assert stats["holders"] == {
+        "total": 4,
+        "per_stance": {"PRO_STAY": 2, "PRO_WITHDRAWAL": 0, "NONE": 2},
+        "without_holder": 2,
+    }
 
 
 def test_sentence_lengths_count_words_not_punctuation():
@@ -40,10 +53,20 @@ def test_sentence_lengths_count_words_not_punctuation():
 
 def test_length_summary(schema):
     text = "واحد اثنان ثلاثة.\nواحد.\nواحد اثنان."
-    base = dataclasses.replace(_base(), text=text, entities=(), sentences=(Sentence(0, 17, "NONE"), Sentence(18, 23, "NONE"), Sentence(24, 35, "NONE")))
+    base = dataclasses.replace(
+        _base(),
+        text=text,
+        entities=(),
+        sentences=(Sentence(0, 17, "NONE"), Sentence(18, 23, "NONE"), Sentence(24, 35, "NONE")),
+    )
     stats = compute_stats([base], schema)
     assert stats["sentence_length_words"] == {"min": 1, "median": 2, "mean": 2.0, "max": 3}
-    assert compute_stats([], schema)["sentence_length_words"] == {"min": None, "median": None, "mean": None, "max": None}
+    assert compute_stats([], schema)["sentence_length_words"] == {
+        "min": None,
+        "median": None,
+        "mean": None,
+        "max": None,
+    }
 
 
 def test_unknown_labels_still_counted(schema):

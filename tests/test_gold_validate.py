@@ -114,7 +114,9 @@ def test_every_error_is_reported_not_only_the_first(schema):
     entities[2] = dataclasses.replace(entities[2], start=71, text=doc.text[71:76])
     sentences = list(doc.sentences)
     sentences[0] = dataclasses.replace(sentences[0], stance="MAYBE")
-    problems = validate_document(dataclasses.replace(doc, entities=tuple(entities), sentences=tuple(sentences), doc_stance=""), schema)
+    problems = validate_document(
+        dataclasses.replace(doc, entities=tuple(entities), sentences=tuple(sentences), doc_stance=""), schema
+    )
     rules = sorted(p.rule for p in problems)
     assert rules == ["doc-stance", "entity-label", "span-text", "stance-label", "word-boundary"]
     # Sorted by offset, document-level problems first.
@@ -144,13 +146,19 @@ def test_holder_checks(schema):
     sentence = doc.sentences[1]
     holder = Holder(61, 66, doc.text[61:66])  # inside the word المصدر
     problems = validate_document(
-        dataclasses.replace(doc, sentences=(doc.sentences[0], dataclasses.replace(sentence, holder=holder), doc.sentences[2])), schema
+        dataclasses.replace(
+            doc, sentences=(doc.sentences[0], dataclasses.replace(sentence, holder=holder), doc.sentences[2])
+        ),
+        schema,
     )
     assert [(p.rule, p.offset) for p in problems] == [("word-boundary", 61)]
     assert "holder" in problems[0].message
     wrong_text = Holder(60, 66, "مصدر")
     problems = validate_document(
-        dataclasses.replace(doc, sentences=(doc.sentences[0], dataclasses.replace(sentence, holder=wrong_text), doc.sentences[2])), schema
+        dataclasses.replace(
+            doc, sentences=(doc.sentences[0], dataclasses.replace(sentence, holder=wrong_text), doc.sentences[2])
+        ),
+        schema,
     )
     assert [(p.rule, p.offset) for p in problems] == [("span-text", 60)]
 
@@ -158,7 +166,9 @@ def test_holder_checks(schema):
 def test_sentence_boundaries_must_be_word_aligned(schema):
     doc = _doc()
     first = doc.sentences[0]
-    problems = validate_document(dataclasses.replace(doc, sentences=(Sentence(1, first.end, first.stance), *doc.sentences[1:])), schema)
+    problems = validate_document(
+        dataclasses.replace(doc, sentences=(Sentence(1, first.end, first.stance), *doc.sentences[1:])), schema
+    )
     rules = {(p.rule, p.offset) for p in problems}
     assert ("word-boundary", 1) in rules
     assert ("sentence-coverage", 0) in rules

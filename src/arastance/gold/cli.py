@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from arastance.errors import UserError
-from arastance.gold.io import LoadedDocument, Problem, dumps_jsonl, existing_outputs, read_text, write_standoff, write_text
+from arastance.gold.io import (
+    LoadedDocument,
+    Problem,
+    dumps_jsonl,
+    existing_outputs,
+    read_text,
+    write_standoff,
+    write_text,
+)
 from arastance.gold.model import GoldDocument
 from arastance.gold.validate import ValidationReport, validate, validate_path
 from arastance.paths import annotations_dir, gold_dir
@@ -23,13 +31,20 @@ CONVERT_FORMATS = ("iob2", "conll", "labelstudio", "doccano")
 MAX_LISTED = 50  # problems listed in a refusal; `gold validate` lists them all
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gold = subparsers.add_parser("gold", help="validate, export, convert and import the gold annotations")
     sub = gold.add_subparsers(dest="gold_command", required=True, metavar="SUBCOMMAND")
 
     def with_source(p: argparse.ArgumentParser) -> None:
-        p.add_argument("path", nargs="?", type=Path, help="gold directory, standoff .json or JSONL file (default: annotations/gold/)")
-        p.add_argument("--documents", type=Path, help="directory of <doc_id>.txt texts (default: beside the gold directory)")
+        p.add_argument(
+            "path",
+            nargs="?",
+            type=Path,
+            help="gold directory, standoff .json or JSONL file (default: annotations/gold/)",
+        )
+        p.add_argument(
+            "--documents", type=Path, help="directory of <doc_id>.txt texts (default: beside the gold directory)"
+        )
 
     p = sub.add_parser("validate", help="check the gold against schema.yaml and the guidelines; list every problem")
     with_source(p)
@@ -45,20 +60,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("convert", help="convert the (valid) gold to IOB2 JSONL, CoNLL, Label Studio tasks or doccano JSONL")
+    p = sub.add_parser(
+        "convert", help="convert the (valid) gold to IOB2 JSONL, CoNLL, Label Studio tasks or doccano JSONL"
+    )
     with_source(p)
     p.add_argument("--to", required=True, choices=CONVERT_FORMATS)
     p.add_argument("--out", type=Path, help="output file (default: stdout)")
     p.set_defaults(func=cmd_convert)
 
-    for name, what in (("import-labelstudio", "a Label Studio JSON export"), ("import-doccano", "a doccano JSONL export")):
+    for name, what in (
+        ("import-labelstudio", "a Label Studio JSON export"),
+        ("import-doccano", "a doccano JSONL export"),
+    ):
         p = sub.add_parser(name, help=f"turn {what} into a standoff directory (OUT/gold, OUT/documents)")
         p.add_argument("file", type=Path)
         p.add_argument("--out", type=Path, required=True, help="root of the standoff directory")
         p.add_argument("--force", action="store_true", help="overwrite existing files")
         p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
 
-    p = sub.add_parser("import", help="add the completed tasks of a Label Studio export to annotations/ as new documents")
+    p = sub.add_parser(
+        "import", help="add the completed tasks of a Label Studio export to annotations/ as new documents"
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--force", action="store_true", help="overwrite documents that already exist")
     p.set_defaults(func=cmd_import)
@@ -89,7 +111,9 @@ def _valid_documents(args: argparse.Namespace, schema: Schema) -> list[GoldDocum
     path = _source(args)
     report = validate_path(path, schema, args.documents)
     if not report.ok:
-        raise UserError(f"{path} is not valid gold ({report.summary()}); fix it first:\n{_list_problems(report.problems)}")
+        raise UserError(
+            f"{path} is not valid gold ({report.summary()}); fix it first:\n{_list_problems(report.problems)}"
+        )
     return [d.doc for d in report.documents]
 
 
@@ -192,7 +216,9 @@ _CONVERTERS: dict[str, Callable[[Sequence[GoldDocument], Schema], str]] = {
 }
 
 
-def _write_imported(docs: list[GoldDocument], problems: list[Problem], source: Path, root: Path, schema: Schema, force: bool) -> int:
+def _write_imported(
+    docs: list[GoldDocument], problems: list[Problem], source: Path, root: Path, schema: Schema, force: bool
+) -> int:
     """Validate imported documents and write them as standoff under root; refuse anything invalid."""
     loaded = [LoadedDocument(d, str(source)) for d in docs]
     problems = problems + validate(loaded, schema)

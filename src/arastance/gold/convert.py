@@ -64,28 +64,22 @@ def tags_to_spans(tags: Sequence[str], offsets: Sequence[Sequence[int]]) -> list
     if len(tags) != len(offsets):
         raise ValueError(f"{len(tags)} tags for {len(offsets)} tokens")
     spans: list[SpanTuple] = []
-    current: list[Any] | None = None  # [start, end, label] of the open entity
+    open_label: str | None = None  # label of the entity the previous token belongs to
     for tag, (start, end) in zip(tags, offsets):
         if tag == "O":
-            current = _close(current, spans)
+            open_label = None
             continue
         prefix, dash, label = tag.partition("-")
         if prefix not in ("B", "I") or not dash or not label:
             raise ValueError(f"not an IOB2 tag: {tag!r}")
-        if prefix == "I" and current is not None and current[2] == label:
-            current[1] = end
-            continue
-        current = _close(current, spans)
         if prefix == "B":
-            current = [start, end, label]
-    _close(current, spans)
+            spans.append((start, end, label))
+            open_label = label
+        elif open_label == label:
+            spans[-1] = (spans[-1][0], end, label)
+        else:
+            open_label = None  # a stray I- starts nothing
     return spans
-
-
-def _close(current: list[Any] | None, spans: list[SpanTuple]) -> None:
-    if current is not None:
-        spans.append((current[0], current[1], current[2]))
-    return None
 
 
 # --------------------------------------------------------------------------- gold → records
@@ -102,7 +96,9 @@ def sentence_records(doc: GoldDocument) -> list[Record]:
         try:
             tags = spans_to_tags(((e.start, e.end, e.label) for e in inside), offsets)
         except ValueError as err:
-            raise ConversionError(f"doc {doc.doc_id}, sentence {index} ({sentence.start}-{sentence.end}): {err}") from err
+            raise ConversionError(
+                f"doc {doc.doc_id}, sentence {index} ({sentence.start}-{sentence.end}): {err}"
+            ) from err
         records.append(
             {
                 "doc_id": doc.doc_id,
@@ -118,7 +114,9 @@ def sentence_records(doc: GoldDocument) -> list[Record]:
     stray = [e for e in doc.entities if (e.start, e.end) not in placed]
     if stray:
         e = stray[0]
-        raise ConversionError(f"doc {doc.doc_id}: {e.label} entity at offset {e.start}-{e.end} is not inside one sentence")
+        raise ConversionError(
+            f"doc {doc.doc_id}: {e.label} entity at offset {e.start}-{e.end} is not inside one sentence"
+        )
     return records
 
 
@@ -159,7 +157,7 @@ def entity_at(text: str, start: int, end: int, label: str, schema: Schema) -> En
     span = text[start:end]
     if label != QUANTITY:
         return Entity(start, end, label, span)
-    value, unit, approximate = parse_quantity(text[max(0, start - 40):start], span, schema)
+    value, unit, approximate = parse_quantity(text[max(0, start - 40) : start], span, schema)
     return Entity(start, end, label, span, value, unit, approximate)
 
 

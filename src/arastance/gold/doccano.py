@@ -58,10 +58,14 @@ def _field(raw: dict[str, Any], key: str) -> Any:
 
 
 def _spans(raw: dict[str, Any]) -> list[Any]:
-    if isinstance(raw.get("label"), list):
-        return raw["label"]
+    label = raw.get("label")
+    if isinstance(label, list):
+        return label
     if isinstance(raw.get("entities"), list):
-        return [[e.get("start_offset"), e.get("end_offset"), e.get("label")] if isinstance(e, dict) else e for e in raw["entities"]]
+        return [
+            [e.get("start_offset"), e.get("end_offset"), e.get("label")] if isinstance(e, dict) else e
+            for e in raw["entities"]
+        ]
     return []
 
 
@@ -70,7 +74,7 @@ def line_to_document(raw: Any, schema: Schema, source: str, line: int) -> tuple[
         return Problem(source, doc_id, offset, None, rule, message, line)
 
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
-        return None, [problem("doccano-format", "a line must be an object with a string \"text\"")]
+        return None, [problem("doccano-format", 'a line must be an object with a string "text"')]
     text: str = raw["text"]
     doc_id = _field(raw, "doc_id")
     if doc_id is None and _is_int(raw.get("id")):
@@ -84,25 +88,43 @@ def line_to_document(raw: Any, schema: Schema, source: str, line: int) -> tuple[
             quantities[(q["start"], q["end"])] = q
     entities: list[Entity] = []
     for k, span in enumerate(_spans(raw)):
-        if not (isinstance(span, list) and len(span) == 3 and _is_int(span[0]) and _is_int(span[1]) and isinstance(span[2], str)):
+        if not (
+            isinstance(span, list)
+            and len(span) == 3
+            and _is_int(span[0])
+            and _is_int(span[1])
+            and isinstance(span[2], str)
+        ):
             problems.append(problem("doccano-format", f"label {k} must be [start, end, LABEL], got {span!r}", doc_id))
             continue
         start, end, label = span
         if not (0 <= start < end <= len(text)):
-            problems.append(problem("doccano-format", f"label {k} {start}-{end} is outside the text (length {len(text)})", doc_id, start))
+            problems.append(
+                problem(
+                    "doccano-format", f"label {k} {start}-{end} is outside the text (length {len(text)})", doc_id, start
+                )
+            )
             continue
         if label != QUANTITY:
             entities.append(Entity(start, end, label, text[start:end]))
             continue
-        value, unit, approximate = parse_quantity(text[max(0, start - 40):start], text[start:end], schema)
+        value, unit, approximate = parse_quantity(text[max(0, start - 40) : start], text[start:end], schema)
         q = quantities.get((start, end), {})
         entities.append(
-            Entity(start, end, label, text[start:end], q.get("value", value), q.get("unit", unit), q.get("approximate", approximate))
+            Entity(
+                start,
+                end,
+                label,
+                text[start:end],
+                q.get("value", value),
+                q.get("unit", unit),
+                q.get("approximate", approximate),
+            )
         )
     sentences = []
     sentences_raw = _field(raw, "sentences")
     if not isinstance(sentences_raw, list):
-        problems.append(problem("doccano-format", "\"sentences\" must be a list of {start, end, stance, holder}", doc_id))
+        problems.append(problem("doccano-format", '"sentences" must be a list of {start, end, stance, holder}', doc_id))
         sentences_raw = []
     for j, s in enumerate(sentences_raw):
         try:
@@ -134,7 +156,9 @@ def loads_doccano(content: str, schema: Schema, source: str = "<doccano>") -> tu
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as err:
-            problems.append(Problem(source, None, None, None, "json", f"malformed JSON at column {err.colno}: {err.msg}", number))
+            problems.append(
+                Problem(source, None, None, None, "json", f"malformed JSON at column {err.colno}: {err.msg}", number)
+            )
             continue
         doc, line_problems = line_to_document(raw, schema, source, number)
         problems += line_problems

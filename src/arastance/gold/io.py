@@ -140,12 +140,12 @@ def default_documents_dir(gold_path: Path) -> Path:
 def read_standoff_file(path: Path, documents_dir: Path) -> tuple[LoadedDocument | None, list[Problem]]:
     """One annotations/gold/<doc_id>.json with its text from documents_dir/<doc_id>.txt."""
     file = str(path)
-    content, problems = _read_file(path, file)
+    content, read_problems = _read_file(path, file)
     if content is None:
-        return None, problems
-    raw, problems = _parse_json(content, file)
-    if problems:
-        return None, problems
+        return None, read_problems
+    raw, json_problems = _parse_json(content, file)
+    if json_problems:
+        return None, json_problems
     if not isinstance(raw, dict):
         kind = type(raw).__name__
         return None, [Problem(file, None, None, None, "format", f"document: a document must be an object, got {kind}")]
@@ -153,7 +153,16 @@ def read_standoff_file(path: Path, documents_dir: Path) -> tuple[LoadedDocument 
     problems: list[Problem] = []
     if "text" in raw:
         # Standoff keeps text apart; a second copy here could silently disagree with the .txt.
-        problems.append(Problem(file, doc_id, None, None, "format", "a standoff file must not contain 'text' (it lives in documents/<doc_id>.txt)"))
+        problems.append(
+            Problem(
+                file,
+                doc_id,
+                None,
+                None,
+                "format",
+                "a standoff file must not contain 'text' (it lives in documents/<doc_id>.txt)",
+            )
+        )
     if doc_id is None:
         # Let the parser produce its precise message (missing key or wrong type).
         try:
@@ -266,7 +275,9 @@ def existing_outputs(docs: Sequence[GoldDocument], root: Path) -> list[Path]:
     return [p for d in docs for p in standoff_paths(root, d.doc_id) if p.exists()]
 
 
-def write_standoff(docs: Sequence[GoldDocument], root: Path, schema_version: str, overwrite: bool = False) -> list[Path]:
+def write_standoff(
+    docs: Sequence[GoldDocument], root: Path, schema_version: str, overwrite: bool = False
+) -> list[Path]:
     """Write root/gold/<id>.json and root/documents/<id>.txt for each document; returns the paths.
 
     Refuses (FileExistsError, before writing anything) when a target exists and overwrite is False.

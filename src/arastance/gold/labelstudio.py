@@ -65,7 +65,9 @@ def _region(region_id: str, from_name: str, start: int, end: int, text: str, lab
     }
 
 
-def _per_region(region_id: str, from_name: str, kind: str, start: int, end: int, extra: dict[str, Any]) -> dict[str, Any]:
+def _per_region(
+    region_id: str, from_name: str, kind: str, start: int, end: int, extra: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "id": region_id,
         "from_name": from_name,
@@ -91,13 +93,23 @@ def document_to_task(doc: GoldDocument, schema_version: str) -> dict[str, Any]:
             results.append(_per_region(rid, Q_APPROX, "choices", e.start, e.end, {"text": e.text, "choices": [choice]}))
     for j, s in enumerate(sorted(doc.sentences, key=lambda s: s.start)):
         sid = f"s{j}"
-        sentence_text = doc.text[s.start:s.end]
+        sentence_text = doc.text[s.start : s.end]
         results.append(_region(sid, SENTENCES, s.start, s.end, sentence_text, SENTENCE_LABEL))
-        results.append(_per_region(sid, STANCE, "choices", s.start, s.end, {"text": sentence_text, "choices": [s.stance]}))
+        results.append(
+            _per_region(sid, STANCE, "choices", s.start, s.end, {"text": sentence_text, "choices": [s.stance]})
+        )
         if s.holder is not None:
             h = s.holder
             results.append(_region(f"h{j}", HOLDER, h.start, h.end, h.text, HOLDER_LABEL))
-    results.append({"id": "doc", "from_name": DOC_STANCE, "to_name": TEXT, "type": "choices", "value": {"choices": [doc.doc_stance]}})
+    results.append(
+        {
+            "id": "doc",
+            "from_name": DOC_STANCE,
+            "to_name": TEXT,
+            "type": "choices",
+            "value": {"choices": [doc.doc_stance]},
+        }
+    )
     return {
         "data": {"text": doc.text, "doc_id": doc.doc_id, "schema_version": schema_version},
         "annotations": [{"result": results}],
@@ -119,12 +131,18 @@ def labeling_config(schema: Schema) -> str:
     entities = ET.SubElement(view, "Labels", name=ENTITIES, toName=TEXT)
     for label in schema.entity_labels:
         ET.SubElement(entities, "Label", value=label, hint=schema.definitions.get(label, ""))
-    ET.SubElement(
-        view, "Labels", name=SENTENCES, toName=TEXT
-    ).append(ET.Element("Label", value=SENTENCE_LABEL, hint="A sentence (pre-filled by arastance); select it to set its stance."))
-    ET.SubElement(
-        view, "Labels", name=HOLDER, toName=TEXT
-    ).append(ET.Element("Label", value=HOLDER_LABEL, hint="Who voices the sentence's stance; none when it is the article's own voice."))
+    ET.SubElement(view, "Labels", name=SENTENCES, toName=TEXT).append(
+        ET.Element(
+            "Label", value=SENTENCE_LABEL, hint="A sentence (pre-filled by arastance); select it to set its stance."
+        )
+    )
+    ET.SubElement(view, "Labels", name=HOLDER, toName=TEXT).append(
+        ET.Element(
+            "Label",
+            value=HOLDER_LABEL,
+            hint="Who voices the sentence's stance; none when it is the article's own voice.",
+        )
+    )
     ET.SubElement(view, "Text", name=TEXT, value="$text")
 
     # Visibility is keyed on the region's label only: what whenTagName names (the Labels control or
@@ -140,8 +158,12 @@ def labeling_config(schema: Schema) -> str:
     quantity_view = ET.SubElement(view, "View", visibleWhen="region-selected", whenLabelValue=QUANTITY)
     ET.SubElement(quantity_view, "Header", value="Quantity (left empty: filled from the text)")
     ET.SubElement(quantity_view, "Number", name=Q_VALUE, toName=TEXT, perRegion="true")
-    ET.SubElement(quantity_view, "TextArea", name=Q_UNIT, toName=TEXT, perRegion="true", maxSubmissions="1", editable="true")
-    approx = ET.SubElement(quantity_view, "Choices", name=Q_APPROX, toName=TEXT, perRegion="true", choice="single-radio")
+    ET.SubElement(
+        quantity_view, "TextArea", name=Q_UNIT, toName=TEXT, perRegion="true", maxSubmissions="1", editable="true"
+    )
+    approx = ET.SubElement(
+        quantity_view, "Choices", name=Q_APPROX, toName=TEXT, perRegion="true", choice="single-radio"
+    )
     ET.SubElement(approx, "Choice", value=APPROXIMATE)
     ET.SubElement(approx, "Choice", value=EXACT)
 
@@ -222,7 +244,9 @@ class _TaskReader:
         if not usable:
             self.problem("ls-no-annotation", "no annotation that was not cancelled")
             return None
-        return max(usable, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), _int_or_zero(a.get("id"))))
+        return max(
+            usable, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), _int_or_zero(a.get("id")))
+        )
 
     def read_result(self, item: Any, k: int, text: str, parsed: _Task) -> None:
         if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
@@ -245,7 +269,8 @@ class _TaskReader:
             self.problem("ls-offset", message + _utf16_hint(text, start, end, written), start)
             return
         if isinstance(written, str) and text[start:end] != written:
-            message = f"result {k} ({from_name}) {start}-{end}: region text {json.dumps(written, ensure_ascii=False)} is not the text at its offsets"
+            shown = json.dumps(written, ensure_ascii=False)
+            message = f"result {k} ({from_name}) {start}-{end}: region text {shown} is not the text at its offsets"
             self.problem("ls-offset", message + _utf16_hint(text, start, end, written), start, text[start:end])
             return
         if from_name == ENTITIES:
@@ -287,11 +312,16 @@ class _TaskReader:
                 entities.append(Entity(start, end, label, span))
                 continue
             attrs = parsed.quantity.get(region_id) or parsed.quantity.get(_region_key("", start, end), {})
-            value, unit, approximate = parse_quantity(text[max(0, start - 40):start], span, self.schema)
+            value, unit, approximate = parse_quantity(text[max(0, start - 40) : start], span, self.schema)
             entities.append(
                 Entity(
-                    start, end, label, span,
-                    attrs.get("value", value), attrs.get("unit", unit), attrs.get("approximate", approximate),
+                    start,
+                    end,
+                    label,
+                    span,
+                    attrs.get("value", value),
+                    attrs.get("unit", unit),
+                    attrs.get("approximate", approximate),
                 )
             )
         sentence_spans = sorted(parsed.sentences.items(), key=lambda item: item[1])
@@ -308,7 +338,9 @@ class _TaskReader:
         for region_id, (start, end) in sentence_spans:
             stance = parsed.stances.get(region_id) or parsed.stances.get(_region_key("", start, end))
             if stance is None:
-                self.problem("ls-stance", f"sentence region {region_id} {start}-{end} has no stance", start, text[start:end])
+                self.problem(
+                    "ls-stance", f"sentence region {region_id} {start}-{end} has no stance", start, text[start:end]
+                )
                 stance = ""
             sentences.append(Sentence(start, end, stance, holders.get(region_id)))
         entities.sort(key=lambda e: (e.start, e.end))
@@ -350,14 +382,25 @@ def _utf16_hint(text: str, start: int, end: int, written: Any) -> str:
     return ""
 
 
-def tasks_to_documents(tasks: Any, schema: Schema, source: str = "<tasks>", require_annotation: bool = True) -> tuple[list[GoldDocument], list[Problem]]:
+def tasks_to_documents(
+    tasks: Any, schema: Schema, source: str = "<tasks>", require_annotation: bool = True
+) -> tuple[list[GoldDocument], list[Problem]]:
     """Documents of a Label Studio JSON export (a list of tasks), with every problem found.
 
     With require_annotation False, tasks without a usable annotation are skipped silently
     (`gold import` adds only completed tasks).
     """
     if not isinstance(tasks, list):
-        return [], [Problem(source, None, None, None, "ls-format", f"a Label Studio export is a list of tasks, got {type(tasks).__name__}")]
+        return [], [
+            Problem(
+                source,
+                None,
+                None,
+                None,
+                "ls-format",
+                f"a Label Studio export is a list of tasks, got {type(tasks).__name__}",
+            )
+        ]
     docs: list[GoldDocument] = []
     problems: list[Problem] = []
     for index, task in enumerate(tasks):
@@ -372,12 +415,23 @@ def tasks_to_documents(tasks: Any, schema: Schema, source: str = "<tasks>", requ
     return docs, problems
 
 
-def loads_tasks(content: str, schema: Schema, source: str = "<tasks>", require_annotation: bool = True) -> tuple[list[GoldDocument], list[Problem]]:
+def loads_tasks(
+    content: str, schema: Schema, source: str = "<tasks>", require_annotation: bool = True
+) -> tuple[list[GoldDocument], list[Problem]]:
     """Parse a Label Studio JSON export text; malformed JSON is a Problem, not an exception."""
     if not content.strip():
         return [], [Problem(source, None, None, None, "empty-file", "the file is empty")]
     try:
         raw = json.loads(content)
     except json.JSONDecodeError as err:
-        return [], [Problem(source, None, err.pos, None, "json", f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}")]
+        return [], [
+            Problem(
+                source,
+                None,
+                err.pos,
+                None,
+                "json",
+                f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}",
+            )
+        ]
     return tasks_to_documents(raw, schema, source, require_annotation)

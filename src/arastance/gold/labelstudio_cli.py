@@ -10,7 +10,7 @@ from arastance.errors import UserError
 from arastance.schema import SchemaError, load_schema
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = subparsers.add_parser("labelstudio", help="Label Studio helpers")
     sub = ls.add_subparsers(dest="labelstudio_command", required=True, metavar="SUBCOMMAND")
     p = sub.add_parser("config", help="print the labeling config (XML) generated from annotations/schema.yaml")

@@ -56,10 +56,10 @@ def parse_number(written: str) -> Number | None:
         return int("".join(groups))  # 1,500 / 1٬500 / 1.500.000
     if len(seps) == 1:
         return _to_number(groups[0] + "." + groups[1])  # 2.5 / 2,5
-    if len(set(seps)) == 2 and seps[-1] != seps[0] and all(s == seps[0] for s in seps[:-1]):
-        # 1,500.25 or 1.500,25: the last separator is the decimal point.
-        if all(len(g) == 3 for g in groups[1:-1]):
-            return _to_number("".join(groups[:-1]) + "." + groups[-1])
+    # 1,500.25 or 1.500,25: the last separator, of the other kind, is the decimal point.
+    thousands_then_decimal = all(s == seps[0] for s in seps[:-1]) and seps[-1] != seps[0]
+    if thousands_then_decimal and all(len(g) == 3 for g in groups[1:-1]):
+        return _to_number("".join(groups[:-1]) + "." + groups[-1])
     return None
 
 
@@ -74,7 +74,9 @@ def _fold(word: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _lexicon(number_words: tuple[tuple[str, int], ...], vague: tuple[tuple[str, int], ...]) -> dict[str, tuple[int, bool]]:
+def _lexicon(
+    number_words: tuple[tuple[str, int], ...], vague: tuple[tuple[str, int], ...]
+) -> dict[str, tuple[int, bool]]:
     table: dict[str, tuple[int, bool]] = {}
     for word, value in number_words:
         table[_fold(word)] = (value, False)
@@ -96,7 +98,7 @@ def _lookup(word: str, lexicon: dict[str, tuple[int, bool]]) -> tuple[int, bool]
 def _strip_proclitic_digits(word: str) -> tuple[int, str]:
     """A proclitic glued to digits (`و900`): (characters to skip, the rest)."""
     match = re.match(rf"[{PROCLITICS}]{{1,2}}(?=\d)", word)
-    return (match.end(), word[match.end():]) if match else (0, word)
+    return (match.end(), word[match.end() :]) if match else (0, word)
 
 
 def _approximator_before(text_before: str, approximators: tuple[str, ...]) -> bool:
@@ -106,7 +108,7 @@ def _approximator_before(text_before: str, approximators: tuple[str, ...]) -> bo
         parts = approx.split()
         if len(words) < len(parts):
             continue
-        tail = words[len(words) - len(parts):]
+        tail = words[len(words) - len(parts) :]
         # Punctuation between approximator and number (`نحو "900`) is not expected; compare words.
         if [_fold(w) for w in tail[1:]] != [_fold(p) for p in parts[1:]]:
             continue

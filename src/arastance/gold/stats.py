@@ -37,7 +37,13 @@ def compute_stats(docs: Sequence[GoldDocument], schema: Schema) -> dict[str, Any
     for doc in docs:
         counts = Counter(e.label for e in doc.entities)
         totals.update(counts)
-        per_document.append({"doc_id": doc.doc_id, "entities": {label: counts.get(label, 0) for label in labels}, "total": len(doc.entities)})
+        per_document.append(
+            {
+                "doc_id": doc.doc_id,
+                "entities": {label: counts.get(label, 0) for label in labels},
+                "total": len(doc.entities),
+            }
+        )
     sentence_stance = Counter(s.stance for d in docs for s in d.sentences)
     doc_stance = Counter(d.doc_stance for d in docs)
     lengths = [n for d in docs for n in sentence_lengths(d)]
@@ -45,7 +51,11 @@ def compute_stats(docs: Sequence[GoldDocument], schema: Schema) -> dict[str, Any
     return {
         "documents": len(docs),
         "sentences": sum(len(d.sentences) for d in docs),
-        "entities": {"total": sum(totals.values()), "per_label": {label: totals.get(label, 0) for label in labels}, "per_document": per_document},
+        "entities": {
+            "total": sum(totals.values()),
+            "per_label": {label: totals.get(label, 0) for label in labels},
+            "per_document": per_document,
+        },
         "stance": {
             "sentences": _ordered(sentence_stance, schema.stance_classes),
             "documents": _ordered(doc_stance, schema.document_stance_classes),
@@ -108,11 +118,13 @@ def format_stats(stats: dict[str, Any]) -> str:
                 for label in dict.fromkeys([*stats["stance"]["sentences"], *stats["stance"]["documents"]])
             ],
         ),
-        "Sentence length (words)\n" + table(["min", "median", "mean", "max"], [list(stats["sentence_length_words"].values())]),
+        "Sentence length (words)\n"
+        + table(["min", "median", "mean", "max"], [list(stats["sentence_length_words"].values())]),
         "Holders\n"
         + table(
             ["stance", "with holder"],
-            [[label, n] for label, n in stats["holders"]["per_stance"].items()] + [["total", stats["holders"]["total"]]],
+            [[label, n] for label, n in stats["holders"]["per_stance"].items()]
+            + [["total", stats["holders"]["total"]]],
         )
         + f"\n{stats['holders']['without_holder']} sentences without a holder (the article's own voice)",
     ]

@@ -32,6 +32,7 @@ schema-version       the document's schema_version is missing or not the schema'
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -46,7 +47,6 @@ from arastance.paths import documents_dir as repo_documents_dir
 from arastance.schema import Schema
 
 __all__ = ["Problem", "ValidationReport", "validate", "validate_document", "validate_path"]
-
 
 
 @dataclass
@@ -113,7 +113,9 @@ class _Checker:
             return False
         actual = self.doc.text[start:end]
         if stored is not None and stored != actual:
-            self.add("span-text", f"{what} {start}-{end}: stored text {_show(stored)} differs from the text", start, actual)
+            self.add(
+                "span-text", f"{what} {start}-{end}: stored text {_show(stored)} differs from the text", start, actual
+            )
         for offset, side, ok in ((start, "starts", start in self.words.starts), (end, "ends", end in self.words.ends)):
             if not ok:
                 inside = self.words.word_at(offset if side == "starts" else offset - 1)
@@ -130,7 +132,10 @@ class _Checker:
         if not doc.doc_stance:
             self.add("doc-stance", "the document stance is missing")
         elif doc.doc_stance not in schema.document_stance_classes:
-            self.add("doc-stance", f"document stance {doc.doc_stance!r} is not one of {', '.join(schema.document_stance_classes)}")
+            self.add(
+                "doc-stance",
+                f"document stance {doc.doc_stance!r} is not one of {', '.join(schema.document_stance_classes)}",
+            )
         if doc.schema_version is None:
             self.add("schema-version", f"schema_version is missing (the schema is version {schema.version})")
         elif doc.schema_version != schema.version:
@@ -144,19 +149,21 @@ class _Checker:
             if self.span(what, entity.start, entity.end, entity.text):
                 usable.append((entity.start, entity.end, i))
             if entity.label not in self.schema.entity_labels:
-                self.add("entity-label", f"{what}: label {entity.label!r} is not one of {', '.join(self.schema.entity_labels)}", _offset(entity.start), entity.text)
+                self.add(
+                    "entity-label",
+                    f"{what}: label {entity.label!r} is not one of {', '.join(self.schema.entity_labels)}",
+                    _offset(entity.start),
+                    entity.text,
+                )
             self.quantity(i, what)
         usable.sort()
         furthest: tuple[int, int, int] | None = None  # the entity reaching furthest right so far
         for start, end, i in usable:
             if furthest is not None and start < furthest[1]:
                 other = self.doc.entities[furthest[2]]
-                self.add(
-                    "entity-overlap",
-                    f"entity {i} {self.doc.entities[i].label} {start}-{end} overlaps entity {furthest[2]} {other.label} {other.start}-{other.end} {_show(other.text)}",
-                    start,
-                    self.doc.text[start:end],
-                )
+                this = f"entity {i} {self.doc.entities[i].label} {start}-{end}"
+                that = f"entity {furthest[2]} {other.label} {other.start}-{other.end} {_show(other.text)}"
+                self.add("entity-overlap", f"{this} overlaps {that}", start, self.doc.text[start:end])
             if furthest is None or end > furthest[1]:
                 furthest = (start, end, i)
         return usable
@@ -167,15 +174,27 @@ class _Checker:
         attributes = (entity.value, entity.unit, entity.approximate)
         if entity.label != QUANTITY:
             if any(a is not None for a in attributes):
-                self.add("quantity-attributes", f"{what}: only QUANTITY carries value/unit/approximate", offset, entity.text)
+                self.add(
+                    "quantity-attributes", f"{what}: only QUANTITY carries value/unit/approximate", offset, entity.text
+                )
             return
         value = entity.value
         if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
             self.add("quantity-attributes", f"{what}: value must be a number, got {value!r}", offset, entity.text)
         if not isinstance(entity.unit, str) or not entity.unit.strip():
-            self.add("quantity-attributes", f"{what}: unit must be a non-empty string, got {entity.unit!r}", offset, entity.text)
+            self.add(
+                "quantity-attributes",
+                f"{what}: unit must be a non-empty string, got {entity.unit!r}",
+                offset,
+                entity.text,
+            )
         if not isinstance(entity.approximate, bool):
-            self.add("quantity-attributes", f"{what}: approximate must be true or false, got {entity.approximate!r}", offset, entity.text)
+            self.add(
+                "quantity-attributes",
+                f"{what}: approximate must be true or false, got {entity.approximate!r}",
+                offset,
+                entity.text,
+            )
 
     def sentences(self) -> list[tuple[int, int]]:
         """Checks sentences and holders; returns the usable sentence spans, sorted."""
@@ -187,18 +206,33 @@ class _Checker:
             if ok:
                 usable.append((sentence.start, sentence.end))
                 if previous_start is not None and sentence.start < previous_start:
-                    self.add("sentence-order", f"{what} starts at {sentence.start}, before the previous sentence ({previous_start})", sentence.start)
+                    self.add(
+                        "sentence-order",
+                        f"{what} starts at {sentence.start}, before the previous sentence ({previous_start})",
+                        sentence.start,
+                    )
                 previous_start = sentence.start
             if sentence.stance not in self.schema.stance_classes:
-                self.add("stance-label", f"{what}: stance {sentence.stance!r} is not one of {', '.join(self.schema.stance_classes)}", _offset(sentence.start))
+                self.add(
+                    "stance-label",
+                    f"{what}: stance {sentence.stance!r} is not one of {', '.join(self.schema.stance_classes)}",
+                    _offset(sentence.start),
+                )
             holder = sentence.holder
-            if holder is not None and self.span(f"{what} holder", holder.start, holder.end, holder.text) and ok:
-                if not (sentence.start <= holder.start and holder.end <= sentence.end):
-                    self.add("holder-span", f"{what} holder {holder.start}-{holder.end} is outside its sentence {sentence.start}-{sentence.end}", holder.start, holder.text)
+            if holder is None or not self.span(f"{what} holder", holder.start, holder.end, holder.text) or not ok:
+                continue
+            if not (sentence.start <= holder.start and holder.end <= sentence.end):
+                where = f"{holder.start}-{holder.end} is outside its sentence {sentence.start}-{sentence.end}"
+                self.add("holder-span", f"{what} holder {where}", holder.start, holder.text)
         usable.sort()
-        for (s1, e1), (s2, e2) in zip(usable, usable[1:]):
+        for (s1, e1), (s2, e2) in itertools.pairwise(usable):
             if s2 < e1:
-                self.add("sentence-overlap", f"sentence {s2}-{e2} overlaps sentence {s1}-{e1}", s2, self.doc.text[s2:min(e1, e2)])
+                self.add(
+                    "sentence-overlap",
+                    f"sentence {s2}-{e2} overlaps sentence {s1}-{e1}",
+                    s2,
+                    self.doc.text[s2 : min(e1, e2)],
+                )
         self.coverage(usable)
         return usable
 
@@ -231,7 +265,12 @@ class _Checker:
             j = bisect.bisect_right(starts, start) - 1
             if j < 0 or end > sentences[j][1]:
                 entity = self.doc.entities[i]
-                self.add("entity-sentence", f"entity {i} {entity.label} {start}-{end} is not inside one sentence", start, self.doc.text[start:end])
+                self.add(
+                    "entity-sentence",
+                    f"entity {i} {entity.label} {start}-{end} is not inside one sentence",
+                    start,
+                    self.doc.text[start:end],
+                )
 
 
 def _is_int(value: Any) -> bool:
@@ -246,7 +285,9 @@ def _show(text: str) -> str:
     return quote(text)
 
 
-def validate_document(doc: GoldDocument, schema: Schema, file: str = "<document>", line: int | None = None) -> list[Problem]:
+def validate_document(
+    doc: GoldDocument, schema: Schema, file: str = "<document>", line: int | None = None
+) -> list[Problem]:
     """Every problem of one document, sorted by offset (document-level problems first)."""
     checker = _Checker(doc, schema, file, line)
     checker.document()
@@ -274,13 +315,24 @@ def validate(
         doc = item.doc
         problems += validate_document(doc, schema, item.file, item.line)
         if item.kind == "standoff" and Path(item.file).stem != doc.doc_id:
-            problems.append(Problem(item.file, doc.doc_id, None, None, "file-name", f"the file must be named {doc.doc_id}.json"))
-        if item.kind == "jsonl" and documents_dir is not None and documents_dir.is_dir() and DOC_ID.fullmatch(doc.doc_id):
+            problems.append(
+                Problem(item.file, doc.doc_id, None, None, "file-name", f"the file must be named {doc.doc_id}.json")
+            )
+        if (
+            item.kind == "jsonl"
+            and documents_dir is not None
+            and documents_dir.is_dir()
+            and DOC_ID.fullmatch(doc.doc_id)
+        ):
             problems += _check_document_text(item, documents_dir)
         if doc.doc_id in first_file:
             other = first_file[doc.doc_id]
             place = f"{other.file}:{other.line}" if other.line is not None else other.file
-            problems.append(Problem(item.file, doc.doc_id, None, None, "doc-id-duplicate", f"doc_id also used in {place}", item.line))
+            problems.append(
+                Problem(
+                    item.file, doc.doc_id, None, None, "doc-id-duplicate", f"doc_id also used in {place}", item.line
+                )
+            )
         else:
             first_file[doc.doc_id] = item
     return problems
@@ -300,8 +352,13 @@ def _check_document_text(item: LoadedDocument, documents_dir: Path) -> list[Prob
     at = next((i for i, (a, b) in enumerate(zip(stored, doc.text)) if a != b), min(len(stored), len(doc.text)))
     return [
         Problem(
-            item.file, doc.doc_id, at, doc.text[at:at + 20], "document-text",
-            f"text differs from {path} from offset {at} (lengths {len(doc.text)} and {len(stored)})", item.line,
+            item.file,
+            doc.doc_id,
+            at,
+            doc.text[at : at + 20],
+            "document-text",
+            f"text differs from {path} from offset {at} (lengths {len(doc.text)} and {len(stored)})",
+            item.line,
         )
     ]
 
