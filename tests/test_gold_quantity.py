@@ -36,6 +36,8 @@ from arastance.gold.quantity import normalize_digits, parse_number, parse_quanti
         ("", "3-4 جنود", (3, "جنود", True)),  # a range: lower bound, approximate
         ("", "نحو 900 جندي", (900, "جندي", True)),  # an approximator inside a predicted span
         ("", "جنود", (None, "جنود", False)),
+        ("انسحبت من سوريا ", "مرة واحدة", (1, "مرة", False)),  # the cardinal after the noun
+        ("", "جنديان اثنان", (2, "جنديان", False)),
         ("", "24 قاعدة عسكرية", (24, "قاعدة عسكرية", False)),
     ],
 )

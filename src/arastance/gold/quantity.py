@@ -10,7 +10,7 @@ gold conventions define them:
 - number words and vague number words come from schema.yaml `quantity` (never from this file), also
   with an attached proclitic (`وعشرات`) and with hamza/diacritics variants (`الف` = `ألف`);
   a following magnitude word multiplies (`5 آلاف` = 5000, `ثلاثة آلاف` = 3000) and `عشر` after a unit
-  digit word forms a teen (`ثلاثة عشر` = 13);
+  digit word forms a teen (`ثلاثة عشر` = 13); a number word after the noun counts too (`مرة واحدة`);
 - approximate: the span follows an approximator from the schema (`نحو 900 جندي`), starts with one
   (a predicted span may include it), starts with a vague number word (`عشرات`), or is a range (`3-4`);
 - unit: the rest of the span after the number, as written.
@@ -140,11 +140,25 @@ def parse_quantity(text_before: str, span_text: str, schema: Schema) -> tuple[Nu
     # Digit normalisation keeps one character per character, so positions found in `normal` slice `span_text`.
     normal = normalize_digits(span_text)
     value, end, vague = _leading_number(normal, skip, lexicon)
-    if value is None:
-        unit = span_text[skip:].strip()
-        return None, unit or None, approximate
-    unit = span_text[end:].strip()
-    return value, unit or None, approximate or vague
+    if value is not None:
+        unit = span_text[end:].strip()
+        return value, unit or None, approximate or vague
+    trailing = _trailing_number_word(normal, skip, lexicon)
+    if trailing is not None:
+        # The cardinal follows the noun for one and two (مرة واحدة): the unit is what precedes it.
+        value, start, vague = trailing
+        return value, span_text[skip:start].strip() or None, approximate or vague
+    unit = span_text[skip:].strip()
+    return None, unit or None, approximate
+
+
+def _trailing_number_word(text: str, pos: int, lexicon: dict[str, tuple[int, bool]]) -> tuple[int, int, bool] | None:
+    """(value, start, vague) of a number word ending the span after at least one other word."""
+    words = [m for m in re.finditer(r"\S+", text) if m.start() >= pos]
+    if len(words) < 2:
+        return None
+    entry = _lookup(words[-1].group(), lexicon)
+    return (entry[0], words[-1].start(), entry[1]) if entry else None
 
 
 def _leading_number(text: str, pos: int, lexicon: dict[str, tuple[int, bool]]) -> tuple[Number | None, int, bool]:
