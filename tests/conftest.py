@@ -26,3 +26,24 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(REPO_ROOT / "annotations" / "schema.yaml", annotations / "schema.yaml")
     monkeypatch.setenv("ARASTANCE_ROOT", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model built from the real corpus once per test session (as `model=tiny` does)."""
+    from omegaconf import OmegaConf
+
+    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.models.tiny import ensure_tiny_model
+
+    spec = dict(OmegaConf.load(REPO_ROOT / "configs" / "model" / "tiny.yaml").tiny)
+    spec["normalization"] = "arabert_v02"
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO_ROOT / "annotations" / "documents").glob("*.txt"))]
+    return ensure_tiny_model(tmp_path_factory.mktemp("tiny-cache"), spec, texts, normalize_arabert_v02)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model_dir: Path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)

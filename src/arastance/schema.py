@@ -9,10 +9,11 @@ from typing import Any
 
 import yaml
 
+from arastance.errors import UserError
 from arastance.paths import schema_path
 
 
-class SchemaError(ValueError):
+class SchemaError(UserError, ValueError):
     """The schema file itself is malformed."""
 
 

@@ -28,6 +28,17 @@ class BatchingConfig:
     pad_to_multiple_of: int
 
 
+def resolve_pad_multiple(setting: int | str, device_type: str) -> int:
+    """`auto`: 8 on CUDA (tensor-core friendly shapes), 1 elsewhere — on CPU rounding a 30-token
+    sentence up to 32 buys nothing and costs ~10% of the compute on this corpus's short sentences."""
+    if setting == "auto":
+        return 8 if device_type == "cuda" else 1
+    value = int(setting)
+    if value < 1:
+        raise ValueError(f"pad_to_multiple_of must be auto or a positive integer, got {setting!r}")
+    return value
+
+
 def padded_length(length: int, multiple: int) -> int:
     return int(math.ceil(length / multiple) * multiple) if multiple > 1 else length
 

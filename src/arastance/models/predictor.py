@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from arastance.features.batching import BatchingConfig
+from arastance.features.batching import BatchingConfig, resolve_pad_multiple
 from arastance.features.encode import EncodingConfig, Unit, encode_units
 from arastance.gold.convert import tags_to_spans
 from arastance.gold.model import GoldDocument
@@ -20,12 +20,12 @@ from arastance.models.inference import unit_scores, window_scores
 from arastance.schema import Schema
 
 
-def eval_batching(trainer_cfg: Any) -> BatchingConfig:
+def eval_batching(trainer_cfg: Any, device_type: str) -> BatchingConfig:
     return BatchingConfig(
         max_tokens=int(trainer_cfg.eval_batch_tokens),
         max_rows=int(trainer_cfg.max_rows) * 4,
         pool_factor=int(trainer_cfg.pool_factor),
-        pad_to_multiple_of=int(trainer_cfg.pad_to_multiple_of),
+        pad_to_multiple_of=resolve_pad_multiple(trainer_cfg.pad_to_multiple_of, device_type),
     )
 
 
@@ -47,7 +47,7 @@ def predict_units(loaded: LoadedModel, units: list[Unit], cfg: Any, schema: Sche
     id2label = schema.id2label(task)
     enc = encoding_config(cfg, task, schema.label2id(task), int(loaded.tokenizer.model_max_length))
     windows = encode_units(units, loaded.tokenizer, loaded.normalize, enc)
-    scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, eval_batching(cfg.trainer), task, precision, progress)
+    scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, eval_batching(cfg.trainer, next(loaded.model.parameters()).device.type), task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
     if task == "ner":
         labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]

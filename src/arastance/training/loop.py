@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from arastance.features.batching import BatchingConfig, collate, padding_fraction, plan_batches
+from arastance.features.batching import BatchingConfig, collate, padding_fraction, plan_batches, resolve_pad_multiple
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.models.inference import bf16_supported
 from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -54,12 +54,12 @@ class LoopResult:
     real_tokens_per_s: float = 0.0
 
 
-def batching_config(trainer_cfg: Any) -> BatchingConfig:
+def batching_config(trainer_cfg: Any, device_type: str) -> BatchingConfig:
     return BatchingConfig(
         max_tokens=int(trainer_cfg.max_tokens),
         max_rows=int(trainer_cfg.max_rows),
         pool_factor=int(trainer_cfg.pool_factor),
-        pad_to_multiple_of=int(trainer_cfg.pad_to_multiple_of),
+        pad_to_multiple_of=resolve_pad_multiple(trainer_cfg.pad_to_multiple_of, device_type),
     )
 
 
@@ -91,7 +91,7 @@ def micro_batches_for_step(plan: Sequence[list[int]], step_in_epoch: int, per_st
 
 def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, run_dir: Path, resume: bool, log: Any) -> LoopResult:
     lengths = [len(w) for w in inputs.train_windows]
-    batching = batching_config(trainer_cfg)
+    batching = batching_config(trainer_cfg, accelerator.device.type)
     accum = int(trainer_cfg.gradient_accumulation_steps)
     per_step = accelerator.num_processes * accum
     n_micro = len(plan_batches(lengths, batching, seed, 0))

@@ -1,0 +1,187 @@
+"""The training loop end to end on the tiny model: every experiment config, determinism,
+resume after a kill, two processes vs one, and the offline fail-fast of hub models."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from arastance.errors import UserError
+from arastance.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml"))
+
+
+def compose_train(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
+
+
+def quick(run_dir: Path, cache: Path, *extra: str) -> list[str]:
+    return [
+        "model=tiny",
+        "trainer=smoke",
+        f"run_dir={run_dir}",
+        f"paths.root={ROOT}",
+        f"paths.cache_dir={cache}",
+        "trainer.log_steps=1",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_trains_one_step(experiment: str, tmp_path: Path, cache: Path) -> None:
+    # Hub models cannot be fetched here: the experiment is run on the tiny model, all else as configured.
+    cfg = compose_train([f"experiment={experiment}", *quick(tmp_path, cache, "trainer.max_steps=1", "data.folds=[0]")])
+    metrics = train(cfg)
+    task = cfg.task.name
+    assert metrics["final"]["step"] == 1
+    assert set(metrics[task]["per_label"]) >= set(("PER", "ORG") if task == "ner" else ("PRO_STAY", "NONE"))
+    fold = tmp_path / "fold-0"
+    assert (fold / "best" / "config.json").is_file() and (fold / "predictions.jsonl").is_file()
+    assert (fold / "checkpoints" / "step-000001" / "trainer_state.json").is_file()
+
+
+def test_same_seed_gives_identical_metrics(tmp_path: Path, cache: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        cfg = compose_train(quick(tmp_path / name, cache, "task=stance", "seed=11", "trainer.max_steps=8", "data=fixed"))
+        runs.append(train(cfg))
+    for run in runs:
+        run.pop("final")["real_tokens_per_s"]
+    assert runs[0] == runs[1]
+    history = [json.loads(line) for line in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
+    assert [h["loss"] for h in history if "loss" in h] == [
+        h["loss"] for h in map(json.loads, (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()) if "loss" in h
+    ]
+
+
+def _cli(run_dir: Path, cache: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "arastance.train", "task=ner", *quick(run_dir, cache, *extra)]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def _scores(run_dir: Path) -> dict:
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["final"].pop("real_tokens_per_s")
+    return metrics
+
+
+def test_resume_after_kill_ends_with_the_metrics_of_an_uninterrupted_run(tmp_path: Path, cache: Path) -> None:
+    args = ("seed=5", "trainer.max_steps=60", "trainer.save_steps=10", "trainer.eval_steps=10", "data=fixed", "trainer.precision=fp32")
+    straight = tmp_path / "straight"
+    subprocess.run(_cli(straight, cache, *args), check=True, env=_env(), capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(killed, cache, *args), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (killed / "checkpoints" / "step-000020" / "trainer_state.json").exists():
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "metrics.json").exists()
+
+    subprocess.run(_cli(killed, cache, *args, "resume=true"), check=True, env=_env(), capture_output=True)
+    log = (killed / "train_log.jsonl").read_text()
+    assert "step" in log
+    resumed, reference = _scores(killed), _scores(straight)
+    assert resumed["ner"] == reference["ner"]
+    assert resumed["final"]["step"] == reference["final"]["step"] == 60
+    assert resumed["history"][-1] == reference["history"][-1]
+
+
+def test_half_written_checkpoints_are_never_resumed_from(tmp_path: Path) -> None:
+    from arastance.training.checkpoint import latest_checkpoint
+
+    (tmp_path / "checkpoints" / "step-000010").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "step-000010" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoints" / ".tmp-step-000020").mkdir()
+    (tmp_path / "checkpoints" / "step-000030").mkdir()  # no state file: incomplete
+    assert latest_checkpoint(tmp_path) == tmp_path / "checkpoints" / "step-000010"
+
+
+def test_two_processes_follow_the_loss_curve_of_one_with_the_same_global_batch(tmp_path: Path, cache: Path) -> None:
+    args = ("seed=3", "trainer.max_steps=6", "data=fixed", "trainer.precision=fp32", "trainer.early_stopping_patience=0")
+    one = tmp_path / "one"
+    subprocess.run(_cli(one, cache, *args, "trainer.gradient_accumulation_steps=2"), check=True, env=_env(), capture_output=True)
+    two = tmp_path / "two"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29731"]
+    done = subprocess.run(torchrun + _cli(two, cache, *args)[1:], env=_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def curve(run: Path) -> list[dict]:
+        return [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines() if '"loss"' in line]
+
+    a, b = curve(one), curve(two)
+    assert json.loads((two / "metrics.json").read_text())["final"]["world_size"] == 2
+    assert [r["step"] for r in a] == [r["step"] for r in b] == list(range(1, 7))
+    assert [r["lr"] for r in a] == pytest.approx([r["lr"] for r in b], rel=1e-9)
+    # Same global batches and schedule; only dropout masks differ (each rank draws its own).
+    assert [r["loss"] for r in a] == pytest.approx([r["loss"] for r in b], rel=0.02)
+
+
+def test_hub_model_offline_fails_fast_with_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    cfg = compose_train(
+        ["model=arabert_v02", "trainer=smoke", f"run_dir={tmp_path}", f"paths.root={ROOT}", "data=fixed", "trainer.max_steps=1"]
+    )
+    started = time.monotonic()
+    with pytest.raises(UserError) as err:
+        train(cfg)
+    message = str(err.value)
+    assert "aubmindlab/bert-base-arabertv02" in message and "model=tiny" in message and "model.pretrained=" in message
+    assert time.monotonic() - started < 30  # not the 20-50 s of hub retries
+
+
+def test_unreachable_hub_fails_fast_without_offline_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arastance.models.loading import resolve_pretrained
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens
+    with pytest.raises(UserError, match="did not answer"):
+        resolve_pretrained("aubmindlab/bert-base-arabertv02", connect_timeout_s=2)
+
+
+def test_train_cli_reports_invalid_gold_without_traceback(tmp_path: Path, cache: Path) -> None:
+    gold = tmp_path / "annotations" / "gold"
+    gold.mkdir(parents=True)
+    (tmp_path / "annotations" / "documents").mkdir()
+    (tmp_path / "annotations" / "schema.yaml").write_text((ROOT / "annotations" / "schema.yaml").read_text())
+    (gold / "broken.json").write_text("{not json")
+    done = subprocess.run(
+        [sys.executable, "-m", "arastance.train", "model=tiny", f"paths.annotations_dir={tmp_path / 'annotations'}", f"run_dir={tmp_path / 'run'}", f"paths.cache_dir={cache}"],
+        env=_env(), capture_output=True, text=True,
+    )
+    assert done.returncode == 1
+    assert "broken.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_train_cli_reports_a_missing_schema_without_traceback(tmp_path: Path, cache: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "arastance.train", "model=tiny", f"paths.annotations_dir={tmp_path}", f"run_dir={tmp_path / 'run'}", f"paths.cache_dir={cache}"],
+        env=_env(), capture_output=True, text=True,
+    )
+    assert done.returncode == 1
+    assert "schema.yaml" in done.stderr and "Traceback" not in done.stderr
