@@ -185,3 +185,10 @@ def test_train_cli_reports_a_missing_schema_without_traceback(tmp_path: Path, ca
     )
     assert done.returncode == 1
     assert "schema.yaml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_new_run_never_overwrites_an_existing_one(tmp_path: Path, cache: Path) -> None:
+    cfg = compose_train(quick(tmp_path, cache, "trainer.max_steps=1", "data=fixed"))
+    train(cfg)
+    with pytest.raises(UserError, match="resume=true"):
+        train(cfg)

@@ -11,6 +11,7 @@ import numpy as np
 
 from arastance.evaluation.metrics import ner_metrics, stance_metrics
 from arastance.evaluation.pooling import align, fold_dirs, read_predictions
+from arastance.errors import UserError
 from arastance.schema import Schema
 from arastance.training.data import load_gold, splits_from_config
 from arastance.training.run import train_split, write_json
@@ -23,6 +24,7 @@ def run_all(cfg: Any, schema: Schema, config_yaml: str) -> dict[str, Any]:
     corpus_texts = [d.text for d in docs]
     splits = splits_from_config(cfg.data, [d.doc_id for d in docs])
     run_dir = Path(cfg.run_dir)
+    refuse_to_overwrite(run_dir, bool(cfg.resume))
     run_dir.mkdir(parents=True, exist_ok=True)
     if len(splits) == 1 and splits[0].name == "fixed":
         return train_split(cfg, splits[0], docs, schema, run_dir, corpus_texts, config_yaml)
@@ -39,6 +41,18 @@ def run_all(cfg: Any, schema: Schema, config_yaml: str) -> dict[str, Any]:
     write_json(run_dir / "metrics.json", metrics)
     (run_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
     return metrics
+
+
+def refuse_to_overwrite(run_dir: Path, resume: bool) -> None:
+    """A finished or interrupted run is never silently mixed with a new one."""
+    if resume or not run_dir.is_dir():
+        return
+    leftovers = [p.name for p in run_dir.iterdir() if p.name in {"metrics.json", "checkpoints", "best"} or p.name.startswith("fold-")]
+    if leftovers:
+        raise UserError(
+            f"run_dir {run_dir} already holds a run ({', '.join(sorted(leftovers))}); "
+            "pass resume=true to continue it, or choose another run_dir"
+        )
 
 
 def pooled_metrics(run_dir: Path, docs: list, schema: Schema, task: str) -> dict[str, Any]:
