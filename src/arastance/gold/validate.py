@@ -293,6 +293,8 @@ def validate_document(
     checker.document()
     entities = checker.entities()
     sentences = checker.sentences()
+    # Placing entities in sentences needs sorted, disjoint sentences; when they are not, that is
+    # already reported, and placing entities would only add noise.
     if not any(p.rule in ("sentence-overlap", "sentence-order") for p in checker.problems):
         checker.entity_in_sentence(entities, sentences)
     return sorted(checker.problems, key=lambda p: -1 if p.offset is None else p.offset)
