@@ -125,8 +125,8 @@ def _span_fields(raw: Any, where: str) -> tuple[int, int, str]:
 def entity_from_json(raw: Any, where: str) -> Entity:
     start, end, text = _span_fields(raw, where)
     label = _expect(_key(raw, "label", where), str, f"{where}.label", "label")
-    if label != QUANTITY:
-        return Entity(start, end, label, text)
+    # Quantity attributes are read on every label, so that the validator can report them where they
+    # do not belong instead of the reader dropping them silently.
     value = raw.get("value")
     if value is not None:
         _expect(value, (int, float), f"{where}.value", "value")
