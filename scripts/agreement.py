@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Inter-annotator agreement between two gold directories, and the list of disagreements to adjudicate.
+
+    python scripts/agreement.py A_DIR B_DIR [--documents annotations/documents] [--markdown]
+
+Entities: exact span + label F1 between the two annotators (QUANTITY attributes compared too).
+Stance: observed agreement and Cohen's kappa over sentences (both sides must use the same sentence
+spans, which `split_sentences` guarantees), and document stances. Every disagreement is printed with
+its context, one per line, ready to be decided and logged in annotations/adjudication.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from arastance.gold.io import read_gold_dir
+from arastance.gold.model import GoldDocument
+
+
+def cohen_kappa(a: list[str], b: list[str]) -> float:
+    n = len(a)
+    if n == 0:
+        return 0.0
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def entity_key(entity) -> tuple:
+    return (entity.start, entity.end, entity.label, entity.value, entity.unit, entity.approximate)
+
+
+def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) -> tuple[dict[str, float], list[str]]:
+    both = sorted(set(a_docs) & set(b_docs))
+    lines: list[str] = []
+    matched = n_a = n_b = 0
+    stances_a: list[str] = []
+    stances_b: list[str] = []
+    doc_equal = 0
+    for doc_id in both:
+        a, b = a_docs[doc_id], b_docs[doc_id]
+        ka = {entity_key(e): e for e in a.entities}
+        kb = {entity_key(e): e for e in b.entities}
+        matched += len(ka.keys() & kb.keys())
+        n_a, n_b = n_a + len(ka), n_b + len(kb)
+        for key in sorted(ka.keys() ^ kb.keys()):
+            side = "A only" if key in ka else "B only"
+            start, end = key[0], key[1]
+            context = a.text[max(0, start - 30) : end + 30].replace("\n", " ")
+            lines.append(f"{doc_id}\tentity\t{start}-{end}\t{key[2]}\t{side}\t{a.text[start:end]}\t…{context}…")
+        if [(s.start, s.end) for s in a.sentences] != [(s.start, s.end) for s in b.sentences]:
+            lines.append(f"{doc_id}\tsentences\tthe two sides split sentences differently: stance not compared")
+            continue
+        for i, (sa, sb) in enumerate(zip(a.sentences, b.sentences)):
+            stances_a.append(sa.stance)
+            stances_b.append(sb.stance)
+            ha = sa.holder.text if sa.holder else None
+            hb = sb.holder.text if sb.holder else None
+            if sa.stance != sb.stance or (sa.holder and sb.holder and sa.holder.start != sb.holder.start) or ha != hb:
+                lines.append(f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t{a.text[sa.start:sa.end]}")
+        doc_equal += a.doc_stance == b.doc_stance
+        if a.doc_stance != b.doc_stance:
+            lines.append(f"{doc_id}\tdocument\tA={a.doc_stance}\tB={b.doc_stance}")
+    figures = {
+        "documents": len(both),
+        "entities_a": n_a,
+        "entities_b": n_b,
+        "entities_both": matched,
+        "entity_f1": 2 * matched / (n_a + n_b) if n_a + n_b else 1.0,
+        "sentences": len(stances_a),
+        "stance_observed": sum(x == y for x, y in zip(stances_a, stances_b)) / len(stances_a) if stances_a else 0.0,
+        "stance_kappa": cohen_kappa(stances_a, stances_b),
+        "doc_stance_equal": doc_equal,
+    }
+    return figures, lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a", type=Path)
+    parser.add_argument("b", type=Path)
+    parser.add_argument("--documents", type=Path, default=Path("annotations/documents"))
+    args = parser.parse_args(argv)
+    loaded = {}
+    for side in (args.a, args.b):
+        result = read_gold_dir(side, args.documents)
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        if result.problems:
+            return 1
+        loaded[side] = {item.doc.doc_id: item.doc for item in result.documents}
+    figures, lines = compare(loaded[args.a], loaded[args.b])
+    for line in lines:
+        print(line)
+    print(
+        f"\n{figures['documents']} documents · entities A {figures['entities_a']}, B {figures['entities_b']}, both "
+        f"{figures['entities_both']}: F1 {figures['entity_f1']:.3f} · stance over {figures['sentences']} sentences: "
+        f"{figures['stance_observed']:.1%} observed, kappa {figures['stance_kappa']:.3f} · "
+        f"document stance equal {figures['doc_stance_equal']}/{figures['documents']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

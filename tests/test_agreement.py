@@ -1,0 +1,45 @@
+"""scripts/agreement.py: the agreement figures in annotations/adjudication.md are reproducible."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
+
+from arastance.gold.io import read_gold_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("agreement", ROOT / "scripts" / "agreement.py")
+agreement = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(agreement)
+
+
+def load(folder: str) -> dict:
+    result = read_gold_dir(ROOT / folder, ROOT / "annotations" / "documents")
+    assert not result.problems
+    return {item.doc.doc_id: item.doc for item in result.documents}
+
+
+def test_the_double_annotation_reproduces_the_documented_agreement() -> None:
+    figures, lines = agreement.compare(load("annotations/double/annotator_a"), load("annotations/double/annotator_b"))
+    text = (ROOT / "annotations" / "adjudication.md").read_text(encoding="utf-8")
+    assert f"F1 = {figures['entity_f1']:.3f}" in text
+    assert f"κ = {figures['stance_kappa']:.3f}" in text
+    assert figures["entities_both"] == 457 and len([line for line in lines if "\tentity\t" in line]) == 11
+
+
+def test_identical_annotations_agree_fully_and_one_change_is_listed() -> None:
+    gold = load("annotations/gold")
+    figures, lines = agreement.compare(gold, gold)
+    assert figures["entity_f1"] == 1.0 and figures["stance_kappa"] == 1.0 and lines == []
+    doc_id = sorted(gold)[0]
+    changed = dict(gold)
+    first = changed[doc_id].sentences[0]
+    flipped = "PRO_STAY" if first.stance != "PRO_STAY" else "NONE"
+    changed[doc_id] = replace(changed[doc_id], sentences=(replace(first, stance=flipped), *changed[doc_id].sentences[1:]))
+    figures, lines = agreement.compare(gold, changed)
+    assert figures["stance_kappa"] < 1.0 and len(lines) == 1 and "sentence 0" in lines[0]
+
+
+def test_kappa_of_chance_level_labels_is_zero() -> None:
+    assert agreement.cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == 0.0
