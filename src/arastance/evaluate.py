@@ -1,0 +1,100 @@
+"""Checkpoint evaluation entry point: re-score a finished run from its saved models and write a report.
+
+    python -m arastance.evaluate run_dir=outputs/ner/tiny/2025-...          (make evaluate RUN=...)
+    python -m arastance.evaluate run_dir=DIR eval.bootstrap.n=2000 report_dir=DIR/report-2000
+
+Every fold's `best/` model predicts that fold's held-out documents again (no training state is
+loaded); the scores are compared with the training-time metrics.json and must be equal. The report
+(metrics.json, report.md, errors.md, figures) goes to `report_dir` (default: <run_dir>/report), along
+with the fresh predictions. Expected failures print one message and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+
+from arastance.errors import UserError
+
+# Keys of a task block that training's pooled metrics.json holds; the report adds more beside them.
+_TRAINING_KEYS = {
+    "ner": ("mode", "per_label", "micro", "macro", "weighted", "micro_f1", "conlleval", "folds"),
+    "stance": ("per_label", "macro_f1", "stance_eval_f1", "accuracy", "confusion_matrix", "document", "folds"),
+}
+
+
+def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
+    """The report's pooled scores against the run's pooled metrics.json (CV runs only)."""
+    from arastance.evaluation.checkpoint_eval import differences
+
+    stored = (run_metrics or {}).get(task)
+    if stored is None or "folds" not in stored:  # a fixed split has no pooled block
+        return []
+    keys = [k for k in _TRAINING_KEYS[task] if k in stored]
+    return differences({k: report_block.get(k) for k in keys}, {k: stored[k] for k in keys})
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
+    from arastance.evaluation.run_data import read_run_config
+
+    run_dir = Path(str(cfg.run_dir))
+    read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
+
+    from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
+    from arastance.evaluation.report import ReportSettings, analyse, write_report
+    from arastance.train import quiet_libraries
+
+    quiet_libraries()
+    result = evaluate_checkpoints(run_dir, progress=bool(cfg.get("progress", False)))
+    run = result.run
+    settings = ReportSettings.from_cfg(cfg.eval)
+    analysis = analyse(run, settings)
+    summary = result.summary()
+    summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
+    summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]
+
+    report_dir = Path(str(cfg.report_dir))
+    title = str(cfg.get("title") or f"{run.task} run {run_dir.name}")
+    metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
+    predictions_dir = report_dir / "predictions"
+    predictions_dir.mkdir(parents=True, exist_ok=True)
+    for fold in result.folds:
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fold.records)
+        (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
+
+    block = metrics[run.task]
+    if run.task == "ner":
+        headline, ci = block["micro"]["f1"], block["ci"]["micro"]["f1"]
+        name = "micro-F1"
+    else:
+        headline, ci = block["macro_f1"], block["ci"]["macro_f1"]
+        name = "macro-F1"
+    print(f"{run.task} {name} {headline:.4f} [{ci['low']:.4f}, {ci['high']:.4f}] ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))")
+    if summary["matches_training"]:
+        print("scores equal the training-time metrics.json")
+    else:
+        shown = [d for f in summary["folds"] for d in f["differences"]] + summary["pooled_differences"]
+        print(f"WARNING: scores differ from the training-time metrics.json ({len(shown)} differences), e.g.:", file=sys.stderr)
+        for line in shown[:10]:
+            print(f"  {line}", file=sys.stderr)
+    print(f"report: {report_dir / 'report.md'}")
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    try:
+        evaluate(cfg)
+    except UserError as err:
+        print(f"arastance.evaluate: {err}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

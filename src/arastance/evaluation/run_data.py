@@ -1,0 +1,159 @@
+"""Reading a finished training run: its resolved config, gold, and per fold the split, predictions
+and training log. Every expected problem (no such folder, unfinished fold, changed gold) is a
+UserError that says what to do; nothing here scores anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from arastance.errors import UserError
+from arastance.evaluation.pooling import fold_dirs
+from arastance.gold.model import GoldDocument
+from arastance.schema import Schema
+
+
+@dataclass(frozen=True)
+class FoldRun:
+    name: str  # "fold-0" … or "fixed"
+    path: Path
+    split: dict[str, list[str]]  # train / dev / test document ids
+    predictions: list[dict[str, Any]]  # predictions.jsonl records (or fresh ones from `evaluate`)
+    train_log: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] | None = None  # the fold's training-time metrics.json
+
+
+@dataclass(frozen=True)
+class RunData:
+    path: Path
+    task: str
+    cfg: Any  # the run's resolved config (DictConfig)
+    schema: Schema
+    docs: list[GoldDocument]
+    folds: list[FoldRun]
+    metrics: dict[str, Any] | None = None  # run-level metrics.json (pooled, for CV)
+
+    def with_predictions(self, predictions: dict[str, list[dict[str, Any]]]) -> RunData:
+        """The same run with some folds' predictions replaced (fold name → records)."""
+        folds = [replace(f, predictions=predictions.get(f.name, f.predictions)) for f in self.folds]
+        return replace(self, folds=folds)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.schema.entity_labels if self.task == "ner" else self.schema.stance_classes
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: cannot read ({err})") from None
+
+
+def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
+    """JSON lines; a training log may end in a half-written line after a crash, which is skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read ({err})") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if tolerate_torn_tail and number == len(lines):
+                break
+            raise UserError(f"{path}:{number}: not JSON ({err.msg})") from None
+    return rows
+
+
+def read_run_config(run_dir: Path) -> Any:
+    from omegaconf import OmegaConf
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such run folder")
+    candidates = [run_dir / "config.yaml", *(f / "config.yaml" for f in fold_dirs(run_dir))]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise UserError(f"{run_dir}: not a training run (no config.yaml); pass the folder given as run_dir= to training")
+    try:
+        cfg = OmegaConf.load(path)
+    except Exception as err:  # noqa: BLE001 - any YAML/OmegaConf failure means the same to the user
+        raise UserError(f"{path}: cannot read the run's config ({err})") from None
+    for key in ("task.name", "paths.gold_dir", "paths.documents_dir", "paths.annotations_dir"):
+        if OmegaConf.select(cfg, key) is None:
+            raise UserError(f"{path}: no {key}; is this a training run's config.yaml?")
+    return cfg
+
+
+def _existing(path_value: str, what: str) -> Path:
+    """A path from the run's config. Relative paths were relative to the directory training ran
+    from; if that is not the current one, the project root (ARASTANCE_ROOT or the checkout) is tried."""
+    from arastance.paths import project_root
+
+    path = Path(str(path_value))
+    tried = [path] if path.is_absolute() else [Path.cwd() / path, project_root() / path]
+    for candidate in tried:
+        if candidate.exists():
+            return candidate
+    raise UserError(f"the run's {what} {path_value!r} does not exist (tried {', '.join(str(t) for t in tried)})")
+
+
+def run_schema_and_gold(cfg: Any) -> tuple[Schema, list[GoldDocument]]:
+    from arastance.schema import load_schema
+    from arastance.training.data import load_gold
+
+    schema = load_schema(_existing(cfg.paths.annotations_dir, "annotations_dir") / "schema.yaml")
+    docs = load_gold(_existing(cfg.paths.gold_dir, "gold_dir"), _existing(cfg.paths.documents_dir, "documents_dir"), schema)
+    return schema, docs
+
+
+def fold_split(fold_dir: Path, metrics: dict[str, Any], known: set[str]) -> dict[str, list[str]]:
+    split = metrics.get("split")
+    if not isinstance(split, dict) or not isinstance(split.get("test"), list):
+        raise UserError(f"{fold_dir / 'metrics.json'}: no 'split' with the held-out documents (trained with an older version?)")
+    out = {side: [str(d) for d in split.get(side) or []] for side in ("train", "dev", "test")}
+    missing = sorted({d for ids in out.values() for d in ids} - known)
+    if missing:
+        raise UserError(f"{fold_dir}: documents {missing} of this fold's split are not in the gold any more")
+    return out
+
+
+def load_run(run_dir: Path, with_predictions: bool = True) -> RunData:
+    """A finished run; `with_predictions=False` skips predictions.jsonl (for re-prediction)."""
+    run_dir = Path(run_dir)
+    cfg = read_run_config(run_dir)
+    task = str(cfg.task.name)
+    if task not in ("ner", "stance"):
+        raise UserError(f"{run_dir}: unknown task {task!r} in config.yaml")
+    schema, docs = run_schema_and_gold(cfg)
+    known = {d.doc_id for d in docs}
+    folds = []
+    for fold_dir in fold_dirs(run_dir):
+        metrics_path = fold_dir / "metrics.json"
+        if not metrics_path.is_file():
+            raise UserError(f"{fold_dir}: no metrics.json, so this fold did not finish; re-run training (resume=true finishes it)")
+        metrics = read_json(metrics_path)
+        log_path = fold_dir / "train_log.jsonl"
+        folds.append(
+            FoldRun(
+                name=str(metrics.get("split", {}).get("name") or fold_dir.name),
+                path=fold_dir,
+                split=fold_split(fold_dir, metrics, known),
+                predictions=read_jsonl(fold_dir / "predictions.jsonl") if with_predictions else [],
+                train_log=read_jsonl(log_path, tolerate_torn_tail=True) if log_path.is_file() else [],
+                metrics=metrics,
+            )
+        )
+    run_metrics = read_json(run_dir / "metrics.json") if (run_dir / "metrics.json").is_file() else None
+    return RunData(run_dir, task, cfg, schema, docs, folds, run_metrics)
