@@ -1,0 +1,66 @@
+"""`arastance publish RUN_DIR --out DIR [--fold K] [--scores-from CV_RUN] [--push --repo-id ID]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from arastance.errors import UserError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "publish",
+        help="package a training run for plain transformers users, with a model card",
+        description=(
+            "Write DIR with the run's best model and tokenizer (save_pretrained), training_config.yaml, "
+            "metrics.json, schema.yaml and a model card README.md with Hub metadata; optionally upload it."
+        ),
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a training run folder (holds config.yaml and best/ or fold-K/)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (replaced if an earlier publish wrote it)")
+    p.add_argument("--fold", type=int, metavar="K", help="cross-validation run: publish fold-K's model (default: fold 0)")
+    p.add_argument(
+        "--scores-from", type=Path, metavar="CV_RUN",
+        help="report the scores of this cross-validation run (same task and model config), e.g. for a final model trained on all documents",
+    )
+    p.add_argument("--name", help="model name in the card (default: from --repo-id, else arastance-TASK-MODEL)")
+    p.add_argument("--push", action="store_true", help="upload DIR to the Hugging Face Hub (uses your cached login or HF_TOKEN)")
+    p.add_argument("--repo-id", metavar="OWNER/NAME", help="Hub repository for --push (created if missing)")
+    p.add_argument("--private", action="store_true", help="create the Hub repository as private")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from arastance.paths import schema_path
+    from arastance.publish.card import render_card
+    from arastance.publish.package import card_facts, check_model_config, locate_run, metrics_payload, write_package
+    from arastance.publish.push import check_repo_id, push_folder
+    from arastance.schema import SchemaError, load_schema
+
+    if args.push:
+        check_repo_id(args.repo_id)  # before any work: a typo should not cost a publish
+    try:
+        schema_file = schema_path()
+        schema = load_schema(schema_file)
+    except SchemaError as err:
+        raise UserError(str(err)) from err
+    source = locate_run(args.run_dir, args.fold, args.scores_from)
+    model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
+    check_model_config(model_config, schema, source.task)
+    facts = card_facts(source, schema, model_config, args.repo_id, args.name)
+    out = write_package(source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length)
+    what = f"{source.fold} of the cross-validation run" if source.fold else "the run's model"
+    print(f"published {what} {source.run_dir} to {out}", file=sys.stderr)
+    if source.fold:
+        print(
+            f"note: a CV run has one model per fold; this is {source.fold}. For a model to use, train one on all "
+            "documents and publish it with --scores-from this run (see the card's 'How to reproduce').",
+            file=sys.stderr,
+        )
+    if args.push:
+        url = push_folder(out, args.repo_id, private=args.private)
+        print(f"pushed {out} to {url}", file=sys.stderr)
+    return 0

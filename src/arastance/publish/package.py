@@ -1,0 +1,385 @@
+"""A training run folder → a self-contained model folder that plain `transformers` loads.
+
+Run folders (arastance.training): RUN/config.yaml (resolved hydra config), RUN/metrics.json,
+RUN/best/ (save_pretrained model + tokenizer), and for cross-validation RUN/fold-K/ with the same
+inside, RUN/metrics.json then being pooled over folds. The evaluation harness may add
+RUN/report/metrics.json with confidence intervals; the card prefers it.
+
+The published folder: the model and tokenizer files of one best/, the tokenizer with
+`model_max_length` set, `config.json` whose id2label/label2id are checked against schema.yaml,
+`training_config.yaml`, `metrics.json`, `schema.yaml` (so `arastance predict` works outside the
+repository) and the model card README.md. It is built in a sibling temporary folder and renamed into
+place, so an interrupted publish never leaves half a folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arastance.errors import UserError
+from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
+from arastance.schema import Schema
+
+ARCHITECTURE_SUFFIX = {"ner": "ForTokenClassification", "stance": "ForSequenceClassification"}
+# What from_pretrained wrote about the *training* machine's loading; meaningless (or, for
+# local_files_only, harmful) for whoever loads the published folder.
+LOCAL_TOKENIZER_KEYS = ("local_files_only", "is_local", "name_or_path")
+# A folder holding this file was written by `arastance publish` and may be replaced by a new publish.
+MARKER = "training_config.yaml"
+PUBLISHED_FILES = ("README.md", "training_config.yaml", "metrics.json", "schema.yaml")
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """Everything publish needs to know about a run, read once."""
+
+    run_dir: Path
+    task: str
+    config: dict[str, Any]
+    config_text: str
+    model_dir: Path  # the best/ folder that gets published
+    folds: tuple[str, ...]  # fold-K names of a CV run; () for a single split
+    fold: str | None  # the published fold of a CV run
+    model_metrics: dict[str, Any]  # metrics.json beside the published best/ (its own split)
+    scores: dict[str, Any]  # what the card reports: report/metrics.json, else the run's metrics.json
+    scores_file: Path
+    spread: dict[str, Any] | None  # per-fold mean ± std (the CV run's pooled metrics.json)
+    scores_run: Path  # the run the scores come from (== run_dir unless --scores-from)
+    overrides: list[str] | None  # .hydra/overrides.yaml: how the run was launched, when hydra wrote it
+
+    @property
+    def is_cv(self) -> bool:
+        return bool(self.folds)
+
+
+# --------------------------------------------------------------------------- reading a run
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file (did training finish?)") from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: cannot read: {err}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object")
+    return data
+
+
+def _read_config(run_dir: Path) -> tuple[dict[str, Any], str]:
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        hint = " (that is a model folder; pass the run folder above it)" if (run_dir / "config.json").is_file() else ""
+        raise UserError(f"{run_dir} is not a training run folder: no config.yaml{hint}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("task"), dict) or "name" not in config["task"]:
+        raise UserError(f"{path}: not a training config (no task.name)")
+    return config, text
+
+
+def cv_folds(run_dir: Path) -> tuple[str, ...]:
+    """fold-K folders of a CV run in fold order; () for a single split."""
+    folds = [p for p in run_dir.glob("fold-*") if p.is_dir() and p.name.split("-", 1)[1].isdigit()]
+    return tuple(p.name for p in sorted(folds, key=lambda p: int(p.name.split("-", 1)[1])))
+
+
+def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
+    """The fold to publish: --fold K, else the first fold.
+
+    Not the best-scoring one: each fold's dev and test documents differ, so comparing their scores
+    would pick the easiest document, not the best model.
+    """
+    if not folds:
+        if fold is not None:
+            raise UserError(f"--fold {fold}: this run is a single split, not cross-validation")
+        return None
+    if fold is None:
+        return folds[0]
+    name = f"fold-{fold}"
+    if name not in folds:
+        raise UserError(f"--fold {fold}: no {name}/ in this run; it has {', '.join(folds)}")
+    return name
+
+
+def scores_file(run_dir: Path, task: str) -> Path:
+    """report/metrics.json when it has per-label scores for the task, else the run's metrics.json."""
+    report = run_dir / "report" / "metrics.json"
+    if report.is_file():
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            data = None
+        # A report in a shape this card does not know is skipped rather than shown as empty scores.
+        if isinstance(data, dict) and isinstance((data.get(task) or {}).get("per_label"), dict):
+            return report
+    return run_dir / "metrics.json"
+
+
+def _overrides(run_dir: Path) -> list[str] | None:
+    path = run_dir / ".hydra" / "overrides.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return [str(o) for o in data] if isinstance(data, list) else None
+
+
+def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None = None) -> RunSource:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such folder")
+    config, config_text = _read_config(run_dir)
+    task = str(config["task"]["name"])
+    folds = cv_folds(run_dir)
+    chosen = choose_fold(folds, fold)
+    base = run_dir / chosen if chosen else run_dir
+    model_dir = base / "best"
+    if not (model_dir / "config.json").is_file():
+        raise UserError(f"{model_dir}: no saved model (config.json missing); did training finish?")
+    model_metrics = _read_json(base / "metrics.json")
+
+    scores_run = run_dir
+    if scores_from is not None:
+        scores_run = Path(scores_from)
+        other, _ = _read_config(scores_run)
+        if other["task"].get("name") != task or other.get("model") != config.get("model"):
+            raise UserError(
+                f"--scores-from {scores_run}: its task/model configuration differs from {run_dir}; "
+                "its scores would not describe this model"
+            )
+    file = scores_file(scores_run, task)
+    scores = _read_json(file)
+    if task not in scores:
+        raise UserError(f"{file}: no {task!r} scores in it")
+    # Per-fold spread lives in the run's pooled metrics.json even when a report is used.
+    run_metrics = _read_json(scores_run / "metrics.json")
+    spread = (run_metrics.get(task) or {}).get("folds")
+    return RunSource(
+        run_dir, task, config, config_text, model_dir, folds, chosen, model_metrics, scores, file,
+        spread, scores_run, _overrides(run_dir),
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_model_config(model_config: dict[str, Any], schema: Schema, task: str) -> None:
+    """id2label/label2id must be the schema's for the task, and the head must fit the task."""
+    expected = schema.id2label(task)
+    raw = model_config.get("id2label") or {}
+    try:
+        got = {int(k): str(v) for k, v in raw.items()}
+    except (TypeError, ValueError):
+        got = {}
+    if got != expected:
+        missing = sorted(set(expected.values()) - set(got.values()))
+        extra = sorted(set(got.values()) - set(expected.values()))
+        detail = f"missing {missing}, unexpected {extra}" if missing or extra else "same labels, different ids"
+        raise UserError(
+            f"the model's config.json id2label does not match schema.yaml version {schema.version} for {task} "
+            f"({detail}); was it trained with another schema? Retrain, or publish with the schema it was trained on."
+        )
+    label2id = {str(k): v for k, v in (model_config.get("label2id") or {}).items()}
+    if label2id != {label: i for i, label in expected.items()}:
+        raise UserError("the model's config.json label2id is not the inverse of its id2label")
+    architectures = model_config.get("architectures") or []
+    if not any(str(a).endswith(ARCHITECTURE_SUFFIX[task]) for a in architectures):
+        raise UserError(f"the model's architectures {architectures} are not a {task} head (*{ARCHITECTURE_SUFFIX[task]})")
+
+
+def check_out_dir(out: Path, source: RunSource) -> None:
+    """Never overwrite the run itself, nor a folder that publish did not write."""
+    target = out.resolve()
+    for protected in (source.run_dir.resolve(), source.model_dir.resolve()):
+        if target == protected or protected.is_relative_to(target):
+            raise UserError(f"--out {out} would overwrite the run {source.run_dir}; choose another folder")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise UserError(f"--out {out} exists, is not empty and was not written by `arastance publish`; choose another folder")
+
+
+# --------------------------------------------------------------------------- card facts
+
+
+def _max_length(config: dict[str, Any], model_config: dict[str, Any]) -> int:
+    configured = int((config.get("model") or {}).get("max_length") or 512)
+    positions = model_config.get("max_position_embeddings")
+    return min(configured, int(positions)) if positions else configured
+
+
+def document_facts(config: dict[str, Any], split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]) -> list[DocFacts]:
+    """Size of each gold document and its role for the published model; [] when the gold is not here."""
+    from arastance.corpus.segment import split_sentences, tokenize_words
+    from arastance.gold.io import read_gold
+    from arastance.paths import project_root
+
+    paths = config.get("paths") or {}
+    gold = Path(str(paths.get("gold_dir", "annotations/gold")))
+    documents = Path(str(paths.get("documents_dir", "annotations/documents")))
+    if not gold.is_absolute() and not gold.is_dir():
+        gold, documents = project_root() / gold, project_root() / documents
+    if not gold.is_dir():
+        return []
+    loaded = read_gold(gold, documents if documents.is_dir() else None)
+    roles: dict[str, str] = {}
+    for side in ("train", "dev", "test"):
+        for doc_id in (split or {}).get(side) or []:
+            roles[doc_id] = side
+    out = []
+    for item in sorted(loaded.documents, key=lambda d: d.doc.doc_id):
+        doc = item.doc
+        if all_ids and doc.doc_id not in all_ids:
+            continue
+        out.append(
+            DocFacts(
+                doc.doc_id,
+                sum(1 for t in tokenize_words(doc.text) if any(ch.isalnum() for ch in t.text)),
+                len(split_sentences(doc.text)),
+                len(doc.entities),
+                roles.get(doc.doc_id, "unused"),
+            )
+        )
+    return out
+
+
+def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | None:
+    scores = model_metrics.get(task) or {}
+    if task == "ner":
+        value, _ = point_and_ci(scores.get("micro") or {}, "f1")
+        return {"micro F1": value} if value is not None else None
+    value, _ = point_and_ci(scores, "macro_f1")
+    return {"macro F1": value} if value is not None else None
+
+
+def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], repo_id: str | None, model_name: str | None) -> CardFacts:
+    config = source.config
+    task = source.task
+    model_cfg = config.get("model") or {}
+    task_cfg = config.get("task") or {}
+    data_cfg = config.get("data") or {}
+    tiny = model_cfg.get("tiny")
+    task_scores = source.scores.get(task) or {}
+    labels = schema.entity_labels if task == "ner" else schema.stance_classes
+    rows = score_rows(task_scores, labels, source.spread)
+    heads = headlines(task, task_scores)
+    split = source.model_metrics.get("split")
+    scores_is_cv = bool(cv_folds(source.scores_run))
+    all_ids = sorted({d for side in ("train", "dev", "test") for d in (split or {}).get(side) or []})
+    name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model_cfg.get('name', 'model')}")
+    try:
+        relative = source.scores_file.resolve().relative_to(source.scores_run.resolve().parent)
+    except ValueError:
+        relative = source.scores_file
+    return CardFacts(
+        task=task,
+        model_name=name,
+        model_config_name=str(model_cfg.get("name", "arabert_v02")),
+        schema=schema,
+        base_model=None if tiny else (str(model_cfg.get("pretrained")) if model_cfg.get("pretrained") else None),
+        tiny_spec=dict(tiny) if tiny else None,
+        normalization=str(model_cfg.get("normalization", "arabert_v02")),
+        max_length=_max_length(config, model_config),
+        stride=int(data_cfg.get("stride", 128)),
+        context=dict(task_cfg.get("context") or {}),
+        doc_aggregation=task_cfg.get("doc_aggregation"),
+        doc_threshold=task_cfg.get("doc_threshold"),
+        is_cv=scores_is_cv,
+        n_folds=len(cv_folds(source.scores_run)) or 1,
+        published_fold=source.fold,
+        split=split,
+        scores_source=str(relative),
+        scores_from_other_run=source.scores_run.resolve() != source.run_dir.resolve(),
+        rows=rows,
+        headlines=heads,
+        has_ci=any(r.f1_ci for r in rows) or any(h.ci for h in heads),
+        documents=document_facts(config, split, schema, all_ids),
+        trainer=dict(config.get("trainer") or {}),
+        seed=int(config.get("seed", 0)),
+        train_overrides=source.overrides,
+        repo_id=repo_id,
+        own_test=_own_test(task, source.model_metrics) if source.is_cv else None,
+        ci_confidence=float(dig(source.scores, ("bootstrap", "confidence")) or dig(task_scores, ("ci", "bootstrap", "confidence")) or 0.95),
+        baseline=baseline_line(task, task_scores),
+    )
+
+
+def metrics_payload(source: RunSource, facts: CardFacts) -> dict[str, Any]:
+    """metrics.json of the published folder: the card's scores and where they came from."""
+    return {
+        "task": source.task,
+        "scores_source": facts.scores_source,
+        "cross_validation": facts.is_cv,
+        "folds": facts.n_folds,
+        "scores": source.scores,
+        "published_fold": source.fold,
+        "published_model": {"split": source.model_metrics.get("split"), "scores": source.model_metrics.get(source.task)},
+    }
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _patch_tokenizer_config(folder: Path, max_length: int) -> None:
+    path = folder / "tokenizer_config.json"
+    if not path.is_file():
+        raise UserError("the model folder has no tokenizer_config.json; was the tokenizer saved with the model?")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for key in LOCAL_TOKENIZER_KEYS:
+        data.pop(key, None)
+    # AraBERT's own tokenizer config lacks it; without it a pipeline neither truncates nor warns.
+    data["model_max_length"] = max_length
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_package(
+    source: RunSource,
+    out: Path,
+    card: str,
+    metrics: dict[str, Any],
+    schema_file: Path,
+    max_length: int,
+) -> Path:
+    """Build the folder next to `out` and rename it into place; returns `out`."""
+    check_out_dir(out, source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        for item in source.model_dir.iterdir():
+            if item.is_file():
+                shutil.copyfile(item, staging / item.name)  # not copy2: best/ weights are 0600
+        _patch_tokenizer_config(staging, max_length)
+        (staging / "training_config.yaml").write_text(source.config_text, encoding="utf-8")
+        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        shutil.copyfile(schema_file, staging / "schema.yaml")
+        (staging / "README.md").write_text(card, encoding="utf-8")
+        os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a published folder is for everyone
+        _replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Swap the new folder in; the previous publish (if any) is removed only once the new one is there."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,74 @@
+"""`arastance preannotate FILE ... [--ner DIR] [--stance DIR] --out tasks.json`: Label Studio tasks
+whose `predictions` an annotator corrects (import them into a project set up with
+`arastance labelstudio config`; bring the corrected export back with `arastance gold import`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from arastance.errors import UserError
+from arastance.publish.predict_cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "preannotate",
+        help="Label Studio tasks pre-filled with model predictions, for annotators to correct",
+        description=(
+            "Write Label Studio tasks whose `predictions` hold the models' entities, sentence stances and document "
+            "stance. Import them into a project set up with `arastance labelstudio config`, correct them, export as "
+            "JSON and bring the export back with `arastance gold import`."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="text files, one document each (folders: their *.txt; `-`: stdin)")
+    add_model_arguments(p)
+    p.add_argument("--out", type=Path, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write")
+    p.add_argument("--model-version", help="Label Studio model_version (default: model folder names and weight hashes)")
+    p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from arastance.publish.preannotate import preannotation_tasks
+    from arastance.publish.predict import predict_documents
+    from arastance.train import quiet_libraries
+
+    if args.batch_docs < 1:
+        raise UserError("--batch-docs must be at least 1")
+    sources = expand_inputs(args.files)
+    # Every file is read before any prediction: a typo in the 200th name should not cost the first 199.
+    texts = [read_source(s) for s in sources]
+    quiet_libraries()
+    ner, stance = load_models(args)
+    schema = (ner or stance).schema
+    if ner is not None and stance is not None and ner.schema.version != stance.schema.version:
+        raise UserError(f"the NER model uses schema {ner.schema.version}, the stance model {stance.schema.version}")
+    version = args.model_version or "+".join(m.version for m in (ner, stance) if m is not None)
+    results = []
+    bar = progress_bar(len(sources), "preannotate")
+    for batch in chunks(texts, args.batch_docs):
+        results += predict_documents(batch, ner, stance)
+        bar.update(len(batch))
+    bar.close()
+    tasks = preannotation_tasks(sources, texts, results, schema, version)
+    content = json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, args.out)  # a reader (or Label Studio) never sees half a file
+    except OSError as err:
+        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
+    n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
+    print(
+        f"wrote {len(tasks)} tasks ({n_entities} predicted entities, model_version {version}) to {args.out}.\n"
+        "Label Studio: create a project with the labeling config of `arastance labelstudio config`, import this file, "
+        "correct the predictions, export as JSON, then `arastance gold import EXPORT.json`.",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,257 @@
+"""Raw documents → entities, sentence stances and the document stance, with offsets into the raw text.
+
+The pipeline is the training pipeline, not a copy of it: corpus.segment.split_sentences and
+tokenize_words (exactly how gold.convert made the training records), features.encode's
+units_from_records (the same title / previous-sentence context for stance), models.predictor's
+predict_units (normalisation per word, windows at word boundaries, length-sorted batches) and
+prediction_records (gold.convert.tags_to_spans to entities). Offsets come from tokenize_words on the
+raw text, so `text[start:end]` is always the entity's `text`, whatever normalisation did to the words.
+
+A model folder is a published folder (with training_config.yaml and schema.yaml) or a run's best/
+(whose ../config.yaml is the training config); without either, the settings are the defaults in
+configs/ (task, data, trainer and the AraBERT model config).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arastance.errors import UserError
+from arastance.schema import Schema
+
+TASKS = ("ner", "stance")
+HEAD_SUFFIX = {"ner": "ForTokenClassification", "stance": "ForSequenceClassification"}
+# configs/<group>/<name>.yaml used when a model folder carries no training config.
+DEFAULT_GROUPS = {"data": "cv", "trainer": "default", "model": "arabert_v02"}
+
+
+@dataclass
+class TaskModel:
+    """A loaded model with the settings it was trained with."""
+
+    task: str
+    folder: Path
+    loaded: Any  # models.factory.LoadedModel
+    cfg: Any  # OmegaConf config with task / data / trainer / model nodes
+    schema: Schema
+    settings_from: str  # the file the settings came from, for messages
+    precision: str
+
+    @cached_property
+    def version(self) -> str:
+        """`task:name@hash` of the weights: Label Studio's model_version, stable across copies of a folder."""
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.glob("*.safetensors")) + sorted(self.folder.glob("*.bin")) + [self.folder / "config.json"]:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        name = self.folder.name if self.folder.name != "best" else f"{self.folder.parent.name}/best"
+        return f"{self.task}:{name}@{digest.hexdigest()[:10]}"
+
+
+# --------------------------------------------------------------------------- locating a model
+
+
+def resolve_model_folder(path: Path) -> Path:
+    """The folder holding config.json: a published folder, best/, or a single-split run folder."""
+    from arastance.publish.package import cv_folds
+
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return path
+    if (path / "best" / "config.json").is_file():
+        return path / "best"
+    folds = cv_folds(path) if path.is_dir() else ()
+    if folds:
+        raise UserError(
+            f"{path} is a cross-validation run with one model per fold ({', '.join(folds)}); pass one fold's "
+            f"model ({path}/{folds[0]}/best) or a folder written by `arastance publish`"
+        )
+    raise UserError(f"{path}: not a model folder (no config.json), nor a run folder with best/")
+
+
+def model_task(model_config: dict[str, Any], folder: Path) -> str:
+    architectures = [str(a) for a in model_config.get("architectures") or []]
+    for task, suffix in HEAD_SUFFIX.items():
+        if any(a.endswith(suffix) for a in architectures):
+            return task
+    raise UserError(f"{folder}: the model is neither a token nor a sequence classifier (architectures {architectures})")
+
+
+def find_training_config(folder: Path) -> Path | None:
+    for candidate in (folder / "training_config.yaml", folder.parent / "config.yaml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def default_settings(task: str) -> Any:
+    """The project's defaults (configs/) for a model folder that carries no training config."""
+    from omegaconf import OmegaConf
+
+    from arastance.paths import project_root
+
+    root = project_root() / "configs"
+    files = {"task": root / "task" / f"{task}.yaml", **{g: root / g / f"{n}.yaml" for g, n in DEFAULT_GROUPS.items()}}
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise UserError(
+            f"the model folder has no training_config.yaml (nor ../config.yaml) and the defaults are not here "
+            f"({', '.join(missing)}); use a folder written by `arastance publish`"
+        )
+    return OmegaConf.create({group: OmegaConf.load(path) for group, path in files.items()})
+
+
+def load_settings(folder: Path, task: str) -> tuple[Any, str]:
+    from omegaconf import OmegaConf
+
+    path = find_training_config(folder)
+    if path is None:
+        return default_settings(task), "configs/ defaults"
+    try:
+        cfg = OmegaConf.load(path)
+    except Exception as err:  # noqa: BLE001 - any YAML/OmegaConf failure is a bad file for the user
+        raise UserError(f"{path}: cannot read the training config: {err}") from None
+    trained = OmegaConf.select(cfg, "task.name")
+    if trained != task:
+        raise UserError(f"{path} says the model was trained for {trained!r}, but {folder} holds a {task} model")
+    return cfg, str(path)
+
+
+def schema_for(folder: Path) -> Schema:
+    """The schema published with the model, else the project's."""
+    from arastance.schema import SchemaError, load_schema
+
+    try:
+        return load_schema(folder / "schema.yaml" if (folder / "schema.yaml").is_file() else None)
+    except SchemaError as err:
+        raise UserError(str(err)) from err
+
+
+def resolve_device(device: str) -> Any:
+    """auto → CUDA when there is one, else CPU; an unusable device is the user's error, said plainly."""
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        target = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise UserError(f"--device {device!r} is not a device (auto, cpu, cuda, cuda:1, ...)") from None
+    if target.type == "cuda" and (not torch.cuda.is_available() or (target.index or 0) >= torch.cuda.device_count()):
+        raise UserError(f"--device {device}: no such CUDA device here ({torch.cuda.device_count()} visible); use --device cpu")
+    return target
+
+
+def load_task_model(path: Path, task: str, device: str = "auto") -> TaskModel:
+    """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one."""
+    import json
+
+    from arastance.models.factory import load_saved
+    from arastance.publish.package import check_model_config
+
+    folder = resolve_model_folder(path)
+    model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    found = model_task(model_config, folder)
+    if found != task:
+        raise UserError(f"--{task} {path}: that is a {found} model; pass it as --{found}")
+    schema = schema_for(folder)
+    check_model_config(model_config, schema, task)
+    cfg, settings_from = load_settings(folder, task)
+    positions = model_config.get("max_position_embeddings")
+    max_length = int(cfg.model.max_length)
+    if positions:
+        max_length = min(max_length, int(positions))
+    loaded = load_saved(folder, str(cfg.model.normalization), max_length)
+    target = resolve_device(device)
+    loaded.model.to(target)
+    precision = "bf16" if target.type == "cuda" and str(cfg.trainer.get("precision", "fp32")) == "bf16" else "fp32"
+    return TaskModel(task, folder, loaded, cfg, schema, settings_from, precision)
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+def sentence_records(doc_id: str, text: str) -> list[dict[str, Any]]:
+    """Word records per sentence, as gold.convert makes them for training (no labels)."""
+    from arastance.corpus.segment import split_sentences, tokenize_words
+
+    records = []
+    for index, sentence in enumerate(split_sentences(text)):
+        tokens = tokenize_words(text, sentence.start, sentence.end)
+        records.append(
+            {"doc_id": doc_id, "sentence_id": index, "tokens": [t.text for t in tokens], "offsets": [[t.start, t.end] for t in tokens]}
+        )
+    return records
+
+
+def entity_json(entity: dict[str, Any], text: str, schema: Schema) -> dict[str, Any]:
+    """An entity of prediction_records in the output shape; QUANTITY gets its normalised attributes."""
+    from arastance.gold.convert import entity_at
+    from arastance.gold.model import QUANTITY
+
+    out = {k: entity[k] for k in ("start", "end", "label", "score", "text")}
+    if entity["label"] == QUANTITY:
+        parsed = entity_at(text, entity["start"], entity["end"], entity["label"], schema)
+        out.update(value=parsed.value, unit=parsed.unit, approximate=parsed.approximate)
+    return out
+
+
+def _doc_index(doc_id: str) -> int:
+    return int(doc_id[1:])
+
+
+def _task_records(model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """prediction_records of one task, by document index."""
+    from arastance.features.encode import units_from_records
+    from arastance.gold.model import GoldDocument
+    from arastance.models.predictor import predict_units, prediction_records
+
+    context = dict(model.cfg.task.get("context") or {}) if model.task == "stance" else {}
+    units = units_from_records(records, model.task, context)
+    if not units:
+        return {}
+    predictions = predict_units(model.loaded, units, model.cfg, model.schema, model.precision)
+    docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts)]
+    wanted = {u.doc_id for u in units}
+    return {_doc_index(r["doc_id"]): r for r in prediction_records(predictions, model.cfg, model.schema, [d for d in docs if d.doc_id in wanted])}
+
+
+def empty_doc_stance(model: TaskModel) -> str:
+    """The document stance of a document without sentences, by the configured rule (NONE)."""
+    from arastance.models.predictor import aggregate_document_stance
+
+    classes = model.schema.stance_classes
+    return aggregate_document_stance(
+        np.zeros((0, len(classes))), classes, str(model.cfg.task.doc_aggregation), float(model.cfg.task.doc_threshold)
+    )
+
+
+def predict_documents(texts: Sequence[str], ner: TaskModel | None = None, stance: TaskModel | None = None) -> list[dict[str, Any]]:
+    """One result per text: {"entities", "sentences", "doc_stance"}; a task without a model gives None.
+
+    All texts go through the model together, so batches mix documents and are sorted by length.
+    """
+    if ner is None and stance is None:
+        raise UserError("give at least one model: --ner DIR and/or --stance DIR")
+    records = [r for i, text in enumerate(texts) for r in sentence_records(f"d{i}", text)]
+    results: list[dict[str, Any]] = [{"entities": None, "sentences": None, "doc_stance": None} for _ in texts]
+    if ner is not None:
+        by_doc = _task_records(ner, records, texts)
+        for i, text in enumerate(texts):
+            entities = by_doc[i]["entities"] if i in by_doc else []
+            results[i]["entities"] = [entity_json(e, text, ner.schema) for e in entities]
+    if stance is not None:
+        by_doc = _task_records(stance, records, texts)
+        for i in range(len(texts)):
+            record = by_doc.get(i)
+            results[i]["sentences"] = [{k: s[k] for k in ("start", "end", "stance", "scores")} for s in record["sentences"]] if record else []
+            results[i]["doc_stance"] = record["doc_stance"] if record else empty_doc_stance(stance)
+    return results

@@ -1,0 +1,164 @@
+"""`arastance predict [--ner DIR] [--stance DIR] [FILE ... | -]`: one JSON line per document.
+
+Each FILE is one document (a folder stands for its *.txt files, `-` or nothing for stdin). Output:
+{"source", "entities": [{"start","end","label","score","text"(,"value","unit","approximate")}],
+ "sentences": [{"start","end","stance","scores"}], "doc_stance"} with offsets into the file's exact
+characters; a task whose model was not given is null. A file that cannot be read gives
+{"source", "error"} and exit status 1, after every other file has been predicted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from arastance.errors import UserError
+
+STDIN = "-"
+MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
+        description=(
+            "One JSON line per document: {source, entities: [{start, end, label, score, text (QUANTITY: value, unit, "
+            "approximate)}], sentences: [{start, end, stance, scores}], doc_stance}, offsets into the document's exact "
+            "characters; a task without its model is null. An unreadable file gives {source, error} and exit status 1."
+        ),
+    )
+    add_model_arguments(p)
+    p.add_argument("files", nargs="*", metavar="FILE", help="text files, one document each; folders: their *.txt; `-` or nothing: stdin")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
+    p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
+    p.set_defaults(func=run)
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ner", type=Path, metavar="DIR", help="NER model: a published folder or a run's best/")
+    p.add_argument("--stance", type=Path, metavar="DIR", help="stance model: a published folder or a run's best/")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def expand_inputs(items: Sequence[str]) -> list[str]:
+    """Files as given; a folder becomes its *.txt files (sorted); nothing means stdin."""
+    if not items:
+        return [STDIN]
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if item != STDIN and path.is_dir():
+            found = sorted(str(p) for p in path.glob("*.txt") if p.is_file())
+            if not found:
+                raise UserError(f"{item}: a folder without .txt files")
+            out += found
+        else:
+            out.append(item)
+    if out.count(STDIN) > 1:
+        raise UserError("stdin (-) can be read only once")
+    return out
+
+
+def read_source(source: str) -> str:
+    """The document's exact characters: bytes decoded as UTF-8, no newline translation (offsets stay true)."""
+    try:
+        data = sys.stdin.buffer.read() if source == STDIN else Path(source).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{source}: is a folder") from None
+    except OSError as err:
+        raise UserError(f"{source}: cannot read: {err.strerror or err}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{source}: not UTF-8 (byte offset {err.start})") from None
+
+
+def read_all(sources: Iterable[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(source, text, error) per input; an unreadable file is reported, not fatal."""
+    for source in sources:
+        try:
+            yield source, read_source(source), None
+        except UserError as err:
+            yield source, None, str(err)
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def progress_bar(total: int, what: str) -> Any:
+    """A bar over files, advanced as batches are predicted; only for many files, only on a terminal."""
+    from tqdm.auto import tqdm
+
+    # disable=None: on when stderr is a terminal, off in logs and pipes.
+    return tqdm(total=total, desc=what, unit="file", disable=True if total < MANY_FILES else None, file=sys.stderr)
+
+
+def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
+    from arastance.publish.predict import load_task_model
+
+    if args.ner is None and args.stance is None:
+        raise UserError("give at least one model: --ner DIR and/or --stance DIR")
+    ner = load_task_model(args.ner, "ner", args.device) if args.ner is not None else None
+    stance = load_task_model(args.stance, "stance", args.device) if args.stance is not None else None
+    return ner, stance
+
+
+# --------------------------------------------------------------------------- command
+
+
+def run(args: argparse.Namespace) -> int:
+    from arastance.publish.predict import predict_documents
+    from arastance.train import quiet_libraries
+
+    if args.batch_docs < 1:
+        raise UserError("--batch-docs must be at least 1")
+    sources = expand_inputs(args.files)
+    if STDIN in sources and sys.stdin.isatty():
+        raise UserError("no input: give FILE ... or pipe text on stdin (`-`)")
+    quiet_libraries()
+    ner, stance = load_models(args)
+    failed = 0
+    bar = progress_bar(len(sources), "predict")
+    try:
+        out: IO[str] = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    except OSError as err:
+        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
+    try:
+        for batch in chunks(read_all(sources), args.batch_docs):
+            readable = [(s, t) for s, t, e in batch if t is not None]
+            results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
+            for source, text, error in batch:
+                if error is not None:
+                    failed += 1
+                    print(f"arastance predict: {error}", file=sys.stderr)
+                    record: dict[str, Any] = {"source": source, "error": error}
+                else:
+                    record = {"source": source, **next(results)}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()  # lines appear as batches finish: a long run can be followed and piped
+            bar.update(len(batch))
+    except OSError as err:
+        raise UserError(f"cannot write the output: {err.strerror or err}") from None
+    finally:
+        bar.close()
+        if out is not sys.stdout:
+            out.close()
+    return 1 if failed else 0
