@@ -192,3 +192,11 @@ def test_a_new_run_never_overwrites_an_existing_one(tmp_path: Path, cache: Path)
     train(cfg)
     with pytest.raises(UserError, match="resume=true"):
         train(cfg)
+
+
+def test_one_process_can_train_twice_with_different_precisions(tmp_path: Path, cache: Path) -> None:
+    precisions = []
+    for precision in ("bf16", "fp32"):
+        cfg = compose_train(quick(tmp_path / precision, cache, "trainer.max_steps=1", "data=fixed", f"trainer.precision={precision}"))
+        precisions.append(train(cfg)["final"]["mixed_precision"])
+    assert precisions[1] == "no" and precisions[0] in {"bf16", "no"}  # bf16 where this CPU has it

@@ -19,6 +19,7 @@ from arastance.errors import UserError
 COMMAND_MODULES: dict[str, str] = {
     "gold": "arastance.gold.cli",
     "score": "arastance.evaluation.cli",
+    "report": "arastance.evaluation.report_cli",
     "publish": "arastance.publish.cli",
     "predict": "arastance.publish.predict_cli",
     "preannotate": "arastance.publish.preannotate_cli",

@@ -48,6 +48,7 @@ def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Sc
     device_type = "cuda" if torch.cuda.is_available() else "cpu"
     # The loop steps the scheduler once per optimizer step whatever the world size (Accelerate would
     # otherwise step it num_processes times, shrinking warm-up and decay on more GPUs).
+    _reset_single_process_state()
     accelerator = Accelerator(
         mixed_precision=mixed_precision(cfg.trainer, device_type), cpu=device_type == "cpu", step_scheduler_with_optimizer=False
     )
@@ -114,6 +115,17 @@ def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Sc
         (run_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
     accelerator.wait_for_everyone()
     return metrics
+
+
+def _reset_single_process_state() -> None:
+    """Accelerate keeps one global state per process and refuses a second precision in it; a single
+    process that trains twice (the demo, a notebook, tests) starts each run from a clean state."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
 
 
 def write_json(path: Path, data: Any) -> None:
