@@ -11,6 +11,8 @@ glyphs; Noto fonts are used if installed. Nothing here requires a system font.
 
 from __future__ import annotations
 
+import textwrap
+
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -193,7 +195,8 @@ def plot_top_errors(path: Path, title: str, rows: Sequence[tuple[str, int, int]]
         ax.barh(y, fp, left=fn, color=_BASELINE, label="spurious (FP)")
         ax.set_yticks(y, [display_text(r[0]) for r in rows], fontsize=9)
         ax.set_xlabel("errors")
-        ax.set_title(display_text(title), fontsize=10)
+        # A narrow figure: the title wraps instead of running off the right edge.
+        ax.set_title(textwrap.fill(display_text(title), 70), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
         if rows:
             ax.legend(fontsize=8, loc="lower right")
