@@ -85,6 +85,7 @@ def evaluate_fold(run: RunData, fold: FoldRun, device: Any, precision: str, prog
     from arastance.evaluation.metrics import score_predictions
     from arastance.features.encode import units_from_records
     from arastance.models.factory import load_saved
+    from arastance.models.inference import prepare_for_inference
     from arastance.models.predictor import predict_units, prediction_records
     from arastance.training.data import records_for
 
@@ -96,7 +97,7 @@ def evaluate_fold(run: RunData, fold: FoldRun, device: Any, precision: str, prog
         loaded = load_saved(best, str(cfg.model.normalization), int(cfg.model.max_length))
     except (OSError, ValueError) as err:
         raise UserError(f"{best}: cannot load the saved model ({err})") from None
-    loaded.model.to(device)
+    prepare_for_inference(loaded.model.to(device), precision)
     test_docs = [d for d in run.docs if d.doc_id in set(fold.split["test"])]
     units = units_from_records(records_for(run.docs, fold.split["test"]), run.task, dict(cfg.task.context or {}))
     predictions = predict_units(loaded, units, cfg, run.schema, precision, progress)

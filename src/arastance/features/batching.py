@@ -39,6 +39,14 @@ def resolve_pad_multiple(setting: int | str, device_type: str) -> int:
     return value
 
 
+def resolve_max_rows(setting: int | str, device_type: str) -> int:
+    """`auto`: 32 rows on CPU, where a batch of many short rows runs slower per token (BERT-base, 2 cores:
+    ~705 real tokens/s at 32 rows vs ~600 at 128 for the same tokens per step); 128 on CUDA."""
+    if setting == "auto":
+        return 128 if device_type == "cuda" else 32
+    return int(setting)
+
+
 def padded_length(length: int, multiple: int) -> int:
     return int(math.ceil(length / multiple) * multiple) if multiple > 1 else length
 

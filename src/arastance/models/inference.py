@@ -13,10 +13,22 @@ from arastance.features.batching import BatchingConfig, collate, plan_batches
 from arastance.features.encode import Window, pool_unit_scores, stitch_word_scores
 
 
-def autocast_context(device: torch.device, precision: str) -> Any:
-    if precision == "bf16" and bf16_supported(device):
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+def autocast_context(model: Any, precision: str) -> Any:
+    """Autocast a model that still holds fp32 weights (the live model during training); a model
+    already cast by `prepare_for_inference` runs as it is."""
+    parameter = next(model.parameters())
+    if precision == "bf16" and parameter.dtype == torch.float32 and bf16_supported(parameter.device):
+        return torch.autocast(device_type=parameter.device.type, dtype=torch.bfloat16)
     return nullcontext()
+
+
+def prepare_for_inference(model: Any, precision: str) -> Any:
+    """Evaluation mode, and bf16 weights when bf16 is asked for and the device has it: autocast would
+    re-cast every weight matrix on every forward pass, which costs a third of CPU prediction time."""
+    model.eval()
+    if precision == "bf16" and bf16_supported(next(model.parameters()).device):
+        model.to(torch.bfloat16)
+    return model
 
 
 def bf16_supported(device: torch.device) -> bool:
@@ -27,7 +39,7 @@ def bf16_supported(device: torch.device) -> bool:
     return False
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def window_scores(
     model: Any,
     windows: Sequence[Window],
@@ -54,7 +66,7 @@ def window_scores(
         batch = collate([windows[i] for i in batch_indices], pad_token_id, batching.pad_to_multiple_of, task)
         batch.pop("labels", None)
         batch = {k: v.to(device) for k, v in batch.items()}
-        with autocast_context(device, precision):
+        with autocast_context(model, precision):
             logits = model(**batch).logits
         probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         for row, index in enumerate(batch_indices):

@@ -155,6 +155,7 @@ def load_task_model(path: Path, task: str, device: str = "auto") -> TaskModel:
     import json
 
     from arastance.models.factory import load_saved
+    from arastance.models.inference import prepare_for_inference
     from arastance.publish.package import check_model_config
 
     folder = resolve_model_folder(path)
@@ -171,8 +172,9 @@ def load_task_model(path: Path, task: str, device: str = "auto") -> TaskModel:
         max_length = min(max_length, int(positions))
     loaded = load_saved(folder, str(cfg.model.normalization), max_length)
     target = resolve_device(device)
-    loaded.model.to(target)
-    precision = "bf16" if target.type == "cuda" and str(cfg.trainer.get("precision", "fp32")) == "bf16" else "fp32"
+    # The precision the model was trained with, on any device that has bf16 (CUDA, AVX512-BF16/AMX CPUs).
+    precision = "bf16" if str(cfg.trainer.get("precision", "fp32")) == "bf16" else "fp32"
+    prepare_for_inference(loaded.model.to(target), precision)
     return TaskModel(task, folder, loaded, cfg, schema, settings_from, precision)
 
 

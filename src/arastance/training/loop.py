@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from arastance.features.batching import BatchingConfig, collate, padding_fraction, plan_batches, resolve_pad_multiple
+from arastance.features.batching import (
+    BatchingConfig,
+    collate,
+    padding_fraction,
+    plan_batches,
+    resolve_max_rows,
+    resolve_pad_multiple,
+)
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.models.inference import bf16_supported
 from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -57,7 +64,7 @@ class LoopResult:
 def batching_config(trainer_cfg: Any, device_type: str) -> BatchingConfig:
     return BatchingConfig(
         max_tokens=int(trainer_cfg.max_tokens),
-        max_rows=int(trainer_cfg.max_rows),
+        max_rows=resolve_max_rows(trainer_cfg.max_rows, device_type),
         pool_factor=int(trainer_cfg.pool_factor),
         pad_to_multiple_of=resolve_pad_multiple(trainer_cfg.pad_to_multiple_of, device_type),
     )
@@ -89,7 +96,33 @@ def micro_batches_for_step(plan: Sequence[list[int]], step_in_epoch: int, per_st
     return [plan[(base + rank * accum + a) % len(plan)] for a in range(accum)]
 
 
+def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
+    """Stop glibc from handing large freed blocks back to the kernel between steps.
+
+    On CPU every step re-allocates the same big buffers (the 64000×768 embedding gradient, autocast's
+    bf16 weight copies); when malloc returns them to the kernel each one is page-faulted and zeroed
+    again on the next step. The profiler shows that as a third of a BERT-base step on 2 cores
+    (aten::fill_ on the embedding gradient alone: ~0.3 s). Keeping the memory in the heap, as a
+    caching allocator does on GPUs, removes it (~10% faster steps, measured). Linux/glibc only.
+    """
+    if device_type != "cpu" or not enabled:
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(-4, 0)  # M_MMAP_MAX: serve large blocks from the heap too
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
 def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, run_dir: Path, resume: bool, log: Any) -> LoopResult:
+    keep_freed_memory_on_cpu(accelerator.device.type, bool(trainer_cfg.get("cpu_keep_freed_memory", True)))
     lengths = [len(w) for w in inputs.train_windows]
     batching = batching_config(trainer_cfg, accelerator.device.type)
     accum = int(trainer_cfg.gradient_accumulation_steps)

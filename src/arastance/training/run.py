@@ -18,6 +18,7 @@ from arastance.evaluation.metrics import score_predictions
 from arastance.features.encode import Unit, encode_units, units_from_records
 from arastance.gold.model import GoldDocument
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
+from arastance.models.inference import prepare_for_inference
 from arastance.models.predictor import (
     encoding_config,
     predict_units,
@@ -91,7 +92,7 @@ def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Sc
     metrics: dict[str, Any] = {}
     if accelerator.is_main_process:
         best = load_saved(best_dir, cfg.model.normalization, int(cfg.model.max_length))
-        best.model.to(accelerator.device)
+        prepare_for_inference(best.model.to(accelerator.device), precision)
         test_docs = [d for d in docs if d.doc_id in split.test]
         predictions = predict_units(best, test_units, cfg, schema, precision)
         metrics = score_predictions(predictions, cfg, schema, test_docs)
