@@ -44,15 +44,17 @@ class Plan:
     repeat: int  # gold repetitions: 105 sentences × repeat
     batch_sentences: int
     warmup_steps: int
-    tiny_steps: int
-    base_steps: int
+    # Length-aware samplers (ours, the tuned Trainer) order batches by length within pools, so a short
+    # window of steps is not representative of their tokens per step: they are timed over a whole
+    # epoch. The default Trainer's batches are random, so a sample of its steps is unbiased.
+    default_trainer_steps: int
     predict_repeat: int
     models: tuple[str, ...]
 
 
 PLANS = {
-    "quick": Plan(repeat=30, batch_sentences=32, warmup_steps=2, tiny_steps=20, base_steps=6, predict_repeat=2, models=("tiny", "base")),
-    "full": Plan(repeat=30, batch_sentences=32, warmup_steps=3, tiny_steps=60, base_steps=20, predict_repeat=6, models=("tiny", "base")),
+    "quick": Plan(repeat=20, batch_sentences=32, warmup_steps=2, default_trainer_steps=12, predict_repeat=2, models=("tiny", "base")),
+    "full": Plan(repeat=30, batch_sentences=32, warmup_steps=3, default_trainer_steps=30, predict_repeat=6, models=("tiny", "base")),
 }
 HYPER = {"learning_rate": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1, "max_grad_norm": 1.0, "seed": 1234}
 BASE_SHAPE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 64000}
@@ -399,14 +401,15 @@ def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
     models = {"tiny": tiny, "base": _base_dir(tiny, cache / "bench-bert-base-shaped")}
     rows = []
     for name in plan.models:
-        steps = plan.tiny_steps if name == "tiny" else plan.base_steps
+        epoch_steps = -(-len(_windows(models[name], plan.repeat)[2]) // plan.batch_sentences)
         sides = ["trainer_default", "trainer_tuned", "ours"]
         if torch.cuda.is_available():
             sides.append("ours_compiled")
         for side in sides:
             spec = {
                 "side": "ours" if side == "ours_compiled" else side, "model_dir": str(models[name]), "repeat": plan.repeat,
-                "batch_sentences": plan.batch_sentences, "steps": plan.warmup_steps + steps, "warmup": plan.warmup_steps,
+                "batch_sentences": plan.batch_sentences, "warmup": plan.warmup_steps,
+                "steps": plan.warmup_steps + (plan.default_trainer_steps if side == "trainer_default" else epoch_steps),
                 "overrides": {"compile": True, "pad_to_multiple_of": 64} if side == "ours_compiled" else {},
             }
             print(f"[bench] train {name:4s} {side:16s} …", flush=True)
