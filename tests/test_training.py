@@ -125,8 +125,10 @@ def test_two_processes_follow_the_loss_curve_of_one_with_the_same_global_batch(t
     one = tmp_path / "one"
     subprocess.run(_cli(one, cache, *args, "trainer.gradient_accumulation_steps=2"), check=True, env=_env(), capture_output=True)
     two = tmp_path / "two"
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29731"]
-    done = subprocess.run(torchrun + _cli(two, cache, *args)[1:], env=_env(), capture_output=True, text=True)
+    # On a CPU-only machine `accelerate launch` starts one process unless told --multi_gpu (gloo then).
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+              "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29731"]
+    done = subprocess.run(launch + _cli(two, cache, *args)[1:], env=_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 
     def curve(run: Path) -> list[dict]:
@@ -200,3 +202,14 @@ def test_one_process_can_train_twice_with_different_precisions(tmp_path: Path, c
         cfg = compose_train(quick(tmp_path / precision, cache, "trainer.max_steps=1", "data=fixed", f"trainer.precision={precision}"))
         precisions.append(train(cfg)["final"]["mixed_precision"])
     assert precisions[1] == "no" and precisions[0] in {"bf16", "no"}  # bf16 where this CPU has it
+
+
+def test_building_the_tiny_model_does_not_change_the_run_that_builds_it(tmp_path: Path) -> None:
+    """The first run (which builds the tiny model) and a later one (which loads it) are identical."""
+    runs = []
+    for name in ("builds", "loads"):
+        cfg = compose_train(quick(tmp_path / name, tmp_path / "fresh-cache", "seed=4", "trainer.max_steps=3", "data=fixed"))
+        metrics = train(cfg)
+        metrics["final"].pop("real_tokens_per_s")
+        runs.append(metrics)
+    assert runs[0] == runs[1]

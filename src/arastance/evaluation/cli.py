@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from arastance.errors import UserError
+from arastance.errors import UserError, read_input_text
 from arastance.evaluation.scorer import MODES, ConllFormatError, read_conll, score_sequences
 
 _AVERAGES = ("micro", "macro", "weighted")
@@ -32,16 +32,7 @@ def add_parser(subparsers: Any) -> None:
 
 def load_conll(path: Path) -> tuple[list[list[str]], list[list[str]]]:
     """Gold and predicted tag sequences of a CoNLL file; every failure is a UserError naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, expected a CoNLL file") from None
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    except OSError as err:
-        raise UserError(f"{path}: cannot read: {err.strerror or err}") from None
+    text = read_input_text(path)
     try:
         sentences = read_conll(text)
     except ConllFormatError as err:

@@ -12,13 +12,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from arastance.errors import UserError
+from arastance.errors import UserError, read_input_text
 from arastance.gold.io import (
     LoadedDocument,
     Problem,
     dumps_jsonl,
     existing_outputs,
-    read_text,
     write_standoff,
     write_text,
 )
@@ -128,17 +127,6 @@ def _emit(content: str, out: Path | None) -> None:
     print(f"wrote {out}", file=sys.stderr)
 
 
-def _read_input(path: Path) -> str:
-    try:
-        return read_text(path)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 (byte offset {err.start})") from None
-    except OSError as err:
-        raise UserError(f"{path}: cannot read: {err.strerror or err}") from None
-
-
 # --------------------------------------------------------------------------- commands
 
 
@@ -242,7 +230,7 @@ def cmd_import_labelstudio(args: argparse.Namespace) -> int:
     from arastance.gold.labelstudio import loads_tasks
 
     schema = _schema()
-    docs, problems = loads_tasks(_read_input(args.file), schema, str(args.file))
+    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file))
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
 
 
@@ -250,7 +238,7 @@ def cmd_import_doccano(args: argparse.Namespace) -> int:
     from arastance.gold.doccano import loads_doccano
 
     schema = _schema()
-    docs, problems = loads_doccano(_read_input(args.file), schema, str(args.file))
+    docs, problems = loads_doccano(read_input_text(args.file), schema, str(args.file))
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
 
 
@@ -259,5 +247,5 @@ def cmd_import(args: argparse.Namespace) -> int:
     from arastance.gold.labelstudio import loads_tasks
 
     schema = _schema()
-    docs, problems = loads_tasks(_read_input(args.file), schema, str(args.file), require_annotation=False)
+    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file), require_annotation=False)
     return _write_imported(docs, problems, args.file, annotations_dir(), schema, args.force)

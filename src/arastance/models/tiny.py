@@ -105,5 +105,8 @@ def build_tiny_model(out_dir: Path, spec: dict[str, Any], texts: Sequence[str], 
         max_position_embeddings=int(spec["max_position_embeddings"]),
         pad_token_id=tok.token_to_id("[PAD]"),
     )
-    torch.manual_seed(int(spec["init_seed"]))
-    BertForMaskedLM(config).save_pretrained(out_dir)
+    # A private RNG stream: building the model on first use must not change what the run that asked
+    # for it draws next (its classifier head, dropout), or the first run would differ from later ones.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(spec["init_seed"]))
+        BertForMaskedLM(config).save_pretrained(out_dir)

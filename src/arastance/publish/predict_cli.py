@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from arastance.errors import UserError
+from arastance.errors import UserError, decode_input, read_input_text
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
@@ -69,18 +69,9 @@ def expand_inputs(items: Sequence[str]) -> list[str]:
 
 def read_source(source: str) -> str:
     """The document's exact characters: bytes decoded as UTF-8, no newline translation (offsets stay true)."""
-    try:
-        data = sys.stdin.buffer.read() if source == STDIN else Path(source).read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{source}: is a folder") from None
-    except OSError as err:
-        raise UserError(f"{source}: cannot read: {err.strerror or err}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{source}: not UTF-8 (byte offset {err.start})") from None
+    if source == STDIN:
+        return decode_input(sys.stdin.buffer.read(), source)
+    return read_input_text(source)
 
 
 def read_all(sources: Iterable[str]) -> Iterator[tuple[str, str | None, str | None]]:
