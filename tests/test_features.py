@@ -143,3 +143,25 @@ def test_collate_pads_to_a_multiple_of_eight(gold_records, tiny_tokenizer) -> No
     assert batch["input_ids"].shape[1] % 8 == 0
     assert batch["labels"].shape == batch["input_ids"].shape
     assert int(batch["attention_mask"].sum()) == sum(len(w) for w in windows)
+
+
+def test_the_tiny_model_is_built_byte_identical_in_separate_processes(tmp_path: Path) -> None:
+    import hashlib
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from omegaconf import OmegaConf\n"
+        "from arastance.models.tiny import ensure_tiny_model\n"
+        "from arastance.corpus.normalize import normalize_arabert_v02\n"
+        f"root = Path({str(ROOT)!r})\n"
+        "spec = dict(OmegaConf.load(root / 'configs/model/tiny.yaml').tiny); spec['normalization'] = 'arabert_v02'\n"
+        "texts = [p.read_text(encoding='utf-8') for p in sorted((root / 'annotations/documents').glob('*.txt'))]\n"
+        "print(ensure_tiny_model(Path(sys.argv[1]), spec, texts, normalize_arabert_v02))\n"
+    )
+    digests = []
+    for name in ("a", "b"):
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], check=True, capture_output=True, text=True)
+        folder = Path(out.stdout.strip().splitlines()[-1])
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())})
+    assert digests[0] == digests[1] and "tokenizer.json" in digests[0]

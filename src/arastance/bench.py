@@ -398,7 +398,7 @@ def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     cache = ROOT / ".cache"
     tiny = _tiny_dir(cache)
-    models = {"tiny": tiny, "base": _base_dir(tiny, cache / "bench-bert-base-shaped")}
+    models = {"tiny": tiny, "base": _base_dir(tiny, cache / f"bench-bert-base-shaped-{tiny.name}")}
     rows = []
     for name in plan.models:
         epoch_steps = -(-len(_windows(models[name], plan.repeat)[2]) // plan.batch_sentences)

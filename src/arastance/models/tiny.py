@@ -1,6 +1,7 @@
-"""The project's own tiny model for offline use: a WordPiece tokenizer trained on the corpus and a
-small random-init BERT, written as an ordinary `save_pretrained` folder so that it is loaded by the
-very same `from_pretrained` code as AraBERT.
+"""The project's own tiny model for offline use: a `tokenizers` WordPiece tokenizer whose vocabulary
+is learned from the corpus (see corpus_vocabulary) and a small random-init BERT, written as an
+ordinary `save_pretrained` folder so that it is loaded by the very same `from_pretrained` code as
+AraBERT.
 
 Built deterministically on first use into a cache folder keyed by a hash of its config and the
 corpus, written to a temporary folder and renamed so that concurrent builders (two ranks) never see a
@@ -14,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,12 @@ SEED_ALPHABET = ARABIC_LETTERS + list("0123456789") + [chr(c) for c in range(ord
 ] + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~،؛؟«»“”‘’–—…٪")
 
 
+# Part of the cache key: a change to how the model is built must not reuse an older build.
+BUILDER_VERSION = 2
+
+
 def tiny_model_dir(cache_dir: Path, spec: dict[str, Any], texts: Sequence[str]) -> Path:
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps({**spec, "builder": BUILDER_VERSION}, sort_keys=True).encode())
     for text in texts:
         digest.update(text.encode("utf-8"))
     return Path(cache_dir) / f"tiny-{digest.hexdigest()[:12]}"
@@ -61,22 +67,39 @@ def _training_words(texts: Iterable[str], normalize: Callable[[str], str]) -> It
         yield " ".join(w for w in normalized if w)
 
 
+def corpus_vocabulary(counts: Counter[str], vocab_size: int, min_frequency: int) -> list[str]:
+    """A WordPiece vocabulary learned from corpus word counts, the same on every build.
+
+    The `tokenizers` WordPiece trainer is not deterministic across processes (its hash maps are seeded
+    per process: five builds here gave 2613–2621 tokens, in different orders), and the tiny model must
+    be. So the vocabulary is chosen here with every tie broken by the token itself: special tokens,
+    the seeded alphabet (and any other character of the corpus) as word-initial and `##` continuation
+    pieces — so no word ever becomes [UNK] — then whole words by frequency down to `min_frequency`,
+    up to `vocab_size`. A word outside it is spelled with the character pieces.
+    """
+    characters = sorted(set(SEED_ALPHABET) | {ch for word in counts for ch in word})
+    pieces = SPECIAL_TOKENS + characters + [f"##{ch}" for ch in characters]
+    known = set(pieces)
+    words = sorted((w for w, n in counts.items() if n >= min_frequency and w not in known), key=lambda w: (-counts[w], w))
+    return pieces + words[: max(0, vocab_size - len(pieces))]
+
+
 def build_tiny_model(out_dir: Path, spec: dict[str, Any], texts: Sequence[str], normalize: Callable[[str], str]) -> None:
     import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertForMaskedLM, BertTokenizer
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=int(spec["vocab_size"]),
-        min_frequency=int(spec.get("min_frequency", 1)),
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=SEED_ALPHABET,
-        limit_alphabet=len(SEED_ALPHABET) + 200,
+    normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter(
+        word
+        for line in _training_words(texts, normalize)
+        for word, _span in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line))
     )
-    tok.train_from_iterator(list(_training_words(texts, normalize)), trainer=trainer)
+    vocab = corpus_vocabulary(counts, int(spec["vocab_size"]), int(spec.get("min_frequency", 1)))
+    tok = Tokenizer(models.WordPiece(vocab={token: i for i, token in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
