@@ -127,54 +127,45 @@ def _write(path: Path, text: str) -> None:
 # ----------------------------------------------------------------------------------- figures
 
 
+def _f1_figure(out_dir: Path, name: str, heading: str, a: TaskAnalysis, baseline_key: str, baseline_name: str, headline: str) -> str:
+    """Per-label F1 with CI whiskers and the baseline's F1 beside it; `headline` is micro (NER) or macro_f1."""
+    m = a.metrics
+    labels = list(a.labels)
+    ci = m["ci"]["per_label"]
+    base = m.get("baselines", {}).get(baseline_key)
+    value = m[headline]["f1"] if headline == "micro" else m[headline]
+    interval = m["ci"][headline]["f1"] if headline == "micro" else m["ci"][headline]
+    base_value = (base[headline]["f1"] if headline == "micro" else base[headline]) if base else None
+    plots.plot_f1_with_ci(
+        out_dir / f"{name}.png",
+        f"{heading}, {int(m['ci']['bootstrap']['confidence'] * 100)}% bootstrap CI",
+        labels,
+        [m["per_label"][label]["f1"] for label in labels],
+        [ci[label]["f1"]["low"] for label in labels],
+        [ci[label]["f1"]["high"] for label in labels],
+        support=[m["per_label"][label]["support"] for label in labels],
+        baseline=[base["per_label"][label]["f1"] for label in labels] if base else None,
+        baseline_name=baseline_name,
+        headline=(headline.split("_")[0], value, interval["low"], interval["high"]),
+        baseline_headline=base_value,
+    )
+    return f"{name}.png"
+
+
 def write_figures(out_dir: Path, by_task: Mapping[str, TaskAnalysis], title: str, top_errors: int = 20) -> dict[str, str]:
     """PNG files in out_dir; returns name → file name (relative, as report.md links them)."""
     figures: dict[str, str] = {}
     if "ner" in by_task:
         a = by_task["ner"]
-        m = a.metrics
-        labels = list(a.labels)
-        ci = m["ci"]["per_label"]
-        base = m.get("baselines", {}).get(GAZETTEER)
-        plots.plot_f1_with_ci(
-            out_dir / "ner_f1.png",
-            f"NER F1 per label (strict), {int(m['ci']['bootstrap']['confidence'] * 100)}% bootstrap CI — {title}",
-            labels,
-            [m["per_label"][label]["f1"] for label in labels],
-            [ci[label]["f1"]["low"] for label in labels],
-            [ci[label]["f1"]["high"] for label in labels],
-            support=[m["per_label"][label]["support"] for label in labels],
-            baseline=[base["per_label"][label]["f1"] for label in labels] if base else None,
-            baseline_name="gazetteer baseline",
-            headline=("micro", m["micro"]["f1"], m["ci"]["micro"]["f1"]["low"], m["ci"]["micro"]["f1"]["high"]),
-            baseline_headline=base["micro"]["f1"] if base else None,
-        )
-        figures["ner_f1"] = "ner_f1.png"
+        figures["ner_f1"] = _f1_figure(out_dir, "ner_f1", f"NER F1 per label (strict) — {title}", a, GAZETTEER, "gazetteer baseline", "micro")
         plots.plot_learning_curves(out_dir / "ner_learning_curves.png", f"NER learning curves — {title}", a.logs, a.dev_metric)
         figures["ner_learning_curves"] = "ner_learning_curves.png"
         plots.plot_top_errors(out_dir / "ner_top_errors.png", f"NER: entity strings with most errors — {title}", top_error_strings(a.ner_errors, top_errors))
         figures["ner_top_errors"] = "ner_top_errors.png"
     if "stance" in by_task:
         a = by_task["stance"]
-        m = a.metrics
-        classes = list(a.labels)
-        ci = m["ci"]["per_label"]
-        base = m.get("baselines", {}).get(MAJORITY)
-        plots.plot_f1_with_ci(
-            out_dir / "stance_f1.png",
-            f"Stance F1 per class, {int(m['ci']['bootstrap']['confidence'] * 100)}% bootstrap CI — {title}",
-            classes,
-            [m["per_label"][c]["f1"] for c in classes],
-            [ci[c]["f1"]["low"] for c in classes],
-            [ci[c]["f1"]["high"] for c in classes],
-            support=[m["per_label"][c]["support"] for c in classes],
-            baseline=[base["per_label"][c]["f1"] for c in classes] if base else None,
-            baseline_name="majority baseline",
-            headline=("macro", m["macro_f1"], m["ci"]["macro_f1"]["low"], m["ci"]["macro_f1"]["high"]),
-            baseline_headline=base["macro_f1"] if base else None,
-        )
-        figures["stance_f1"] = "stance_f1.png"
-        cm = m["confusion_matrix"]
+        figures["stance_f1"] = _f1_figure(out_dir, "stance_f1", f"Stance F1 per class — {title}", a, MAJORITY, "majority baseline", "macro_f1")
+        cm = a.metrics["confusion_matrix"]
         plots.plot_confusion(out_dir / "stance_confusion.png", f"Stance confusion matrix (sentences) — {title}", cm["labels"], cm["matrix"])
         figures["stance_confusion"] = "stance_confusion.png"
         plots.plot_learning_curves(out_dir / "stance_learning_curves.png", f"Stance learning curves — {title}", a.logs, a.dev_metric)
