@@ -166,25 +166,24 @@ def test_unreachable_hub_fails_fast_without_offline_flag(tmp_path: Path, monkeyp
         resolve_pretrained("aubmindlab/bert-base-arabertv02", connect_timeout_s=2)
 
 
+def _train_with_annotations(annotations: Path, run_dir: Path, cache: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "arastance.train", "model=tiny", f"paths.annotations_dir={annotations}", f"run_dir={run_dir}", f"paths.cache_dir={cache}"]
+    return subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+
+
 def test_train_cli_reports_invalid_gold_without_traceback(tmp_path: Path, cache: Path) -> None:
     gold = tmp_path / "annotations" / "gold"
     gold.mkdir(parents=True)
     (tmp_path / "annotations" / "documents").mkdir()
     (tmp_path / "annotations" / "schema.yaml").write_text((ROOT / "annotations" / "schema.yaml").read_text())
     (gold / "broken.json").write_text("{not json")
-    done = subprocess.run(
-        [sys.executable, "-m", "arastance.train", "model=tiny", f"paths.annotations_dir={tmp_path / 'annotations'}", f"run_dir={tmp_path / 'run'}", f"paths.cache_dir={cache}"],
-        env=_env(), capture_output=True, text=True,
-    )
+    done = _train_with_annotations(tmp_path / "annotations", tmp_path / "run", cache)
     assert done.returncode == 1
     assert "broken.json" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_train_cli_reports_a_missing_schema_without_traceback(tmp_path: Path, cache: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "arastance.train", "model=tiny", f"paths.annotations_dir={tmp_path}", f"run_dir={tmp_path / 'run'}", f"paths.cache_dir={cache}"],
-        env=_env(), capture_output=True, text=True,
-    )
+    done = _train_with_annotations(tmp_path, tmp_path / "run", cache)
     assert done.returncode == 1
     assert "schema.yaml" in done.stderr and "Traceback" not in done.stderr
 

@@ -47,16 +47,17 @@ def run(out: Path, runs: Path, overrides: list[str]) -> dict[str, float]:
     started = time.perf_counter()
     print(f"[demo] gold: {validate_gold()} documents valid")
     timings = {}
+    configs = {}
     for task in ("ner", "stance"):
         t0 = time.perf_counter()
         print(f"[demo] {task}: leave-one-document-out cross-validation on the tiny model …", flush=True)
         shutil.rmtree(runs / task, ignore_errors=True)  # the demo owns its run folders
-        train(_compose(f"demo_{task}", runs / task, overrides))
+        configs[task] = _compose(f"demo_{task}", runs / task, overrides)
+        train(configs[task])
         timings[task] = time.perf_counter() - t0
     from arastance.evaluation.report import build_report
-    from arastance.schema import load_schema  # noqa: F401 - keeps import errors here, before the report
 
-    eval_cfg = _compose("demo_ner", runs / "ner", overrides).eval
+    eval_cfg = configs["ner"].eval
     metrics = build_report(out, runs / "ner", runs / "stance", eval_cfg, title="Demo: tiny model, 5-fold leave-one-document-out CV")
     timings["total"] = time.perf_counter() - started
     ner, stance = metrics["ner"], metrics["stance"]

@@ -127,8 +127,8 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, 
     batching = batching_config(trainer_cfg, accelerator.device.type)
     accum = int(trainer_cfg.gradient_accumulation_steps)
     per_step = accelerator.num_processes * accum
-    n_micro = len(plan_batches(lengths, batching, seed, 0))
-    steps_per_epoch = step_plan(n_micro, per_step)
+    first_plan = plan_batches(lengths, batching, seed, 0)
+    steps_per_epoch = step_plan(len(first_plan), per_step)
     max_steps = int(trainer_cfg.max_steps) or steps_per_epoch * int(trainer_cfg.num_epochs)
     eval_every = int(trainer_cfg.eval_steps) or steps_per_epoch
     save_every = int(trainer_cfg.save_steps) or steps_per_epoch
@@ -248,7 +248,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, 
         best_step=state["best_step"],
         stopped_early=stopped_early,
         history=state["history"],
-        padding_fraction=padding_fraction(plan_batches(lengths, batching, seed, 0), lengths, batching.pad_to_multiple_of),
+        padding_fraction=padding_fraction(first_plan, lengths, batching.pad_to_multiple_of),
         real_tokens_per_s=timer.overall(),
     )
 

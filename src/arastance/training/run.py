@@ -50,9 +50,8 @@ def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Sc
     # The loop steps the scheduler once per optimizer step whatever the world size (Accelerate would
     # otherwise step it num_processes times, shrinking warm-up and decay on more GPUs).
     _reset_single_process_state()
-    accelerator = Accelerator(
-        mixed_precision=mixed_precision(cfg.trainer, device_type), cpu=device_type == "cpu", step_scheduler_with_optimizer=False
-    )
+    amp = mixed_precision(cfg.trainer, device_type)
+    accelerator = Accelerator(mixed_precision=amp, cpu=device_type == "cpu", step_scheduler_with_optimizer=False)
     seed_everything(int(cfg.seed))
 
     with accelerator.main_process_first():
@@ -63,7 +62,7 @@ def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Sc
     dev_units = units_from_records(records_for(docs, split.dev), task, context)
     test_units = units_from_records(records_for(docs, split.test), task, context)
     train_windows = encode_units(train_units, loaded.tokenizer, loaded.normalize, enc)
-    precision = "bf16" if mixed_precision(cfg.trainer, device_type) == "bf16" else "fp32"
+    precision = "bf16" if amp == "bf16" else "fp32"
     best_dir = run_dir / "best"
     dev_docs = [d for d in docs if d.doc_id in split.dev]
     metric_key = str(cfg.task.metric)
