@@ -14,8 +14,8 @@ from arastance.cli import main
 from arastance.errors import UserError
 from arastance.gold.labelstudio import labeling_config, tasks_to_documents
 from arastance.gold.validate import validate_path
-from arastance.publish.preannotate import doc_id_for, predicted_document, predictions_as_annotations
-from arastance.publish.predict import load_task_model, predict_documents
+from arastance.predict.documents import load_published_model, predict_documents
+from arastance.predict.preannotate import doc_id_for, predicted_document, predictions_as_annotations
 
 TEXT = (
     "أميركا تعزز قواتها ولن تنسحب من سوريا\n"
@@ -88,8 +88,8 @@ def test_accepted_predictions_round_trip_through_the_importer(models: dict[str, 
     tasks = preannotate([*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
     imported, problems = tasks_to_documents(predictions_as_annotations(tasks), schema())
     assert problems == []
-    ner = load_task_model(models["ner_quantity"], "ner", "cpu")
-    stance = load_task_model(models["stance"], "stance", "cpu")
+    ner = load_published_model(models["ner_quantity"], "ner", "cpu")
+    stance = load_published_model(models["stance"], "stance", "cpu")
     texts = [d.read_text(encoding="utf-8") for d in docs]
     results = predict_documents(texts, ner, stance)
     for doc, task, text, result in zip(imported, tasks, texts, results):
@@ -163,6 +163,6 @@ def test_predicted_document_requires_nothing_from_the_model_it_lacks() -> None:
     doc = predicted_document("x", "قسد. واشنطن.", {"entities": None, "sentences": None, "doc_stance": None}, schema())
     assert doc.entities == () and [s.stance for s in doc.sentences] == ["", ""] and doc.doc_stance == ""
     with pytest.raises(UserError):
-        from arastance.publish.preannotate import preannotation_tasks
+        from arastance.predict.preannotate import preannotation_tasks
 
         preannotation_tasks(["a/x.txt", "b/x.txt"], ["1", "2"], [{}, {}], schema(), "v")

@@ -16,7 +16,7 @@ from test_publish_support import biased_copy, schema, trained_runs
 from arastance.cli import main
 from arastance.corpus.segment import split_sentences, tokenize_words
 from arastance.errors import UserError
-from arastance.publish.predict import TaskModel, load_task_model, predict_documents, sentence_records
+from arastance.predict.documents import TaskModel, load_published_model, predict_documents, raw_sentence_records
 
 # Diacritics, tatweel (also the proclitic joiner لـ), Arabic-Indic digits, a decimal, a Latin word,
 # quotes, Chinese and an emoji (dropped by normalisation: fed as [UNK]), a line break.
@@ -42,17 +42,17 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def ner(models: dict[str, Path]) -> TaskModel:
-    return load_task_model(models["ner_best"], "ner", "cpu")
+    return load_published_model(models["ner_best"], "ner", "cpu")
 
 
 @pytest.fixture(scope="module")
 def every_word(models: dict[str, Path]) -> TaskModel:
-    return load_task_model(models["ner_every_word"], "ner", "cpu")
+    return load_published_model(models["ner_every_word"], "ner", "cpu")
 
 
 @pytest.fixture(scope="module")
 def stance(models: dict[str, Path]) -> TaskModel:
-    return load_task_model(models["stance"], "stance", "cpu")
+    return load_published_model(models["stance"], "stance", "cpu")
 
 
 def words_of(text: str) -> list[tuple[int, int]]:
@@ -142,7 +142,7 @@ def test_long_document_word_scores_are_all_real(ner: TaskModel) -> None:
     from arastance.models.predictor import predict_units
 
     text = " ".join(["الحسكة", "قسد", "٣٠٠", "مقاتل", "،"] * 600)
-    units = units_from_records(sentence_records("d0", text), "ner", {})
+    units = units_from_records(raw_sentence_records("d0", text), "ner", {})
     predictions = predict_units(ner.loaded, units, ner.cfg, ner.schema, "fp32")
     n_words = sum(len(u.words) for u in units)
     assert n_words == len(words_of(text)) == 3000
@@ -178,7 +178,7 @@ def test_folder_without_training_config_uses_configs_defaults(models: dict[str, 
     bare.mkdir()
     for item in models["ner_best"].iterdir():
         shutil.copyfile(item, bare / item.name)
-    model = load_task_model(bare, "ner", "cpu")
+    model = load_published_model(bare, "ner", "cpu")
     assert model.settings_from == "configs/ defaults" and model.cfg.model.normalization == "arabert_v02"
     [record] = predict_documents(["قسد في الحسكة."], ner=model)
     check_record("قسد في الحسكة.", record)
@@ -186,16 +186,16 @@ def test_folder_without_training_config_uses_configs_defaults(models: dict[str, 
 
 def test_wrong_task_cv_run_and_missing_folder_are_refused(models: dict[str, Path]) -> None:
     with pytest.raises(UserError, match="that is a stance model; pass it as --stance"):
-        load_task_model(models["stance"], "ner", "cpu")
+        load_published_model(models["stance"], "ner", "cpu")
     cv_run = models["ner_best"].parent.parent
     with pytest.raises(UserError, match="cross-validation run with one model per fold"):
-        load_task_model(cv_run, "ner", "cpu")
+        load_published_model(cv_run, "ner", "cpu")
     with pytest.raises(UserError, match="not a model folder"):
-        load_task_model(cv_run / "nowhere", "ner", "cpu")
+        load_published_model(cv_run / "nowhere", "ner", "cpu")
     with pytest.raises(UserError, match="not a device"):
-        load_task_model(models["ner_best"], "ner", "gpu0")
+        load_published_model(models["ner_best"], "ner", "gpu0")
     with pytest.raises(UserError, match="no such CUDA device"):
-        load_task_model(models["ner_best"], "ner", "cuda:99")
+        load_published_model(models["ner_best"], "ner", "cuda:99")
 
 
 # --------------------------------------------------------------------------- the command

@@ -14,8 +14,9 @@ from test_publish_support import REPO_ROOT, schema, trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
+from arastance.models.model_config import check_model_config
 from arastance.publish.card import front_matter, point_and_ci, render_card
-from arastance.publish.package import card_facts, check_model_config, locate_run
+from arastance.publish.package import card_facts, locate_run
 
 ARABIC = "قالت وزارة الدفاع الأميركية إن 900 جندي ما زالوا في سوريا"
 FAKE_TOKEN = "hf_arastanceTestTokenNeverWritten1234567890"

@@ -300,11 +300,11 @@ def _publishable_copy(model_dir: Path, out: Path) -> Path:
 
 
 def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
-    from arastance.publish.predict import load_task_model, predict_documents
+    from arastance.predict.documents import load_published_model, predict_documents
 
     documents, sentences = _predict_inputs(spec["repeat"])
     with tempfile.TemporaryDirectory() as folder:
-        model = load_task_model(_publishable_copy(Path(spec["model_dir"]), Path(folder)), "ner")
+        model = load_published_model(_publishable_copy(Path(spec["model_dir"]), Path(folder)), "ner")
         predict_documents(documents[:1], ner=model)  # warm-up
         started = time.perf_counter()
         predict_documents(documents, ner=model)

@@ -21,8 +21,8 @@ COMMAND_MODULES: dict[str, str] = {
     "score": "arastance.evaluation.cli",
     "report": "arastance.evaluation.report_cli",
     "publish": "arastance.publish.cli",
-    "predict": "arastance.publish.predict_cli",
-    "preannotate": "arastance.publish.preannotate_cli",
+    "predict": "arastance.predict.cli",
+    "preannotate": "arastance.predict.preannotate_cli",
     "labelstudio": "arastance.gold.labelstudio_cli",
 }
 

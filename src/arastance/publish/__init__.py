@@ -1,8 +1,7 @@
-"""Publishing a trained run for plain `transformers` users, prediction on raw text, and pre-annotation.
+"""Publishing a trained run for plain `transformers` users: `arastance publish RUN_DIR --out DIR [--push]`.
 
-- package.py / card.py / push.py / cli.py: `arastance publish RUN_DIR --out DIR [--push]`;
-- predict.py / predict_cli.py: `arastance predict --ner DIR --stance DIR FILE ...` (JSON lines with
-  offsets into the raw text);
-- preannotate.py / preannotate_cli.py: `arastance preannotate FILE ... --out tasks.json` (Label Studio
-  tasks whose predictions an annotator corrects).
+- package.py: the run folder → a self-contained model folder; push.py: upload to the Hub; cli.py: the command;
+- card.py: the model card (README.md with Hub metadata), pure functions of the facts package.py gathers.
+
+Prediction and pre-annotation on raw text live in arastance.predict.
 """

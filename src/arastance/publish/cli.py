@@ -34,9 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from arastance.models.model_config import check_model_config
     from arastance.paths import schema_path
     from arastance.publish.card import render_card
-    from arastance.publish.package import card_facts, check_model_config, locate_run, metrics_payload, write_package
+    from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
     from arastance.publish.push import check_repo_id, push_folder
     from arastance.schema import SchemaError, load_schema
 

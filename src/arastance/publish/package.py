@@ -29,7 +29,6 @@ from arastance.errors import UserError
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
 from arastance.schema import Schema
 
-ARCHITECTURE_SUFFIX = {"ner": "ForTokenClassification", "stance": "ForSequenceClassification"}
 # What from_pretrained wrote about the *training* machine's loading; meaningless (or, for
 # local_files_only, harmful) for whoever loads the published folder.
 LOCAL_TOKENIZER_KEYS = ("local_files_only", "is_local", "name_or_path")
@@ -175,30 +174,6 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def check_model_config(model_config: dict[str, Any], schema: Schema, task: str) -> None:
-    """id2label/label2id must be the schema's for the task, and the head must fit the task."""
-    expected = schema.id2label(task)
-    raw = model_config.get("id2label") or {}
-    try:
-        got = {int(k): str(v) for k, v in raw.items()}
-    except (TypeError, ValueError):
-        got = {}
-    if got != expected:
-        missing = sorted(set(expected.values()) - set(got.values()))
-        extra = sorted(set(got.values()) - set(expected.values()))
-        detail = f"missing {missing}, unexpected {extra}" if missing or extra else "same labels, different ids"
-        raise UserError(
-            f"the model's config.json id2label does not match schema.yaml version {schema.version} for {task} "
-            f"({detail}); was it trained with another schema? Retrain, or publish with the schema it was trained on."
-        )
-    label2id = {str(k): v for k, v in (model_config.get("label2id") or {}).items()}
-    if label2id != {label: i for i, label in expected.items()}:
-        raise UserError("the model's config.json label2id is not the inverse of its id2label")
-    architectures = model_config.get("architectures") or []
-    if not any(str(a).endswith(ARCHITECTURE_SUFFIX[task]) for a in architectures):
-        raise UserError(f"the model's architectures {architectures} are not a {task} head (*{ARCHITECTURE_SUFFIX[task]})")
 
 
 def check_out_dir(out: Path, source: RunSource) -> None:

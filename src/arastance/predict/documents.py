@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from arastance.errors import UserError
+from arastance.models.model_config import check_model_config, model_task
 from arastance.schema import Schema
 
 TASKS = ("ner", "stance")
-HEAD_SUFFIX = {"ner": "ForTokenClassification", "stance": "ForSequenceClassification"}
 # configs/<group>/<name>.yaml used when a model folder carries no training config.
 DEFAULT_GROUPS = {"data": "cv", "trainer": "default", "model": "arabert_v02"}
 
@@ -75,14 +75,6 @@ def resolve_model_folder(path: Path) -> Path:
             f"model ({path}/{folds[0]}/best) or a folder written by `arastance publish`"
         )
     raise UserError(f"{path}: not a model folder (no config.json), nor a run folder with best/")
-
-
-def model_task(model_config: dict[str, Any], folder: Path) -> str:
-    architectures = [str(a) for a in model_config.get("architectures") or []]
-    for task, suffix in HEAD_SUFFIX.items():
-        if any(a.endswith(suffix) for a in architectures):
-            return task
-    raise UserError(f"{folder}: the model is neither a token nor a sequence classifier (architectures {architectures})")
 
 
 def find_training_config(folder: Path) -> Path | None:
@@ -150,13 +142,12 @@ def resolve_device(device: str) -> Any:
     return target
 
 
-def load_task_model(path: Path, task: str, device: str = "auto") -> TaskModel:
+def load_published_model(path: Path, task: str, device: str = "auto") -> TaskModel:
     """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one."""
     import json
 
     from arastance.models.factory import load_saved
     from arastance.models.inference import prepare_for_inference
-    from arastance.publish.package import check_model_config
 
     folder = resolve_model_folder(path)
     model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
@@ -181,7 +172,7 @@ def load_task_model(path: Path, task: str, device: str = "auto") -> TaskModel:
 # --------------------------------------------------------------------------- prediction
 
 
-def sentence_records(doc_id: str, text: str) -> list[dict[str, Any]]:
+def raw_sentence_records(doc_id: str, text: str) -> list[dict[str, Any]]:
     """Word records per sentence, as gold.convert makes them for training (no labels)."""
     from arastance.corpus.segment import split_sentences, tokenize_words
 
@@ -243,7 +234,7 @@ def predict_documents(texts: Sequence[str], ner: TaskModel | None = None, stance
     """
     if ner is None and stance is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
-    records = [r for i, text in enumerate(texts) for r in sentence_records(f"d{i}", text)]
+    records = [r for i, text in enumerate(texts) for r in raw_sentence_records(f"d{i}", text)]
     results: list[dict[str, Any]] = [{"entities": None, "sentences": None, "doc_stance": None} for _ in texts]
     if ner is not None:
         by_doc = _task_records(ner, records, texts)

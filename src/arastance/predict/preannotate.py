@@ -41,7 +41,7 @@ def doc_id_for(source: str, text: str) -> str:
 def predicted_document(doc_id: str, text: str, result: dict[str, Any], schema: Schema) -> GoldDocument:
     """A GoldDocument holding the predictions (predict_documents' result for one text)."""
     from arastance.gold.convert import entity_at
-    from arastance.publish.predict import sentence_records
+    from arastance.predict.documents import raw_sentence_records
 
     entities = tuple(entity_at(text, e["start"], e["end"], e["label"], schema) for e in result.get("entities") or [])
     if result.get("sentences") is not None:
@@ -49,7 +49,7 @@ def predicted_document(doc_id: str, text: str, result: dict[str, Any], schema: S
     else:
         # No stance model: the sentence regions are still needed (the importer builds sentences from
         # them); their stance is left for the annotator.
-        sentences = tuple(Sentence(r["offsets"][0][0], r["offsets"][-1][1], "") for r in sentence_records(doc_id, text))
+        sentences = tuple(Sentence(r["offsets"][0][0], r["offsets"][-1][1], "") for r in raw_sentence_records(doc_id, text))
     return GoldDocument(doc_id, text, result.get("doc_stance") or "", entities, sentences, schema.version)
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from arastance.errors import UserError
-from arastance.publish.predict_cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
+from arastance.predict.cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from arastance.publish.preannotate import preannotation_tasks
-    from arastance.publish.predict import predict_documents
+    from arastance.predict.documents import predict_documents
+    from arastance.predict.preannotate import preannotation_tasks
     from arastance.train import quiet_libraries
 
     if args.batch_docs < 1:

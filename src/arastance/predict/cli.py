@@ -103,12 +103,12 @@ def progress_bar(total: int, what: str) -> Any:
 
 
 def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
-    from arastance.publish.predict import load_task_model
+    from arastance.predict.documents import load_published_model
 
     if args.ner is None and args.stance is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
-    ner = load_task_model(args.ner, "ner", args.device) if args.ner is not None else None
-    stance = load_task_model(args.stance, "stance", args.device) if args.stance is not None else None
+    ner = load_published_model(args.ner, "ner", args.device) if args.ner is not None else None
+    stance = load_published_model(args.stance, "stance", args.device) if args.stance is not None else None
     return ner, stance
 
 
@@ -116,7 +116,7 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from arastance.publish.predict import predict_documents
+    from arastance.predict.documents import predict_documents
     from arastance.train import quiet_libraries
 
     if args.batch_docs < 1:
