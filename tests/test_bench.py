@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from omegaconf import OmegaConf
 
-from arastance.bench import ROOT, markdown_table, matching_token_budget, mfu
+from arastance.bench.inputs import ROOT
+from arastance.bench.report import markdown_table, mfu
+from arastance.bench.training import matching_token_budget
 from arastance.features.batching import BatchingConfig, plan_batches, resolve_max_rows, resolve_pad_multiple
 
 

@@ -1,0 +1,53 @@
+"""The benchmark's command line: `python -m arastance.bench --mode quick|full`, or `add_parser` for a
+sub-command of `arastance`. `--worker SPEC` (hidden) runs one side; bench.run starts it in a subprocess."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from arastance.bench.inputs import PLANS, ROOT
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", choices=sorted(PLANS), default="full")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from arastance import bench
+
+    p = subparsers.add_parser("bench", help=bench.__doc__.splitlines()[0], description=bench.__doc__.splitlines()[0])
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from arastance.bench.report import markdown_table
+    from arastance.bench.run import WORKERS, run_bench
+
+    torch.set_num_threads(args.threads)
+    if args.worker:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+        spec = json.loads(args.worker)
+        print(json.dumps(WORKERS[spec["side"]](spec)))
+        return 0
+    result = run_bench(args.mode, args.threads, args.out)
+    print(markdown_table(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from arastance import bench
+
+    parser = argparse.ArgumentParser(prog="python -m arastance.bench", description=bench.__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,138 @@
+"""What every benchmark side shares: the plans, the hyper-parameters, the data, the models, the step summary.
+
+Every side gets the same weights (`load_ner_model` seeds before building the head), the same encoded
+windows and the same optimiser settings, so the rows differ only by the code under test.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Plan:
+    repeat: int  # gold repetitions: 105 sentences × repeat
+    batch_sentences: int
+    warmup_steps: int
+    # Length-aware samplers (ours, the tuned Trainer) order batches by length within pools, so a short
+    # window of steps is not representative of their tokens per step: they are timed over a whole
+    # epoch. The default Trainer's batches are random, so a sample of its steps is unbiased.
+    default_trainer_steps: int
+    predict_repeat: int
+    models: tuple[str, ...]
+
+
+PLANS = {
+    "quick": Plan(repeat=20, batch_sentences=32, warmup_steps=2, default_trainer_steps=12, predict_repeat=2, models=("tiny", "base")),
+    "full": Plan(repeat=30, batch_sentences=32, warmup_steps=3, default_trainer_steps=30, predict_repeat=6, models=("tiny", "base")),
+}
+HYPER = {"learning_rate": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1, "max_grad_norm": 1.0, "seed": 1234}
+BASE_SHAPE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 64000}
+
+
+def bench_schema():
+    from arastance.schema import load_schema
+
+    return load_schema(ROOT / "annotations" / "schema.yaml")
+
+
+def gold_records(repeat: int) -> list[dict[str, Any]]:
+    """The gold NER sentence records, `repeat` times (doc ids made distinct)."""
+    from arastance.gold.convert import to_records
+    from arastance.gold.io import read_gold_dir
+
+    loaded = read_gold_dir(ROOT / "annotations" / "gold", ROOT / "annotations" / "documents")
+    records = to_records([item.doc for item in loaded.documents])
+    return [dict(r, doc_id=f"{r['doc_id']}#{k}") for k in range(repeat) for r in records]
+
+
+def tiny_model_dir(cache: Path) -> Path:
+    from omegaconf import OmegaConf
+
+    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.models.tiny import ensure_tiny_model
+
+    spec = dict(OmegaConf.load(ROOT / "configs" / "model" / "tiny.yaml").tiny)
+    spec["normalization"] = "arabert_v02"
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "annotations" / "documents").glob("*.txt"))]
+    return ensure_tiny_model(cache, spec, texts, normalize_arabert_v02)
+
+
+def base_model_dir(tiny: Path, out: Path) -> Path:
+    """A random-init BERT-base-shaped model (AraBERT v0.2's shape) with the tiny tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+    if (out / "config.json").is_file():
+        return out
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(tiny)
+    BertForMaskedLM(BertConfig(**BASE_SHAPE, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def encoded_windows(model_dir: Path, repeat: int):
+    """(tokenizer, units, windows) of the repeated gold NER sentences, encoded as training encodes them."""
+    from transformers import AutoTokenizer
+
+    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.features.encode import EncodingConfig, encode_units, units_from_records
+
+    schema = bench_schema()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.model_max_length = 512
+    units = units_from_records(gold_records(repeat), "ner")
+    cfg = EncodingConfig(task="ner", max_length=512, stride=128, label2id=schema.label2id("ner"))
+    return tokenizer, units, encode_units(units, tokenizer, normalize_arabert_v02, cfg)
+
+
+def load_ner_model(model_dir: Path, attention: str | None = None):
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    schema = bench_schema()
+    torch.manual_seed(HYPER["seed"])
+    id2label = schema.id2label("ner")
+    extra = {"attn_implementation": attention} if attention else {}
+    return AutoModelForTokenClassification.from_pretrained(
+        model_dir, num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()}, **extra
+    )
+
+
+def bf16_ok() -> bool:
+    import torch
+
+    from arastance.models.inference import bf16_supported
+
+    return bf16_supported(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def peak_memory_mib() -> float:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def step_summary(steps: list[dict[str, float]], warmup: int) -> dict[str, Any]:
+    """Throughput figures over the steps after warm-up (each step: seconds, real and computed tokens)."""
+    timed = steps[warmup:]
+    seconds = sum(s["seconds"] for s in timed)
+    real = sum(s["real"] for s in timed)
+    computed = sum(s["computed"] for s in timed)
+    return {
+        "timed_steps": len(timed),
+        "real_tokens_per_s": real / seconds if seconds else 0.0,
+        "padded_fraction": 1 - real / computed if computed else 0.0,
+        "median_step_s": statistics.median(s["seconds"] for s in timed) if timed else 0.0,
+        "real_tokens_per_step": real / len(timed) if timed else 0.0,
+        "peak_memory_mib": peak_memory_mib(),
+    }

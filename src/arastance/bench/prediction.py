@@ -1,0 +1,73 @@
+"""Prediction sides: the path `arastance predict` takes against `transformers.pipeline("token-classification")`.
+
+Both read the same gold documents (`predict_repeat` times): ours whole documents, the pipeline their
+sentences, as a pipeline user would feed them. Each worker runs in its own subprocess (bench.run).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from arastance.bench.inputs import ROOT, bf16_ok, load_ner_model, peak_memory_mib
+
+
+def predict_inputs(repeat: int) -> tuple[list[str], list[str]]:
+    """The gold documents (what `arastance predict` reads) and their sentences (what a pipeline user feeds)."""
+    from arastance.corpus.segment import split_sentences
+
+    documents = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "annotations" / "documents").glob("*.txt"))] * repeat
+    sentences = [s.text for doc in documents for s in split_sentences(doc)]
+    return documents, sentences
+
+
+def publishable_copy(model_dir: Path, out: Path) -> Path:
+    """The benchmark model as a folder `arastance predict` accepts (weights, tokenizer, id2label)."""
+    from transformers import AutoTokenizer
+
+    load_ner_model(model_dir).save_pretrained(out)
+    AutoTokenizer.from_pretrained(model_dir).save_pretrained(out)
+    return out
+
+
+def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
+    from arastance.predict.documents import load_published_model, predict_documents
+
+    documents, sentences = predict_inputs(spec["repeat"])
+    with tempfile.TemporaryDirectory() as folder:
+        model = load_published_model(publishable_copy(Path(spec["model_dir"]), Path(folder)), "ner")
+        predict_documents(documents[:1], ner=model)  # warm-up
+        started = time.perf_counter()
+        predict_documents(documents, ner=model)
+        seconds = time.perf_counter() - started
+    return {"sentences": len(sentences), "sentences_per_s": len(sentences) / seconds, "seconds": seconds, "precision": model.precision, "peak_memory_mib": peak_memory_mib()}
+
+
+def worker_predict_pipeline(spec: dict[str, Any]) -> dict[str, Any]:
+    import torch
+    from transformers import AutoTokenizer, pipeline
+
+    model_dir = Path(spec["model_dir"])
+    _documents, texts = predict_inputs(spec["repeat"])
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    best: dict[str, Any] = {}
+    # The pipeline's documented knobs: batch size, weights dtype, attention implementation. Best wins.
+    dtypes = (torch.float32, torch.bfloat16) if bf16_ok() else (torch.float32,)
+    variants = [(b, d, a) for b in (1, 8, 32) for d in dtypes for a in ("sdpa", "eager")]
+    for batch_size, dtype, attention in variants:
+        model = load_ner_model(model_dir, attention).to(dtype)
+        tagger = pipeline("token-classification", model=model, tokenizer=tokenizer, batch_size=batch_size)
+        tagger(texts[:16])  # warm-up
+        started = time.perf_counter()
+        tagger(texts)
+        seconds = time.perf_counter() - started
+        row = {
+            "sentences": len(texts), "sentences_per_s": len(texts) / seconds, "seconds": seconds,
+            "batch_size": batch_size, "dtype": str(dtype), "attention": attention,
+        }
+        if row["sentences_per_s"] > best.get("sentences_per_s", 0):
+            best = row
+    best["peak_memory_mib"] = peak_memory_mib()
+    return best

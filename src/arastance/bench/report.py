@@ -1,0 +1,96 @@
+"""The benchmark's figures: the machine, the ratios between sides, MFU and the markdown table (bench.md)."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+from arastance.bench.inputs import bf16_ok
+
+PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
+BASE_PARAMS = 85_000_000  # BERT-base without embeddings
+BASE_LAYERS, BASE_HIDDEN = 12, 768
+
+
+def machine(threads: int) -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu,
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "threads": threads,
+        "torch": torch.__version__,
+        "transformers": __import__("transformers").__version__,
+        "bf16_autocast": bf16_ok(),
+    }
+
+
+def mfu(row: dict[str, Any], n_params: int, layers: int, hidden: int, seq: float, peak_flops: float | None) -> float | None:
+    """Model FLOPs utilisation: (6·N + 12·L·H·S) FLOPs per real token over the GPU's peak bf16 FLOP/s."""
+    if not peak_flops:
+        return None
+    return row["real_tokens_per_s"] * (6 * n_params + 12 * layers * hidden * seq) / peak_flops
+
+
+def add_mfu(rows: list[dict[str, Any]], gpu: str | None, batch_sentences: int) -> None:
+    """On a GPU, each base-model training row gets its MFU (None for a GPU without a known peak)."""
+    if not gpu:
+        return
+    peak = next((v for k, v in PEAK_BF16.items() if k in gpu), None)
+    for row in rows:
+        if row["kind"] == "train" and row["model"] == "base":
+            row["mfu"] = mfu(row, BASE_PARAMS, BASE_LAYERS, BASE_HIDDEN, row["real_tokens_per_step"] / batch_sentences, peak)
+
+
+def _pick(rows: list[dict[str, Any]], kind: str, model: str, side: str) -> dict[str, Any]:
+    return next(r for r in rows if r["kind"] == kind and r["model"] == model and r["side"] == side)
+
+
+def ratios(rows: list[dict[str, Any]], models: tuple[str, ...]) -> dict[str, float]:
+    """Ours over the others, on the base-shaped model when the plan has it."""
+    ref = "base" if "base" in models else models[0]
+    ours = _pick(rows, "train", ref, "ours")
+    return {
+        "train_real_tokens_per_s_vs_trainer": ours["real_tokens_per_s"] / _pick(rows, "train", ref, "trainer_default")["real_tokens_per_s"],
+        "train_real_tokens_per_s_vs_tuned_trainer": ours["real_tokens_per_s"] / _pick(rows, "train", ref, "trainer_tuned")["real_tokens_per_s"],
+        "padded_fraction": ours["padded_fraction"],
+        "inference_vs_pipeline": _pick(rows, "predict", "base", "predict_ours")["sentences_per_s"]
+        / _pick(rows, "predict", "base", "predict_pipeline")["sentences_per_s"],
+    }
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"Measured with `{result['command']}` on {m['gpu'] or m['cpu']}, {m['threads']} threads, torch {m['torch']}, "
+        f"transformers {m['transformers']}. Same weights, data, hyper-parameters and seed on every row.",
+        "",
+        "| model | training | real tokens/s | padded | median step | real tokens/step | peak memory |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in (r for r in result["rows"] if r["kind"] == "train"):
+        lines.append(
+            f"| {r['model']} | {r['side']} | {r['real_tokens_per_s']:,.0f} | {r['padded_fraction']:.1%} | {r['median_step_s']:.3f} s | "
+            f"{r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
+        )
+    lines += ["", "| model | prediction | sentences/s | settings |", "|---|---|---:|---|"]
+    for r in (r for r in result["rows"] if r["kind"] == "predict"):
+        settings = (
+            f"best of 12: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
+            if "batch_size" in r else f"`arastance predict` on the documents, {r['precision']}"
+        )
+        lines.append(f"| {r['model']} | {r['side']} | {r['sentences_per_s']:,.1f} | {settings} |")
+    shares = result["ratios"]
+    lines += [
+        "",
+        f"Ratios (base-shaped model): training {shares['train_real_tokens_per_s_vs_trainer']:.2f}× the default Trainer, "
+        f"{shares['train_real_tokens_per_s_vs_tuned_trainer']:.2f}× the tuned Trainer; our padded fraction "
+        f"{shares['padded_fraction']:.1%}; prediction {shares['inference_vs_pipeline']:.2f}× the pipeline.",
+    ]
+    return "\n".join(lines) + "\n"

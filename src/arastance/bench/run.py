@@ -1,0 +1,100 @@
+"""The benchmark driver: each side in its own subprocess, then bench.json and bench.md.
+
+A subprocess per side gives each a clean peak memory and no warm caches shared with another side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, base_model_dir, encoded_windows, tiny_model_dir
+from arastance.bench.prediction import worker_predict_ours, worker_predict_pipeline
+from arastance.bench.report import add_mfu, machine, markdown_table, ratios
+from arastance.bench.training import worker_ours, worker_trainer
+
+WORKERS = {
+    "ours": worker_ours,
+    "trainer_default": worker_trainer,
+    "trainer_tuned": worker_trainer,
+    "predict_ours": worker_predict_ours,
+    "predict_pipeline": worker_predict_pipeline,
+}
+
+
+def run_worker(spec: dict[str, Any], threads: int) -> dict[str, Any]:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run(
+        [sys.executable, "-m", "arastance.bench", "--worker", json.dumps(spec), "--threads", str(threads)],
+        env=env, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench worker {spec['side']} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_models() -> dict[str, Path]:
+    """The tiny model and a BERT-base-shaped one with its tokenizer, cached under .cache/."""
+    cache = ROOT / ".cache"
+    tiny = tiny_model_dir(cache)
+    return {"tiny": tiny, "base": base_model_dir(tiny, cache / f"bench-bert-base-shaped-{tiny.name}")}
+
+
+def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) -> list[dict[str, Any]]:
+    rows = []
+    for name in plan.models:
+        epoch_steps = -(-len(encoded_windows(models[name], plan.repeat)[2]) // plan.batch_sentences)
+        sides = ["trainer_default", "trainer_tuned", "ours"]
+        if cuda:
+            sides.append("ours_compiled")
+        for side in sides:
+            spec = {
+                "side": "ours" if side == "ours_compiled" else side, "model_dir": str(models[name]), "repeat": plan.repeat,
+                "batch_sentences": plan.batch_sentences, "warmup": plan.warmup_steps,
+                "steps": plan.warmup_steps + (plan.default_trainer_steps if side == "trainer_default" else epoch_steps),
+                "overrides": {"compile": True, "pad_to_multiple_of": 64} if side == "ours_compiled" else {},
+            }
+            print(f"[bench] train {name:4s} {side:16s} …", flush=True)
+            result = run_worker(spec, threads)
+            rows.append({"kind": "train", "model": name, "side": side, **result})
+            print(f"[bench]   {result['real_tokens_per_s']:,.0f} real tokens/s, padded {result['padded_fraction']:.1%}", flush=True)
+    return rows
+
+
+def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict[str, Any]]:
+    rows = []
+    for side in ("predict_pipeline", "predict_ours"):
+        spec = {"side": side, "model_dir": str(models["base"]), "repeat": plan.predict_repeat}
+        print(f"[bench] predict base {side} …", flush=True)
+        result = run_worker(spec, threads)
+        rows.append({"kind": "predict", "model": "base", "side": side, **result})
+        print(f"[bench]   {result['sentences_per_s']:,.1f} sentences/s", flush=True)
+    return rows
+
+
+def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
+    import torch
+
+    plan = PLANS[mode]
+    out.mkdir(parents=True, exist_ok=True)
+    models = bench_models()
+    rows = train_rows(plan, models, threads, torch.cuda.is_available()) + predict_rows(plan, models, threads)
+    shares = ratios(rows, plan.models)
+    add_mfu(rows, torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, plan.batch_sentences)
+    result = {
+        "mode": mode,
+        "command": f"make bench BENCH={mode}" if mode != "full" else "make bench",
+        "machine": machine(threads),
+        "plan": plan.__dict__ | {"models": list(plan.models)},
+        "hyper_parameters": HYPER,
+        "base_shape": BASE_SHAPE,
+        "rows": rows,
+        "ratios": shares,
+    }
+    (out / "bench.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    (out / "bench.md").write_text(markdown_table(result), encoding="utf-8")
+    return result
