@@ -52,7 +52,7 @@ def gold_records(repeat: int) -> list[dict[str, Any]]:
     return [dict(r, doc_id=f"{r['doc_id']}#{k}") for k in range(repeat) for r in records]
 
 
-def tiny_model_dir(cache: Path) -> Path:
+def bench_tiny_model(cache: Path) -> Path:
     from omegaconf import OmegaConf
 
     from arastance.corpus.normalize import normalize_arabert_v02
@@ -64,7 +64,7 @@ def tiny_model_dir(cache: Path) -> Path:
     return ensure_tiny_model(cache, spec, texts, normalize_arabert_v02)
 
 
-def base_model_dir(tiny: Path, out: Path) -> Path:
+def bench_base_model(tiny: Path, out: Path) -> Path:
     """A random-init BERT-base-shaped model (AraBERT v0.2's shape) with the tiny tokenizer."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForMaskedLM

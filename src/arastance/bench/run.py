@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, base_model_dir, encoded_windows, tiny_model_dir
+from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, bench_base_model, encoded_windows, bench_tiny_model
 from arastance.bench.prediction import worker_predict_ours, worker_predict_pipeline
 from arastance.bench.report import add_mfu, machine, markdown_table, ratios
 from arastance.bench.training import worker_ours, worker_trainer
@@ -40,8 +40,8 @@ def run_worker(spec: dict[str, Any], threads: int) -> dict[str, Any]:
 def bench_models() -> dict[str, Path]:
     """The tiny model and a BERT-base-shaped one with its tokenizer, cached under .cache/."""
     cache = ROOT / ".cache"
-    tiny = tiny_model_dir(cache)
-    return {"tiny": tiny, "base": base_model_dir(tiny, cache / f"bench-bert-base-shaped-{tiny.name}")}
+    tiny = bench_tiny_model(cache)
+    return {"tiny": tiny, "base": bench_base_model(tiny, cache / f"bench-bert-base-shaped-{tiny.name}")}
 
 
 def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) -> list[dict[str, Any]]:
