@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, bench_base_model, encoded_windows, bench_tiny_model
+from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, bench_base_model, bench_tiny_model, encoded_windows
 from arastance.bench.prediction import worker_predict_ours, worker_predict_pipeline
 from arastance.bench.report import add_mfu, machine, markdown_table, ratios
 from arastance.bench.training import worker_ours, worker_trainer
