@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from arastance.evaluation.scorer import STANCE_EVAL_CLASSES, entity_spans
+from arastance.scoring.scorer import STANCE_EVAL_CLASSES, entity_spans
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from arastance.publish.preannotate import preannotation_tasks
     from arastance.publish.predict import predict_documents
-    from arastance.train import quiet_libraries
+    from arastance.models.loading import quiet_libraries
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")

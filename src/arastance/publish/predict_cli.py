@@ -117,7 +117,7 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from arastance.publish.predict import predict_documents
-    from arastance.train import quiet_libraries
+    from arastance.models.loading import quiet_libraries
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")
