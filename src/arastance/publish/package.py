@@ -27,7 +27,7 @@ import yaml
 
 from arastance.errors import UserError
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
-from arastance.runs.layout import RunDir
+from arastance.runs.layout import RunDir, read_json
 from arastance.schema import Schema
 from arastance.tasks import get_task
 
@@ -66,12 +66,7 @@ class RunSource:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file (did training finish?)") from None
-    except (OSError, json.JSONDecodeError) as err:
-        raise UserError(f"{path}: cannot read: {err}") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a JSON object")
     return data
