@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from arastance.evaluation.baselines import build_gazetteer, entity_mentions, gazetteer_tags, majority_class
-from arastance.evaluation.metrics import ner_metrics
+from arastance.scoring.metrics import ner_metrics
 
 
 def test_mentions_follow_strict_iob2() -> None:

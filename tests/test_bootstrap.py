@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from arastance.evaluation import bootstrap as bs
-from arastance.evaluation.metrics import ner_metrics
-from arastance.evaluation.scorer import classification_scores
+from arastance.scoring.metrics import ner_metrics
+from arastance.scoring.scorer import classification_scores
 
 LABELS = ("PER", "ORG", "GPE")
 

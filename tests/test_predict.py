@@ -143,7 +143,7 @@ def test_long_document_word_scores_are_all_real(ner: TaskModel) -> None:
 
     text = " ".join(["الحسكة", "قسد", "٣٠٠", "مقاتل", "،"] * 600)
     units = units_from_records(raw_sentence_records("d0", text), "ner", {})
-    predictions = predict_units(ner.loaded, units, ner.cfg, ner.schema, "fp32")
+    predictions = predict_units(ner.loaded, units, ner.settings.inference, ner.schema, "fp32")
     n_words = sum(len(u.words) for u in units)
     assert n_words == len(words_of(text)) == 3000
     rows = np.concatenate(predictions.scores)
@@ -169,7 +169,7 @@ def test_batching_does_not_change_results(ner: TaskModel, stance: TaskModel) -> 
 def test_settings_come_from_the_training_config(ner: TaskModel, stance: TaskModel) -> None:
     assert ner.settings_from.endswith("fold-0/config.yaml")
     assert stance.settings_from.endswith("training_config.yaml")
-    assert dict(stance.cfg.task.context) == {"title": True, "title_min_words": 4, "previous": True}
+    assert dict(stance.settings.task.context) == {"title": True, "title_min_words": 4, "previous": True}
     assert ner.loaded.tokenizer.model_max_length == 512
 
 
@@ -179,7 +179,7 @@ def test_folder_without_training_config_uses_configs_defaults(models: dict[str, 
     for item in models["ner_best"].iterdir():
         shutil.copyfile(item, bare / item.name)
     model = load_published_model(bare, "ner", "cpu")
-    assert model.settings_from == "configs/ defaults" and model.cfg.model.normalization == "arabert_v02"
+    assert model.settings_from == "configs/ defaults" and model.settings.model.normalization == "arabert_v02"
     [record] = predict_documents(["قسد في الحسكة."], ner=model)
     check_record("قسد في الحسكة.", record)
 

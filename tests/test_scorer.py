@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 
-from arastance.evaluation.scorer import ConllFormatError, entity_spans, read_conll, score_sequences
+from arastance.scoring.scorer import ConllFormatError, entity_spans, read_conll, score_sequences
 
 TOL = 1e-6
 

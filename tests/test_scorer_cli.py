@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from arastance.cli import main
-from arastance.evaluation.scorer import read_conll, score_sequences
+from arastance.scoring.scorer import read_conll, score_sequences
 
 FIXTURES = Path(__file__).parent / "fixtures" / "conll"
 SAMPLE = FIXTURES / "sample.conll"

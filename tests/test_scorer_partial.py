@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from arastance.evaluation.scorer import NERVALUATE_STRATEGIES, entity_spans, partial_match_scores
+from arastance.scoring.scorer import NERVALUATE_STRATEGIES, entity_spans, partial_match_scores
 
 TOL = 1e-6
 LABELS = ["LOC", "ORG", "PER"]

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arastance.evaluation.scorer import entity_spans, score_sequences
+from arastance.scoring.scorer import entity_spans, score_sequences
 
 TAGS = ("O", "B-A", "I-A", "B-B", "I-B")
 

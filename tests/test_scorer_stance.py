@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from arastance.evaluation.scorer import classification_scores
+from arastance.scoring.scorer import classification_scores
 
 TOL = 1e-6
 CLASSES = ["PRO_STAY", "PRO_WITHDRAWAL", "NONE"]

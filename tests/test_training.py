@@ -117,7 +117,7 @@ def test_half_written_checkpoints_are_never_resumed_from(tmp_path: Path) -> None
     (tmp_path / "checkpoints" / "step-000010" / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoints" / ".tmp-step-000020").mkdir()
     (tmp_path / "checkpoints" / "step-000030").mkdir()  # no state file: incomplete
-    assert latest_checkpoint(tmp_path) == tmp_path / "checkpoints" / "step-000010"
+    assert latest_checkpoint(tmp_path / "checkpoints") == tmp_path / "checkpoints" / "step-000010"
 
 
 def test_two_processes_follow_the_loss_curve_of_one_with_the_same_global_batch(tmp_path: Path, cache: Path) -> None:

@@ -18,7 +18,7 @@ from arastance.errors import UserError
 # does not pay for importing torch.
 COMMAND_MODULES: dict[str, str] = {
     "gold": "arastance.gold.cli",
-    "score": "arastance.evaluation.cli",
+    "score": "arastance.scoring.cli",
     "report": "arastance.evaluation.report_cli",
     "publish": "arastance.publish.cli",
     "predict": "arastance.predict.cli",

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=Path("outputs/demo"))
     parser.add_argument("overrides", nargs="*", help="hydra overrides applied to both runs (e.g. trainer.num_epochs=2)")
     args = parser.parse_args(argv)
-    from arastance.train import quiet_libraries
+    from arastance.models.loading import quiet_libraries
 
     quiet_libraries()
     try:

@@ -21,34 +21,27 @@ from omegaconf import DictConfig
 
 from arastance.errors import UserError
 
-# Keys of a task block that training's pooled metrics.json holds; the report adds more beside them.
-_TRAINING_KEYS = {
-    "ner": ("mode", "per_label", "micro", "macro", "weighted", "micro_f1", "conlleval", "folds"),
-    "stance": ("per_label", "macro_f1", "stance_eval_f1", "accuracy", "confusion_matrix", "document", "folds"),
-}
-
-
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
-    """The report's pooled scores against the run's pooled metrics.json (CV runs only)."""
+    """The report's pooled scores against the run's pooled metrics.json (CV runs only). The report's
+    block is a superset of training's, so every key training wrote is compared."""
     from arastance.evaluation.checkpoint_eval import differences
 
     stored = (run_metrics or {}).get(task)
     if stored is None or "folds" not in stored:  # a fixed split has no pooled block
         return []
-    keys = [k for k in _TRAINING_KEYS[task] if k in stored]
-    return differences({k: report_block.get(k) for k in keys}, {k: stored[k] for k in keys})
+    return differences({k: report_block.get(k) for k in stored}, dict(stored))
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
-    from arastance.evaluation.run_data import read_run_config
+    from arastance.runs.reader import read_run_config
 
     run_dir = Path(str(cfg.run_dir))
     read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
 
     from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
-    from arastance.evaluation.report import ReportSettings, analyse, write_report
-    from arastance.train import quiet_libraries
+    from arastance.evaluation.report import ReportSettings, analyse, headline_line, write_report
+    from arastance.models.loading import quiet_libraries
 
     quiet_libraries()
     result = evaluate_checkpoints(run_dir, progress=bool(cfg.get("progress", False)))
@@ -68,14 +61,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fold.records)
         (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
 
-    block = metrics[run.task]
-    if run.task == "ner":
-        headline, ci = block["micro"]["f1"], block["ci"]["micro"]["f1"]
-        name = "micro-F1"
-    else:
-        headline, ci = block["macro_f1"], block["ci"]["macro_f1"]
-        name = "macro-F1"
-    print(f"{run.task} {name} {headline:.4f} [{ci['low']:.4f}, {ci['high']:.4f}] ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))")
+    print(f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))")
     if summary["matches_training"]:
         print("scores equal the training-time metrics.json")
     else:

@@ -11,6 +11,7 @@ import yaml
 
 from arastance.errors import UserError
 from arastance.paths import schema_path
+from arastance.tasks import get_task
 
 
 class SchemaError(UserError, ValueError):
@@ -38,8 +39,7 @@ class Schema:
         return tuple(tags)
 
     def id2label(self, task: str) -> dict[int, str]:
-        labels = self.iob_tags if task == "ner" else self.stance_classes
-        return dict(enumerate(labels))
+        return dict(enumerate(get_task(task).model_labels(self)))
 
     def label2id(self, task: str) -> dict[str, int]:
         return {label: i for i, label in self.id2label(task).items()}

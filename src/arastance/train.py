@@ -7,35 +7,24 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import UserError
-
-
-def quiet_libraries() -> None:
-    """Library chatter (weight-load reports, shard progress bars, per-file save logs) hides our own log."""
-    import logging
-
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    logging.getLogger("accelerate").setLevel(logging.WARNING)
+from arastance.models.loading import quiet_libraries
+from arastance.schema import load_schema
+from arastance.settings import from_config
+from arastance.training.cv import run_all
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run every split the config asks for; return the metrics (pooled over folds for CV)."""
-    from arastance.schema import load_schema
-
+    settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
-    from arastance.training.cv import run_all
-
-    schema = load_schema(Path(cfg.paths.annotations_dir) / "schema.yaml")
-    return run_all(cfg, schema, OmegaConf.to_yaml(cfg, resolve=True))
+    schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
+    return run_all(settings, schema)
 
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="train")

@@ -109,7 +109,7 @@ def load_ner_model(model_dir: Path, attention: str | None = None):
 def bf16_ok() -> bool:
     import torch
 
-    from arastance.models.inference import bf16_supported
+    from arastance.models.device import bf16_supported
 
     return bf16_supported(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
 

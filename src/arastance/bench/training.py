@@ -5,7 +5,6 @@ Each worker runs in its own subprocess (bench.run) and returns `inputs.step_summ
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +18,10 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
     from accelerate import Accelerator
     from omegaconf import OmegaConf
 
-    from arastance.training.loop import LoopInputs, mixed_precision, run_loop, seed_everything
+    from arastance.models.device import choose_runtime
+    from arastance.runs.layout import SplitDir
+    from arastance.settings import TrainerSettings, section
+    from arastance.training.loop import LoopInputs, run_loop, seed_everything
 
     tokenizer, _units, windows = encoded_windows(Path(spec["model_dir"]), spec["repeat"])
     trainer_cfg = OmegaConf.load(ROOT / "configs" / "trainer" / "default.yaml")
@@ -35,7 +37,9 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
             **spec.get("overrides", {}),
         }
     )
-    accelerator = Accelerator(mixed_precision=mixed_precision(trainer_cfg, device), cpu=device == "cpu", step_scheduler_with_optimizer=False)
+    trainer = section(TrainerSettings, trainer_cfg)
+    runtime = choose_runtime(trainer.precision)
+    accelerator = Accelerator(mixed_precision=runtime.accelerate_mixed_precision, cpu=device == "cpu", step_scheduler_with_optimizer=False)
     seed_everything(HYPER["seed"])
     model = load_ner_model(Path(spec["model_dir"]))
     with tempfile.TemporaryDirectory() as run_dir:
@@ -43,8 +47,9 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
             task="ner", model=model, pad_token_id=tokenizer.pad_token_id, train_windows=windows, evaluate_dev=None,
             save_best=lambda m: None, class_weights=None, config_yaml="",
         )
-        run_loop(accelerator, inputs, trainer_cfg, HYPER["seed"], Path(run_dir), False, lambda *_: None)
-        log = [json.loads(line) for line in (Path(run_dir) / "train_log.jsonl").read_text().splitlines() if '"loss"' in line]
+        split_dir = SplitDir(Path(run_dir))
+        run_loop(accelerator, inputs, trainer, HYPER["seed"], split_dir, False, lambda *_: None)
+        log = [r for r in split_dir.read_train_log() if "loss" in r]
     steps = [{"seconds": r["step_seconds"], "real": r["real_tokens"], "computed": r["computed_tokens"]} for r in log]
     return step_summary(steps, spec["warmup"])
 

@@ -18,15 +18,16 @@ import numpy as np
 from arastance.evaluation import baselines as bl
 from arastance.evaluation import bootstrap as bs
 from arastance.evaluation.errors_report import ErrorSentence, NerError, StanceItem, ner_errors
-from arastance.evaluation.metrics import ner_metrics, stance_metrics
-from arastance.evaluation.pooling import ScoredSentence, align
-from arastance.evaluation.run_data import RunData
-from arastance.evaluation.scorer import entity_spans, partial_match_scores
+from arastance.scoring.scorer import entity_spans, partial_match_scores
 from arastance.gold.convert import entity_at, tags_to_spans
+from arastance.runs.reader import RunData
+from arastance.scoring.align import ScoredSentence, align
+from arastance.scoring.metrics import ner_metrics, stance_metrics
+from arastance.scoring.spread import fold_spread
 from arastance.gold.model import QUANTITY, GoldDocument
 from arastance.models.predictor import aggregate_document_stance
 from arastance.schema import Schema
-from arastance.training.data import records_for
+from arastance.gold.splits import records_for
 
 GAZETTEER = "gazetteer"
 MAJORITY = "majority"
@@ -55,25 +56,6 @@ class FoldSentences:
 
 
 # ----------------------------------------------------------------------------------- shared pieces
-
-
-def fold_spread(per_label: Sequence[Mapping[str, Mapping[str, float]]], key: str, headline: Sequence[float]) -> dict[str, Any]:
-    """Each label's mean ± std over folds, and the headline's; the same rule as training's pooled
-    metrics.json: a fold whose test document has no gold mention of a label says nothing about it."""
-    labels = sorted({label for fold in per_label for label in fold})
-    table = {}
-    for label in labels:
-        values = [fold[label][key] for fold in per_label if label in fold and fold[label].get("support", 0) > 0]
-        table[label] = {
-            "mean": float(np.mean(values)) if values else 0.0,
-            "std": float(np.std(values)) if values else 0.0,
-            "n_folds": len(values),
-        }
-    values = list(headline)
-    return {
-        "per_label": table,
-        "headline": {"mean": float(np.mean(values)) if values else 0.0, "std": float(np.std(values)) if values else 0.0, "values": values},
-    }
 
 
 def fold_sentences(run: RunData) -> list[FoldSentences]:
@@ -105,7 +87,7 @@ def _run_info(run: RunData) -> dict[str, Any]:
     return {
         "run_dir": str(run.path),
         "task": run.task,
-        "model": str(run.cfg.model.name) if "model" in run.cfg else None,
+        "model": run.settings.model.name,
         "folds": [f.name for f in run.folds],
         "final": metrics.get("final"),
         "config": metrics.get("config"),
@@ -232,7 +214,7 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
             )
         )
     block["run"] = _run_info(run)
-    return TaskAnalysis("ner", block, labels, ner_errors(errors), [], disagreements, _logs(run), str(run.cfg.task.get("metric", "micro_f1")))
+    return TaskAnalysis("ner", block, labels, ner_errors(errors), [], disagreements, _logs(run), run.settings.task.metric)
 
 
 # ----------------------------------------------------------------------------------- stance
@@ -257,7 +239,7 @@ def majority_predictions(run: RunData, fold: FoldSentences) -> tuple[str, list[s
     doc_pairs = []
     for doc in docs:
         n = sum(1 for s in fold.sentences if s.doc_id == doc.doc_id)
-        predicted = aggregate_document_stance(np.tile(one_hot, (n, 1)), classes, str(run.cfg.task.doc_aggregation), float(run.cfg.task.doc_threshold))
+        predicted = aggregate_document_stance(np.tile(one_hot, (n, 1)), classes, run.settings.task.doc_aggregation, run.settings.task.doc_threshold)
         doc_pairs.append((doc.doc_stance, predicted))
     return majority, [majority] * len(fold.sentences), doc_pairs
 
@@ -307,7 +289,7 @@ def analyse_stance(run: RunData, settings: bs.BootstrapSettings, with_baselines:
         for s in sentences
     ]
     block["run"] = _run_info(run)
-    return TaskAnalysis("stance", block, classes, [], items, [], _logs(run), str(run.cfg.task.get("metric", "macro_f1")))
+    return TaskAnalysis("stance", block, classes, [], items, [], _logs(run), run.settings.task.metric)
 
 
 def top_error_strings(errors: Sequence[NerError], limit: int = 20) -> list[tuple[str, int, int]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from arastance.evaluation.scorer import entity_spans
+from arastance.scoring.scorer import entity_spans
 
 # Entity surface form (its words) → label.
 Gazetteer = dict[tuple[str, ...], str]

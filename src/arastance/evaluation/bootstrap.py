@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from arastance.evaluation.scorer import STANCE_EVAL_CLASSES, entity_spans
+from arastance.scoring.scorer import STANCE_EVAL_CLASSES, entity_spans
+from arastance.tasks import get_task
 
 
 @dataclass(frozen=True)
@@ -227,8 +228,9 @@ def stance_intervals(counts: Counts, weights: np.ndarray, confidence: float) -> 
 
 
 def headline_replicates(task: str, counts: Counts, weights: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Replicates of the task's headline: micro-F1 over entities (NER), macro-F1 over classes (stance)."""
     reps = replicate_scores(counts, weights)
-    return reps["micro_f1"] if task == "ner" else _macro_over(reps["f1"], counts.labels, labels)
+    return reps["micro_f1"] if get_task(task).headline == "micro_f1" else _macro_over(reps["f1"], counts.labels, labels)
 
 
 def paired_difference(task: str, model: Counts, baseline: Counts, weights: np.ndarray, labels: Sequence[str], confidence: float) -> dict[str, float]:

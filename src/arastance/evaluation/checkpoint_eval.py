@@ -16,7 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
-from arastance.evaluation.run_data import FoldRun, RunData, load_run
+import torch
+
+from arastance.features.encode import units_from_records
+from arastance.gold.splits import records_for
+from arastance.models.device import Runtime, choose_runtime
+from arastance.models.factory import load_saved
+from arastance.models.inference import prepare_for_inference
+from arastance.models.predictor import predict_units, prediction_records
+from arastance.runs.layout import SplitDir
+from arastance.runs.reader import FoldRun, RunData, load_run
+from arastance.scoring.metrics import score_predictions
+from arastance.tasks import get_task
 
 
 @dataclass
@@ -70,39 +81,21 @@ def differences(fresh: Any, stored: Any, path: str = "") -> list[str]:
     return [] if fresh == stored else [f"{path}: {fresh!r} (now) vs {stored!r} (training)"]
 
 
-def _device_and_precision(trainer_cfg: Any) -> tuple[Any, str]:
-    """The device and precision training predicted with (training/run.py's rule)."""
-    import torch
-
-    from arastance.training.loop import mixed_precision
-
-    device_type = "cuda" if torch.cuda.is_available() else "cpu"
-    precision = "bf16" if mixed_precision(trainer_cfg, device_type) == "bf16" else "fp32"
-    return torch.device(device_type), precision
-
-
-def evaluate_fold(run: RunData, fold: FoldRun, device: Any, precision: str, progress: bool = False) -> FoldEvaluation:
-    from arastance.evaluation.metrics import score_predictions
-    from arastance.features.encode import units_from_records
-    from arastance.models.factory import load_saved
-    from arastance.models.inference import prepare_for_inference
-    from arastance.models.predictor import predict_units, prediction_records
-    from arastance.training.data import records_for
-
-    cfg = run.cfg
-    best = fold.path / "best"
-    if not (best / "config.json").is_file():
+def evaluate_fold(run: RunData, fold: FoldRun, runtime: Runtime, progress: bool = False) -> FoldEvaluation:
+    settings = run.settings
+    split_dir = SplitDir(fold.path)
+    if not split_dir.has_model():
         raise UserError(f"{fold.path}: no saved model in best/ (config.json missing); did training finish this fold?")
     try:
-        loaded = load_saved(best, str(cfg.model.normalization), int(cfg.model.max_length))
+        loaded = load_saved(split_dir.best, settings.model.normalization, settings.model.max_length)
     except (OSError, ValueError) as err:
-        raise UserError(f"{best}: cannot load the saved model ({err})") from None
-    prepare_for_inference(loaded.model.to(device), precision)
+        raise UserError(f"{split_dir.best}: cannot load the saved model ({err})") from None
+    prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
     test_docs = [d for d in run.docs if d.doc_id in set(fold.split["test"])]
-    units = units_from_records(records_for(run.docs, fold.split["test"]), run.task, dict(cfg.task.context or {}))
-    predictions = predict_units(loaded, units, cfg, run.schema, precision, progress)
-    metrics = score_predictions(predictions, cfg, run.schema, test_docs)
-    records = prediction_records(predictions, cfg, run.schema, test_docs)
+    units = units_from_records(records_for(run.docs, fold.split["test"]), run.task, dict(settings.task.context or {}))
+    predictions = predict_units(loaded, units, settings.inference, run.schema, runtime.precision, progress)
+    metrics = score_predictions(predictions, settings.task, run.schema, test_docs)
+    records = prediction_records(predictions, settings.task, run.schema, test_docs)
     stored = (fold.metrics or {}).get(run.task)
     diffs = differences(metrics[run.task], stored) if stored is not None else ["training-time metrics.json has no scores for this task"]
     return FoldEvaluation(fold.name, metrics, records, diffs)
@@ -110,22 +103,20 @@ def evaluate_fold(run: RunData, fold: FoldRun, device: Any, precision: str, prog
 
 def evaluate_checkpoints(run_dir: Path, progress: bool = False, log: Callable[[str], None] = print) -> CheckpointEvaluation:
     """Re-predict and re-score every fold of a run; returns the run with the fresh predictions."""
-    import torch
-
     run = load_run(Path(run_dir), with_predictions=False)
-    device, precision = _device_and_precision(run.cfg.trainer)
+    runtime = choose_runtime(run.settings.trainer.precision)
     threads = torch.get_num_threads()
-    if int(run.cfg.trainer.get("torch_threads", 0) or 0) > 0:
-        torch.set_num_threads(int(run.cfg.trainer.torch_threads))  # as training did: same reduction order
+    if run.settings.trainer.torch_threads > 0:
+        torch.set_num_threads(run.settings.trainer.torch_threads)  # as training did: same reduction order
     folds = []
-    key = "micro_f1" if run.task == "ner" else "macro_f1"
+    key = get_task(run.task).headline
     try:
         for fold in run.folds:
-            result = evaluate_fold(run, fold, device, precision, progress)
+            result = evaluate_fold(run, fold, runtime, progress)
             verdict = "equal to training" if not result.differences else f"{len(result.differences)} differences from training"
             log(f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} ({verdict})")
             folds.append(result)
     finally:
         torch.set_num_threads(threads)  # a library call must not leave the caller single-threaded
     fresh = run.with_predictions({f.name: f.records for f in folds})
-    return CheckpointEvaluation(fresh, folds, str(device), precision)
+    return CheckpointEvaluation(fresh, folds, str(runtime.device), runtime.precision)

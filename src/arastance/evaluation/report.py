@@ -22,10 +22,11 @@ from arastance.evaluation import plots
 from arastance.evaluation.analysis import GAZETTEER, MAJORITY, TaskAnalysis, analyse_ner, analyse_stance, top_error_strings
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
-from arastance.evaluation.run_data import RunData, load_run
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
+from arastance.runs.reader import RunData, load_run
 from arastance.schema import Schema
+from arastance.tasks import get_task
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
 
@@ -73,10 +74,21 @@ def write_runs_report(out_dir: Path, runs: Sequence[RunData], settings: ReportSe
     return write_report(out_dir, analyses, runs[0].docs, runs[0].schema, settings, title, extra)
 
 
+# What a report computes for each task (tasks.py names them).
+ANALYSES = {"ner": analyse_ner, "stance": analyse_stance}
+
+
 def analyse(run: RunData, settings: ReportSettings) -> TaskAnalysis:
-    if run.task == "ner":
-        return analyse_ner(run, settings.bootstrap, settings.baselines)
-    return analyse_stance(run, settings.bootstrap, settings.baselines)
+    return ANALYSES[run.task](run, settings.bootstrap, settings.baselines)
+
+
+def headline_line(task: str, block: Mapping[str, Any]) -> str:
+    """"ner micro-F1 0.5590 [0.5150, 0.6050]": the task's headline score with its interval."""
+    spec = get_task(task)
+    ci: Any = block["ci"]
+    for key in spec.headline_ci:
+        ci = ci[key]
+    return f"{task} {spec.headline_name} {spec.headline_value(dict(block)):.4f} [{ci['low']:.4f}, {ci['high']:.4f}]"
 
 
 def write_report(

@@ -29,7 +29,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from arastance.evaluation.report import build_report
+    from arastance.evaluation.report import build_report, headline_line
+    from arastance.tasks import TASKS
 
     if args.ner is None and args.stance is None:
         raise UserError("give --ner RUN, --stance RUN, or both")
@@ -41,12 +42,8 @@ def run(args: argparse.Namespace) -> int:
         "plots": not args.no_plots,
     }
     metrics = build_report(args.out, args.ner, args.stance, eval_cfg, args.title)
-    for task in ("ner", "stance"):
+    for task in TASKS:
         if task in metrics:
-            block = metrics[task]
-            value = block["micro"]["f1"] if task == "ner" else block["macro_f1"]
-            ci = block["ci"]["micro"]["f1"] if task == "ner" else block["ci"]["macro_f1"]
-            name = "micro-F1" if task == "ner" else "macro-F1"
-            print(f"{task} {name} {value:.4f} [{ci['low']:.4f}, {ci['high']:.4f}]")
+            print(headline_line(task, metrics[task]))
     print(f"report: {args.out / 'report.md'}")
     return 0

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from arastance.features.encode import IGNORE_INDEX, Window
+from arastance.tasks import get_task
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def collate(windows: Sequence[Window], pad_token_id: int, multiple: int, task: s
         attention_mask[r, : len(w)] = 1
     batch = {"input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": attention_mask}
     if all(w.labels for w in windows):
-        if task == "ner":
+        if get_task(task).per_word:
             labels = torch.full((rows, width), IGNORE_INDEX, dtype=torch.long)
             for r, w in enumerate(windows):
                 labels[r, : len(w)] = torch.tensor(w.labels)

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from arastance.tasks import get_task
+
 IGNORE_INDEX = -100
 
 
@@ -72,7 +74,7 @@ def units_from_records(records: Sequence[dict[str, Any]], task: str, context: di
         title = _title_words(doc_records, int(context.get("title_min_words", 4))) if context.get("title") else ()
         for i, record in enumerate(doc_records):
             ctx: tuple[str, ...] = ()
-            if task == "stance":
+            if not get_task(task).per_word:
                 previous = tuple(doc_records[i - 1]["tokens"]) if context.get("previous") and i > 0 else ()
                 own_title = tuple(record["tokens"]) == title
                 ctx = (() if own_title else title) + previous
@@ -172,7 +174,7 @@ def _encode_unit(index, unit, words, counts, context, tokenizer, cfg) -> list[Wi
 
 
 def _labels(unit: Unit, window: Window, cfg: EncodingConfig) -> list[int]:
-    if cfg.task == "stance":
+    if not get_task(cfg.task).per_word:
         return [cfg.label2id[unit.stance]] if unit.stance is not None else []
     if unit.ner_tags is None:
         return []

@@ -10,6 +10,8 @@ from typing import Any
 from arastance.corpus.normalize import get_normalizer
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
 from arastance.models.tiny import ensure_tiny_model
+from arastance.settings import ModelSettings
+from arastance.tasks import task_of_architecture
 
 
 @dataclass
@@ -20,21 +22,20 @@ class LoadedModel:
     source: str  # hub id or local folder the weights came from
 
 
-def resolve_model_source(model_cfg: Any, cache_dir: str | Path, corpus_texts: Sequence[str]) -> tuple[str, bool]:
+def resolve_model_source(model: ModelSettings, cache_dir: str | Path, corpus_texts: Sequence[str]) -> tuple[str, bool]:
     """(name_or_path, local_files_only) for the configured model; builds the tiny model if needed."""
-    if model_cfg.get("tiny"):
-        normalize = get_normalizer(model_cfg.normalization)
-        spec = dict(model_cfg.tiny)
-        spec["normalization"] = model_cfg.normalization
+    if model.tiny:
+        normalize = get_normalizer(model.normalization)
+        spec = {**dict(model.tiny), "normalization": model.normalization}
         return str(ensure_tiny_model(Path(cache_dir), spec, corpus_texts, normalize)), True
-    return resolve_pretrained(str(model_cfg.pretrained), float(model_cfg.connect_timeout_s))
+    return resolve_pretrained(str(model.pretrained), float(model.connect_timeout_s))
 
 
-def load_for_task(model_cfg: Any, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]) -> LoadedModel:
-    source, local_only = resolve_model_source(model_cfg, cache_dir, corpus_texts)
-    tokenizer = load_tokenizer(source, local_only, int(model_cfg.max_length))
-    model = load_task_model(source, local_only, task, id2label)
-    return LoadedModel(tokenizer, model, get_normalizer(model_cfg.normalization), source)
+def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]) -> LoadedModel:
+    source, local_only = resolve_model_source(model, cache_dir, corpus_texts)
+    tokenizer = load_tokenizer(source, local_only, model.max_length)
+    task_model = load_task_model(source, local_only, task, id2label)
+    return LoadedModel(tokenizer, task_model, get_normalizer(model.normalization), source)
 
 
 def load_saved(folder: str | Path, normalization: str, max_length: int) -> LoadedModel:
@@ -44,7 +45,6 @@ def load_saved(folder: str | Path, normalization: str, max_length: int) -> Loade
 
     config = AutoConfig.from_pretrained(folder)
     architecture = (config.architectures or ["AutoModelForTokenClassification"])[0]
-    auto = "AutoModelForTokenClassification" if "TokenClassification" in architecture else "AutoModelForSequenceClassification"
-    model = getattr(transformers, auto).from_pretrained(folder)
+    model = getattr(transformers, task_of_architecture(architecture).model_class).from_pretrained(folder)
     tokenizer = load_tokenizer(str(folder), True, max_length)
     return LoadedModel(tokenizer, model, get_normalizer(normalization), str(folder))

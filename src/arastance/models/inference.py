@@ -11,6 +11,8 @@ import torch
 
 from arastance.features.batching import BatchingConfig, collate, plan_batches
 from arastance.features.encode import Window, pool_unit_scores, stitch_word_scores
+from arastance.models.device import bf16_supported
+from arastance.tasks import get_task
 
 
 def autocast_context(model: Any, precision: str) -> Any:
@@ -31,14 +33,6 @@ def prepare_for_inference(model: Any, precision: str) -> Any:
     return model
 
 
-def bf16_supported(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return False
-
-
 @torch.inference_mode()
 def window_scores(
     model: Any,
@@ -53,6 +47,7 @@ def window_scores(
     if not windows:
         return []
     device = next(model.parameters()).device
+    per_word = get_task(task).per_word
     model.eval()
     lengths = [len(w) for w in windows]
     batches = plan_batches(lengths, batching, seed=0, epoch=0, shuffle=False)
@@ -70,12 +65,12 @@ def window_scores(
             logits = model(**batch).logits
         probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         for row, index in enumerate(batch_indices):
-            out[index] = probs[row, : lengths[index]] if task == "ner" else probs[row]
+            out[index] = probs[row, : lengths[index]] if per_word else probs[row]
     return [o for o in out if o is not None]
 
 
 def unit_scores(windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: str) -> list[np.ndarray]:
     """Window scores → per unit: (words, labels) for NER, (labels,) for stance."""
-    if task == "ner":
+    if get_task(task).per_word:
         return stitch_word_scores(windows, scores, n_words)
     return list(pool_unit_scores(windows, scores, len(n_words)))

@@ -14,8 +14,19 @@ from typing import Any
 from urllib.parse import urlparse
 
 from arastance.errors import UserError
+from arastance.tasks import get_task
 
-TASK_MODEL_CLASSES = {"ner": "AutoModelForTokenClassification", "stance": "AutoModelForSequenceClassification"}
+
+
+def quiet_libraries() -> None:
+    """Library chatter (weight-load reports, shard progress bars, per-file save logs) hides our own log."""
+    import logging
+
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
 
 
 def _offline() -> bool:
@@ -74,7 +85,7 @@ def load_tokenizer(name_or_path: str, local_only: bool, model_max_length: int) -
 def load_task_model(name_or_path: str, local_only: bool, task: str, id2label: dict[int, str]) -> Any:
     import transformers
 
-    model_class = getattr(transformers, TASK_MODEL_CLASSES[task])
+    model_class = getattr(transformers, get_task(task).model_class)
     try:
         return model_class.from_pretrained(
             name_or_path,

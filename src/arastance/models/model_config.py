@@ -10,16 +10,17 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.schema import Schema
-
-ARCHITECTURE_SUFFIX = {"ner": "ForTokenClassification", "stance": "ForSequenceClassification"}
+from arastance.tasks import get_task, task_of_architecture
 
 
 def model_task(model_config: dict[str, Any], folder: Path) -> str:
     """The task whose head the saved model's config.json names."""
     architectures = [str(a) for a in model_config.get("architectures") or []]
-    for task, suffix in ARCHITECTURE_SUFFIX.items():
-        if any(a.endswith(suffix) for a in architectures):
-            return task
+    for architecture in architectures:
+        try:
+            return task_of_architecture(architecture).name
+        except UserError:
+            continue
     raise UserError(f"{folder}: the model is neither a token nor a sequence classifier (architectures {architectures})")
 
 
@@ -43,5 +44,6 @@ def check_model_config(model_config: dict[str, Any], schema: Schema, task: str) 
     if label2id != {label: i for i, label in expected.items()}:
         raise UserError("the model's config.json label2id is not the inverse of its id2label")
     architectures = model_config.get("architectures") or []
-    if not any(str(a).endswith(ARCHITECTURE_SUFFIX[task]) for a in architectures):
-        raise UserError(f"the model's architectures {architectures} are not a {task} head (*{ARCHITECTURE_SUFFIX[task]})")
+    head = get_task(task).model_class.removeprefix("AutoModel")
+    if not any(str(a).endswith(head) for a in architectures):
+        raise UserError(f"the model's architectures {architectures} are not a {task} head (*{head})")

@@ -18,6 +18,8 @@ from arastance.gold.model import GoldDocument
 from arastance.models.factory import LoadedModel
 from arastance.models.inference import unit_scores, window_scores
 from arastance.schema import Schema
+from arastance.settings import InferenceSettings, TaskSettings
+from arastance.tasks import get_task
 
 
 def resolve_eval_tokens(setting: int | str, device_type: str) -> int:
@@ -28,12 +30,12 @@ def resolve_eval_tokens(setting: int | str, device_type: str) -> int:
     return int(setting)
 
 
-def eval_batching(trainer_cfg: Any, device_type: str) -> BatchingConfig:
+def eval_batching(settings: InferenceSettings, device_type: str) -> BatchingConfig:
     return BatchingConfig(
-        max_tokens=resolve_eval_tokens(trainer_cfg.eval_batch_tokens, device_type),
-        max_rows=resolve_max_rows(trainer_cfg.max_rows, device_type) * 4,
-        pool_factor=int(trainer_cfg.pool_factor),
-        pad_to_multiple_of=resolve_pad_multiple(trainer_cfg.pad_to_multiple_of, device_type),
+        max_tokens=resolve_eval_tokens(settings.eval_batch_tokens, device_type),
+        max_rows=resolve_max_rows(settings.max_rows, device_type) * 4,
+        pool_factor=settings.pool_factor,
+        pad_to_multiple_of=resolve_pad_multiple(settings.pad_to_multiple_of, device_type),
     )
 
 
@@ -46,18 +48,19 @@ class TaskPredictions:
     labels: list[Any]  # NER: list of tag lists; stance: list of class names
 
 
-def encoding_config(cfg: Any, task: str, label2id: dict[str, int], max_length: int) -> EncodingConfig:
-    return EncodingConfig(task=task, max_length=max_length, stride=int(cfg.data.stride), label2id=label2id)
+def encoding_config(task: str, stride: int, label2id: dict[str, int], max_length: int) -> EncodingConfig:
+    return EncodingConfig(task=task, max_length=max_length, stride=stride, label2id=label2id)
 
 
-def predict_units(loaded: LoadedModel, units: list[Unit], cfg: Any, schema: Schema, precision: str, progress: bool = False) -> TaskPredictions:
-    task = cfg.task.name
+def predict_units(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema, precision: str, progress: bool = False) -> TaskPredictions:
+    task = settings.task.name
     id2label = schema.id2label(task)
-    enc = encoding_config(cfg, task, schema.label2id(task), int(loaded.tokenizer.model_max_length))
+    enc = encoding_config(task, settings.stride, schema.label2id(task), int(loaded.tokenizer.model_max_length))
     windows = encode_units(units, loaded.tokenizer, loaded.normalize, enc)
-    scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, eval_batching(cfg.trainer, next(loaded.model.parameters()).device.type), task, precision, progress)
+    batching = eval_batching(settings, next(loaded.model.parameters()).device.type)
+    scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
-    if task == "ner":
+    if get_task(task).per_word:
         labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]
     else:
         labels = [id2label[int(s.argmax())] for s in per_unit]
@@ -87,26 +90,27 @@ def aggregate_document_stance(sentence_probs: np.ndarray, classes: Sequence[str]
     raise ValueError(f"unknown doc_aggregation {method!r}; use majority_non_none or mean_prob")
 
 
-def document_stances(predictions: TaskPredictions, cfg: Any, schema: Schema, docs: Sequence[GoldDocument]) -> tuple[list[str], list[str]]:
+def document_stances(predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]) -> tuple[list[str], list[str]]:
     gold, pred = [], []
     for doc in docs:
         rows = [s for u, s in zip(predictions.units, predictions.scores) if u.doc_id == doc.doc_id]
         if not rows:
             continue
         gold.append(doc.doc_stance)
-        pred.append(aggregate_document_stance(np.stack(rows), schema.stance_classes, cfg.task.doc_aggregation, float(cfg.task.doc_threshold)))
+        pred.append(aggregate_document_stance(np.stack(rows), schema.stance_classes, task.doc_aggregation, float(task.doc_threshold)))
     return gold, pred
 
 
-def prediction_records(predictions: TaskPredictions, cfg: Any, schema: Schema, docs: Sequence[GoldDocument]) -> list[dict[str, Any]]:
+def prediction_records(predictions: TaskPredictions, settings: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]) -> list[dict[str, Any]]:
     """predictions.jsonl: one line per document, character offsets into the raw text."""
-    task = cfg.task.name
+    task = settings.name
+    per_word = get_task(task).per_word
     by_doc = {d.doc_id: d for d in docs}
     out: dict[str, dict[str, Any]] = {}
     for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels):
         doc = by_doc[unit.doc_id]
         record = out.setdefault(unit.doc_id, {"doc_id": unit.doc_id, "task": task, "gold_doc_stance": doc.doc_stance, "entities": [], "sentences": []})
-        if task == "ner":
+        if per_word:
             for start, end, label in tags_to_spans(labels, unit.offsets):
                 first = next(i for i, (s, _e) in enumerate(unit.offsets) if s == start)
                 last = next(i for i, (_s, e) in enumerate(unit.offsets) if e == end)
@@ -123,8 +127,8 @@ def prediction_records(predictions: TaskPredictions, cfg: Any, schema: Schema, d
                     "scores": {c: round(float(p), 4) for c, p in zip(schema.stance_classes, scores)},
                 }
             )
-    if task == "stance":
-        _, pred = document_stances(predictions, cfg, schema, [by_doc[d] for d in out])
+    if not per_word:
+        _, pred = document_stances(predictions, settings, schema, [by_doc[d] for d in out])
         for record, doc_stance in zip(out.values(), pred):
             record["doc_stance"] = doc_stance
     return list(out.values())

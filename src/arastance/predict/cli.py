@@ -116,8 +116,8 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from arastance.models.loading import quiet_libraries
     from arastance.predict.documents import predict_documents
-    from arastance.train import quiet_libraries
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")

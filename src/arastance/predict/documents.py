@@ -25,7 +25,9 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.models.model_config import check_model_config, model_task
+from arastance.runs.layout import RunDir
 from arastance.schema import Schema
+from arastance.settings import RunSettings, from_config
 
 TASKS = ("ner", "stance")
 # configs/<group>/<name>.yaml used when a model folder carries no training config.
@@ -39,7 +41,7 @@ class TaskModel:
     task: str
     folder: Path
     loaded: Any  # models.factory.LoadedModel
-    cfg: Any  # OmegaConf config with task / data / trainer / model nodes
+    settings: RunSettings  # what it was trained with (task, data, trainer, model)
     schema: Schema
     settings_from: str  # the file the settings came from, for messages
     precision: str
@@ -61,14 +63,12 @@ class TaskModel:
 
 def resolve_model_folder(path: Path) -> Path:
     """The folder holding config.json: a published folder, best/, or a single-split run folder."""
-    from arastance.publish.package import cv_folds
-
     path = Path(path)
     if (path / "config.json").is_file():
         return path
     if (path / "best" / "config.json").is_file():
         return path / "best"
-    folds = cv_folds(path) if path.is_dir() else ()
+    folds = RunDir(path).fold_names()
     if folds:
         raise UserError(
             f"{path} is a cross-validation run with one model per fold ({', '.join(folds)}); pass one fold's "
@@ -127,25 +127,11 @@ def schema_for(folder: Path) -> Schema:
         raise UserError(str(err)) from err
 
 
-def resolve_device(device: str) -> Any:
-    """auto → CUDA when there is one, else CPU; an unusable device is the user's error, said plainly."""
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        target = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise UserError(f"--device {device!r} is not a device (auto, cpu, cuda, cuda:1, ...)") from None
-    if target.type == "cuda" and (not torch.cuda.is_available() or (target.index or 0) >= torch.cuda.device_count()):
-        raise UserError(f"--device {device}: no such CUDA device here ({torch.cuda.device_count()} visible); use --device cpu")
-    return target
-
-
 def load_published_model(path: Path, task: str, device: str = "auto") -> TaskModel:
     """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one."""
     import json
 
+    from arastance.models.device import choose_runtime
     from arastance.models.factory import load_saved
     from arastance.models.inference import prepare_for_inference
 
@@ -158,15 +144,15 @@ def load_published_model(path: Path, task: str, device: str = "auto") -> TaskMod
     check_model_config(model_config, schema, task)
     cfg, settings_from = load_settings(folder, task)
     positions = model_config.get("max_position_embeddings")
-    max_length = int(cfg.model.max_length)
+    settings = from_config(cfg)
+    max_length = settings.model.max_length
     if positions:
         max_length = min(max_length, int(positions))
-    loaded = load_saved(folder, str(cfg.model.normalization), max_length)
-    target = resolve_device(device)
+    loaded = load_saved(folder, settings.model.normalization, max_length)
     # The precision the model was trained with, on any device that has bf16 (CUDA, AVX512-BF16/AMX CPUs).
-    precision = "bf16" if str(cfg.trainer.get("precision", "fp32")) == "bf16" else "fp32"
-    prepare_for_inference(loaded.model.to(target), precision)
-    return TaskModel(task, folder, loaded, cfg, schema, settings_from, precision)
+    runtime = choose_runtime(settings.trainer.precision, device)
+    prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
+    return TaskModel(task, folder, loaded, settings, schema, settings_from, runtime.precision)
 
 
 # --------------------------------------------------------------------------- prediction
@@ -207,14 +193,13 @@ def _task_records(model: TaskModel, records: list[dict[str, Any]], texts: Sequen
     from arastance.gold.model import GoldDocument
     from arastance.models.predictor import predict_units, prediction_records
 
-    context = dict(model.cfg.task.get("context") or {}) if model.task == "stance" else {}
-    units = units_from_records(records, model.task, context)
+    units = units_from_records(records, model.task, dict(model.settings.task.context or {}))
     if not units:
         return {}
-    predictions = predict_units(model.loaded, units, model.cfg, model.schema, model.precision)
+    predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
     docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts)]
     wanted = {u.doc_id for u in units}
-    return {_doc_index(r["doc_id"]): r for r in prediction_records(predictions, model.cfg, model.schema, [d for d in docs if d.doc_id in wanted])}
+    return {_doc_index(r["doc_id"]): r for r in prediction_records(predictions, model.settings.task, model.schema, [d for d in docs if d.doc_id in wanted])}
 
 
 def empty_doc_stance(model: TaskModel) -> str:
@@ -223,7 +208,7 @@ def empty_doc_stance(model: TaskModel) -> str:
 
     classes = model.schema.stance_classes
     return aggregate_document_stance(
-        np.zeros((0, len(classes))), classes, str(model.cfg.task.doc_aggregation), float(model.cfg.task.doc_threshold)
+        np.zeros((0, len(classes))), classes, model.settings.task.doc_aggregation, model.settings.task.doc_threshold
     )
 
 

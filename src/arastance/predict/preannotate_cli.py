@@ -34,9 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from arastance.models.loading import quiet_libraries
     from arastance.predict.documents import predict_documents
     from arastance.predict.preannotate import preannotation_tasks
-    from arastance.train import quiet_libraries
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")

@@ -27,7 +27,9 @@ import yaml
 
 from arastance.errors import UserError
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
+from arastance.runs.layout import RunDir, read_json
 from arastance.schema import Schema
+from arastance.tasks import get_task
 
 # What from_pretrained wrote about the *training* machine's loading; meaningless (or, for
 # local_files_only, harmful) for whoever loads the published folder.
@@ -64,19 +66,14 @@ class RunSource:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file (did training finish?)") from None
-    except (OSError, json.JSONDecodeError) as err:
-        raise UserError(f"{path}: cannot read: {err}") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a JSON object")
     return data
 
 
 def _read_config(run_dir: Path) -> tuple[dict[str, Any], str]:
-    path = run_dir / "config.yaml"
+    path = RunDir(run_dir).config_path
     if not path.is_file():
         hint = " (that is a model folder; pass the run folder above it)" if (run_dir / "config.json").is_file() else ""
         raise UserError(f"{run_dir} is not a training run folder: no config.yaml{hint}")
@@ -88,12 +85,6 @@ def _read_config(run_dir: Path) -> tuple[dict[str, Any], str]:
     if not isinstance(config, dict) or not isinstance(config.get("task"), dict) or "name" not in config["task"]:
         raise UserError(f"{path}: not a training config (no task.name)")
     return config, text
-
-
-def cv_folds(run_dir: Path) -> tuple[str, ...]:
-    """fold-K folders of a CV run in fold order; () for a single split."""
-    folds = [p for p in run_dir.glob("fold-*") if p.is_dir() and p.name.split("-", 1)[1].isdigit()]
-    return tuple(p.name for p in sorted(folds, key=lambda p: int(p.name.split("-", 1)[1])))
 
 
 def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
@@ -116,7 +107,8 @@ def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
 
 def scores_file(run_dir: Path, task: str) -> Path:
     """report/metrics.json when it has per-label scores for the task, else the run's metrics.json."""
-    report = run_dir / "report" / "metrics.json"
+    run = RunDir(run_dir)
+    report = run.report_metrics_path
     if report.is_file():
         try:
             data = json.loads(report.read_text(encoding="utf-8"))
@@ -125,11 +117,11 @@ def scores_file(run_dir: Path, task: str) -> Path:
         # A report in a shape this card does not know is skipped rather than shown as empty scores.
         if isinstance(data, dict) and isinstance((data.get(task) or {}).get("per_label"), dict):
             return report
-    return run_dir / "metrics.json"
+    return run.metrics_path
 
 
 def _overrides(run_dir: Path) -> list[str] | None:
-    path = run_dir / ".hydra" / "overrides.yaml"
+    path = RunDir(run_dir).hydra_overrides_path
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
@@ -143,13 +135,14 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
         raise UserError(f"{run_dir}: no such folder")
     config, config_text = _read_config(run_dir)
     task = str(config["task"]["name"])
-    folds = cv_folds(run_dir)
+    run = RunDir(run_dir)
+    folds = run.fold_names()
     chosen = choose_fold(folds, fold)
-    base = run_dir / chosen if chosen else run_dir
-    model_dir = base / "best"
-    if not (model_dir / "config.json").is_file():
+    split_dir = run.fold(chosen) if chosen else run.splits()[0]
+    model_dir = split_dir.best
+    if not split_dir.has_model():
         raise UserError(f"{model_dir}: no saved model (config.json missing); did training finish?")
-    model_metrics = _read_json(base / "metrics.json")
+    model_metrics = _read_json(split_dir.metrics_path)
 
     scores_run = run_dir
     if scores_from is not None:
@@ -165,7 +158,7 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     if task not in scores:
         raise UserError(f"{file}: no {task!r} scores in it")
     # Per-fold spread lives in the run's pooled metrics.json even when a report is used.
-    run_metrics = _read_json(scores_run / "metrics.json")
+    run_metrics = _read_json(RunDir(scores_run).metrics_path)
     spread = (run_metrics.get(task) or {}).get("folds")
     return RunSource(
         run_dir, task, config, config_text, model_dir, folds, chosen, model_metrics, scores, file,
@@ -233,12 +226,9 @@ def document_facts(config: dict[str, Any], split: dict[str, Any] | None, schema:
 
 
 def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | None:
-    scores = model_metrics.get(task) or {}
-    if task == "ner":
-        value, _ = point_and_ci(scores.get("micro") or {}, "f1")
-        return {"micro F1": value} if value is not None else None
-    value, _ = point_and_ci(scores, "macro_f1")
-    return {"macro F1": value} if value is not None else None
+    spec = get_task(task)
+    value, _ = point_and_ci(model_metrics.get(task) or {}, spec.headline)
+    return {spec.headline_name.replace("-", " "): value} if value is not None else None
 
 
 def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], repo_id: str | None, model_name: str | None) -> CardFacts:
@@ -249,11 +239,11 @@ def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], 
     data_cfg = config.get("data") or {}
     tiny = model_cfg.get("tiny")
     task_scores = source.scores.get(task) or {}
-    labels = schema.entity_labels if task == "ner" else schema.stance_classes
+    labels = get_task(task).labels(schema)
     rows = score_rows(task_scores, labels, source.spread)
     heads = headlines(task, task_scores)
     split = source.model_metrics.get("split")
-    scores_is_cv = bool(cv_folds(source.scores_run))
+    scores_is_cv = RunDir(source.scores_run).is_cv()
     all_ids = sorted({d for side in ("train", "dev", "test") for d in (split or {}).get(side) or []})
     name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model_cfg.get('name', 'model')}")
     try:
@@ -274,7 +264,7 @@ def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], 
         doc_aggregation=task_cfg.get("doc_aggregation"),
         doc_threshold=task_cfg.get("doc_threshold"),
         is_cv=scores_is_cv,
-        n_folds=len(cv_folds(source.scores_run)) or 1,
+        n_folds=len(RunDir(source.scores_run).fold_names()) or 1,
         published_fold=source.fold,
         split=split,
         scores_source=str(relative),

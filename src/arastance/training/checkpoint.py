@@ -1,4 +1,4 @@
-"""Atomic, resumable checkpoints: run_dir/checkpoints/step-NNNNNN/.
+"""Atomic, resumable checkpoints: step-NNNNNN/ folders inside a split's checkpoints/ (runs/layout.py).
 
 A checkpoint holds what Accelerate's save_state writes (model, optimizer, scheduler, every RNG state
 of every process) plus trainer_state.json (step, epoch, position in the epoch's batch plan, the plan's
@@ -24,23 +24,23 @@ def checkpoint_name(step: int) -> str:
     return f"step-{step:06d}"
 
 
-def complete_checkpoints(run_dir: Path) -> list[Path]:
-    """Complete checkpoints, oldest first. Temporary folders (a kill mid-write) are ignored."""
-    folder = Path(run_dir) / "checkpoints"
+def complete_checkpoints(folder: Path) -> list[Path]:
+    """Complete checkpoints in `folder`, oldest first. Temporary folders (a kill mid-write) are ignored."""
+    folder = Path(folder)
     if not folder.is_dir():
         return []
     found = [p for p in folder.iterdir() if p.is_dir() and CHECKPOINT_PATTERN.match(p.name) and (p / STATE_FILE).is_file()]
     return sorted(found, key=lambda p: int(CHECKPOINT_PATTERN.match(p.name).group(1)))  # type: ignore[union-attr]
 
 
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    found = complete_checkpoints(run_dir)
+def latest_checkpoint(folder: Path) -> Path | None:
+    found = complete_checkpoints(folder)
     return found[-1] if found else None
 
 
-def save_checkpoint(accelerator: Any, run_dir: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int) -> Path:
-    """Write a checkpoint atomically (all ranks call this; rank 0 renames and prunes)."""
-    folder = Path(run_dir) / "checkpoints"
+def save_checkpoint(accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int) -> Path:
+    """Write a checkpoint into `folder` atomically (all ranks call this; rank 0 renames and prunes)."""
+    folder = Path(folder)
     final = folder / checkpoint_name(step)
     staging = folder / f".tmp-{checkpoint_name(step)}"
     if accelerator.is_main_process:
@@ -70,7 +70,7 @@ def load_checkpoint(accelerator: Any, checkpoint: Path) -> dict[str, Any]:
 def prune(folder: Path, keep: int) -> None:
     if keep <= 0:
         return
-    for old in complete_checkpoints(folder.parent)[:-keep]:
+    for old in complete_checkpoints(folder)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     for stale in folder.glob(".tmp-step-*"):
         shutil.rmtree(stale, ignore_errors=True)

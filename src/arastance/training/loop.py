@@ -9,13 +9,11 @@ and a resumed run continues from the exact position in the plan.
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,7 +28,9 @@ from arastance.features.batching import (
     resolve_pad_multiple,
 )
 from arastance.features.encode import IGNORE_INDEX, Window
-from arastance.models.inference import bf16_supported
+from arastance.runs.layout import SplitDir
+from arastance.settings import TrainerSettings
+from arastance.tasks import get_task
 from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 
 
@@ -42,10 +42,36 @@ class LoopInputs:
     model: Any
     pad_token_id: int
     train_windows: list[Window]
-    evaluate_dev: Any  # callable(model) -> float | None (higher is better); None when there is no dev set
-    save_best: Any  # callable(unwrapped_model) -> None
+    evaluate_dev: Callable[[Any], float] | None  # model -> dev score (higher is better); None: no dev set
+    save_best: Callable[[Any], None]  # unwrapped model -> None
     class_weights: torch.Tensor | None
     config_yaml: str
+
+
+@dataclass
+class LoopState:
+    """Where training stands; saved in every checkpoint, so a resumed run continues exactly here."""
+
+    seed: int
+    step: int = 0
+    epoch: int = 0
+    step_in_epoch: int = 0
+    best_dev: float | None = None
+    best_step: int | None = None
+    bad_evals: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    loss_sum: float = 0.0
+    loss_count: int = 0
+    # The epoch's micro-batch plan itself, so a resumed run replays exactly the data order it was
+    # interrupted in, even if the batching code changed in between.
+    plan: list[list[int]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoopState:
+        return cls(**data)
 
 
 @dataclass
@@ -61,25 +87,60 @@ class LoopResult:
     real_tokens_per_s: float = 0.0
 
 
-def batching_config(trainer_cfg: Any, device_type: str) -> BatchingConfig:
+@dataclass(frozen=True)
+class Schedule:
+    """How many optimizer steps, and when to evaluate and save, derived from the first epoch's plan."""
+
+    per_step: int  # micro-batches per optimizer step over all processes
+    steps_per_epoch: int
+    max_steps: int
+    eval_every: int
+    save_every: int
+
+
+def batching_config(trainer: TrainerSettings, device_type: str) -> BatchingConfig:
     return BatchingConfig(
-        max_tokens=int(trainer_cfg.max_tokens),
-        max_rows=resolve_max_rows(trainer_cfg.max_rows, device_type),
-        pool_factor=int(trainer_cfg.pool_factor),
-        pad_to_multiple_of=resolve_pad_multiple(trainer_cfg.pad_to_multiple_of, device_type),
+        max_tokens=trainer.max_tokens,
+        max_rows=resolve_max_rows(trainer.max_rows, device_type),
+        pool_factor=trainer.pool_factor,
+        pad_to_multiple_of=resolve_pad_multiple(trainer.pad_to_multiple_of, device_type),
     )
 
 
-def mixed_precision(trainer_cfg: Any, device_type: str) -> str:
-    wanted = str(trainer_cfg.precision)
-    if wanted not in {"bf16", "fp32"}:
-        raise ValueError(f"trainer.precision must be bf16 or fp32, got {wanted!r}")
-    return "bf16" if wanted == "bf16" and bf16_supported(torch.device(device_type)) else "no"
+def make_schedule(trainer: TrainerSettings, n_micro_batches: int, num_processes: int) -> Schedule:
+    per_step = num_processes * trainer.gradient_accumulation_steps
+    steps_per_epoch = step_plan(n_micro_batches, per_step)
+    return Schedule(
+        per_step=per_step,
+        steps_per_epoch=steps_per_epoch,
+        max_steps=trainer.max_steps or steps_per_epoch * trainer.num_epochs,
+        eval_every=trainer.eval_steps or steps_per_epoch,
+        save_every=trainer.save_steps or steps_per_epoch,
+    )
+
+
+def build_optimizer(model: Any, trainer: TrainerSettings, device_type: str) -> torch.optim.Optimizer:
+    """AdamW without weight decay on biases and LayerNorm weights; one fused kernel per step instead of
+    a loop over parameters (CUDA, and CPU in torch >= 2.4)."""
+    no_decay = ("bias", "LayerNorm.weight", "layernorm", "layer_norm")
+    named = list(model.named_parameters())
+    groups = [
+        {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": trainer.weight_decay},
+        {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    betas = (float(trainer.adam_betas[0]), float(trainer.adam_betas[1]))
+    return torch.optim.AdamW(groups, lr=trainer.learning_rate, betas=betas, eps=trainer.adam_eps, fused=device_type in {"cuda", "cpu"})
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, trainer: TrainerSettings, max_steps: int) -> Any:
+    from transformers import get_linear_schedule_with_warmup
+
+    return get_linear_schedule_with_warmup(optimizer, int(trainer.warmup_ratio * max_steps), max_steps)
 
 
 def task_loss(task: str, logits: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None) -> torch.Tensor:
     weight = class_weights.to(logits.device) if class_weights is not None else None
-    if task == "ner":
+    if get_task(task).per_word:
         return torch.nn.functional.cross_entropy(
             logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight, ignore_index=IGNORE_INDEX
         )
@@ -121,68 +182,46 @@ def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
         pass  # not glibc: nothing to tune
 
 
-def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, run_dir: Path, resume: bool, log: Any) -> LoopResult:
-    keep_freed_memory_on_cpu(accelerator.device.type, bool(trainer_cfg.get("cpu_keep_freed_memory", True)))
+def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, seed: int, split_dir: SplitDir, resume: bool, log: Callable[[str], None]) -> LoopResult:
+    device_type = accelerator.device.type
+    keep_freed_memory_on_cpu(device_type, trainer.cpu_keep_freed_memory)
     lengths = [len(w) for w in inputs.train_windows]
-    batching = batching_config(trainer_cfg, accelerator.device.type)
-    accum = int(trainer_cfg.gradient_accumulation_steps)
-    per_step = accelerator.num_processes * accum
+    batching = batching_config(trainer, device_type)
+    accum = trainer.gradient_accumulation_steps
     first_plan = plan_batches(lengths, batching, seed, 0)
-    steps_per_epoch = step_plan(len(first_plan), per_step)
-    max_steps = int(trainer_cfg.max_steps) or steps_per_epoch * int(trainer_cfg.num_epochs)
-    eval_every = int(trainer_cfg.eval_steps) or steps_per_epoch
-    save_every = int(trainer_cfg.save_steps) or steps_per_epoch
+    schedule = make_schedule(trainer, len(first_plan), accelerator.num_processes)
 
-    model = inputs.model
-    # One fused kernel per step instead of a loop over parameters (CUDA, and CPU in torch >= 2.4).
-    fused = accelerator.device.type in {"cuda", "cpu"}
-    no_decay = ("bias", "LayerNorm.weight", "layernorm", "layer_norm")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": float(trainer_cfg.weight_decay)},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(
-        groups, lr=float(trainer_cfg.learning_rate), betas=tuple(trainer_cfg.adam_betas), eps=float(trainer_cfg.adam_eps), fused=fused
-    )
-    from transformers import get_linear_schedule_with_warmup
-
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(float(trainer_cfg.warmup_ratio) * max_steps), max_steps)
-    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    if trainer_cfg.get("compile"):
+    optimizer = build_optimizer(inputs.model, trainer, device_type)
+    scheduler = build_scheduler(optimizer, trainer, schedule.max_steps)
+    model, optimizer, scheduler = accelerator.prepare(inputs.model, optimizer, scheduler)
+    if trainer.compile:
         # Bucketed lengths (pad_to_multiple_of, e.g. 64) keep the number of compiled shapes small.
         model = torch.compile(model, dynamic=False)
 
-    state: dict[str, Any] = {
-        "step": 0, "epoch": 0, "step_in_epoch": 0, "seed": seed, "best_dev": None, "best_step": None,
-        "bad_evals": 0, "history": [], "loss_sum": 0.0, "loss_count": 0,
-    }
-    checkpoint = latest_checkpoint(run_dir) if resume else None
+    state = LoopState(seed=seed)
+    checkpoint = latest_checkpoint(split_dir.checkpoints) if resume else None
     if checkpoint is not None:
-        state = load_checkpoint(accelerator, checkpoint)
-        log(f"resumed from {checkpoint} at step {state['step']}")
+        state = LoopState.from_json(load_checkpoint(accelerator, checkpoint))
+        log(f"resumed from {checkpoint} at step {state.step}")
 
     progress = None
-    if trainer_cfg.progress_bar and accelerator.is_local_main_process:
+    if trainer.progress_bar and accelerator.is_local_main_process:
         from tqdm.auto import tqdm
 
-        progress = tqdm(total=max_steps, initial=state["step"], desc="train", unit="step", dynamic_ncols=True)
-    writer = _tensorboard(run_dir, trainer_cfg, accelerator)
-    log_path = Path(run_dir) / "train_log.jsonl"
+        progress = tqdm(total=schedule.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True)
+    writer = _tensorboard(split_dir, trainer, accelerator)
     stopped_early = False
     timer = _Throughput()
-    # The checkpoint carries the epoch's batch plan itself, so a resumed run replays exactly the
-    # data order it was interrupted in, even if the batching code changed in between.
-    plan = state.get("plan") or plan_batches(lengths, batching, seed, state["epoch"])
-    state["plan"] = plan
+    if not state.plan:
+        state.plan = plan_batches(lengths, batching, seed, state.epoch)
 
-    while state["step"] < max_steps and not stopped_early:
-        if state["step_in_epoch"] >= step_plan(len(plan), per_step):
-            state["epoch"] += 1
-            state["step_in_epoch"] = 0
-            plan = plan_batches(lengths, batching, seed, state["epoch"])
-            state["plan"] = plan
+    while state.step < schedule.max_steps and not stopped_early:
+        if state.step_in_epoch >= step_plan(len(state.plan), schedule.per_step):
+            state.epoch += 1
+            state.step_in_epoch = 0
+            state.plan = plan_batches(lengths, batching, seed, state.epoch)
         model.train()
-        micro = micro_batches_for_step(plan, state["step_in_epoch"], per_step, accelerator.process_index, accum)
+        micro = micro_batches_for_step(state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum)
         step_loss = torch.zeros((), device=accelerator.device)
         real_tokens = computed_tokens = 0
         for a, indices in enumerate(micro):
@@ -197,63 +236,63 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer_cfg: Any, seed: int, 
                 loss = task_loss(inputs.task, logits, labels, inputs.class_weights) / accum
             accelerator.backward(loss)
             step_loss += loss.detach()
-        if trainer_cfg.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), float(trainer_cfg.max_grad_norm))
+        if trainer.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), trainer.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        state["step"] += 1
-        state["step_in_epoch"] += 1
+        state.step += 1
+        state.step_in_epoch += 1
 
         mean_loss = float(accelerator.reduce(step_loss, reduction="mean"))
         tokens = int(accelerator.reduce(torch.tensor(real_tokens, device=accelerator.device), reduction="sum"))
-        state["loss_sum"] += mean_loss
-        state["loss_count"] += 1
+        state.loss_sum += mean_loss
+        state.loss_count += 1
         computed = int(accelerator.reduce(torch.tensor(computed_tokens, device=accelerator.device), reduction="sum"))
         step_seconds = timer.elapsed()
         rate = timer.tick(tokens)
         record = {
-            "step": state["step"], "epoch": state["epoch"], "loss": mean_loss, "lr": scheduler.get_last_lr()[0],
+            "step": state.step, "epoch": state.epoch, "loss": mean_loss, "lr": scheduler.get_last_lr()[0],
             "real_tokens_per_s": rate, "real_tokens": tokens, "computed_tokens": computed, "step_seconds": step_seconds,
         }
-        state["history"].append({"step": state["step"], "loss": mean_loss})
-        if accelerator.is_main_process and (state["step"] % int(trainer_cfg.log_steps) == 0 or state["step"] == max_steps):
-            _log_jsonl(log_path, record)
+        state.history.append({"step": state.step, "loss": mean_loss})
+        if accelerator.is_main_process and (state.step % trainer.log_steps == 0 or state.step == schedule.max_steps):
+            split_dir.append_log(record)
             if writer:
                 for key in ("loss", "lr", "real_tokens_per_s"):
-                    writer.add_scalar(f"train/{key}", record[key], state["step"])
+                    writer.add_scalar(f"train/{key}", record[key], state.step)
         if progress:
             progress.update(1)
             progress.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{rate:,.0f}")
 
-        if state["step"] % eval_every == 0 or state["step"] == max_steps:
-            stopped_early = _evaluate(accelerator, model, inputs, state, trainer_cfg, log_path, writer)
-        if state["step"] % save_every == 0 or state["step"] == max_steps or stopped_early:
-            save_checkpoint(accelerator, run_dir, state["step"], state, inputs.config_yaml, int(trainer_cfg.keep_checkpoints))
+        if state.step % schedule.eval_every == 0 or state.step == schedule.max_steps:
+            stopped_early = _evaluate(accelerator, model, inputs, state, trainer, split_dir, writer)
+        if state.step % schedule.save_every == 0 or state.step == schedule.max_steps or stopped_early:
+            save_checkpoint(accelerator, split_dir.checkpoints, state.step, state.to_json(), inputs.config_yaml, trainer.keep_checkpoints)
         timer.restart()
 
     if progress:
         progress.close()
     if writer:
         writer.close()
-    if state["best_dev"] is None and accelerator.is_main_process:
+    if state.best_dev is None and accelerator.is_main_process:
         # No dev set: the final model is the one we keep.
         inputs.save_best(accelerator.unwrap_model(model))
     accelerator.wait_for_everyone()
     return LoopResult(
-        step=state["step"],
-        epoch=state["epoch"],
-        train_loss=state["loss_sum"] / max(1, state["loss_count"]),
-        best_dev=state["best_dev"],
-        best_step=state["best_step"],
+        step=state.step,
+        epoch=state.epoch,
+        train_loss=state.loss_sum / max(1, state.loss_count),
+        best_dev=state.best_dev,
+        best_step=state.best_step,
         stopped_early=stopped_early,
-        history=state["history"],
+        history=state.history,
         padding_fraction=padding_fraction(first_plan, lengths, batching.pad_to_multiple_of),
         real_tokens_per_s=timer.overall(),
     )
 
 
-def _evaluate(accelerator, model, inputs: LoopInputs, state, trainer_cfg, log_path, writer) -> bool:
+def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Any) -> bool:
     """Dev evaluation on the main process; returns True when early stopping triggers."""
     if inputs.evaluate_dev is None:
         return False
@@ -261,21 +300,21 @@ def _evaluate(accelerator, model, inputs: LoopInputs, state, trainer_cfg, log_pa
     if accelerator.is_main_process:
         score = inputs.evaluate_dev(accelerator.unwrap_model(model))
     score = _broadcast_float(accelerator, score)
-    improved = state["best_dev"] is None or score > state["best_dev"]
+    improved = state.best_dev is None or score > state.best_dev
     if improved:
-        state["best_dev"], state["best_step"], state["bad_evals"] = score, state["step"], 0
+        state.best_dev, state.best_step, state.bad_evals = score, state.step, 0
         if accelerator.is_main_process:
             inputs.save_best(accelerator.unwrap_model(model))
     else:
-        state["bad_evals"] += 1
-    state["history"][-1]["dev"] = score
+        state.bad_evals += 1
+    state.history[-1]["dev"] = score
     if accelerator.is_main_process:
-        _log_jsonl(log_path, {"step": state["step"], "dev": score, "best_dev": state["best_dev"]})
+        split_dir.append_log({"step": state.step, "dev": score, "best_dev": state.best_dev})
         if writer:
-            writer.add_scalar("dev/score", score, state["step"])
+            writer.add_scalar("dev/score", score, state.step)
     accelerator.wait_for_everyone()
-    patience = int(trainer_cfg.early_stopping_patience)
-    return bool(patience and state["bad_evals"] >= patience)
+    patience = trainer.early_stopping_patience
+    return bool(patience and state.bad_evals >= patience)
 
 
 def _broadcast_float(accelerator: Any, value: float | None) -> float:
@@ -287,19 +326,14 @@ def _broadcast_float(accelerator: Any, value: float | None) -> float:
     return float(tensor.item())
 
 
-def _tensorboard(run_dir: Path, trainer_cfg: Any, accelerator: Any) -> Any:
-    if not trainer_cfg.tensorboard or not accelerator.is_main_process:
+def _tensorboard(split_dir: SplitDir, trainer: TrainerSettings, accelerator: Any) -> Any:
+    if not trainer.tensorboard or not accelerator.is_main_process:
         return None
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:  # tensorboard is a dependency; a broken install should not stop training
         return None
-    return SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard"))
-
-
-def _log_jsonl(path: Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    return SummaryWriter(log_dir=str(split_dir.tensorboard))
 
 
 class _Throughput:

@@ -1,34 +1,45 @@
-"""One training run per split: encode, train (loop.py), reload best/, predict the held-out documents,
-write metrics.json and predictions.jsonl. Cross-validation runs one of these per fold and pools.
+"""One training run per split: set up (model, encoded data), train (loop.py), predict the held-out
+documents with the kept model, write the split's folder. Cross-validation runs one of these per fold.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from arastance.evaluation.metrics import score_predictions
-from arastance.features.encode import Unit, encode_units, units_from_records
+from arastance.features.encode import Unit, Window, encode_units, units_from_records
 from arastance.gold.model import GoldDocument
+from arastance.gold.splits import Split, records_for
+from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
 from arastance.models.inference import prepare_for_inference
-from arastance.models.predictor import (
-    encoding_config,
-    predict_units,
-    prediction_records,
-)
+from arastance.models.predictor import encoding_config, predict_units, prediction_records
+from arastance.runs.layout import SplitDir
 from arastance.schema import Schema
-from arastance.training.data import Split, records_for
-from arastance.training.loop import LoopInputs, mixed_precision, run_loop, seed_everything
+from arastance.scoring.metrics import score_predictions
+from arastance.settings import RunSettings
+from arastance.tasks import get_task
+from arastance.training.loop import LoopInputs, LoopResult, run_loop, seed_everything
 
 log = logging.getLogger("arastance.train")
+
+
+@dataclass
+class SplitData:
+    """The split's gold units, encoded training windows and documents."""
+
+    train_units: list[Unit]
+    dev_units: list[Unit]
+    test_units: list[Unit]
+    train_windows: list[Window]
+    dev_docs: list[GoldDocument]
+    test_docs: list[GoldDocument]
 
 
 def class_weights(units: Sequence[Unit], classes: Sequence[str]) -> torch.Tensor:
@@ -38,81 +49,103 @@ def class_weights(units: Sequence[Unit], classes: Sequence[str]) -> torch.Tensor
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
 
-def train_split(cfg: Any, split: Split, docs: Sequence[GoldDocument], schema: Schema, run_dir: Path, corpus_texts: Sequence[str], config_yaml: str) -> dict[str, Any]:
-    """Train on split.train (early stopping on split.dev), score split.test; write the run folder."""
+def make_accelerator(runtime: Runtime) -> Any:
     from accelerate import Accelerator
 
-    task = cfg.task.name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if int(cfg.trainer.torch_threads) > 0:
-        torch.set_num_threads(int(cfg.trainer.torch_threads))
-    device_type = "cuda" if torch.cuda.is_available() else "cpu"
     # The loop steps the scheduler once per optimizer step whatever the world size (Accelerate would
     # otherwise step it num_processes times, shrinking warm-up and decay on more GPUs).
     _reset_single_process_state()
-    amp = mixed_precision(cfg.trainer, device_type)
-    accelerator = Accelerator(mixed_precision=amp, cpu=device_type == "cpu", step_scheduler_with_optimizer=False)
-    seed_everything(int(cfg.seed))
+    return Accelerator(
+        mixed_precision=runtime.accelerate_mixed_precision, cpu=runtime.device.type == "cpu", step_scheduler_with_optimizer=False
+    )
 
-    with accelerator.main_process_first():
-        loaded = load_for_task(cfg.model, task, schema.id2label(task), cfg.paths.cache_dir, corpus_texts)
-    enc = encoding_config(cfg, task, schema.label2id(task), int(cfg.model.max_length))
-    context = dict(cfg.task.context or {})
-    train_units = units_from_records(records_for(docs, split.train), task, context)
-    dev_units = units_from_records(records_for(docs, split.dev), task, context)
-    test_units = units_from_records(records_for(docs, split.test), task, context)
-    train_windows = encode_units(train_units, loaded.tokenizer, loaded.normalize, enc)
-    precision = "bf16" if amp == "bf16" else "fp32"
-    best_dir = run_dir / "best"
-    dev_docs = [d for d in docs if d.doc_id in split.dev]
-    metric_key = str(cfg.task.metric)
+
+def split_data(settings: RunSettings, split: Split, docs: Sequence[GoldDocument], loaded: LoadedModel, schema: Schema) -> SplitData:
+    task = settings.task.name
+    context = dict(settings.task.context or {})
+    units = [units_from_records(records_for(docs, ids), task, context) for ids in (split.train, split.dev, split.test)]
+    enc = encoding_config(task, settings.data.stride, schema.label2id(task), settings.model.max_length)
+    return SplitData(
+        train_units=units[0],
+        dev_units=units[1],
+        test_units=units[2],
+        train_windows=encode_units(units[0], loaded.tokenizer, loaded.normalize, enc),
+        dev_docs=[d for d in docs if d.doc_id in split.dev],
+        test_docs=[d for d in docs if d.doc_id in split.test],
+    )
+
+
+def loop_inputs(settings: RunSettings, data: SplitData, loaded: LoadedModel, schema: Schema, split_dir: SplitDir, precision: str) -> LoopInputs:
+    task = settings.task
 
     def evaluate_dev(model: Any) -> float:
         view = LoadedModel(loaded.tokenizer, model, loaded.normalize, loaded.source)
-        scores = score_predictions(predict_units(view, dev_units, cfg, schema, precision), cfg, schema, dev_docs)[task]
-        return float(scores[metric_key])
+        predictions = predict_units(view, data.dev_units, settings.inference, schema, precision)
+        return float(score_predictions(predictions, task, schema, data.dev_docs)[task.name][task.metric])
 
     def save_best(model: Any) -> None:
-        model.save_pretrained(best_dir)
-        loaded.tokenizer.save_pretrained(best_dir)
+        model.save_pretrained(split_dir.best)
+        loaded.tokenizer.save_pretrained(split_dir.best)
 
-    inputs = LoopInputs(
-        task=task,
+    weighted = not get_task(task.name).per_word and task.class_weights
+    return LoopInputs(
+        task=task.name,
         model=loaded.model,
         pad_token_id=loaded.tokenizer.pad_token_id,
-        train_windows=train_windows,
-        evaluate_dev=evaluate_dev if dev_units else None,
+        train_windows=data.train_windows,
+        evaluate_dev=evaluate_dev if data.dev_units else None,
         save_best=save_best,
-        class_weights=class_weights(train_units, schema.stance_classes) if task == "stance" and cfg.task.class_weights else None,
-        config_yaml=config_yaml,
+        class_weights=class_weights(data.train_units, schema.stance_classes) if weighted else None,
+        config_yaml=settings.config_yaml,
     )
-    result = run_loop(accelerator, inputs, cfg.trainer, int(cfg.seed), run_dir, bool(cfg.resume), log.info)
+
+
+def predict_held_out(settings: RunSettings, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Scores and prediction records of the kept model (reloaded from best/, as users will load it)."""
+    best = load_saved(split_dir.best, settings.model.normalization, settings.model.max_length)
+    prepare_for_inference(best.model.to(runtime.device), runtime.precision)
+    predictions = predict_units(best, data.test_units, settings.inference, schema, runtime.precision)
+    metrics = score_predictions(predictions, settings.task, schema, data.test_docs)
+    return metrics, prediction_records(predictions, settings.task, schema, data.test_docs)
+
+
+def final_block(result: LoopResult, settings: RunSettings, has_dev: bool, accelerator: Any) -> dict[str, Any]:
+    return {
+        "train_loss": result.train_loss,
+        "step": result.step,
+        "epoch": result.epoch,
+        "best_step": result.best_step,
+        "best_dev": result.best_dev,
+        "dev_metric": settings.task.metric if has_dev else None,
+        "stopped_early": result.stopped_early,
+        "padding_fraction": result.padding_fraction,
+        "real_tokens_per_s": result.real_tokens_per_s,
+        "world_size": accelerator.num_processes,
+        "mixed_precision": accelerator.mixed_precision,
+    }
+
+
+def train_split(settings: RunSettings, split: Split, docs: Sequence[GoldDocument], schema: Schema, split_dir: SplitDir, corpus_texts: Sequence[str]) -> dict[str, Any]:
+    """Train on split.train (early stopping on split.dev), score split.test; write the split's folder."""
+    split_dir.path.mkdir(parents=True, exist_ok=True)
+    if settings.trainer.torch_threads > 0:
+        torch.set_num_threads(settings.trainer.torch_threads)
+    runtime = choose_runtime(settings.trainer.precision)
+    accelerator = make_accelerator(runtime)
+    seed_everything(settings.seed)
+    with accelerator.main_process_first():
+        loaded = load_for_task(settings.model, settings.task.name, schema.id2label(settings.task.name), settings.paths.cache_dir, corpus_texts)
+    data = split_data(settings, split, docs, loaded, schema)
+    inputs = loop_inputs(settings, data, loaded, schema, split_dir, runtime.precision)
+    result = run_loop(accelerator, inputs, settings.trainer, settings.seed, split_dir, settings.resume, log.info)
 
     metrics: dict[str, Any] = {}
     if accelerator.is_main_process:
-        best = load_saved(best_dir, cfg.model.normalization, int(cfg.model.max_length))
-        prepare_for_inference(best.model.to(accelerator.device), precision)
-        test_docs = [d for d in docs if d.doc_id in split.test]
-        predictions = predict_units(best, test_units, cfg, schema, precision)
-        metrics = score_predictions(predictions, cfg, schema, test_docs)
-        metrics["final"] = {
-            "train_loss": result.train_loss,
-            "step": result.step,
-            "epoch": result.epoch,
-            "best_step": result.best_step,
-            "best_dev": result.best_dev,
-            "dev_metric": metric_key if dev_units else None,
-            "stopped_early": result.stopped_early,
-            "padding_fraction": result.padding_fraction,
-            "real_tokens_per_s": result.real_tokens_per_s,
-            "world_size": accelerator.num_processes,
-            "mixed_precision": accelerator.mixed_precision,
-        }
+        metrics, records = predict_held_out(settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision))
+        metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
         metrics["split"] = split.to_json()
         metrics["history"] = result.history
-        write_json(run_dir / "metrics.json", metrics)
-        write_jsonl(run_dir / "predictions.jsonl", prediction_records(predictions, cfg, schema, test_docs))
-        (run_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
+        split_dir.write_results(metrics, records, settings.config_yaml)
     accelerator.wait_for_everyone()
     return metrics
 
@@ -126,15 +159,3 @@ def _reset_single_process_state() -> None:
 
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()
-
-
-def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, path)

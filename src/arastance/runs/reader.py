@@ -1,19 +1,20 @@
 """Reading a finished training run: its resolved config, gold, and per fold the split, predictions
-and training log. Every expected problem (no such folder, unfinished fold, changed gold) is a
+and training log (the files named by runs/layout.py). Every expected problem (no such folder, unfinished fold, changed gold) is a
 UserError that says what to do; nothing here scores anything.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
-from arastance.evaluation.pooling import fold_dirs
 from arastance.gold.model import GoldDocument
+from arastance.runs.layout import RunDir, SplitDir, read_json
 from arastance.schema import Schema
+from arastance.settings import RunSettings, from_config
+from arastance.tasks import get_task
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class FoldRun:
 class RunData:
     path: Path
     task: str
-    cfg: Any  # the run's resolved config (DictConfig)
+    settings: RunSettings  # the run's resolved config, typed
     schema: Schema
     docs: list[GoldDocument]
     folds: list[FoldRun]
@@ -43,37 +44,7 @@ class RunData:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return self.schema.entity_labels if self.task == "ner" else self.schema.stance_classes
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UserError(f"{path}: cannot read ({err})") from None
-
-
-def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
-    """JSON lines; a training log may end in a half-written line after a crash, which is skipped."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: cannot read ({err})") from None
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            if tolerate_torn_tail and number == len(lines):
-                break
-            raise UserError(f"{path}:{number}: not JSON ({err.msg})") from None
-    return rows
+        return get_task(self.task).labels(self.schema)
 
 
 def read_run_config(run_dir: Path) -> Any:
@@ -82,8 +53,7 @@ def read_run_config(run_dir: Path) -> Any:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such run folder")
-    candidates = [run_dir / "config.yaml", *(f / "config.yaml" for f in fold_dirs(run_dir))]
-    path = next((p for p in candidates if p.is_file()), None)
+    path = next((p for p in RunDir(run_dir).config_candidates() if p.is_file()), None)
     if path is None:
         raise UserError(f"{run_dir}: not a training run (no config.yaml); pass the folder given as run_dir= to training")
     try:
@@ -111,7 +81,7 @@ def _existing(path_value: str, what: str) -> Path:
 
 def run_schema_and_gold(cfg: Any) -> tuple[Schema, list[GoldDocument]]:
     from arastance.schema import load_schema
-    from arastance.training.data import load_gold
+    from arastance.gold.splits import load_gold
 
     schema = load_schema(_existing(cfg.paths.annotations_dir, "annotations_dir") / "schema.yaml")
     docs = load_gold(_existing(cfg.paths.gold_dir, "gold_dir"), _existing(cfg.paths.documents_dir, "documents_dir"), schema)
@@ -133,27 +103,23 @@ def load_run(run_dir: Path, with_predictions: bool = True) -> RunData:
     """A finished run; `with_predictions=False` skips predictions.jsonl (for re-prediction)."""
     run_dir = Path(run_dir)
     cfg = read_run_config(run_dir)
-    task = str(cfg.task.name)
-    if task not in ("ner", "stance"):
-        raise UserError(f"{run_dir}: unknown task {task!r} in config.yaml")
+    task = get_task(str(cfg.task.name)).name
     schema, docs = run_schema_and_gold(cfg)
     known = {d.doc_id for d in docs}
-    folds = []
-    for fold_dir in fold_dirs(run_dir):
-        metrics_path = fold_dir / "metrics.json"
-        if not metrics_path.is_file():
-            raise UserError(f"{fold_dir}: no metrics.json, so this fold did not finish; re-run training (resume=true finishes it)")
-        metrics = read_json(metrics_path)
-        log_path = fold_dir / "train_log.jsonl"
-        folds.append(
-            FoldRun(
-                name=str(metrics.get("split", {}).get("name") or fold_dir.name),
-                path=fold_dir,
-                split=fold_split(fold_dir, metrics, known),
-                predictions=read_jsonl(fold_dir / "predictions.jsonl") if with_predictions else [],
-                train_log=read_jsonl(log_path, tolerate_torn_tail=True) if log_path.is_file() else [],
-                metrics=metrics,
-            )
-        )
-    run_metrics = read_json(run_dir / "metrics.json") if (run_dir / "metrics.json").is_file() else None
-    return RunData(run_dir, task, cfg, schema, docs, folds, run_metrics)
+    run = RunDir(run_dir)
+    folds = [_read_fold(split_dir, known, with_predictions) for split_dir in run.splits()]
+    return RunData(run_dir, task, from_config(cfg), schema, docs, folds, run.read_metrics())
+
+
+def _read_fold(split_dir: SplitDir, known: set[str], with_predictions: bool) -> FoldRun:
+    if not split_dir.is_finished():
+        raise UserError(f"{split_dir.path}: no metrics.json, so this fold did not finish; re-run training (resume=true finishes it)")
+    metrics = split_dir.read_metrics()
+    return FoldRun(
+        name=str(metrics.get("split", {}).get("name") or split_dir.name),
+        path=split_dir.path,
+        split=fold_split(split_dir.path, metrics, known),
+        predictions=split_dir.read_predictions() if with_predictions else [],
+        train_log=split_dir.read_train_log(),
+        metrics=metrics,
+    )

@@ -1,7 +1,7 @@
 """Pure scoring functions: entity-level NER scores (strict IOB2 and conlleval), nervaluate's
 partial-match scores, and stance classification scores.
 
-Nothing here reads files or prints; `arastance.evaluation.cli` does that. Every function validates its
+Nothing here reads files or prints; `arastance.scoring.cli` does that. Every function validates its
 input and raises ValueError with a message that names the offending sentence/line, and no function
 ever returns NaN: an undefined ratio (0/0) is reported as 0.0, which is what conlleval.pl prints and
 what seqeval/sklearn give with ``zero_division=0``.

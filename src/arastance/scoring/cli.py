@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, read_input_text
-from arastance.evaluation.scorer import MODES, ConllFormatError, read_conll, score_sequences
+from arastance.scoring.scorer import MODES, ConllFormatError, read_conll, score_sequences
 
 _AVERAGES = ("micro", "macro", "weighted")
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from arastance.evaluation.scorer import classification_scores, score_sequences
+from arastance.scoring.scorer import classification_scores, score_sequences
 from arastance.gold.model import GoldDocument
 from arastance.models.predictor import TaskPredictions, document_stances
 from arastance.schema import Schema
+from arastance.settings import TaskSettings
+from arastance.tasks import get_task
 
 
 def ner_metrics(gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]], labels: Sequence[str]) -> dict[str, Any]:
@@ -49,11 +51,10 @@ def stance_metrics(
     return scores
 
 
-def score_predictions(predictions: TaskPredictions, cfg: Any, schema: Schema, docs: Sequence[GoldDocument]) -> dict[str, Any]:
-    task = cfg.task.name
-    if task == "ner":
+def score_predictions(predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]) -> dict[str, Any]:
+    if get_task(task.name).per_word:
         gold = [list(u.ner_tags or ()) for u in predictions.units]
-        return {"ner": ner_metrics(gold, predictions.labels, schema.entity_labels)}
+        return {task.name: ner_metrics(gold, predictions.labels, schema.entity_labels)}
     gold = [u.stance for u in predictions.units]
-    doc_gold, doc_pred = document_stances(predictions, cfg, schema, docs)
-    return {"stance": stance_metrics(gold, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}
+    doc_gold, doc_pred = document_stances(predictions, task, schema, docs)
+    return {task.name: stance_metrics(gold, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}

@@ -1,0 +1,1 @@
+"""The run folder: its layout, and the only code that reads or writes the files in it."""

@@ -1,0 +1,221 @@
+"""The run folder, in one place: every path inside it is built here, every file in it read or written here.
+
+    RUN/                      run_dir= of `arastance train`
+      config.yaml             the resolved hydra config
+      metrics.json            held-out scores (pooled over folds for cross-validation)
+      report/                 `arastance evaluate` / `arastance report` output
+      fold-K/                 one per cross-validation fold (absent for a single split, whose files
+        best/                 sit in RUN itself): the model kept (save_pretrained model + tokenizer)
+        checkpoints/step-N/   resumable training state
+        metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
+
+Writers replace a file atomically (write a sibling temporary file, then rename), so a kill never
+leaves half a metrics.json behind. Readers turn every expected problem into a UserError naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from arastance.errors import UserError
+
+CONFIG = "config.yaml"
+METRICS = "metrics.json"
+PREDICTIONS = "predictions.jsonl"
+TRAIN_LOG = "train_log.jsonl"
+BEST = "best"
+CHECKPOINTS = "checkpoints"
+TENSORBOARD = "tensorboard"
+REPORT = "report"
+FOLD_PATTERN = re.compile(r"^fold-(\d+)$")
+# What marks a folder as holding a (finished or interrupted) run.
+RUN_MARKERS = (METRICS, CHECKPOINTS, BEST)
+
+
+def fold_name(index: int) -> str:
+    return f"fold-{index}"
+
+
+@dataclass(frozen=True)
+class SplitDir:
+    """The folder of one training split: a cross-validation fold, or the run itself for a single split."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def best(self) -> Path:
+        return self.path / BEST
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / TENSORBOARD
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS
+
+    @property
+    def predictions_path(self) -> Path:
+        return self.path / PREDICTIONS
+
+    @property
+    def train_log_path(self) -> Path:
+        return self.path / TRAIN_LOG
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG
+
+    def is_finished(self) -> bool:
+        return self.metrics_path.is_file()
+
+    def has_model(self) -> bool:
+        return (self.best / "config.json").is_file()
+
+    def read_metrics(self) -> dict[str, Any]:
+        return read_json(self.metrics_path)
+
+    def read_predictions(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.predictions_path)
+
+    def read_train_log(self) -> list[dict[str, Any]]:
+        path = self.train_log_path
+        return read_jsonl(path, tolerate_torn_tail=True) if path.is_file() else []
+
+    def write_results(self, metrics: dict[str, Any], predictions: Sequence[dict[str, Any]], config_yaml: str) -> None:
+        """What a finished split leaves: predictions and config first, metrics.json (its 'done' mark) last."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_jsonl(self.predictions_path, predictions)
+        write_text(self.config_path, config_yaml)
+        write_json(self.metrics_path, metrics)
+
+    def append_log(self, record: dict[str, Any]) -> None:
+        with open(self.train_log_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A training run folder; for cross-validation, the parent of its fold folders."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS
+
+    @property
+    def report_dir(self) -> Path:
+        return self.path / REPORT
+
+    @property
+    def report_metrics_path(self) -> Path:
+        return self.report_dir / METRICS
+
+    @property
+    def hydra_overrides_path(self) -> Path:
+        return self.path / ".hydra" / "overrides.yaml"
+
+    def fold(self, name: str) -> SplitDir:
+        """The folder of split `name` ("fold-K"; "fixed" is the run folder itself)."""
+        return SplitDir(self.path / name) if FOLD_PATTERN.match(name) else SplitDir(self.path)
+
+    def fold_names(self) -> tuple[str, ...]:
+        """fold-K folders in fold order; () for a single split."""
+        if not self.path.is_dir():
+            return ()
+        found = [(int(m.group(1)), p.name) for p in self.path.iterdir() if p.is_dir() and (m := FOLD_PATTERN.match(p.name))]
+        return tuple(name for _, name in sorted(found))
+
+    def splits(self) -> list[SplitDir]:
+        """Each fold's folder, or the run itself for a single split."""
+        names = self.fold_names()
+        return [SplitDir(self.path / n) for n in names] if names else [SplitDir(self.path)]
+
+    def is_cv(self) -> bool:
+        return bool(self.fold_names())
+
+    def leftovers(self) -> list[str]:
+        """What in this folder shows that a run already wrote here (empty for a new folder)."""
+        if not self.path.is_dir():
+            return []
+        return sorted(p.name for p in self.path.iterdir() if p.name in RUN_MARKERS or FOLD_PATTERN.match(p.name))
+
+    def config_candidates(self) -> list[Path]:
+        return [self.config_path, *(s.config_path for s in self.splits())]
+
+    def read_metrics(self) -> dict[str, Any] | None:
+        return read_json(self.metrics_path) if self.metrics_path.is_file() else None
+
+    def write_pooled(self, metrics: dict[str, Any], config_yaml: str) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_text(self.config_path, config_yaml)
+        write_json(self.metrics_path, metrics)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: cannot read ({err})") from None
+
+
+def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
+    """JSON lines; a training log may end in a half-written line after a crash, which is skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read ({err})") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if tolerate_torn_tail and number == len(lines):
+                break
+            raise UserError(f"{path}:{number}: not JSON ({err.msg})") from None
+    return rows
+
+
+def write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

@@ -1,0 +1,1 @@
+"""Scores: seqeval/conlleval entity scores, stance classification scores, the metrics of a task."""
