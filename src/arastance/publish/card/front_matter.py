@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from arastance.publish.card.facts import DATASET_TYPE, PIPELINE_TAG, TASK_TAG, TASK_TITLE, CardFacts
 from arastance.publish.card.scores import total_support
+from arastance.tasks import get_task
 
 
 def front_matter(facts: CardFacts) -> str:
@@ -38,7 +39,7 @@ def front_matter(facts: CardFacts) -> str:
         pipeline_tag=PIPELINE_TAG[task],
         tags=tags,
         base_model=facts.base_model,
-        metrics=["f1", "precision", "recall"] if task == "ner" else ["f1", "accuracy"],
+        metrics=list(get_task(task).card_metrics),
         model_name=facts.model_name,
         eval_results=results or None,
     )

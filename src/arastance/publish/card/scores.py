@@ -12,6 +12,7 @@ from typing import Any
 
 from arastance.publish.card.facts import Headline, ScoreRow
 from arastance.publish.card.text import fmt_ci
+from arastance.tasks import get_task
 
 
 def _number(value: Any) -> float | None:
@@ -94,7 +95,7 @@ def headlines(task: str, task_scores: Mapping[str, Any]) -> list[Headline]:
     """The few numbers that summarise the task (also the model-index results of the front matter)."""
     # (where the value is, its key, name in the card, Hub metric type, where the report keeps its interval)
     wanted: list[tuple[Mapping[str, Any], str, str, str, tuple[str, ...]]]
-    if task == "ner":
+    if get_task(task).per_word:
         micro = task_scores.get("micro") or {}
         macro = task_scores.get("macro") or {}
         wanted = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from arastance.publish.card.facts import CardFacts
 from arastance.publish.card.scores import total_support
 from arastance.publish.card.text import doc_ids, fmt_ci, fmt_score, table_cell
+from arastance.tasks import get_task
 
 
 def title_section(facts: CardFacts) -> str:
@@ -23,7 +24,7 @@ def title_section(facts: CardFacts) -> str:
         origin = "trained from random initialisation"
     else:
         origin = f"fine-tuned from [`{facts.base_model}`](https://huggingface.co/{facts.base_model})"
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         what = (
             f"Named-entity recognition for Modern Standard Arabic news: {len(facts.schema.entity_labels)} entity "
             f"types ({', '.join(facts.schema.entity_labels)}) tagged per word in IOB2."
@@ -48,7 +49,7 @@ def title_section(facts: CardFacts) -> str:
 
 
 def intended_use_section(facts: CardFacts) -> str:
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         use = "finding people, organisations, places, quantities and dates in Arabic news reporting"
     else:
         target = facts.schema.stance_target.rstrip(".")
@@ -64,7 +65,7 @@ def intended_use_section(facts: CardFacts) -> str:
             "",
             "Out of scope: any decision about people or organisations without human review; other topics, "
             "dialects or genres without a new evaluation; "
-            + ("stance towards any other target (the classes only make sense for this one)." if facts.task == "stance" else "nested entities, entity linking, relations."),
+            + ("stance towards any other target (the classes only make sense for this one)." if not get_task(facts.task).per_word else "nested entities, entity linking, relations."),
         ]
     )
 
@@ -72,7 +73,7 @@ def intended_use_section(facts: CardFacts) -> str:
 def schema_section(facts: CardFacts) -> str:
     schema = facts.schema
     lines = ["## Label schema", "", f"Schema version {schema.version} (`annotations/schema.yaml`, the project's single source of truth).", ""]
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         lines += ["| label | definition |", "|---|---|"]
         lines += [f"| {label} | {table_cell(schema.definitions.get(label, ''))} |" for label in schema.entity_labels]
         lines += [
@@ -109,7 +110,7 @@ def scores_section(facts: CardFacts) -> str:
         ]
         return "\n".join(lines)
     lines += _scores_provenance(facts)
-    unit = "entities (strict IOB2: exact span and label)" if facts.task == "ner" else "sentences"
+    unit = "entities (strict IOB2: exact span and label)" if get_task(facts.task).per_word else "sentences"
     lines += ["", f"Per label, counted over {unit}; support is the number of gold {unit.split(' ')[0]}.", ""]
     lines += _per_label_table(facts)
     lines += ["", f"| summary | value | {facts.ci_confidence:.0%} CI |", "|---|---|---|"]
@@ -193,7 +194,7 @@ def training_data_section(facts: CardFacts) -> str:
 def _size_in_words(facts: CardFacts) -> str:
     entities = sum(d.entities for d in facts.documents)
     sentences = sum(d.sentences for d in facts.documents)
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         return f": {entities} entity mentions in all, a few per label for the rare ones"
     return f": {sentences} sentences in all, most of them NONE"
 
@@ -210,7 +211,7 @@ def limitations_section(facts: CardFacts) -> str:
         f"- Inputs longer than {facts.max_length} sub-words are cut into overlapping windows ({facts.stride} sub-words "
         "of overlap) by `arastance predict`; a plain `pipeline` truncates or strides on its own terms.",
     ]
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         lines += [
             "- Flat entities only (no nesting); entity spans are whole words (proclitics such as و/ب/ل stay inside the span "
             "when written attached, as in the guidelines).",

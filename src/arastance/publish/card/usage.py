@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from arastance.publish.card.facts import CardFacts
 from arastance.publish.card.text import shell_quote
+from arastance.tasks import get_task
 
 
 def how_to_use_section(facts: CardFacts) -> str:
@@ -39,7 +40,7 @@ def _pipeline_example(facts: CardFacts, model: str) -> list[str]:
         "```python",
         "from transformers import pipeline",
     ]
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         lines += [
             f'ner = pipeline("token-classification", model="{model}", aggregation_strategy="simple")',
             'ner("قالت وزارة الدفاع الأميركية إن 900 جندي ما زالوا في سوريا")',
@@ -62,7 +63,7 @@ def _pipeline_example(facts: CardFacts, model: str) -> list[str]:
 
 def _auto_classes_example(facts: CardFacts, model: str) -> list[str]:
     lines = ["", "### With the Auto classes", "", "```python", "import torch"]
-    if facts.task == "ner":
+    if get_task(facts.task).per_word:
         lines += [
             "from transformers import AutoModelForTokenClassification, AutoTokenizer",
             "",
