@@ -23,6 +23,7 @@ COMMAND_MODULES: dict[str, str] = {
     "publish": "arastance.publish.cli",
     "predict": "arastance.publish.predict_cli",
     "preannotate": "arastance.publish.preannotate_cli",
+    "actors": "arastance.actors.cli",
     "labelstudio": "arastance.gold.labelstudio_cli",
 }
 
