@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
-from arastance.holders.rules import bare
+from arastance.holders.rules import bare, config_file
 
 
 def default_aliases_path() -> Path:
-    from arastance.paths import project_root
-
-    return project_root() / "configs" / "actors" / "aliases.yaml"
+    return config_file("actors", "aliases.yaml")
 
 
 @dataclass(frozen=True)

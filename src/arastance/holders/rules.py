@@ -28,10 +28,17 @@ from arastance.holders.base import Mention, SentenceContext
 _DIACRITICS = {chr(c) for c in range(0x064B, 0x0653)} | {"\u0670", "\u0640"}  # tashkeel, dagger alef, tatweel
 
 
-def default_rules_path() -> Path:
+def config_file(*parts: str) -> Path:
+    """configs/<parts> of the project root (ARASTANCE_ROOT or the checkout), else of the checkout this
+    package was installed from — a project root made of annotations only still gets the rules."""
     from arastance.paths import project_root
 
-    return project_root() / "configs" / "holders" / "rules.yaml"
+    candidates = [project_root() / "configs" / Path(*parts), Path(__file__).resolve().parents[3] / "configs" / Path(*parts)]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+def default_rules_path() -> Path:
+    return config_file("holders", "rules.yaml")
 
 
 def bare(word: str) -> str:
