@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
-from arastance.holders.rules import bare, config_file
+from arastance.holders.rules import bare, config_file, read_config_mapping
 
 
 def default_aliases_path() -> Path:
@@ -94,15 +94,5 @@ def alias_table_from_mapping(raw: Mapping[str, Any], source: str) -> AliasTable:
 
 
 def load_alias_table(path: Path | None = None) -> AliasTable:
-    import yaml
-
     path = Path(path) if path is not None else default_aliases_path()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file (the actor alias table)") from None
-    except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{path}: cannot read the actor alias table ({err})") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: the alias table must be a mapping")
-    return alias_table_from_mapping(raw, str(path))
+    return alias_table_from_mapping(read_config_mapping(path, "the actor alias table"), str(path))

@@ -107,19 +107,24 @@ class HolderRules:
         return any(key.startswith(c) and key[len(c) :] in cues for c in self.conjunctions)
 
 
-def load_rules(path: Path | None = None) -> HolderRules:
+def read_config_mapping(path: Path, what: str) -> dict[str, Any]:
+    """A YAML config file that must hold a mapping; every way it can fail is a UserError naming it."""
     import yaml
 
-    path = Path(path) if path is not None else default_rules_path()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file (the holder rules)") from None
+        raise UserError(f"{path}: no such file ({what})") from None
     except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{path}: cannot read the holder rules ({err})") from None
+        raise UserError(f"{path}: cannot read {what} ({err})") from None
     if not isinstance(raw, dict):
-        raise UserError(f"{path}: the holder rules must be a mapping")
-    return HolderRules.from_mapping(raw, str(path))
+        raise UserError(f"{path}: {what} must be a mapping")
+    return raw
+
+
+def load_rules(path: Path | None = None) -> HolderRules:
+    path = Path(path) if path is not None else default_rules_path()
+    return HolderRules.from_mapping(read_config_mapping(path, "the holder rules"), str(path))
 
 
 # ----------------------------------------------------------------------------------- the method
