@@ -110,7 +110,8 @@ def test_ner_only_leaves_stances_to_the_annotator(models: dict[str, Path], docs:
 def test_stance_only_has_no_entity_regions(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
     tasks = preannotate([str(docs[0]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
     kinds = {item["from_name"] for item in tasks[0]["predictions"][0]["result"]}
-    assert kinds == {"sentences", "stance", "doc_stance"}
+    # Holders come from the rules' text cues (reporting verbs, speaker nouns) even without entities.
+    assert {"sentences", "stance", "doc_stance"} <= kinds <= {"sentences", "stance", "doc_stance", "holder"}
 
 
 def test_corrected_export_goes_through_gold_import(models: dict[str, Path], docs: list[Path], tmp_path: Path, project: Path) -> None:

@@ -23,6 +23,7 @@ COMMAND_MODULES: dict[str, str] = {
     "publish": "arastance.publish.cli",
     "predict": "arastance.predict.cli",
     "preannotate": "arastance.predict.preannotate_cli",
+    "actors": "arastance.actors.cli",
     "labelstudio": "arastance.gold.labelstudio_cli",
 }
 

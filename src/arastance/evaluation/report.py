@@ -22,6 +22,7 @@ from arastance.evaluation import plots
 from arastance.evaluation.analysis import GAZETTEER, MAJORITY, TaskAnalysis, analyse_ner, analyse_stance, top_error_strings
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
+from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
 from arastance.runs.reader import RunData, load_run
@@ -71,11 +72,22 @@ def build_report(out_dir: Path, ner_run: Path | None, stance_run: Path | None, e
 
 def write_runs_report(out_dir: Path, runs: Sequence[RunData], settings: ReportSettings, title: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     analyses = [analyse(run, settings) for run in runs]
+    ner_run = next((r for r in runs if r.task == "ner"), None)
+    for analysis, run in zip(analyses, runs):
+        if run.task == "stance" and ner_run is not None:  # holder (b) needs the NER run's predictions
+            attach_holder_metrics(analysis.metrics, run, ner_run, settings.bootstrap)
     return write_report(out_dir, analyses, runs[0].docs, runs[0].schema, settings, title, extra)
 
 
+def analyse_stance_and_holders(run: RunData, bootstrap: BootstrapSettings, baselines: bool) -> TaskAnalysis:
+    """Stance scores, plus the holder scores given the gold entities and stance (the method's ceiling)."""
+    analysis = analyse_stance(run, bootstrap, baselines)
+    attach_holder_metrics(analysis.metrics, run, None, bootstrap)
+    return analysis
+
+
 # What a report computes for each task (tasks.py names them).
-ANALYSES = {"ner": analyse_ner, "stance": analyse_stance}
+ANALYSES = {"ner": analyse_ner, "stance": analyse_stance_and_holders}
 
 
 def analyse(run: RunData, settings: ReportSettings) -> TaskAnalysis:
@@ -324,6 +336,8 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
         lines += ["", "### Document stance", "", f"Derived from the sentence predictions; {_f(doc['accuracy'])} accuracy over {doc['n']} documents "
                   "(with this few documents, read it as a count, not a rate).", ""]
         lines += _table(["gold \\ predicted", *dcm["labels"]], [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"])])
+    if "holder" in m:
+        lines += ["", *holder_section_md(m["holder"])]
     return lines
 
 

@@ -2,7 +2,7 @@
 
 Each FILE is one document (a folder stands for its *.txt files, `-` or nothing for stdin). Output:
 {"source", "entities": [{"start","end","label","score","text"(,"value","unit","approximate")}],
- "sentences": [{"start","end","stance","scores"}], "doc_stance"} with offsets into the file's exact
+ "sentences": [{"start","end","stance","scores","holder"}], "doc_stance"} with offsets into the file's exact
 characters; a task whose model was not given is null. A file that cannot be read gives
 {"source", "error"} and exit status 1, after every other file has been predicted.
 """
@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
         description=(
             "One JSON line per document: {source, entities: [{start, end, label, score, text (QUANTITY: value, unit, "
-            "approximate)}], sentences: [{start, end, stance, scores}], doc_stance}, offsets into the document's exact "
+            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], doc_stance}, offsets into the document's exact "
             "characters; a task without its model is null. An unreadable file gives {source, error} and exit status 1."
         ),
     )

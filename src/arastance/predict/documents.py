@@ -232,4 +232,19 @@ def predict_documents(texts: Sequence[str], ner: TaskModel | None = None, stance
             record = by_doc.get(i)
             results[i]["sentences"] = [{k: s[k] for k in ("start", "end", "stance", "scores")} for s in record["sentences"]] if record else []
             results[i]["doc_stance"] = record["doc_stance"] if record else empty_doc_stance(stance)
+        add_holders(texts, results)
     return results
+
+
+def add_holders(texts: Sequence[str], results: list[dict[str, Any]]) -> None:
+    """`holder` on every predicted sentence (holders/rules.py; from the predicted entities when NER ran)."""
+    from arastance.holders.base import holder_json, sentence_holders
+    from arastance.holders.rules import load_rules, RuleHolders
+
+    rules = load_rules()
+    for text, result in zip(texts, results):
+        sentences = result["sentences"]
+        spans = [(s["start"], s["end"], s["stance"]) for s in sentences]
+        holders = sentence_holders(text, spans, result["entities"] or [], RuleHolders(rules), rules.no_stance)
+        for sentence, holder in zip(sentences, holders):
+            sentence["holder"] = holder_json(holder)

@@ -5,7 +5,7 @@ made of the predictions, so they have exactly the from_name/to_name/type/value s
 config (`arastance labelstudio config`) and of the importer: a corrected task exported from Label
 Studio comes back with `arastance gold import`. What a model cannot predict is left for the
 annotator: with no stance model, sentence regions carry no stance choice and there is no document
-stance; holders are never predicted.
+stance; holders are the rule method's (holders/rules.py), as `arastance predict` writes them.
 
 Each region result also carries the model's `score` (Label Studio shows it and can sort by the
 task-level `score`, the mean over regions, so the least confident tasks can be corrected first).
@@ -21,7 +21,7 @@ from typing import Any
 
 from arastance.gold.io import DOC_ID
 from arastance.gold.labelstudio import DOC_STANCE, ENTITIES, STANCE, document_to_task
-from arastance.gold.model import GoldDocument, Sentence
+from arastance.gold.model import GoldDocument, Holder, Sentence
 from arastance.schema import Schema
 
 
@@ -45,12 +45,16 @@ def predicted_document(doc_id: str, text: str, result: dict[str, Any], schema: S
 
     entities = tuple(entity_at(text, e["start"], e["end"], e["label"], schema) for e in result.get("entities") or [])
     if result.get("sentences") is not None:
-        sentences = tuple(Sentence(s["start"], s["end"], s["stance"]) for s in result["sentences"])
+        sentences = tuple(Sentence(s["start"], s["end"], s["stance"], _holder(s.get("holder"))) for s in result["sentences"])
     else:
         # No stance model: the sentence regions are still needed (the importer builds sentences from
         # them); their stance is left for the annotator.
         sentences = tuple(Sentence(r["offsets"][0][0], r["offsets"][-1][1], "") for r in raw_sentence_records(doc_id, text))
     return GoldDocument(doc_id, text, result.get("doc_stance") or "", entities, sentences, schema.version)
+
+
+def _holder(raw: dict[str, Any] | None) -> Holder | None:
+    return Holder(int(raw["start"]), int(raw["end"]), str(raw["text"])) if raw else None
 
 
 def _region_scores(result: dict[str, Any]) -> dict[str, float]:
