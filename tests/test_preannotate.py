@@ -150,7 +150,7 @@ def test_unreadable_file_is_refused_before_any_work(models: dict[str, Path], tmp
 
 
 def test_labelstudio_config_command_is_the_one_used(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["labelstudio", "config"]) == 0
+    assert main(["gold", "labelstudio-config"]) == 0
     assert capsys.readouterr().out == labeling_config(schema())
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from arastance.errors import UserError
+from arastance.errors import exit_on_failure
 
 # Keys of a task block that training's pooled metrics.json holds; the report adds more beside them.
 _TRAINING_KEYS = {
@@ -89,11 +89,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
 def main(cfg: DictConfig) -> None:
-    try:
+    with exit_on_failure("arastance evaluate"):
         evaluate(cfg)
-    except UserError as err:
-        print(f"arastance.evaluate: {err}", file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == "__main__":

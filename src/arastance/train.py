@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import UserError
+from arastance.errors import exit_on_failure
 
 
 def quiet_libraries() -> None:
@@ -40,11 +39,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    try:
+    with exit_on_failure("arastance train"):
         metrics = train(cfg)
-    except UserError as err:
-        print(f"arastance.train: {err}", file=sys.stderr)
-        sys.exit(1)
     task = cfg.task.name
     return metrics.get(task, {}).get(str(cfg.task.metric)) if metrics else None
 
