@@ -1,18 +1,12 @@
 """arastance: Arabic named entities and per-sentence stance on news, from gold annotations to published models.
 
-The flow, one command per stage:
+Arabic named entities (PER, ORG, GPE, ...) and per-sentence stance on news: check the gold
+annotations, fine-tune and cross-validate AraBERT, evaluate with confidence intervals, publish models
+that plain `transformers` loads, and pre-annotate new articles for the next round of annotation.
 
-  gold         check, inspect, convert and import the annotations (annotations/gold/)
-  train        fine-tune an NER or a stance model, by default with leave-one-document-out CV
-  evaluate     re-score a run's saved models on its held-out documents; write RUN/report/
-  report       one report (scores with confidence intervals, errors, plots) for NER and stance runs
-  score        score any CoNLL file (token gold pred)
-  publish      package a run for plain `transformers`, with a model card
-  predict      entities and stances of new articles, with offsets into the raw text
-  preannotate  Label Studio tasks pre-filled with predictions: the next round of annotation
-  demo, bench, agreement   the whole flow offline on a tiny model; speed; inter-annotator agreement
-
-`arastance COMMAND --help` describes each. `train` and `evaluate` take hydra overrides (key=value).
+The flow: gold → train → evaluate / report → publish → predict / preannotate → (annotators correct) → gold.
+`arastance demo` runs it offline on a tiny model. Each command has its own --help; `train` and
+`evaluate` are hydra apps that take overrides (task=ner model=tiny seed=7, run_dir=..., -m for sweeps).
 """
 
 from __future__ import annotations

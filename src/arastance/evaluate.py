@@ -20,6 +20,7 @@ import hydra
 from omegaconf import DictConfig
 
 from arastance.errors import exit_on_failure
+from arastance.paths import CONFIGS_DIR
 
 # Keys of a task block that training's pooled metrics.json holds; the report adds more beside them.
 _TRAINING_KEYS = {
@@ -87,7 +88,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     with exit_on_failure("arastance evaluate"):
         evaluate(cfg)

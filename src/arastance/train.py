@@ -13,6 +13,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import exit_on_failure
+from arastance.paths import CONFIGS_DIR
 
 
 def quiet_libraries() -> None:
@@ -37,7 +38,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return run_all(cfg, schema, OmegaConf.to_yaml(cfg, resolve=True))
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     with exit_on_failure("arastance train"):
         metrics = train(cfg)
