@@ -29,6 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Local: the report pulls in matplotlib and the run reader (seconds); `arastance report --help` need not.
     from arastance.evaluation.report import build_report
 
     if args.ner is None and args.stance is None:
