@@ -1,5 +1,5 @@
 """`arastance report --ner RUN --stance RUN --out DIR`: an evaluation report from finished training runs
-(their held-out predictions.jsonl; `python -m arastance.evaluate` re-predicts from the checkpoints instead)."""
+(their held-out predictions.jsonl; `arastance evaluate` re-predicts from the checkpoints instead)."""
 
 from __future__ import annotations
 
