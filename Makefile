@@ -15,7 +15,8 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 .DEFAULT_GOAL := help
 
 help: ## List every target
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+	@if [ -t 1 ]; then on=$$'\033[36m'; off=$$'\033[0m'; else on=; off=; fi; \
+	grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "}; {printf "  %s%-10s%s %s\n", on, $$1, off, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv and install the project with its dev extras
 
-test: $(STAMP) ## Run the test suite (offline)
+test: $(STAMP) ## Run the whole test suite (offline)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(ARGS)
+
+test-fast: $(STAMP) ## The tests that do not train or run the pipeline end to end (skips @pytest.mark.slow)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow" $(ARGS)
 
 validate: $(STAMP) ## Validate the gold annotations (annotations/gold/)
 	$(BIN)/arastance gold validate
@@ -39,23 +43,23 @@ export: $(STAMP) ## Write the gold as interchange JSON lines to reports/gold.jso
 	$(BIN)/arastance gold export --out reports/gold.jsonl
 
 demo: $(STAMP) ## Offline end to end: validate, NER + stance cross-validation on the tiny model, report
-	HF_HUB_OFFLINE=1 $(BIN)/python -m arastance.demo $(ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/arastance demo $(ARGS)
 
 train: $(STAMP) ## Fine-tune (TASK=ner|stance MODEL=arabert_v02|camelbert_msa|tiny ARGS='hydra overrides')
-	$(BIN)/python -m arastance.train task=$(TASK) model=$(MODEL) $(ARGS)
+	$(BIN)/arastance train task=$(TASK) model=$(MODEL) $(ARGS)
 
 evaluate: $(STAMP) ## Score a run's saved model on its held-out documents (RUN=outputs/...)
 	@test -n "$(RUN)" || { echo "usage: make evaluate RUN=<run_dir>"; exit 2; }
-	$(BIN)/python -m arastance.evaluate run_dir=$(RUN) $(ARGS)
+	$(BIN)/arastance evaluate run_dir=$(RUN) $(ARGS)
 
 publish: $(STAMP) ## Package a run for plain transformers + model card (RUN=... OUT=...)
 	@test -n "$(RUN)" || { echo "usage: make publish RUN=<run_dir> [OUT=dir]"; exit 2; }
 	$(BIN)/arastance publish $(RUN) --out $(if $(OUT),$(OUT),$(RUN)/published)
 
 bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline (BENCH=quick for a few minutes)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m arastance.bench --mode $(BENCH)
+	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode $(BENCH)
 
 clean: ## Remove outputs, reports and caches (keeps .venv)
 	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
 
-.PHONY: help setup test validate stats export demo train evaluate publish bench clean
+.PHONY: help setup test test-fast validate stats export demo train evaluate publish bench clean

@@ -1,17 +1,17 @@
-"""scripts/agreement.py: the agreement figures in annotations/adjudication.md are reproducible."""
+"""arastance.gold.agreement: the agreement figures in annotations/adjudication.md are reproducible."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from arastance.cli import main
+from arastance.gold.agreement import cohen_kappa, compare
 from arastance.gold.io import read_gold_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("agreement", ROOT / "scripts" / "agreement.py")
-agreement = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(agreement)
 
 
 def load(folder: str) -> dict:
@@ -21,7 +21,7 @@ def load(folder: str) -> dict:
 
 
 def test_the_double_annotation_reproduces_the_documented_agreement() -> None:
-    figures, lines = agreement.compare(load("annotations/double/annotator_a"), load("annotations/double/annotator_b"))
+    figures, lines = compare(load("annotations/double/annotator_a"), load("annotations/double/annotator_b"))
     text = (ROOT / "annotations" / "adjudication.md").read_text(encoding="utf-8")
     assert f"F1 = {figures['entity_f1']:.3f}" in text
     assert f"κ = {figures['stance_kappa']:.3f}" in text
@@ -30,16 +30,30 @@ def test_the_double_annotation_reproduces_the_documented_agreement() -> None:
 
 def test_identical_annotations_agree_fully_and_one_change_is_listed() -> None:
     gold = load("annotations/gold")
-    figures, lines = agreement.compare(gold, gold)
+    figures, lines = compare(gold, gold)
     assert figures["entity_f1"] == 1.0 and figures["stance_kappa"] == 1.0 and lines == []
     doc_id = sorted(gold)[0]
     changed = dict(gold)
     first = changed[doc_id].sentences[0]
     flipped = "PRO_STAY" if first.stance != "PRO_STAY" else "NONE"
     changed[doc_id] = replace(changed[doc_id], sentences=(replace(first, stance=flipped), *changed[doc_id].sentences[1:]))
-    figures, lines = agreement.compare(gold, changed)
+    figures, lines = compare(gold, changed)
     assert figures["stance_kappa"] < 1.0 and len(lines) == 1 and "sentence 0" in lines[0]
 
 
 def test_kappa_of_chance_level_labels_is_zero() -> None:
-    assert agreement.cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == 0.0
+    assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == 0.0
+
+
+def test_command_prints_the_disagreements_and_the_documented_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = ROOT / "annotations/double/annotator_a", ROOT / "annotations/double/annotator_b"
+    assert main(["agreement", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "entities A 462, B 463, both 457: F1 0.988" in out and "kappa 0.957" in out
+    assert len([line for line in out.splitlines() if "\tentity\t" in line]) == 11
+
+
+def test_command_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["agreement", str(tmp_path / "nope"), str(ROOT / "annotations/gold")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("arastance agreement: ") and "nope" in err and "Traceback" not in err

@@ -60,6 +60,7 @@ def _read(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "stance"])
 def test_evaluate_equals_training(runs: dict[str, Path], task: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from arastance.evaluate import evaluate
@@ -82,6 +83,7 @@ def test_evaluate_equals_training(runs: dict[str, Path], task: str, tmp_path: Pa
     assert "scores equal the training-time metrics.json" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_evaluate_fold_scores_equal_training_metrics_json(runs: dict[str, Path]) -> None:
     from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
 
@@ -101,6 +103,7 @@ def test_differences_are_reported_path_by_path() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_expected_failures_are_user_errors(runs: dict[str, Path], tmp_path: Path) -> None:
     from arastance.evaluate import evaluate
 
@@ -136,6 +139,7 @@ REQUIRED_FILES = ["metrics.json", "report.md", "errors.md", "ner_f1.png", "ner_l
                   "stance_f1.png", "stance_confusion.png", "stance_learning_curves.png"]
 
 
+@pytest.mark.slow
 def test_build_report_from_ner_and_stance_runs(runs: dict[str, Path], tmp_path: Path, schema: Any) -> None:
     from arastance.evaluation.report import build_report
 
@@ -178,6 +182,7 @@ def test_build_report_from_ner_and_stance_runs(runs: dict[str, Path], tmp_path: 
     assert "## NER" in errors and "## Stance" in errors
 
 
+@pytest.mark.slow
 def test_build_report_rejects_a_run_of_the_other_task(runs: dict[str, Path], tmp_path: Path) -> None:
     from arastance.evaluation.report import build_report
 
@@ -187,6 +192,7 @@ def test_build_report_rejects_a_run_of_the_other_task(runs: dict[str, Path], tmp
         build_report(tmp_path / "r", None, None, None, "x")
 
 
+@pytest.mark.slow
 def test_report_cli(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 

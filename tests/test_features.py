@@ -145,6 +145,7 @@ def test_collate_pads_to_a_multiple_of_eight(gold_records, tiny_tokenizer) -> No
     assert int(batch["attention_mask"].sum()) == sum(len(w) for w in windows)
 
 
+@pytest.mark.slow
 def test_the_tiny_model_is_built_byte_identical_in_separate_processes(tmp_path: Path) -> None:
     import hashlib
     import subprocess

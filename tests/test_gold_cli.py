@@ -1,4 +1,4 @@
-"""`arastance gold ...` and `arastance labelstudio config` through the real entry point."""
+"""`arastance gold ...` (labelstudio-config included) through the real entry point."""
 
 from __future__ import annotations
 
@@ -228,10 +228,10 @@ def test_gold_import_adds_completed_tasks(gold, capsys, tmp_path):
 
 
 def test_labelstudio_config(project, capsys, tmp_path):
-    code, out, _ = _run(capsys, "labelstudio", "config")
+    code, out, _ = _run(capsys, "gold", "labelstudio-config")
     assert code == 0
     root = ET.fromstring(out)
     assert [lab.get("value") for lab in root.find("Labels[@name='entities']")][:2] == ["PER", "ORG"]
     target = tmp_path / "config.xml"
-    assert _run(capsys, "labelstudio", "config", "--out", str(target))[0] == 0
+    assert _run(capsys, "gold", "labelstudio-config", "--out", str(target))[0] == 0
     assert target.read_text(encoding="utf-8") == out

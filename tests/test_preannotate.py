@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from test_publish_support import biased_copy, schema, trained_runs
+from helpers.publish_runs import biased_copy, schema, trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
@@ -60,6 +60,7 @@ def preannotate(argv: list[str], out: Path) -> list[dict]:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
     tasks = preannotate([*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
     names = config_names()
@@ -84,6 +85,7 @@ def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path]
     assert {i["value"]["text"]: i["value"]["number"] for i in quantities}["٣٠٠"] == 300
 
 
+@pytest.mark.slow
 def test_accepted_predictions_round_trip_through_the_importer(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
     tasks = preannotate([*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
     imported, problems = tasks_to_documents(predictions_as_annotations(tasks), schema())
@@ -98,6 +100,7 @@ def test_accepted_predictions_round_trip_through_the_importer(models: dict[str, 
         assert len(doc.entities) == len(result["entities"]) > 0
 
 
+@pytest.mark.slow
 def test_ner_only_leaves_stances_to_the_annotator(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
     tasks = preannotate([str(docs[0]), "--ner", str(models["ner_gpe"])], tmp_path / "tasks.json")
     kinds = [item["from_name"] for item in tasks[0]["predictions"][0]["result"]]
@@ -107,6 +110,7 @@ def test_ner_only_leaves_stances_to_the_annotator(models: dict[str, Path], docs:
     assert len(imported[0].sentences) == 3
 
 
+@pytest.mark.slow
 def test_stance_only_has_no_entity_regions(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
     tasks = preannotate([str(docs[0]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
     kinds = {item["from_name"] for item in tasks[0]["predictions"][0]["result"]}
@@ -114,6 +118,7 @@ def test_stance_only_has_no_entity_regions(models: dict[str, Path], docs: list[P
     assert {"sentences", "stance", "doc_stance"} <= kinds <= {"sentences", "stance", "doc_stance", "holder"}
 
 
+@pytest.mark.slow
 def test_corrected_export_goes_through_gold_import(models: dict[str, Path], docs: list[Path], tmp_path: Path, project: Path) -> None:
     """The whole loop: pre-annotate, the annotator submits (here: accepts), export, `arastance gold import`."""
     tasks = preannotate([*map(str, docs), "--ner", str(models["ner_gpe"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
@@ -136,6 +141,7 @@ def test_doc_ids() -> None:
     assert doc_id_for("-", "a") != doc_id_for("-", "b")
 
 
+@pytest.mark.slow
 def test_two_files_with_one_doc_id_are_refused(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
@@ -145,13 +151,14 @@ def test_two_files_with_one_doc_id_are_refused(models: dict[str, Path], tmp_path
     assert not (tmp_path / "t.json").exists()
 
 
+@pytest.mark.slow
 def test_unreadable_file_is_refused_before_any_work(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["preannotate", str(tmp_path / "missing.txt"), "--stance", str(models["stance"]), "--out", str(tmp_path / "t.json")])
     assert rc == 1 and "no such file" in capsys.readouterr().err
 
 
 def test_labelstudio_config_command_is_the_one_used(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["labelstudio", "config"]) == 0
+    assert main(["gold", "labelstudio-config"]) == 0
     assert capsys.readouterr().out == labeling_config(schema())
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_publish_support import biased_copy, schema, trained_runs
+from helpers.publish_runs import biased_copy, schema, trained_runs
 
 from arastance.cli import main
 from arastance.corpus.segment import split_sentences, tokenize_words
@@ -77,6 +77,7 @@ def check_record(text: str, record: dict) -> None:
 # --------------------------------------------------------------------------- the library function
 
 
+@pytest.mark.slow
 def test_mixed_script_document_every_word_an_entity_with_raw_offsets(every_word: TaskModel, stance: TaskModel) -> None:
     [record] = predict_documents([MIXED], every_word, stance)
     check_record(MIXED, record)
@@ -89,6 +90,7 @@ def test_mixed_script_document_every_word_an_entity_with_raw_offsets(every_word:
     assert len(record["sentences"]) == 2  # one per line: each ends in a terminator
 
 
+@pytest.mark.slow
 def test_entities_only_and_stance_only(every_word: TaskModel, stance: TaskModel) -> None:
     [entities_only] = predict_documents(["قسد في الحسكة."], ner=every_word)
     assert entities_only["sentences"] is None and entities_only["doc_stance"] is None and len(entities_only["entities"]) == 4
@@ -98,11 +100,13 @@ def test_entities_only_and_stance_only(every_word: TaskModel, stance: TaskModel)
         predict_documents(["x"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["", "   \n\t  \n"])
 def test_empty_document_gives_an_empty_record(every_word: TaskModel, stance: TaskModel, text: str) -> None:
     assert predict_documents([text], every_word, stance) == [{"entities": [], "sentences": [], "doc_stance": "NONE"}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["سوريا", "؟", "Hello", "١٢٣", "ـ", "\u064e"])
 def test_one_word_documents(every_word: TaskModel, stance: TaskModel, text: str) -> None:
     [record] = predict_documents([text], every_word, stance)
@@ -111,6 +115,7 @@ def test_one_word_documents(every_word: TaskModel, stance: TaskModel, text: str)
     assert len(record["sentences"]) == 1
 
 
+@pytest.mark.slow
 def test_non_arabic_text(every_word: TaskModel, stance: TaskModel) -> None:
     text = "The Pentagon said 900 troops remain in Syria. 美国军队 🚀🚀🚀"
     [record] = predict_documents([text], every_word, stance)
@@ -118,6 +123,7 @@ def test_non_arabic_text(every_word: TaskModel, stance: TaskModel) -> None:
     assert len(record["entities"]) == len(words_of(text))
 
 
+@pytest.mark.slow
 def test_crlf_and_leading_whitespace_offsets(every_word: TaskModel) -> None:
     text = "\r\n  قسد في الحسكة.\r\nواشنطن   باقية.\r\n"
     [record] = predict_documents([text], every_word)
@@ -125,6 +131,7 @@ def test_crlf_and_leading_whitespace_offsets(every_word: TaskModel) -> None:
     assert all(text[e["start"]:e["end"]] == e["text"] for e in record["entities"])
 
 
+@pytest.mark.slow
 def test_three_thousand_words_nothing_dropped(every_word: TaskModel, stance: TaskModel) -> None:
     """One 3000-word sentence (no terminator): many windows, yet every word gets a tag."""
     vocabulary = ["قالت", "وزارة", "الدفاع", "الأميركية", "إن", "٩٠٠", "جندي", "في", "سوريا", "والعراق"]
@@ -136,6 +143,7 @@ def test_three_thousand_words_nothing_dropped(every_word: TaskModel, stance: Tas
     assert len(record["sentences"]) == 1 and record["doc_stance"] in schema().document_stance_classes
 
 
+@pytest.mark.slow
 def test_long_document_word_scores_are_all_real(ner: TaskModel) -> None:
     """At the level below: each word's score row is a probability distribution, never the zero row of a dropped word."""
     from arastance.features.encode import units_from_records
@@ -151,6 +159,7 @@ def test_long_document_word_scores_are_all_real(ner: TaskModel) -> None:
     assert sum(len(tags) for tags in predictions.labels) == 3000
 
 
+@pytest.mark.slow
 def test_batching_does_not_change_results(ner: TaskModel, stance: TaskModel) -> None:
     texts = [MIXED, "قسد.", "", " ".join(["سوريا"] * 700), "وقالت واشنطن إنها باقية. ثم غادر الوفد."]
     together = predict_documents(texts, ner, stance)
@@ -166,6 +175,7 @@ def test_batching_does_not_change_results(ner: TaskModel, stance: TaskModel) -> 
 # --------------------------------------------------------------------------- model folders
 
 
+@pytest.mark.slow
 def test_settings_come_from_the_training_config(ner: TaskModel, stance: TaskModel) -> None:
     assert ner.settings_from.endswith("fold-0/config.yaml")
     assert stance.settings_from.endswith("training_config.yaml")
@@ -173,6 +183,7 @@ def test_settings_come_from_the_training_config(ner: TaskModel, stance: TaskMode
     assert ner.loaded.tokenizer.model_max_length == 512
 
 
+@pytest.mark.slow
 def test_folder_without_training_config_uses_configs_defaults(models: dict[str, Path], tmp_path: Path) -> None:
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -184,6 +195,7 @@ def test_folder_without_training_config_uses_configs_defaults(models: dict[str, 
     check_record("قسد في الحسكة.", record)
 
 
+@pytest.mark.slow
 def test_wrong_task_cv_run_and_missing_folder_are_refused(models: dict[str, Path]) -> None:
     with pytest.raises(UserError, match="that is a stance model; pass it as --stance"):
         load_published_model(models["stance"], "ner", "cpu")
@@ -207,6 +219,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, l
     return rc, [json.loads(line) for line in captured.out.splitlines()], captured.err
 
 
+@pytest.mark.slow
 def test_cli_files_stdin_and_errors(models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     doc = tmp_path / "doc.txt"
     doc.write_bytes(MIXED.replace("\n", "\r\n").encode("utf-8"))  # CRLF must survive: offsets index the raw file
@@ -228,6 +241,7 @@ def test_cli_files_stdin_and_errors(models: dict[str, Path], tmp_path: Path, mon
     assert rc == 0 and records[0]["source"] == "-" and records[0]["entities"] is None and len(records[0]["sentences"]) == 1
 
 
+@pytest.mark.slow
 def test_cli_folder_of_files_and_out_file(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_publish_support import REPO_ROOT, schema, trained_runs
+from helpers.publish_runs import REPO_ROOT, schema, trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
@@ -46,6 +46,7 @@ def card_parts(folder: Path) -> tuple[dict, str]:
 # --------------------------------------------------------------------------- folder contents
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "stance"])
 def test_folder_holds_model_tokenizer_config_metrics_and_card(published: dict[str, Path], runs: dict[str, Path], task: str) -> None:
     folder = published[task]
@@ -65,6 +66,7 @@ def test_folder_holds_model_tokenizer_config_metrics_and_card(published: dict[st
     assert metrics["published_fold"] == ("fold-1" if task == "ner" else None)
 
 
+@pytest.mark.slow
 def test_cv_run_publishes_the_chosen_fold(published: dict[str, Path], runs: dict[str, Path]) -> None:
     weights = (published["ner"] / "model.safetensors").read_bytes()
     assert weights == (runs["ner_cv"] / "fold-1" / "best" / "model.safetensors").read_bytes()
@@ -74,6 +76,7 @@ def test_cv_run_publishes_the_chosen_fold(published: dict[str, Path], runs: dict
     assert "data.split=fixed" in body and "--scores-from" in body  # the recipe for the final model
 
 
+@pytest.mark.slow
 def test_unknown_fold_and_fold_on_single_split_are_refused(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["ner_cv"]), "--out", str(tmp_path / "a"), "--fold", "7"]) == 1
     assert "fold-0, fold-1" in capsys.readouterr().err
@@ -85,6 +88,7 @@ def test_unknown_fold_and_fold_on_single_split_are_refused(runs: dict[str, Path]
 # --------------------------------------------------------------------------- loading with transformers
 
 
+@pytest.mark.slow
 def test_ner_folder_loads_with_auto_classes_and_pipeline(published: dict[str, Path]) -> None:
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
@@ -108,6 +112,7 @@ def test_ner_folder_loads_with_auto_classes_and_pipeline(published: dict[str, Pa
     assert tokens and {t["entity"] for t in tokens} <= tags
 
 
+@pytest.mark.slow
 def test_stance_folder_loads_with_auto_classes_and_pipeline(published: dict[str, Path]) -> None:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
@@ -128,6 +133,7 @@ def test_stance_folder_loads_with_auto_classes_and_pipeline(published: dict[str,
 # --------------------------------------------------------------------------- the card
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "stance"])
 def test_card_front_matter(published: dict[str, Path], task: str) -> None:
     from huggingface_hub import ModelCard
@@ -148,6 +154,7 @@ def test_card_front_matter(published: dict[str, Path], task: str) -> None:
     assert results[0].metric_value == pytest.approx(headline, abs=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "stance"])
 def test_card_sections_scores_and_schema(published: dict[str, Path], task: str) -> None:
     _, body = card_parts(published[task])
@@ -170,6 +177,7 @@ def test_card_sections_scores_and_schema(published: dict[str, Path], task: str) 
     assert "python -m arastance.train --config-dir" in body
 
 
+@pytest.mark.slow
 def test_reproduce_command_config_composes(published: dict[str, Path]) -> None:
     """The card's `--config-dir FOLDER --config-name training_config` must be a loadable hydra config."""
     from hydra import compose, initialize_config_dir
@@ -179,6 +187,7 @@ def test_reproduce_command_config_composes(published: dict[str, Path]) -> None:
     assert cfg.task.name == "stance" and cfg.model.name == "tiny"
 
 
+@pytest.mark.slow
 def test_card_prefers_report_with_confidence_intervals(runs: dict[str, Path], tmp_path: Path) -> None:
     """The evaluation report's shape (docs/metrics_schema.md): intervals under [task].ci, baselines."""
     run = tmp_path / "run"
@@ -203,6 +212,7 @@ def test_card_prefers_report_with_confidence_intervals(runs: dict[str, Path], tm
     assert meta["model-index"][0]["results"][0]["metrics"][0]["value"] == pytest.approx(round(stance["macro_f1"], 4))
 
 
+@pytest.mark.slow
 def test_report_in_an_unknown_shape_is_skipped(runs: dict[str, Path], tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(runs["stance_fixed"], run)
@@ -213,6 +223,7 @@ def test_report_in_an_unknown_shape_is_skipped(runs: dict[str, Path], tmp_path: 
     assert "From `run/metrics.json`" in body and "no scores of its own" not in body
 
 
+@pytest.mark.slow
 def test_all_documents_model_has_no_scores_of_its_own_unless_scores_from(runs: dict[str, Path], tmp_path: Path) -> None:
     assert main(["publish", str(runs["ner_all"]), "--out", str(tmp_path / "alone")]) == 0
     meta, body = card_parts(tmp_path / "alone")
@@ -224,11 +235,13 @@ def test_all_documents_model_has_no_scores_of_its_own_unless_scores_from(runs: d
     assert "| `000_1de9847addf50ec0` | " in body and "| train |" in body
 
 
+@pytest.mark.slow
 def test_scores_from_another_task_is_refused(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--scores-from", str(runs["ner_cv"])]) == 1
     assert "differs" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_base_model_in_front_matter_for_a_pretrained_model(runs: dict[str, Path]) -> None:
     source = locate_run(runs["stance_fixed"])
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
@@ -257,6 +270,7 @@ def test_labels_must_match_the_schema() -> None:
         check_model_config({**good, "label2id": {}}, s, "ner")
 
 
+@pytest.mark.slow
 def test_out_folder_protection_and_republish(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = str(runs["stance_fixed"])
     assert main(["publish", run, "--out", run]) == 1
@@ -274,6 +288,7 @@ def test_out_folder_protection_and_republish(runs: dict[str, Path], tmp_path: Pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
 
 
+@pytest.mark.slow
 def test_not_a_run_folder(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["stance_fixed"] / "best"), "--out", str(tmp_path / "x")]) == 1
     assert "pass the run folder above it" in capsys.readouterr().err
@@ -321,6 +336,7 @@ def test_push_without_hub_fails_cleanly(
     assert FAKE_TOKEN not in captured.err + captured.out
 
 
+@pytest.mark.slow
 def test_push_needs_a_valid_repo_id(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--push"]) == 1
     assert "--repo-id" in capsys.readouterr().err

@@ -44,6 +44,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("model-cache")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_composes_and_trains_one_step(experiment: str, tmp_path: Path, cache: Path) -> None:
     # Hub models cannot be fetched here: the experiment is run on the tiny model, all else as configured.
@@ -57,6 +58,7 @@ def test_every_experiment_composes_and_trains_one_step(experiment: str, tmp_path
     assert (fold / "checkpoints" / "step-000001" / "trainer_state.json").is_file()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_metrics(tmp_path: Path, cache: Path) -> None:
     runs = []
     for name in ("a", "b"):
@@ -85,6 +87,7 @@ def _scores(run_dir: Path) -> dict:
     return metrics
 
 
+@pytest.mark.slow
 def test_resume_after_kill_ends_with_the_metrics_of_an_uninterrupted_run(tmp_path: Path, cache: Path) -> None:
     args = ("seed=5", "trainer.max_steps=60", "trainer.save_steps=10", "trainer.eval_steps=10", "data=fixed", "trainer.precision=fp32")
     straight = tmp_path / "straight"
@@ -120,6 +123,7 @@ def test_half_written_checkpoints_are_never_resumed_from(tmp_path: Path) -> None
     assert latest_checkpoint(tmp_path / "checkpoints") == tmp_path / "checkpoints" / "step-000010"
 
 
+@pytest.mark.slow
 def test_two_processes_follow_the_loss_curve_of_one_with_the_same_global_batch(tmp_path: Path, cache: Path) -> None:
     args = ("seed=3", "trainer.max_steps=6", "data=fixed", "trainer.precision=fp32", "trainer.early_stopping_patience=0")
     one = tmp_path / "one"
@@ -171,6 +175,7 @@ def _train_with_annotations(annotations: Path, run_dir: Path, cache: Path) -> su
     return subprocess.run(cmd, env=_env(), capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_train_cli_reports_invalid_gold_without_traceback(tmp_path: Path, cache: Path) -> None:
     gold = tmp_path / "annotations" / "gold"
     gold.mkdir(parents=True)
@@ -182,12 +187,14 @@ def test_train_cli_reports_invalid_gold_without_traceback(tmp_path: Path, cache:
     assert "broken.json" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_train_cli_reports_a_missing_schema_without_traceback(tmp_path: Path, cache: Path) -> None:
     done = _train_with_annotations(tmp_path, tmp_path / "run", cache)
     assert done.returncode == 1
     assert "schema.yaml" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_a_new_run_never_overwrites_an_existing_one(tmp_path: Path, cache: Path) -> None:
     cfg = compose_train(quick(tmp_path, cache, "trainer.max_steps=1", "data=fixed"))
     train(cfg)
@@ -195,6 +202,7 @@ def test_a_new_run_never_overwrites_an_existing_one(tmp_path: Path, cache: Path)
         train(cfg)
 
 
+@pytest.mark.slow
 def test_one_process_can_train_twice_with_different_precisions(tmp_path: Path, cache: Path) -> None:
     precisions = []
     for precision in ("bf16", "fp32"):
@@ -203,6 +211,7 @@ def test_one_process_can_train_twice_with_different_precisions(tmp_path: Path, c
     assert precisions[1] == "no" and precisions[0] in {"bf16", "no"}  # bf16 where this CPU has it
 
 
+@pytest.mark.slow
 def test_building_the_tiny_model_does_not_change_the_run_that_builds_it(tmp_path: Path) -> None:
     """The first run (which builds the tiny model) and a later one (which loads it) are identical."""
     runs = []

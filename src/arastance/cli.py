@@ -1,72 +1,126 @@
-"""The `arastance` console script. Each stage registers its own sub-commands; this file only dispatches.
+"""arastance: Arabic named entities and per-sentence stance on news, from gold annotations to published models.
 
-Every command turns an expected failure (bad input, missing model, no network) into a one-paragraph
-message on stderr and exit status 1 or 2 — never a traceback. Set ARASTANCE_DEBUG=1 to see tracebacks.
+Arabic named entities (PER, ORG, GPE, ...) and per-sentence stance on news: check the gold
+annotations, fine-tune and cross-validate AraBERT, evaluate with confidence intervals, publish models
+that plain `transformers` loads, and pre-annotate new articles for the next round of annotation.
+
+The flow: gold → train → evaluate / report → publish → predict / preannotate → (annotators correct) → gold.
+`arastance demo` runs it offline on a tiny model. Each command has its own --help; `train` and
+`evaluate` are hydra apps that take overrides (task=ner model=tiny seed=7, run_dir=..., -m for sweeps).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Literal
 
-from arastance.errors import UserError
+from arastance.errors import failure_status
 
-# sub-command → module exposing `add_parser(subparsers)`; imported lazily so `arastance gold ...`
-# does not pay for importing torch.
-COMMAND_MODULES: dict[str, str] = {
-    "gold": "arastance.gold.cli",
-    "score": "arastance.scoring.cli",
-    "report": "arastance.evaluation.report_cli",
-    "publish": "arastance.publish.cli",
-    "predict": "arastance.predict.cli",
-    "preannotate": "arastance.predict.preannotate_cli",
-    "actors": "arastance.actors.cli",
-    "labelstudio": "arastance.gold.labelstudio_cli",
-}
+# How a command's module takes its arguments:
+#   "parser": add_parser(subparsers) registers an argparse sub-command whose `func(args)` runs it;
+#   "argv":   main(argv) -> int parses its own arguments (argparse programs of their own);
+#   "hydra":  a @hydra.main app, which reads sys.argv itself (overrides, -m, --help, --cfg ...).
+Kind = Literal["parser", "argv", "hydra"]
 
 
-def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="arastance", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    wanted = argv[0] if argv and argv[0] in COMMAND_MODULES else None
-    for name, module_name in COMMAND_MODULES.items():
-        if wanted and name != wanted:
-            # Only the chosen command's module is imported; the others get a placeholder for --help.
-            sub.add_parser(name, help=f"see `arastance {name} --help`")
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name and err.name.startswith("arastance"):
-                continue  # stage not built in this checkout
-            raise
-        module.add_parser(sub)
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str
+    summary: str  # the line `arastance --help` shows; the module is imported only when the command runs
+    kind: Kind = "parser"
+
+
+# In pipeline order: `arastance --help` lists them so. A new stage adds one line here.
+COMMANDS: tuple[Command, ...] = (
+    Command("gold", "arastance.gold.cli", "validate, inspect, convert and import the gold annotations"),
+    Command("train", "arastance.train", "fine-tune NER or stance (hydra overrides: task=ner model=tiny seed=7 ...)", "hydra"),
+    Command("evaluate", "arastance.evaluate", "re-score a run's saved models and write its report (run_dir=...)", "hydra"),
+    Command("report", "arastance.evaluation.report_cli", "evaluation report for an NER and/or a stance run"),
+    Command("score", "arastance.scoring.cli", "entity-level precision/recall/F1 of a CoNLL file"),
+    Command("publish", "arastance.publish.cli", "package a run for plain transformers users, with a model card"),
+    Command("predict", "arastance.predict.cli", "entities and stances of raw Arabic documents, as JSON lines"),
+    Command("preannotate", "arastance.predict.preannotate_cli", "Label Studio tasks pre-filled with model predictions"),
+    Command("actors", "arastance.actors.cli", "who holds which stance: one row per actor, from predictions or the gold"),
+    Command("demo", "arastance.demo", "the whole flow offline on the tiny model, in about a minute", "argv"),
+    Command("bench", "arastance.bench", "our training loop and prediction against transformers.Trainer and pipeline", "argv"),
+    Command("agreement", "arastance.gold.agreement_cli", "inter-annotator agreement between two gold folders"),
+)
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def package_version() -> str:
+    try:
+        return version("arastance")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; only `wanted`'s module is imported (so `arastance gold` never loads torch)."""
+    doc = __doc__ or ""
+    parser = argparse.ArgumentParser(
+        prog="arastance",
+        description=doc.split("\n\n", 1)[1] if "\n\n" in doc else doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Set ARASTANCE_DEBUG=1 to see the traceback of an unexpected error.",
+    )
+    parser.add_argument("--version", action="version", version=f"arastance {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands (in pipeline order)")
+    for command in COMMANDS:
+        if command.name == wanted and command.kind == "parser":
+            importlib.import_module(command.module).add_parser(sub)
+        else:
+            sub.add_parser(command.name, help=command.summary, add_help=False)
     return parser
+
+
+def _delegate(command: Command, rest: list[str]) -> int:
+    """Run an "argv" or "hydra" command with the arguments after its name, untouched."""
+    module = importlib.import_module(command.module)
+    entry: Callable[..., object] = module.main
+    prog = f"arastance {command.name}"
+    if command.kind == "argv":
+        return _status(prog, lambda: entry(rest))
+    if {"--help", "-h"} & set(rest):
+        print(f"{prog}: {command.summary}\n")
+    saved = sys.argv
+    sys.argv = [prog, *rest]  # hydra reads its overrides from sys.argv
+    try:
+        return _status(prog, entry)
+    finally:
+        sys.argv = saved
+
+
+def _status(prog: str, run: Callable[[], object]) -> int:
+    """Exit status of an entry point that returns it or ends with SystemExit (argparse, hydra, exit_on_failure)."""
+    try:
+        result = run()
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - last line of defence of a command
+        return failure_status(prog, err)
+    return result if isinstance(result, int) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
+    wanted = argv[0] if argv and argv[0] in BY_NAME else None
+    if wanted and BY_NAME[wanted].kind != "parser":
+        # Their own programs parse the rest, so hydra overrides and `-m` pass through unchanged.
+        return _delegate(BY_NAME[wanted], argv[1:])
+    parser = build_parser(wanted)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except UserError as err:
-        print(f"arastance {args.command}: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception as err:  # noqa: BLE001 - last line of defence for a CLI
-        if os.environ.get("ARASTANCE_DEBUG"):
-            raise
-        print(
-            f"arastance {args.command}: unexpected error: {type(err).__name__}: {err}\n"
-            "Re-run with ARASTANCE_DEBUG=1 for the traceback and report it.",
-            file=sys.stderr,
-        )
-        return 2
+    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - last line of defence of a command
+        return failure_status(f"arastance {args.command}", err)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ validate the gold → NER with leave-one-document-out CV → stance with CV → 
 The scores of a random-init tiny model trained on four documents are near the floor; the demo shows
 that every stage works and what the outputs look like, not what AraBERT reaches.
 
-    python -m arastance.demo [--out reports/demo] [--runs outputs/demo] [hydra overrides ...]
+    arastance demo [--out reports/demo] [--runs outputs/demo] [hydra overrides ...]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from arastance.errors import UserError
+from arastance.errors import UserError, exit_on_failure
 
 
 def _compose(experiment: str, run_dir: Path, overrides: list[str]):
@@ -69,19 +69,16 @@ def run(out: Path, runs: Path, overrides: list[str]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m arastance.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="arastance demo", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("reports/demo"))
     parser.add_argument("--runs", type=Path, default=Path("outputs/demo"))
     parser.add_argument("overrides", nargs="*", help="hydra overrides applied to both runs (e.g. trainer.num_epochs=2)")
     args = parser.parse_args(argv)
     from arastance.models.loading import quiet_libraries
 
-    quiet_libraries()
-    try:
+    with exit_on_failure("arastance demo"):
+        quiet_libraries()
         run(args.out, args.runs, args.overrides)
-    except UserError as err:
-        print(f"demo: {err}", file=sys.stderr)
-        return 1
     return 0
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-if TYPE_CHECKING:
-    from pathlib import Path
+# Exit statuses of every arastance command (the console script and the hydra entry points alike).
+EXIT_USER_ERROR = 1  # bad input the message explains
+EXIT_UNEXPECTED = 2  # a bug: message, and the traceback with ARASTANCE_DEBUG=1
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class UserError(Exception):
@@ -25,8 +31,6 @@ def decode_input(data: bytes, source: str) -> str:
 
 def read_input_text(path: Path | str) -> str:
     """A file the user named, exactly as stored; every way it can fail is a UserError naming it."""
-    from pathlib import Path
-
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -36,3 +40,33 @@ def read_input_text(path: Path | str) -> str:
     except OSError as err:
         raise UserError(f"{path}: cannot read: {err.strerror or err}") from None
     return decode_input(data, str(path))
+
+
+def failure_status(prog: str, err: BaseException) -> int:
+    """The one place that turns a failure into a message on stderr and an exit status.
+
+    UserError → its message, 1; KeyboardInterrupt → 130; anything else → a one-paragraph message and
+    2, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
+    """
+    if isinstance(err, UserError):
+        print(f"{prog}: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if isinstance(err, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if os.environ.get("ARASTANCE_DEBUG"):
+        raise err
+    print(
+        f"{prog}: unexpected error: {type(err).__name__}: {err}\n"
+        "Re-run with ARASTANCE_DEBUG=1 for the traceback and report it.",
+        file=sys.stderr,
+    )
+    return EXIT_UNEXPECTED
+
+
+@contextmanager
+def exit_on_failure(prog: str) -> Iterator[None]:
+    """Wraps an entry point whose caller expects SystemExit (hydra apps, `python -m` mains)."""
+    try:
+        yield
+    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - last line of defence of a command
+        raise SystemExit(failure_status(prog, err)) from None

@@ -19,7 +19,8 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from arastance.errors import UserError
+from arastance.errors import exit_on_failure
+from arastance.paths import CONFIGS_DIR
 
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
     """The report's pooled scores against the run's pooled metrics.json (CV runs only). The report's
@@ -73,13 +74,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="evaluate")
 def main(cfg: DictConfig) -> None:
-    try:
+    with exit_on_failure("arastance evaluate"):
         evaluate(cfg)
-    except UserError as err:
-        print(f"arastance.evaluate: {err}", file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == "__main__":

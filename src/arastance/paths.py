@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 
+# The hydra configs of the checkout the package is installed from (editable install). An absolute
+# path, so that hydra finds them whether the app runs as `python -m arastance.train` or `arastance train`
+# (imported as a module, a relative config_path would be read as a Python package).
+CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+
 def project_root() -> Path:
     """The repository root: $ARASTANCE_ROOT, else the nearest parent holding annotations/schema.yaml."""
     env = os.environ.get("ARASTANCE_ROOT")

@@ -6,34 +6,33 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import UserError
-from arastance.models.loading import quiet_libraries
+from arastance.errors import exit_on_failure
+from arastance.paths import CONFIGS_DIR
 from arastance.schema import load_schema
 from arastance.settings import from_config
-from arastance.training.cv import run_all
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run every split the config asks for; return the metrics (pooled over folds for CV)."""
+    # Local: the training stack loads torch and transformers (seconds), which `arastance train --help` need not.
+    from arastance.models.loading import quiet_libraries
+    from arastance.training.cv import run_all
+
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     return run_all(settings, schema)
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    try:
+    with exit_on_failure("arastance train"):
         metrics = train(cfg)
-    except UserError as err:
-        print(f"arastance.train: {err}", file=sys.stderr)
-        sys.exit(1)
     task = cfg.task.name
     return metrics.get(task, {}).get(str(cfg.task.metric)) if metrics else None
 

@@ -108,11 +108,3 @@ def _trimmed(text: str, start: int, end: int) -> list[Span]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return [Span(start, end, text[start:end])] if start < end else []
-
-
-def is_word_boundary_span(text: str, start: int, end: int) -> bool:
-    """True when [start, end) starts at a word token's start and ends at a word token's end."""
-    tokens = tokenize_words(text)
-    starts = {t.start for t in tokens}
-    ends = {t.end for t in tokens}
-    return start in starts and end in ends

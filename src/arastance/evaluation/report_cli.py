@@ -1,5 +1,5 @@
 """`arastance report --ner RUN --stance RUN --out DIR`: an evaluation report from finished training runs
-(their held-out predictions.jsonl; `python -m arastance.evaluate` re-predicts from the checkpoints instead)."""
+(their held-out predictions.jsonl; `arastance evaluate` re-predicts from the checkpoints instead)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Local: the report pulls in matplotlib and the run reader (seconds); `arastance report --help` need not.
     from arastance.evaluation.report import build_report, headline_line
     from arastance.tasks import TASKS
 

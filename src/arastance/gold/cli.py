@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from arastance.errors import UserError, read_input_text
+from arastance.gold.convert import to_conll, to_records
+from arastance.gold.doccano import dumps_doccano, loads_doccano
 from arastance.gold.io import (
     LoadedDocument,
     Problem,
@@ -21,7 +23,9 @@ from arastance.gold.io import (
     write_standoff,
     write_text,
 )
+from arastance.gold.labelstudio import dumps_tasks, labeling_config, loads_tasks
 from arastance.gold.model import GoldDocument
+from arastance.gold.stats import compute_stats, format_stats
 from arastance.gold.validate import ValidationReport, validate, validate_path
 from arastance.paths import annotations_dir, gold_dir
 from arastance.schema import Schema, SchemaError, load_schema
@@ -84,6 +88,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--force", action="store_true", help="overwrite documents that already exist")
     p.set_defaults(func=cmd_import)
 
+    p = sub.add_parser(
+        "labelstudio-config", help="the Label Studio labeling config (XML) generated from annotations/schema.yaml"
+    )
+    p.add_argument("--out", type=Path, help="output file (default: stdout)")
+    p.set_defaults(func=cmd_labelstudio_config)
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -99,7 +109,7 @@ def _source(args: argparse.Namespace) -> Path:
     return args.path if args.path is not None else gold_dir()
 
 
-def _list_problems(problems: Sequence[Problem]) -> str:
+def list_problems(problems: Sequence[Problem]) -> str:
     lines = [str(p) for p in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
         lines.append(f"... and {len(problems) - MAX_LISTED} more (run `arastance gold validate` for all)")
@@ -111,7 +121,7 @@ def _valid_documents(args: argparse.Namespace, schema: Schema) -> list[GoldDocum
     report = validate_path(path, schema, args.documents)
     if not report.ok:
         raise UserError(
-            f"{path} is not valid gold ({report.summary()}); fix it first:\n{_list_problems(report.problems)}"
+            f"{path} is not valid gold ({report.summary()}); fix it first:\n{list_problems(report.problems)}"
         )
     return [d.doc for d in report.documents]
 
@@ -146,15 +156,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from arastance.gold.stats import compute_stats, format_stats
-
     schema = _schema()
     # Stats describe what is there even while annotators still have problems to fix; a file that
     # cannot be read at all is still an error.
     report = validate_path(_source(args), schema, args.documents)
     unreadable = [p for p in report.problems if p.rule in ("read", "empty-file", "json", "format", "missing-text")]
     if unreadable:
-        raise UserError(f"cannot read the gold:\n{_list_problems(unreadable)}")
+        raise UserError(f"cannot read the gold:\n{list_problems(unreadable)}")
     stats = compute_stats([d.doc for d in report.documents], schema)
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
@@ -173,26 +181,18 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _to_iob2(docs: Sequence[GoldDocument], schema: Schema) -> str:
-    from arastance.gold.convert import to_records
-
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in to_records(docs))
 
 
 def _to_conll(docs: Sequence[GoldDocument], schema: Schema) -> str:
-    from arastance.gold.convert import to_conll, to_records
-
     return to_conll(to_records(docs))
 
 
 def _to_labelstudio(docs: Sequence[GoldDocument], schema: Schema) -> str:
-    from arastance.gold.labelstudio import dumps_tasks
-
     return dumps_tasks(docs, schema.version)
 
 
 def _to_doccano(docs: Sequence[GoldDocument], schema: Schema) -> str:
-    from arastance.gold.doccano import dumps_doccano
-
     return dumps_doccano(docs, schema.version)
 
 
@@ -211,7 +211,7 @@ def _write_imported(
     loaded = [LoadedDocument(d, str(source)) for d in docs]
     problems = problems + validate(loaded, schema)
     if problems:
-        raise UserError(f"{source} was not imported ({len(problems)} problems):\n{_list_problems(problems)}")
+        raise UserError(f"{source} was not imported ({len(problems)} problems):\n{list_problems(problems)}")
     if not docs:
         raise UserError(f"{source}: no document to import")
     existing = [] if force else existing_outputs(docs, root)
@@ -226,17 +226,18 @@ def _write_imported(
     return 0
 
 
-def cmd_import_labelstudio(args: argparse.Namespace) -> int:
-    from arastance.gold.labelstudio import loads_tasks
+def cmd_labelstudio_config(args: argparse.Namespace) -> int:
+    _emit(labeling_config(_schema()), args.out)
+    return 0
 
+
+def cmd_import_labelstudio(args: argparse.Namespace) -> int:
     schema = _schema()
     docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file))
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
 
 
 def cmd_import_doccano(args: argparse.Namespace) -> int:
-    from arastance.gold.doccano import loads_doccano
-
     schema = _schema()
     docs, problems = loads_doccano(read_input_text(args.file), schema, str(args.file))
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
@@ -244,8 +245,6 @@ def cmd_import_doccano(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """New documents from Label Studio into annotations/: only tasks with a completed annotation."""
-    from arastance.gold.labelstudio import loads_tasks
-
     schema = _schema()
     docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file), require_annotation=False)
     return _write_imported(docs, problems, args.file, annotations_dir(), schema, args.force)

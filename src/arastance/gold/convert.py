@@ -166,7 +166,7 @@ def entity_at(text: str, start: int, end: int, label: str, schema: Schema) -> En
 
 def to_dataset(records: Sequence[Record]) -> datasets.Dataset:
     """A `datasets.Dataset` with explicit features (so that an empty split or all-null holders type-check)."""
-    import datasets
+    import datasets  # local: pyarrow and datasets take seconds to import, and `arastance gold` never needs them
 
     # datasets >= 4 names list features `List` (Sequence is its deprecated alias); 3.x has only Sequence.
     list_of = getattr(datasets, "List", None) or datasets.Sequence

@@ -2,7 +2,7 @@
 
 The result items are built by gold.labelstudio.document_to_task (the exporter), from a GoldDocument
 made of the predictions, so they have exactly the from_name/to_name/type/value shapes of the labeling
-config (`arastance labelstudio config`) and of the importer: a corrected task exported from Label
+config (`arastance gold labelstudio-config`) and of the importer: a corrected task exported from Label
 Studio comes back with `arastance gold import`. What a model cannot predict is left for the
 annotator: with no stance model, sentence regions carry no stance choice and there is no document
 stance; holders are the rule method's (holders/rules.py), as `arastance predict` writes them.

@@ -1,6 +1,6 @@
 """`arastance preannotate FILE ... [--ner DIR] [--stance DIR] --out tasks.json`: Label Studio tasks
 whose `predictions` an annotator corrects (import them into a project set up with
-`arastance labelstudio config`; bring the corrected export back with `arastance gold import`).
+`arastance gold labelstudio-config`; bring the corrected export back with `arastance gold import`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="Label Studio tasks pre-filled with model predictions, for annotators to correct",
         description=(
             "Write Label Studio tasks whose `predictions` hold the models' entities, sentence stances and document "
-            "stance. Import them into a project set up with `arastance labelstudio config`, correct them, export as "
+            "stance. Import them into a project set up with `arastance gold labelstudio-config`, correct them, export as "
             "JSON and bring the export back with `arastance gold import`."
         ),
     )
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
     print(
         f"wrote {len(tasks)} tasks ({n_entities} predicted entities, model_version {version}) to {args.out}.\n"
-        "Label Studio: create a project with the labeling config of `arastance labelstudio config`, import this file, "
+        "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this file, "
         "correct the predictions, export as JSON, then `arastance gold import EXPORT.json`.",
         file=sys.stderr,
     )

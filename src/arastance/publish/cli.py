@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 from arastance.errors import UserError
+from arastance.paths import schema_path
+from arastance.publish.card import render_card
+from arastance.models.model_config import check_model_config
+from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
+from arastance.schema import SchemaError, load_schema
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,12 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from arastance.models.model_config import check_model_config
-    from arastance.paths import schema_path
-    from arastance.publish.card import render_card
-    from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
+    # Local: push reaches huggingface_hub through models.loading (transformers, torch), which
+    # `arastance publish --help` should not wait for.
     from arastance.publish.push import check_repo_id, push_folder
-    from arastance.schema import SchemaError, load_schema
 
     if args.push:
         check_repo_id(args.repo_id)  # before any work: a typo should not cost a publish

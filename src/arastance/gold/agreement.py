@@ -1,26 +1,20 @@
-#!/usr/bin/env python
-"""Inter-annotator agreement between two gold directories, and the list of disagreements to adjudicate.
-
-    python scripts/agreement.py A_DIR B_DIR [--documents annotations/documents] [--markdown]
+"""Inter-annotator agreement between two gold annotations of the same documents, and the disagreements to adjudicate.
 
 Entities: exact span + label F1 between the two annotators (QUANTITY attributes compared too).
 Stance: observed agreement and Cohen's kappa over sentences (both sides must use the same sentence
-spans, which `split_sentences` guarantees), and document stances. Every disagreement is printed with
-its context, one per line, ready to be decided and logged in annotations/adjudication.md.
+spans, which `split_sentences` guarantees), and document stances. Every disagreement is one line with
+its context, ready to be decided and logged in annotations/adjudication.md (`arastance agreement`).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import Counter
-from pathlib import Path
 
-from arastance.gold.io import read_gold_dir
-from arastance.gold.model import GoldDocument
+from arastance.gold.model import Entity, GoldDocument
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float:
+    """Cohen's kappa of two label sequences of the same length (0.0 for none; 1.0 when chance agreement is total)."""
     n = len(a)
     if n == 0:
         return 0.0
@@ -30,11 +24,13 @@ def cohen_kappa(a: list[str], b: list[str]) -> float:
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def entity_key(entity) -> tuple:
+def entity_key(entity: Entity) -> tuple[object, ...]:
+    """What two annotators must agree on for an entity: span, label and the QUANTITY attributes."""
     return (entity.start, entity.end, entity.label, entity.value, entity.unit, entity.approximate)
 
 
 def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) -> tuple[dict[str, float], list[str]]:
+    """Agreement figures over the documents both sides hold, and one tab-separated line per disagreement."""
     both = sorted(set(a_docs) & set(b_docs))
     lines: list[str] = []
     matched = n_a = n_b = 0
@@ -79,31 +75,11 @@ def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) ->
     return figures, lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
-    parser.add_argument("--documents", type=Path, default=Path("annotations/documents"))
-    args = parser.parse_args(argv)
-    loaded = {}
-    for side in (args.a, args.b):
-        result = read_gold_dir(side, args.documents)
-        for problem in result.problems:
-            print(problem, file=sys.stderr)
-        if result.problems:
-            return 1
-        loaded[side] = {item.doc.doc_id: item.doc for item in result.documents}
-    figures, lines = compare(loaded[args.a], loaded[args.b])
-    for line in lines:
-        print(line)
-    print(
-        f"\n{figures['documents']} documents · entities A {figures['entities_a']}, B {figures['entities_b']}, both "
+def summary_line(figures: dict[str, float]) -> str:
+    """The figures in one line, as annotations/adjudication.md quotes them."""
+    return (
+        f"{figures['documents']} documents · entities A {figures['entities_a']}, B {figures['entities_b']}, both "
         f"{figures['entities_both']}: F1 {figures['entity_f1']:.3f} · stance over {figures['sentences']} sentences: "
         f"{figures['stance_observed']:.1%} observed, kappa {figures['stance_kappa']:.3f} · "
         f"document stance equal {figures['doc_stance_equal']}/{figures['documents']}"
     )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

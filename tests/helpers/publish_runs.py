@@ -1,4 +1,4 @@
-"""Shared by test_publish*.py, test_predict*.py and test_preannotate*.py: tiny training runs, trained
+"""Shared by test_publish.py, test_predict.py and test_preannotate.py: tiny training runs, trained
 once per test session (cached under the session's base temp folder, whichever module asks first), and
 models with a biased head whose output is known in advance.
 
@@ -17,7 +17,7 @@ import pytest
 
 from arastance.schema import load_schema
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DOC_IDS = ["000_1de9847addf50ec0", "001_307b6d8156389d2c", "002_037562c013cbc5d0", "003_267b21d0fb597590", "004_d438872805faa861"]
 COMMON = ["model=tiny", "trainer=smoke", "trainer.max_steps=3", "trainer.precision=fp32", "seed=7"]
 RUNS: dict[str, list[str]] = {
