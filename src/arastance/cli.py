@@ -18,6 +18,7 @@ from arastance.errors import UserError
 # does not pay for importing torch.
 COMMAND_MODULES: dict[str, str] = {
     "gold": "arastance.gold.cli",
+    "corpus": "arastance.corpus.cli",
     "score": "arastance.evaluation.cli",
     "report": "arastance.evaluation.report_cli",
     "publish": "arastance.publish.cli",
