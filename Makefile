@@ -28,6 +28,9 @@ setup: $(STAMP) ## Create .venv and install the project with its dev extras
 test: $(STAMP) ## Run the test suite (offline)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(ARGS)
 
+test-labelstudio: $(STAMP) ## Round trip of the gold through a real Label Studio (installs it in .venv-labelstudio, minutes)
+	scripts/test_labelstudio.sh $(ARGS)
+
 validate: $(STAMP) ## Validate the gold annotations (annotations/gold/)
 	$(BIN)/arastance gold validate
 
@@ -58,4 +61,4 @@ bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline (BENCH=quick 
 clean: ## Remove outputs, reports and caches (keeps .venv)
 	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
 
-.PHONY: help setup test validate stats export demo train evaluate publish bench clean
+.PHONY: help setup test test-labelstudio validate stats export demo train evaluate publish bench clean
