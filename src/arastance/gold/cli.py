@@ -78,6 +78,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
 
     p = sub.add_parser(
+        "add", help="copy new raw texts into annotations/documents/ as NNN_<hash>.txt (refuses duplicates)"
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE.txt", help="UTF-8 Arabic news texts, one per file")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser(
         "import", help="add the completed tasks of a Label Studio export to annotations/ as new documents"
     )
     p.add_argument("file", type=Path)
@@ -240,6 +246,16 @@ def cmd_import_doccano(args: argparse.Namespace) -> int:
     schema = _schema()
     docs, problems = loads_doccano(read_input_text(args.file), schema, str(args.file))
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from arastance.gold.add import add_documents
+    from arastance.paths import documents_dir
+
+    target = documents_dir()
+    for new in add_documents(args.files, target):
+        print(f"added {new.source} as {target / (new.doc_id + '.txt')}", file=sys.stderr)
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
