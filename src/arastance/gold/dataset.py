@@ -27,6 +27,7 @@ from typing import Any
 
 from arastance.gold.convert import to_records
 from arastance.gold.model import GoldDocument
+from arastance.paths import swap_in_folder
 from arastance.schema import Schema
 
 SPLIT = "train"  # the gold is evaluated by leave-one-document-out cross-validation, not a fixed split
@@ -157,13 +158,7 @@ def write_dataset_folder(
         for path in extra_files:
             shutil.copyfile(path, staging / path.name)
         os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a dataset folder is for everyone
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.rename(out, old)
-        os.rename(staging, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in_folder(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
