@@ -31,6 +31,8 @@ test: $(STAMP) ## Run the whole test suite (offline)
 
 test-fast: $(STAMP) ## The tests that do not train or run the pipeline end to end (skips @pytest.mark.slow)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+test-labelstudio: $(STAMP) ## Round trip of the gold through a real Label Studio (installs it in .venv-labelstudio, minutes)
+	scripts/test_labelstudio.sh $(ARGS)
 
 validate: $(STAMP) ## Validate the gold annotations (annotations/gold/)
 	$(BIN)/arastance gold validate
@@ -62,4 +64,4 @@ bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline (BENCH=quick 
 clean: ## Remove outputs, reports and caches (keeps .venv)
 	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
 
-.PHONY: help setup test test-fast validate stats export demo train evaluate publish bench clean
+.PHONY: help setup test test-fast test-labelstudio validate stats export demo train evaluate publish bench clean

@@ -39,6 +39,7 @@ class Command:
 # In pipeline order: `arastance --help` lists them so. A new stage adds one line here.
 COMMANDS: tuple[Command, ...] = (
     Command("gold", "arastance.gold.cli", "validate, inspect, convert and import the gold annotations"),
+    Command("corpus", "arastance.corpus.cli", "public NER corpora (CoNLL, Hugging Face datasets) mapped onto the schema"),
     Command("train", "arastance.train", "fine-tune NER or stance (hydra overrides: task=ner model=tiny seed=7 ...)", "hydra"),
     Command("evaluate", "arastance.evaluate", "re-score a run's saved models and write its report (run_dir=...)", "hydra"),
     Command("report", "arastance.evaluation.report_cli", "evaluation report for an NER and/or a stance run"),

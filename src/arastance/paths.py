@@ -1,8 +1,10 @@
-"""Where the repository's data lives. Overridable with ARASTANCE_ROOT for installed use."""
+"""Where the repository's data lives (overridable with ARASTANCE_ROOT for installed use), and how a
+built output folder is put in place."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 
@@ -37,3 +39,14 @@ def documents_dir() -> Path:
 
 def gold_dir() -> Path:
     return annotations_dir() / "gold"
+
+
+def swap_in_folder(staging: Path, out: Path) -> None:
+    """Rename a complete folder to `out`; a previous `out` is removed only once the new one is there."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

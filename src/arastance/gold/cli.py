@@ -82,6 +82,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
 
     p = sub.add_parser(
+        "dataset", help="write the (valid) gold as a Hugging Face dataset folder with a dataset card; optionally push it"
+    )
+    with_source(p)
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write (load it with datasets.load_dataset(DIR))")
+    p.add_argument("--force", action="store_true", help="replace DIR when it is not empty")
+    p.add_argument("--push", action="store_true", help="upload DIR to the Hugging Face Hub (your cached login or HF_TOKEN)")
+    p.add_argument("--repo-id", metavar="OWNER/NAME", help="Hub dataset repository for --push (created if missing)")
+    p.add_argument("--private", action="store_true", help="create the Hub repository as private")
+    p.set_defaults(func=cmd_dataset)
+
+    p = sub.add_parser(
+        "add", help="copy new raw texts into annotations/documents/ as NNN_<hash>.txt (refuses duplicates)"
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE.txt", help="UTF-8 Arabic news texts, one per file")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser(
         "import", help="add the completed tasks of a Label Studio export to annotations/ as new documents"
     )
     p.add_argument("file", type=Path)
@@ -241,6 +258,61 @@ def cmd_import_doccano(args: argparse.Namespace) -> int:
     schema = _schema()
     docs, problems = loads_doccano(read_input_text(args.file), schema, str(args.file))
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from arastance.gold.dataset import build_datasets, write_dataset_folder
+    from arastance.gold.dataset_card import render_card
+    from arastance.gold.io import read_text
+    from arastance.gold.stats import compute_stats, sentence_lengths
+    from arastance.hub import check_repo_id, push_folder
+
+    if args.push:
+        check_repo_id(args.repo_id)  # before any work: a typo should not cost a build
+    schema = _schema()
+    docs = _valid_documents(args, schema)
+    notes = [annotations_dir() / name for name in ("schema.yaml", "guidelines.md", "adjudication.md")]
+    missing = [str(p) for p in notes if not p.is_file()]
+    if missing:
+        raise UserError(f"the dataset card needs {', '.join(missing)}")
+    built = build_datasets(docs, schema)
+    card = render_card(
+        built,
+        compute_stats(docs, schema),
+        schema,
+        read_text(notes[1]),
+        read_text(notes[2]),
+        sum(n for doc in docs for n in sentence_lengths(doc)),
+    )
+    try:
+        out = write_dataset_folder(built, args.out, card, notes, replace=args.force)
+    except FileExistsError:
+        raise UserError(f"{args.out} exists and is not empty; use --force to replace it") from None
+    except OSError as err:
+        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
+    sizes = ", ".join(f"{name} {len(dataset)} rows" for name, dataset in built.items())
+    print(f"wrote {out} ({sizes}); load it with datasets.load_dataset({str(out)!r})", file=sys.stderr)
+    if args.push:
+        url = push_folder(
+            out,
+            args.repo_id,
+            repo_type="dataset",
+            commit_message="Upload the arastance gold dataset",
+            retry_hint="arastance gold dataset --out DIR --force --push",
+            private=args.private,
+        )
+        print(f"pushed {out} to {url}", file=sys.stderr)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from arastance.gold.add import add_documents
+    from arastance.paths import documents_dir
+
+    target = documents_dir()
+    for new in add_documents(args.files, target):
+        print(f"added {new.source} as {target / (new.doc_id + '.txt')}", file=sys.stderr)
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -7,13 +7,12 @@ the local cache first, then check that the hub answers at all, and only then dow
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from arastance.errors import UserError
+from arastance.hub import hub_reachable
+from arastance.hub import offline as _offline
 from arastance.tasks import get_task
 
 
@@ -27,21 +26,6 @@ def quiet_libraries() -> None:
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     logging.getLogger("accelerate").setLevel(logging.WARNING)
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
-
-
-def hub_reachable(timeout_s: float) -> bool:
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    parsed = urlparse(endpoint)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname or "huggingface.co", port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
 
 
 def _unreachable_message(name: str, reason: str) -> str:

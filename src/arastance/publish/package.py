@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from arastance.errors import UserError
+from arastance.paths import swap_in_folder
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
 from arastance.runs.layout import RunDir, read_json
 from arastance.schema import Schema
@@ -333,18 +334,7 @@ def write_package(
         shutil.copyfile(schema_file, staging / "schema.yaml")
         (staging / "README.md").write_text(card, encoding="utf-8")
         os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a published folder is for everyone
-        _replace(staging, out)
+        swap_in_folder(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
-
-
-def _replace(staging: Path, out: Path) -> None:
-    """Swap the new folder in; the previous publish (if any) is removed only once the new one is there."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-    os.rename(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

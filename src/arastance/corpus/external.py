@@ -1,0 +1,279 @@
+"""Public NER corpora (CoNLL files, Hub datasets) → the gold's IOB2 sentence records, via a label map.
+
+A label map (configs/corpus/<name>.yaml) names every source type and the schema label it becomes, or
+`null` to drop it (its tokens become `O`):
+
+    source: anercorp          # written into each record's "source"
+    labels: {PERS: PER, LOC: GPE, ORG: ORG, MISC: null}
+
+Tags are read as IOB1 or IOB2 — an `I-X` that does not continue an `X` entity starts one, which is
+IOB1's rule and changes nothing in valid IOB2 — and written as IOB2 after mapping, so two adjacent
+source entities that map to one label stay two entities. With `strict_iob2`, such an `I-X` is an
+error instead (for files that claim IOB2).
+
+The records are the gold's sentence records (gold/convert.py `sentence_records`) without what an
+external corpus does not have (raw text offsets, stance, holder):
+    {"doc_id", "sentence_id", "tokens", "ner_tags", "source"}
+so training can read gold and external records with one reader.
+
+Everything here is pure except `load_label_map` and `read_conll_file`: every problem is collected
+with its file and line (or map key) and raised together as one CorpusError.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arastance.errors import UserError, read_input_text
+from arastance.schema import Schema
+
+DOCSTART = "-DOCSTART-"
+OUTSIDE = "O"
+IOB_TAG = re.compile(r"(?P<prefix>[BI])-(?P<type>\S+)")
+MAX_LISTED = 20  # problems listed in one error; the count says how many there were
+Record = dict[str, Any]
+
+
+class CorpusError(UserError):
+    """The corpus or its label map cannot be converted; the message lists every problem found."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown = self.problems[:MAX_LISTED]
+        more = len(self.problems) - len(shown)
+        tail = [f"... and {more} more"] if more > 0 else []
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        super().__init__(f"nothing written ({count}):\n" + "\n".join(shown + tail))
+
+
+# --------------------------------------------------------------------------- label maps
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    source: str
+    labels: dict[str, str | None]  # source type → schema label, None = dropped
+    file: str
+
+
+def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
+    """A LabelMap from a parsed YAML document; every key naming a label outside the schema is an error."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("labels"), dict) or not raw["labels"]:
+        raise CorpusError([f"{file}: a label map needs a non-empty `labels:` mapping (source type: label or null)"])
+    source = raw.get("source", Path(file).stem)
+    problems: list[str] = []
+    if not isinstance(source, str) or not source.strip():
+        problems.append(f"{file}: key `source` must be a non-empty string, got {source!r}")
+    labels: dict[str, str | None] = {}
+    allowed = ", ".join(schema.entity_labels)
+    for key, label in raw["labels"].items():
+        name = str(key)
+        if label is not None and label not in schema.entity_labels:
+            problems.append(f"{file}: key `labels.{name}`: {label!r} is not a schema label ({allowed}) nor null")
+        elif not name or any(ch.isspace() for ch in name) or name.startswith(("B-", "I-")) or name == OUTSIDE:
+            problems.append(f"{file}: key `labels.{name}`: a source type is a tag without its B-/I- prefix")
+        else:
+            labels[name] = label
+    if problems:
+        raise CorpusError(problems)
+    return LabelMap(str(source), labels, file)
+
+
+def load_label_map(path: Path, schema: Schema) -> LabelMap:
+    import yaml
+
+    text = read_input_text(path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise CorpusError([f"{path}:{where} not valid YAML ({getattr(err, 'problem', None) or err})"]) from None
+    return parse_label_map(raw, str(path), schema)
+
+
+# --------------------------------------------------------------------------- source sentences
+
+
+@dataclass
+class SourceSentence:
+    """One sentence as the source wrote it, with where each token came from (for error messages)."""
+
+    doc_id: str
+    tokens: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # "FILE:LINE" (CoNLL) or "NAME[split] row R" (hf)
+
+
+def parse_conll(text: str, file: str, source: str) -> list[SourceSentence]:
+    """Sentences of a two-column CoNLL text (`token tag`, space or tab; blank line between sentences).
+
+    `-DOCSTART-` lines start a new document: ours (`-DOCSTART- O <doc_id>`, from `gold convert --to
+    conll`) keep their id, others are numbered `<source>-<n>`.
+    """
+    sentences: list[SourceSentence] = []
+    problems: list[str] = []
+    doc_index = 0
+    doc_id = f"{source}-0"
+    current = SourceSentence(doc_id)
+
+    def flush() -> None:
+        nonlocal current
+        if current.tokens:
+            sentences.append(current)
+        current = SourceSentence(doc_id)
+
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            flush()
+            continue
+        if fields[0] == DOCSTART:
+            flush()
+            if sentences and sentences[-1].doc_id == doc_id:
+                doc_index += 1  # the document so far had sentences: the next one gets a new number
+            doc_id = fields[2] if len(fields) == 3 and fields[1] == OUTSIDE else f"{source}-{doc_index}"
+            current = SourceSentence(doc_id)
+            continue
+        if len(fields) != 2:
+            what = "no tag" if len(fields) == 1 else f"{len(fields)} columns (nested tags? use a flat release)"
+            problems.append(f"{file}:{number}: expected `token tag`, got {what}: {line.strip()!r}")
+            continue
+        current.tokens.append(fields[0])
+        current.tags.append(fields[1])
+        current.places.append(f"{file}:{number}")
+    flush()
+    if problems:
+        raise CorpusError(problems)
+    return sentences
+
+
+def read_conll_file(path: Path, source: str) -> list[SourceSentence]:
+    return parse_conll(read_input_text(path), str(path), source)
+
+
+# --------------------------------------------------------------------------- tags
+
+
+def split_tag(tag: str) -> tuple[str, str] | None:
+    """("B"|"I", type) of an IOB tag, ("", "") for O, None when it is not an IOB tag."""
+    if tag == OUTSIDE:
+        return "", ""
+    match = IOB_TAG.fullmatch(tag)
+    return (match["prefix"], match["type"]) if match else None
+
+
+def to_iob2(tags: Sequence[str], strict: bool = False) -> tuple[list[str], list[tuple[int, str]]]:
+    """IOB1 or IOB2 tags → IOB2, and the (token index, message) of every tag that cannot be read.
+
+    An `I-X` after `O` or after another type starts an entity (IOB1); with `strict` it is a problem.
+    """
+    out: list[str] = []
+    problems: list[tuple[int, str]] = []
+    previous = ""
+    for i, tag in enumerate(tags):
+        parts = split_tag(tag)
+        if parts is None:
+            problems.append((i, f"{tag!r} is not an IOB tag (O, B-TYPE or I-TYPE)"))
+            out.append(OUTSIDE)
+            previous = ""
+            continue
+        prefix, kind = parts
+        if prefix == "I" and previous != kind:
+            if strict:
+                problems.append((i, f"{tag!r} does not continue a {kind} entity (strict IOB2)"))
+            prefix = "B"
+        out.append(f"{prefix}-{kind}" if kind else OUTSIDE)
+        previous = kind
+    return out, problems
+
+
+def map_iob2(tags: Sequence[str], labels: dict[str, str | None]) -> list[str]:
+    """IOB2 source tags → IOB2 schema tags; a dropped type's tokens become O. Every type must be in `labels`."""
+    mapped: list[str] = []
+    for tag in tags:
+        if tag == OUTSIDE:
+            mapped.append(OUTSIDE)
+            continue
+        prefix, kind = tag.split("-", 1)
+        label = labels[kind]
+        mapped.append(OUTSIDE if label is None else f"{prefix}-{label}")
+    return mapped
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+@dataclass
+class Conversion:
+    records: list[Record]
+    mentions: Counter[str]  # source type → entity mentions (after IOB2 normalisation)
+    tokens: int
+
+
+def convert_sentences(
+    sentences: Iterable[SourceSentence], label_map: LabelMap, strict_iob2: bool = False
+) -> Conversion:
+    """Records for every sentence, or a CorpusError listing every unreadable tag and unmapped type."""
+    records: list[Record] = []
+    mentions: Counter[str] = Counter()
+    problems: list[str] = []
+    unmapped_seen: set[str] = set()
+    sentence_ids: Counter[str] = Counter()
+    tokens = 0
+    for sentence in sentences:
+        iob2, tag_problems = to_iob2(sentence.tags, strict_iob2)
+        problems += [f"{sentence.places[i]}: {message}" for i, message in tag_problems]
+        for i, tag in enumerate(iob2):
+            if tag == OUTSIDE:
+                continue
+            prefix, kind = tag.split("-", 1)
+            if kind not in label_map.labels:
+                if kind not in unmapped_seen:  # once per type: a big corpus would repeat it thousands of times
+                    unmapped_seen.add(kind)
+                    problems.append(
+                        f"{sentence.places[i]}: type {kind!r} (tag {sentence.tags[i]!r}) is not named in "
+                        f"{label_map.file}; add `{kind}: <label>` or `{kind}: null` under `labels:`"
+                    )
+            elif prefix == "B":
+                mentions[kind] += 1
+        if problems:
+            continue
+        tokens += len(sentence.tokens)
+        records.append(
+            {
+                "doc_id": sentence.doc_id,
+                "sentence_id": sentence_ids[sentence.doc_id],
+                "tokens": list(sentence.tokens),
+                "ner_tags": map_iob2(iob2, label_map.labels),
+                "source": label_map.source,
+            }
+        )
+        sentence_ids[sentence.doc_id] += 1
+    if problems:
+        raise CorpusError(problems)
+    if not records:
+        raise CorpusError([f"{label_map.source}: no sentence to convert (empty input?)"])
+    return Conversion(records, mentions, tokens)
+
+
+def format_counts(conversion: Conversion, label_map: LabelMap) -> str:
+    """Per source type: mentions and what they became (every type of the map, seen or not)."""
+    rows = [("source type", "mentions", "→ label")]
+    for kind, label in label_map.labels.items():
+        rows.append((kind, f"{conversion.mentions.get(kind, 0):,}", label or "dropped (O)"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}" for a, b, c in rows]
+    kept = sum(n for k, n in conversion.mentions.items() if label_map.labels.get(k))
+    dropped = sum(conversion.mentions.values()) - kept
+    docs = len({r["doc_id"] for r in conversion.records})
+    lines.append(
+        f"{len(conversion.records):,} sentences, {conversion.tokens:,} tokens, {docs:,} documents; "
+        f"{kept:,} mentions kept, {dropped:,} dropped"
+    )
+    return "\n".join(lines) + "\n"
