@@ -11,7 +11,9 @@ from pathlib import Path
 # Exit statuses of every arastance command (the console script and the hydra entry points alike).
 EXIT_USER_ERROR = 1  # bad input the message explains
 EXIT_UNEXPECTED = 2  # a bug: message, and the traceback with ARASTANCE_DEBUG=1
+EXIT_CONFIG_ERROR = 2  # a config value out of range: caught before any work, like a usage error
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+EXIT_TERMINATED = 143  # SIGTERM (a scheduler's stop), as shells report it
 
 
 class UserError(Exception):
@@ -19,6 +21,59 @@ class UserError(Exception):
 
     The CLI and hydra entry points print it without a traceback and exit with status 1.
     """
+
+
+class ConfigError(UserError):
+    """A config value that cannot be right (a negative step count, a seed that is not an integer).
+
+    Found before any work starts; the entry points exit with status 2, as for a usage error.
+    """
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a command that can say where it stood and how to go on."""
+
+    def __init__(self, message: str, status: int = EXIT_INTERRUPTED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# Below this much free space a failed write is put down to a full disk: torch's C++ writer reports
+# ENOSPC only as "file write failed", so the folder itself is asked why.
+LOW_SPACE_BYTES = 1 << 20
+
+
+def storage_problem(folder: Path | str) -> str | None:
+    """Why writes into `folder` fail, if the file system says so: read-only or (nearly) full."""
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        stat = os.statvfs(probe)
+    except OSError:
+        return None
+    if stat.f_flag & os.ST_RDONLY:
+        return "read-only file system"
+    if stat.f_bavail * stat.f_frsize < LOW_SPACE_BYTES:
+        return "no space left on device"
+    return None
+
+
+@contextmanager
+def writing(folder: Path | str, what: str, after: str = "") -> Iterator[None]:
+    """Turns a failed write (full disk, read-only folder, no permission) into a UserError naming the
+    folder and the cause; any other failure passes through unchanged. `after` says what is still safe."""
+    try:
+        yield
+    except OSError as err:
+        cause = err.strerror or str(err)
+        raise UserError(f"cannot write {what} in {folder}: {cause}{after}") from None
+    except Exception:
+        cause = storage_problem(folder)
+        if cause is None:
+            raise
+        raise UserError(f"cannot write {what} in {folder}: {cause}{after}") from None
 
 
 def decode_input(data: bytes, source: str) -> str:
@@ -45,12 +100,19 @@ def read_input_text(path: Path | str) -> str:
 def failure_status(prog: str, err: BaseException) -> int:
     """The one place that turns a failure into a message on stderr and an exit status.
 
-    UserError → its message, 1; KeyboardInterrupt → 130; anything else → a one-paragraph message and
+    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line and its status
+    (130 for Ctrl-C, 143 for SIGTERM); any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
     2, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
     """
+    if isinstance(err, ConfigError):
+        print(f"{prog}: config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     if isinstance(err, UserError):
         print(f"{prog}: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    if isinstance(err, Interrupted):
+        print(f"{prog}: {err.message}", file=sys.stderr)
+        return err.status
     if isinstance(err, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if os.environ.get("ARASTANCE_DEBUG"):

@@ -8,10 +8,13 @@ raw config. Field names are the config keys (configs/<group>/*.yaml documents ea
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from arastance.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -81,6 +84,7 @@ class PathSettings:
     annotations_dir: Path = Path("annotations")
     gold_dir: Path = Path("annotations/gold")
     documents_dir: Path = Path("annotations/documents")
+    output_dir: Path = Path("outputs")
     cache_dir: Path = Path(".cache")
 
 
@@ -165,3 +169,142 @@ def from_config(cfg: Any, config_yaml: str = "") -> RunSettings:
         paths=section(PathSettings, raw.get("paths")),
         config_yaml=config_yaml,
     )
+
+
+# --------------------------------------------------------------------------- validation
+#
+# Every value of a training config is checked before any work starts: a value out of range must never
+# train something else than asked (`trainer.max_steps=-5` once trained nothing and kept the random
+# model). The ranges are facts about the code, not tunable hyper-parameters; the values live in configs/.
+
+PRECISIONS = ("bf16", "fp32")
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One config key: a predicate on its raw value and the allowed values in words."""
+
+    key: str
+    accepts: Callable[[Any], bool]
+    allowed: str
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def integer(key: str, low: int, high: int | None = None, note: str = "") -> Rule:
+    allowed = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
+    return Rule(key, lambda v: _is_int(v) and v >= low and (high is None or v <= high), allowed + note)
+
+
+def auto_or_integer(key: str, low: int) -> Rule:
+    return Rule(key, lambda v: v == AUTO or (_is_int(v) and v >= low), f"'{AUTO}' or an integer >= {low}")
+
+
+def number(key: str, low: float, high: float | None = None, low_open: bool = False) -> Rule:
+    def accepts(v: Any) -> bool:
+        if not _is_number(v):
+            return False
+        above = v > low if low_open else v >= low
+        return above and (high is None or v <= high)
+
+    bound = f"> {low}" if low_open else f">= {low}"
+    allowed = f"a number {bound}" if high is None else f"a number {bound} and <= {high}"
+    return Rule(key, accepts, allowed)
+
+
+def one_of(key: str, choices: Sequence[str]) -> Rule:
+    return Rule(key, lambda v: v in choices, "one of " + ", ".join(choices))
+
+
+def boolean(key: str) -> Rule:
+    return Rule(key, lambda v: isinstance(v, bool), "true or false")
+
+
+def _betas(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(b) and 0 <= b < 1 for b in value)
+
+
+def _key_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(k, str) and k for k in value)
+
+
+TRAINING_RULES: tuple[Rule, ...] = (
+    integer("seed", 0, 2**32 - 1, " (not a float, not text)"),
+    boolean("resume"),
+    Rule("resume_allow_changes", _key_list, "a list of config keys, e.g. [trainer.max_steps]"),
+    number("trainer.learning_rate", 0.0, 1.0, low_open=True),
+    number("trainer.weight_decay", 0.0),
+    Rule("trainer.adam_betas", _betas, "two numbers, each >= 0 and < 1"),
+    number("trainer.adam_eps", 0.0, low_open=True),
+    number("trainer.warmup_ratio", 0.0, 1.0),
+    number("trainer.max_grad_norm", 0.0),
+    integer("trainer.num_epochs", 1),
+    integer("trainer.max_steps", 0, note=" (0: train for trainer.num_epochs)"),
+    integer("trainer.gradient_accumulation_steps", 1),
+    integer("trainer.max_tokens", 1),
+    auto_or_integer("trainer.max_rows", 1),
+    integer("trainer.pool_factor", 1),
+    auto_or_integer("trainer.pad_to_multiple_of", 1),
+    one_of("trainer.precision", PRECISIONS),
+    integer("trainer.eval_steps", 0, note=" (0: at the end of each epoch)"),
+    integer("trainer.save_steps", 0, note=" (0: at the end of each epoch)"),
+    integer("trainer.keep_checkpoints", 0, note=" (0: keep all)"),
+    integer("trainer.early_stopping_patience", 0, note=" (0: never stop early)"),
+    integer("trainer.log_steps", 1),
+    auto_or_integer("trainer.eval_batch_tokens", 1),
+    integer("trainer.torch_threads", 0, note=" (0: torch's default)"),
+    boolean("trainer.cpu_keep_freed_memory"),
+    boolean("trainer.compile"),
+    boolean("trainer.progress_bar"),
+    boolean("trainer.tensorboard"),
+    integer("model.max_length", 8),
+    number("model.connect_timeout_s", 0.0, low_open=True),
+    number("task.doc_threshold", 0.0, 1.0),
+    integer("data.stride", 0),
+    integer("data.dev_docs", 0),
+)
+
+_MISSING = object()
+
+
+def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def config_problems(raw: Mapping[str, Any], rules: Sequence[Rule] = TRAINING_RULES) -> list[str]:
+    """One line per bad value: the key, the value given and what is allowed (absent keys take defaults)."""
+    problems = []
+    for rule in rules:
+        value = _lookup(raw, rule.key)
+        if value is not _MISSING and not rule.accepts(value):
+            problems.append(f"{rule.key}={value!r}: must be {rule.allowed}")
+    problems.extend(_cross_key_problems(raw))
+    return problems
+
+
+def _cross_key_problems(raw: Mapping[str, Any]) -> list[str]:
+    max_tokens, max_length = _lookup(raw, "trainer.max_tokens"), _lookup(raw, "model.max_length")
+    if _is_int(max_tokens) and _is_int(max_length) and 0 < max_tokens < max_length:
+        # A budget below one full window would put every window in a batch of its own.
+        return [f"trainer.max_tokens={max_tokens}: must be at least model.max_length ({max_length}), so a full window fits a batch"]
+    return []
+
+
+def validate_training_config(cfg: Any) -> None:
+    """Raise a ConfigError listing every bad value of a training config; nothing is read or written."""
+    raw = _plain(cfg)
+    problems = config_problems(raw if isinstance(raw, Mapping) else {})
+    if problems:
+        raise ConfigError("; ".join(problems) + ". Fix the value in configs/ or on the command line.")

@@ -10,7 +10,6 @@ docs/metrics_schema.md documents metrics.json.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from arastance.evaluation.errors_report import render_errors_md
 from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
+from arastance.runs.layout import write_text
 from arastance.runs.reader import RunData, load_run
 from arastance.schema import Schema
 from arastance.tasks import get_task
@@ -143,9 +143,8 @@ def write_report(
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # a reader never sees half a report
+    # Atomic, and a full disk or read-only folder is a message naming the folder: never half a report.
+    write_text(path, text)
 
 
 # ----------------------------------------------------------------------------------- figures

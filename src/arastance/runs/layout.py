@@ -9,21 +9,24 @@
         checkpoints/step-N/   resumable training state
         metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
 
-Writers replace a file atomically (write a sibling temporary file, then rename), so a kill never
-leaves half a metrics.json behind. Readers turn every expected problem into a UserError naming the file.
+Writers replace a file atomically (write a sibling temporary file, then rename), so a kill, a full
+disk or a read-only folder never leaves half a metrics.json or half a best/ behind; a failed write is a
+UserError naming the folder and the cause. Readers turn every expected problem into a UserError naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arastance.errors import UserError
+from arastance.errors import UserError, writing
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
@@ -36,6 +39,9 @@ REPORT = "report"
 FOLD_PATTERN = re.compile(r"^fold-(\d+)$")
 # What marks a folder as holding a (finished or interrupted) run.
 RUN_MARKERS = (METRICS, CHECKPOINTS, BEST)
+# What hydra itself writes into run_dir before our code runs (it is run_dir's hydra.run.dir).
+HYDRA_TRACES = (".hydra", "train.log")
+LATEST = "latest"
 
 
 def fold_name(index: int) -> str:
@@ -104,8 +110,36 @@ class SplitDir:
         write_json(self.metrics_path, metrics)
 
     def append_log(self, record: dict[str, Any]) -> None:
-        with open(self.train_log_path, "a", encoding="utf-8") as handle:
+        with writing(self.path, TRAIN_LOG), open(self.train_log_path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
+
+    def trim_log(self, last_step: int) -> None:
+        """Drop the log lines of steps after `last_step`: a resumed run replays them, one line per step."""
+        if not self.train_log_path.is_file():
+            return
+        rows = self.read_train_log()
+        kept = [r for r in rows if int(r.get("step", 0)) <= last_step]
+        if len(kept) != len(rows):
+            write_jsonl(self.train_log_path, kept)
+
+    def write_best(self, save: Callable[[Path], None]) -> None:
+        """Replace best/ by what `save` writes into a fresh folder: never half a model in best/."""
+        staging = self.path / f".tmp-{BEST}"
+        retired = self.path / f".old-{BEST}"
+        after = f"; {self.best} still holds the previous best model"
+        try:
+            with writing(self.path, f"{BEST}/", after):
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+                save(staging)
+                shutil.rmtree(retired, ignore_errors=True)
+                if self.best.exists():
+                    os.rename(self.best, retired)
+                os.rename(staging, self.best)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -162,6 +196,10 @@ class RunDir:
             return []
         return sorted(p.name for p in self.path.iterdir() if p.name in RUN_MARKERS or FOLD_PATTERN.match(p.name))
 
+    def only_hydra_traces(self) -> bool:
+        """True when the folder holds nothing but what hydra wrote at start-up (or does not exist)."""
+        return not self.path.is_dir() or all(p.name in HYDRA_TRACES for p in self.path.iterdir())
+
     def config_candidates(self) -> list[Path]:
         return [self.config_path, *(s.config_path for s in self.splits())]
 
@@ -172,6 +210,40 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         write_text(self.config_path, config_yaml)
         write_json(self.metrics_path, metrics)
+
+
+def remove_hydra_traces(run: RunDir) -> None:
+    """Undo hydra's start-up writes in a folder no run has used (a config error stops before any work)."""
+    if run.path.is_dir() and run.only_hydra_traces():
+        shutil.rmtree(run.path, ignore_errors=True)
+
+
+def remove_if_empty(folder: Path) -> None:
+    """A split folder a failed run created and never wrote to does not stay behind (an empty fold-0/)."""
+    try:
+        Path(folder).rmdir()
+    except OSError:
+        pass  # not empty (it holds work), or already gone
+
+
+def latest_link_dir(run_dir: Path, output_dir: Path, task: str, model: str) -> Path | None:
+    """outputs/<task>/<model>/ when the run lives there (the default run_dir), else None."""
+    home = Path(output_dir) / task / model
+    try:
+        return home if Path(run_dir).resolve().parent == home.resolve() else None
+    except OSError:
+        return None
+
+
+def point_latest(link_dir: Path, run_dir: Path) -> Path:
+    """Make link_dir/latest a relative symlink to run_dir, replaced atomically (never a dangling mix)."""
+    link = Path(link_dir) / LATEST
+    tmp = link.with_name(f".{LATEST}.tmp")
+    with writing(link_dir, LATEST):
+        tmp.unlink(missing_ok=True)
+        os.symlink(Path(run_dir).name, tmp)
+        os.replace(tmp, link)
+    return link
 
 
 # --------------------------------------------------------------------------- files
@@ -208,9 +280,17 @@ def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, A
 
 
 def write_text(path: Path, text: str) -> None:
+    """Replace `path` atomically; on a failed write the old file stays and the temporary one goes."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        with writing(path.parent, path.name, f"; {path.name} was left as it was"):
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # a read-only folder cannot even take the cleanup
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: Path, data: Any) -> None:
