@@ -13,7 +13,6 @@ EXIT_USER_ERROR = 1  # bad input the message explains
 EXIT_UNEXPECTED = 2  # a bug: message, and the traceback with ARASTANCE_DEBUG=1
 EXIT_CONFIG_ERROR = 2  # a config value out of range: caught before any work, like a usage error
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
-EXIT_TERMINATED = 143  # SIGTERM (a scheduler's stop), as shells report it
 
 
 class UserError(Exception):
@@ -31,12 +30,11 @@ class ConfigError(UserError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during a command that can say where it stood and how to go on."""
+    """Ctrl-C during a command that can say where it stood and how to go on (one line, exit 130)."""
 
-    def __init__(self, message: str, status: int = EXIT_INTERRUPTED) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.status = status
 
 
 # Below this much free space a failed write is put down to a full disk: torch's C++ writer reports
@@ -100,8 +98,7 @@ def read_input_text(path: Path | str) -> str:
 def failure_status(prog: str, err: BaseException) -> int:
     """The one place that turns a failure into a message on stderr and an exit status.
 
-    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line and its status
-    (130 for Ctrl-C, 143 for SIGTERM); any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
+    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line, 130; any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
     2, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
     """
     if isinstance(err, ConfigError):
@@ -112,7 +109,7 @@ def failure_status(prog: str, err: BaseException) -> int:
         return EXIT_USER_ERROR
     if isinstance(err, Interrupted):
         print(f"{prog}: {err.message}", file=sys.stderr)
-        return err.status
+        return EXIT_INTERRUPTED
     if isinstance(err, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if os.environ.get("ARASTANCE_DEBUG"):

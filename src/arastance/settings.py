@@ -111,6 +111,7 @@ class RunSettings:
     data: DataSettings
     paths: PathSettings
     config_yaml: str  # the resolved config, saved with the run
+    resume_allow_changes: tuple[str, ...] = ()  # config keys a resume may change (training/resume.py)
 
     @property
     def inference(self) -> InferenceSettings:
@@ -168,6 +169,7 @@ def from_config(cfg: Any, config_yaml: str = "") -> RunSettings:
         data=section(DataSettings, raw.get("data")),
         paths=section(PathSettings, raw.get("paths")),
         config_yaml=config_yaml,
+        resume_allow_changes=tuple(str(k) for k in raw.get("resume_allow_changes") or ()),
     )
 
 

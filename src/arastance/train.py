@@ -6,15 +6,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import exit_on_failure
+from arastance.errors import ConfigError, exit_on_failure
 from arastance.paths import CONFIGS_DIR
+from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_hydra_traces
 from arastance.schema import load_schema
-from arastance.settings import from_config
+from arastance.settings import RunSettings, from_config, validate_training_config
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -23,10 +26,34 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     from arastance.models.loading import quiet_libraries
     from arastance.training.cv import run_all
 
+    try:
+        validate_training_config(cfg)
+    except ConfigError:
+        # Hydra has already made run_dir for its own files; a run that never started leaves nothing.
+        remove_hydra_traces(RunDir(Path(str(cfg.get("run_dir", ".")))))
+        raise
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
-    return run_all(settings, schema)
+    metrics = run_all(settings, schema)
+    if metrics and _is_main_process():
+        print(finish(settings, metrics), flush=True)
+    return metrics
+
+
+def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
+    """Point outputs/<task>/<model>/latest at this run and say what it did and what to run next."""
+    from arastance.training.summary import run_summary
+
+    run = RunDir(settings.run_dir)
+    home = latest_link_dir(run.path, settings.paths.output_dir, settings.task.name, settings.model.name)
+    latest = point_latest(home, run.path) if home is not None else None
+    finals = [(s.name if run.is_cv() else "run", s.read_metrics()["final"]) for s in run.splits() if s.is_finished()]
+    return run_summary(run.path, metrics, finals, settings.task.name, settings.task.metric, settings.trainer.max_steps, latest)
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")

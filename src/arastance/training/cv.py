@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 
 from arastance.errors import UserError
 from arastance.gold.splits import load_gold, splits_from_config
-from arastance.runs.layout import RunDir
+from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
+from arastance.runs.lock import RunLock
 from arastance.schema import Schema
 from arastance.scoring.pooled import FoldPredictions, pooled_scores
 from arastance.settings import RunSettings
+from arastance.training.resume import check_resume_config
 from arastance.training.run import train_split
 
 log = logging.getLogger("arastance.train")
@@ -24,18 +27,39 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
     corpus_texts = [d.text for d in docs]
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
     run = RunDir(settings.run_dir)
-    refuse_to_overwrite(run, settings.resume)
-    run.path.mkdir(parents=True, exist_ok=True)
-    if len(splits) == 1 and splits[0].name == "fixed":
-        return train_split(settings, splits[0], docs, schema, run.fold(splits[0].name), corpus_texts)
-    for split in splits:
-        split_dir = run.fold(split.name)
-        if settings.resume and split_dir.is_finished():
-            log.info("%s already finished: skipped on resume", split.name)
-            continue
+    with _run_lock(run):
+        refuse_to_overwrite(run, settings.resume)
+        if settings.resume:
+            check_resume_config(run, settings.config_yaml, settings.resume_allow_changes, log.warning)
+        run.path.mkdir(parents=True, exist_ok=True)
+        if len(splits) == 1 and splits[0].name == "fixed":
+            return train_split(settings, splits[0], docs, schema, run.fold(splits[0].name), corpus_texts)
+        for split in splits:
+            split_dir = run.fold(split.name)
+            if settings.resume and split_dir.is_finished():
+                log.info("%s already finished: skipped on resume", split.name)
+                continue
+            _train_fold(settings, split, docs, schema, split_dir, corpus_texts)
+        if not _is_main_process():
+            return {}
+        return _pool(run, docs, schema, settings)
+
+
+def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
+    """The main process holds the run folder's lock (the other ranks of a DDP run work under it)."""
+    return RunLock(run.path, log.warning) if _is_main_process() else nullcontext()
+
+
+def _train_fold(settings: RunSettings, split: Any, docs: list, schema: Schema, split_dir: SplitDir, corpus_texts: list[str]) -> None:
+    """Train one fold; a fold that failed before writing anything leaves no empty fold-K/ behind."""
+    try:
         train_split(settings, split, docs, schema, split_dir, corpus_texts)
-    if not _is_main_process():
-        return {}
+    except BaseException:
+        remove_if_empty(split_dir.path)
+        raise
+
+
+def _pool(run: RunDir, docs: list, schema: Schema, settings: RunSettings) -> dict[str, Any]:
     metrics = pooled_metrics(run, docs, schema, settings.task.name)
     metrics["config"] = {"task": settings.task.name, "model": settings.model.name, "seed": settings.seed}
     run.write_pooled(metrics, settings.config_yaml)

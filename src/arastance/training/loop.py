@@ -10,10 +10,13 @@ and a resumed run continues from the exact position in the plan.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,11 +30,12 @@ from arastance.features.batching import (
     resolve_max_rows,
     resolve_pad_multiple,
 )
+from arastance.errors import Interrupted
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
-from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, resume_checkpoint, save_checkpoint
 
 
 @dataclass
@@ -199,10 +203,13 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
         model = torch.compile(model, dynamic=False)
 
     state = LoopState(seed=seed)
-    checkpoint = latest_checkpoint(split_dir.checkpoints) if resume else None
+    checkpoint = resume_checkpoint(split_dir.checkpoints, log) if resume else None
     if checkpoint is not None:
         state = LoopState.from_json(load_checkpoint(accelerator, checkpoint))
         log(f"resumed from {checkpoint} at step {state.step}")
+    if resume and accelerator.is_main_process:
+        split_dir.trim_log(state.step)  # the steps after the checkpoint are replayed: logged once
+    restore_sigint = _interrupt_with_position(state, split_dir)
 
     progress = None
     if trainer.progress_bar and accelerator.is_local_main_process:
@@ -267,10 +274,13 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
 
         if state.step % schedule.eval_every == 0 or state.step == schedule.max_steps:
             stopped_early = _evaluate(accelerator, model, inputs, state, trainer, split_dir, writer)
+            if stopped_early:
+                log(_early_stop_note(state, trainer.early_stopping_patience))
         if state.step % schedule.save_every == 0 or state.step == schedule.max_steps or stopped_early:
             save_checkpoint(accelerator, split_dir.checkpoints, state.step, state.to_json(), inputs.config_yaml, trainer.keep_checkpoints)
         timer.restart()
 
+    restore_sigint()
     if progress:
         progress.close()
     if writer:
@@ -290,6 +300,35 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
         padding_fraction=padding_fraction(first_plan, lengths, batching.pad_to_multiple_of),
         real_tokens_per_s=timer.overall(),
     )
+
+
+def _early_stop_note(state: LoopState, patience: int) -> str:
+    return (
+        f"early stopping at step {state.step}: no dev improvement in {patience} evaluations "
+        f"(best dev {state.best_dev:.4f} at step {state.best_step})"
+    )
+
+
+def interrupted_message(step: int, checkpoints: Path) -> str:
+    last = latest_checkpoint(checkpoints)
+    saved = f"last checkpoint {last.name}" if last else "no checkpoint yet"
+    return f"interrupted at step {step} ({saved} in {checkpoints}); resume with `resume=true` (same command, same run_dir)"
+
+
+def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], None]:
+    """Ctrl-C during training ends with one line saying where it stood (no traceback); returns the undo.
+
+    A handler rather than an `except` around the loop, so the step it reports is the one in progress
+    (`state` is updated in place) and a checkpoint being written is cleaned up by its own handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        raise Interrupted(interrupted_message(state.step, split_dir.checkpoints))
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    return lambda: signal.signal(signal.SIGINT, previous)
 
 
 def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Any) -> bool:

@@ -84,8 +84,11 @@ def loop_inputs(settings: RunSettings, data: SplitData, loaded: LoadedModel, sch
         return float(score_predictions(predictions, task, schema, data.dev_docs)[task.name][task.metric])
 
     def save_best(model: Any) -> None:
-        model.save_pretrained(split_dir.best)
-        loaded.tokenizer.save_pretrained(split_dir.best)
+        def write(folder: Any) -> None:
+            model.save_pretrained(folder)
+            loaded.tokenizer.save_pretrained(folder)
+
+        split_dir.write_best(write)  # a new folder renamed into place: never half a best/
 
     weighted = not get_task(task.name).per_word and task.class_weights
     return LoopInputs(
