@@ -22,16 +22,17 @@ from arastance.settings import RunSettings, from_config, validate_training_confi
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run every split the config asks for; return the metrics (pooled over folds for CV)."""
-    # Local: the training stack loads torch and transformers (seconds), which `arastance train --help` need not.
-    from arastance.models.loading import quiet_libraries
-    from arastance.training.cv import run_all
-
     try:
         validate_training_config(cfg)
     except ConfigError:
         # Hydra has already made run_dir for its own files; a run that never started leaves nothing.
         remove_hydra_traces(RunDir(Path(str(cfg.get("run_dir", ".")))))
         raise
+    # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
+    # and a config error need not.
+    from arastance.models.loading import quiet_libraries
+    from arastance.training.cv import run_all
+
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
