@@ -1,0 +1,260 @@
+"""Faults injected on purpose: two runs on one folder, a stale lock, a truncated checkpoint, a resume
+with another config, Ctrl-C, a full or read-only disk, a run that fails before writing anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arastance.errors import ConfigError, UserError
+from arastance.runs.layout import RunDir, SplitDir, latest_link_dir, point_latest, write_text
+from arastance.runs.lock import RunLock
+from arastance.training.checkpoint import (
+    MANIFEST,
+    STATE_FILE,
+    manifest_problem,
+    resume_checkpoint,
+    write_manifest,
+)
+from arastance.training.resume import check_resume_config, config_changes
+from arastance.training.summary import run_summary
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+
+# --------------------------------------------------------------------------- run lock
+
+HOLD_LOCK = (
+    "import sys, time\n"
+    "from arastance.runs.lock import RunLock\n"
+    "RunLock(sys.argv[1]).acquire()\n"
+    "print('held', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def _hold_in_another_process(run_dir: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(run_dir)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_run_refuses_at_once_naming_the_holder(tmp_path: Path) -> None:
+    holder = _hold_in_another_process(tmp_path)
+    try:
+        with pytest.raises(UserError) as err:
+            RunLock(tmp_path).acquire()
+        assert f"pid {holder.pid} on {socket.gethostname()}" in str(err.value) and "in use" in str(err.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_lock_of_a_killed_run_is_taken_over_with_a_note(tmp_path: Path) -> None:
+    holder = _hold_in_another_process(tmp_path)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    notes: list[str] = []
+    lock = RunLock(tmp_path, notes.append)
+    lock.acquire()
+    try:
+        assert len(notes) == 1 and "stale" in notes[0] and f"pid {holder.pid}" in notes[0]
+        assert f"pid={os.getpid()}" in (tmp_path / ".lock").read_text()
+    finally:
+        lock.release()
+
+
+def test_a_lock_released_cleanly_is_not_reported_as_stale(tmp_path: Path) -> None:
+    with RunLock(tmp_path):
+        pass
+    notes: list[str] = []
+    with RunLock(tmp_path, notes.append):
+        assert notes == []
+
+
+# --------------------------------------------------------------------------- checkpoint manifest
+
+
+def _fake_checkpoint(folder: Path, step: int) -> Path:
+    path = folder / f"step-{step:06d}"
+    path.mkdir(parents=True)
+    (path / "model.safetensors").write_bytes(os.urandom(4096))
+    (path / "optimizer.bin").write_bytes(os.urandom(8192))
+    (path / "config.yaml").write_text("seed: 1\n")
+    (path / STATE_FILE).write_text(json.dumps({"step": step}))
+    write_manifest(path)
+    return path
+
+
+def _truncate(path: Path) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+
+
+def test_a_complete_checkpoint_matches_its_manifest(tmp_path: Path) -> None:
+    assert manifest_problem(_fake_checkpoint(tmp_path, 10)) is None
+
+
+@pytest.mark.parametrize("damaged", ["model.safetensors", "optimizer.bin", STATE_FILE])
+def test_resume_falls_back_past_a_truncated_checkpoint(tmp_path: Path, damaged: str) -> None:
+    older = _fake_checkpoint(tmp_path, 10)
+    newest = _fake_checkpoint(tmp_path, 20)
+    _truncate(newest / damaged)
+    warnings: list[str] = []
+    assert resume_checkpoint(tmp_path, warnings.append) == older
+    assert any(damaged in w and "step-000020" in w for w in warnings)
+    assert any("previous complete checkpoint step-000010" in w for w in warnings)
+
+
+def test_a_same_size_corruption_is_caught_by_the_hash(tmp_path: Path) -> None:
+    checkpoint = _fake_checkpoint(tmp_path, 10)
+    data = bytearray((checkpoint / "model.safetensors").read_bytes())
+    data[100] ^= 0xFF
+    (checkpoint / "model.safetensors").write_bytes(bytes(data))
+    assert "sha256" in (manifest_problem(checkpoint) or "")
+
+
+def test_a_checkpoint_without_manifest_is_never_resumed_from(tmp_path: Path) -> None:
+    older = _fake_checkpoint(tmp_path, 10)
+    unfinished = _fake_checkpoint(tmp_path, 20)
+    (unfinished / MANIFEST).unlink()
+    assert resume_checkpoint(tmp_path, lambda _: None) == older
+
+
+def test_no_complete_checkpoint_left_is_a_clear_error(tmp_path: Path) -> None:
+    _truncate(_fake_checkpoint(tmp_path, 10) / "model.safetensors")
+    with pytest.raises(UserError, match="no complete checkpoint left"):
+        resume_checkpoint(tmp_path, lambda _: None)
+    assert resume_checkpoint(tmp_path / "none-yet", lambda _: None) is None  # nothing saved yet: a fresh start
+
+
+# --------------------------------------------------------------------------- resume with another config
+
+
+def _config(**changes: object) -> dict:
+    cfg = {"seed": 5, "resume": False, "run_dir": "/a", "task": {"name": "ner"}, "model": {"name": "tiny"},
+           "trainer": {"learning_rate": 1e-3, "max_steps": 60, "progress_bar": False}, "paths": {"root": "/x"}}
+    for dotted, value in changes.items():
+        node = cfg
+        *parents, last = dotted.split("__")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return cfg
+
+
+def _run_with_checkpoint(tmp_path: Path, cfg: dict) -> RunDir:
+    checkpoint = _fake_checkpoint(tmp_path / "checkpoints", 10)
+    (checkpoint / "config.yaml").write_text(yaml.safe_dump(cfg))
+    write_manifest(checkpoint)
+    return RunDir(tmp_path)
+
+
+def test_resume_refuses_a_changed_seed_or_learning_rate_listing_each_key(tmp_path: Path) -> None:
+    run = _run_with_checkpoint(tmp_path, _config())
+    new = yaml.safe_dump(_config(seed=6, trainer__learning_rate=3e-5))
+    with pytest.raises(ConfigError) as err:
+        check_resume_config(run, new, (), lambda _: None)
+    message = str(err.value)
+    assert "seed: 5 → 6" in message and "trainer.learning_rate: 0.001 → 3e-05" in message
+    assert "resume_allow_changes=[seed,trainer.learning_rate]" in message
+
+
+def test_resume_accepts_a_deliberate_change_and_says_so(tmp_path: Path) -> None:
+    run = _run_with_checkpoint(tmp_path, _config())
+    notes: list[str] = []
+    check_resume_config(run, yaml.safe_dump(_config(trainer__max_steps=120)), ("trainer.max_steps",), notes.append)
+    assert len(notes) == 1 and "trainer.max_steps changed 60 → 120" in notes[0]
+
+
+def test_where_a_run_writes_and_what_it_shows_are_not_changes() -> None:
+    changed = _config(resume=True, run_dir="/b", trainer__progress_bar=True, paths__root="/y")
+    assert config_changes(_config(), changed) == {}
+
+
+# --------------------------------------------------------------------------- files and messages
+
+
+def test_trim_log_keeps_one_line_per_step_up_to_the_checkpoint(tmp_path: Path) -> None:
+    split = SplitDir(tmp_path)
+    for step in (1, 2, 3, 4):
+        split.append_log({"step": step, "loss": 1.0})
+    split.append_log({"step": 2, "dev": 0.5, "best_dev": 0.5})
+    split.trim_log(2)
+    assert [(r["step"], "dev" in r) for r in split.read_train_log()] == [(1, False), (2, False), (2, True)]
+
+
+def test_latest_points_at_the_newest_run_of_a_task_and_model(tmp_path: Path) -> None:
+    home = tmp_path / "outputs" / "ner" / "tiny"
+    first, second = home / "2026-01-01_00-00-00", home / "2026-01-02_00-00-00"
+    for run in (first, second):
+        run.mkdir(parents=True)
+        assert latest_link_dir(run, tmp_path / "outputs", "ner", "tiny") == home
+        point_latest(home, run)
+    assert (home / "latest").resolve() == second.resolve()
+    assert latest_link_dir(tmp_path / "elsewhere", tmp_path / "outputs", "ner", "tiny") is None
+
+
+def test_the_summary_names_folder_stop_reason_scores_and_next_commands(tmp_path: Path) -> None:
+    final = {"step": 12, "epoch": 1, "stopped_early": True, "best_step": 8, "best_dev": 0.41, "dev_metric": "micro_f1"}
+    text = run_summary(tmp_path, {"ner": {"micro_f1": 0.38}}, [("fold-0", final)], "ner", "micro_f1", 0, None)
+    assert str(tmp_path) in text and "early stopping at step 12" in text and "0.4100" in text
+    assert "held-out micro_f1: 0.3800" in text
+    assert f"arastance evaluate run_dir={tmp_path}" in text and f"arastance publish {tmp_path} --out" in text
+
+
+# --------------------------------------------------------------------------- full and read-only disks
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path):
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not permitted'})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path) -> None:
+    """Write until the file system is full (ENOSPC), as a disk filled by someone else would be."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while os.write(fd, b"\0" * (1 << 16)):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_write_on_a_read_only_folder_names_it_and_keeps_the_old_file(small_tmpfs: Path) -> None:
+    target = small_tmpfs / "metrics.json"
+    target.write_text("old\n")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    with pytest.raises(UserError) as err:
+        write_text(target, "new\n")
+    assert str(small_tmpfs) in str(err.value) and "Read-only file system" in str(err.value)
+    assert target.read_text() == "old\n"
+
+
+def test_a_write_on_a_full_disk_names_it_and_leaves_no_temporary_file(small_tmpfs: Path) -> None:
+    target = small_tmpfs / "report.md"
+    target.write_text("old\n")
+    fill(small_tmpfs)
+    with pytest.raises(UserError) as err:
+        write_text(target, "x" * (1 << 20))
+    assert str(small_tmpfs) in str(err.value) and "No space left on device" in str(err.value)
+    assert target.read_text() == "old\n" and sorted(p.name for p in small_tmpfs.iterdir()) == ["filler", "report.md"]
