@@ -258,3 +258,172 @@ def test_a_write_on_a_full_disk_names_it_and_leaves_no_temporary_file(small_tmpf
         write_text(target, "x" * (1 << 20))
     assert str(small_tmpfs) in str(err.value) and "No space left on device" in str(err.value)
     assert target.read_text() == "old\n" and sorted(p.name for p in small_tmpfs.iterdir()) == ["filler", "report.md"]
+
+
+# --------------------------------------------------------------------------- real training runs
+
+
+def compose_train(overrides: list[str]):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+def quick(run_dir: Path | None, cache: Path, *extra: str) -> list[str]:
+    where = [f"run_dir={run_dir}"] if run_dir is not None else []
+    return ["model=tiny", "trainer=smoke", *where, f"paths.root={ROOT}", f"paths.cache_dir={cache}", "trainer.log_steps=1", *extra]
+
+
+def train_cli(run_dir: Path, cache: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "arastance.train", "task=ner", *quick(run_dir, cache, *extra)]
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, "the run ended before the fault could be injected"
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def logged_steps(run_dir: Path) -> list[int]:
+    return [r["step"] for r in SplitDir(run_dir).read_train_log() if "loss" in r]
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_line_and_status_130_and_resume_continues_with_one_log_line_per_step(tmp_path: Path, cache: Path) -> None:
+    args = ("seed=5", "trainer.max_steps=40", "trainer.save_steps=5", "data=fixed", "trainer.precision=fp32")
+    run = tmp_path / "run"
+    proc = subprocess.Popen(train_cli(run, cache, *args), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(run / "checkpoints" / "step-000010" / MANIFEST, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr
+    (line,) = [text for text in stderr.splitlines() if "interrupted" in text]
+    assert line.startswith("arastance train: interrupted at step ") and "resume with `resume=true`" in line
+    assert not (run / "metrics.json").exists()
+
+    changed = subprocess.run(train_cli(run, cache, *args, "resume=true", "seed=6"), env=env(), capture_output=True, text=True)
+    assert changed.returncode == 2 and "seed: 5 → 6" in changed.stderr and "Traceback" not in changed.stderr
+
+    resumed = subprocess.run(train_cli(run, cache, *args, "resume=true"), env=env(), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert logged_steps(run) == list(range(1, 41))
+    assert f"training done: {run}" in resumed.stdout and f"arastance evaluate run_dir={run}" in resumed.stdout
+
+
+@pytest.mark.slow
+def test_a_truncated_newest_checkpoint_falls_back_and_ends_as_an_uninterrupted_run(tmp_path: Path, cache: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from arastance.train import train
+
+    args = ("seed=3", "trainer.max_steps=6", "trainer.save_steps=2", "trainer.keep_checkpoints=3", "data=fixed", "trainer.precision=fp32")
+    straight = train(compose_train(quick(tmp_path / "straight", cache, *args)))
+    run = tmp_path / "damaged"
+    train(compose_train(quick(run, cache, *args)))
+    (run / "metrics.json").unlink()  # as if killed after the last checkpoint
+    _truncate(run / "checkpoints" / "step-000006" / "model.safetensors")
+    caplog.set_level("INFO", logger="arastance.train")
+    resumed = train(compose_train(quick(run, cache, *args, "resume=true")))
+    assert "model.safetensors" in caplog.text and "previous complete checkpoint step-000004" in caplog.text
+    for metrics in (straight, resumed):
+        metrics["final"].pop("real_tokens_per_s")
+    assert resumed == straight
+
+
+def _fault_after_first_checkpoint(monkeypatch: pytest.MonkeyPatch, fault) -> None:
+    """Inject `fault` right after the first checkpoint is complete (prune runs after each rename)."""
+    import arastance.training.checkpoint as checkpoint
+
+    original = checkpoint.prune
+    calls = []
+
+    def prune_then_fault(folder: Path, keep: int) -> None:
+        original(folder, keep)
+        calls.append(folder)
+        if len(calls) == 1:
+            fault()
+
+    monkeypatch.setattr(checkpoint, "prune", prune_then_fault)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["full", "read-only"])
+def test_a_full_or_read_only_disk_mid_run_names_the_folder_and_keeps_earlier_checkpoints(
+    fault: str, small_tmpfs: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arastance.train import train
+
+    run = small_tmpfs / "run"
+    if fault == "full":
+        _fault_after_first_checkpoint(monkeypatch, lambda: fill(small_tmpfs))
+    else:
+        _fault_after_first_checkpoint(monkeypatch, lambda: subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True))
+    cfg = compose_train(quick(run, cache, "trainer.max_steps=6", "trainer.save_steps=2", "trainer.eval_steps=2", "data=fixed"))
+    with pytest.raises(UserError) as err:
+        train(cfg)
+    message = str(err.value)
+    assert str(run) in message
+    assert ("No space left on device" in message or "no space left on device" in message) if fault == "full" else "Read-only file system" in message
+    first = run / "checkpoints" / "step-000002"
+    assert manifest_problem(first) is None
+    assert not list(run.rglob(".tmp-*")) and not (run / "metrics.json").exists()
+    best = run / "best"
+    assert not best.exists() or {"config.json", "model.safetensors"} <= {p.name for p in best.iterdir()}
+
+
+@pytest.mark.slow
+def test_two_training_runs_on_one_run_dir_the_second_refuses_naming_the_first(tmp_path: Path, cache: Path) -> None:
+    run = tmp_path / "run"
+    args = ("trainer.max_steps=400", "data=fixed", "trainer.save_steps=1000")
+    first = subprocess.Popen(train_cli(run, cache, *args), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(run / "train_log.jsonl", first)  # it holds the lock and is training
+        second = subprocess.run(train_cli(run, cache, *args, "resume=true"), env=env(), capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1
+        assert f"in use by another training run (pid {first.pid} on {socket.gethostname()}" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_a_run_that_fails_before_training_leaves_no_empty_fold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arastance.train import train
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    run = tmp_path / "run"
+    cfg = compose_train(["model=arabert_v02", "trainer=smoke", f"run_dir={run}", f"paths.root={ROOT}", "data.folds=[0]"])
+    with pytest.raises(UserError, match="model=tiny"):
+        train(cfg)
+    assert not (run / "fold-0").exists()
+    assert RunDir(run).leftovers() == []
+
+
+@pytest.mark.slow
+def test_early_stopping_says_so_and_latest_points_at_the_run(tmp_path: Path, cache: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    from arastance.train import train
+
+    outputs = tmp_path / "outputs"
+    caplog.set_level("INFO", logger="arastance.train")
+    # patience 1 with a dev evaluation every step: the first evaluation that does not improve stops.
+    cfg = compose_train(quick(None, cache, f"paths.output_dir={outputs}", "data=fixed", "trainer.max_steps=30",
+                              "trainer.eval_steps=1", "trainer.early_stopping_patience=1", "trainer.learning_rate=1e-6"))
+    metrics = train(cfg)
+    assert metrics["final"]["stopped_early"]
+    assert f"early stopping at step {metrics['final']['step']}" in caplog.text
+    latest = outputs / "ner" / "tiny" / "latest"
+    assert latest.is_symlink() and (latest / "metrics.json").is_file()
+    out = capsys.readouterr().out
+    assert "early stopping at step" in out and f"arastance evaluate run_dir={latest.resolve()}" in out

@@ -114,12 +114,14 @@ def test_resume_after_kill_ends_with_the_metrics_of_an_uninterrupted_run(tmp_pat
 
 
 def test_half_written_checkpoints_are_never_resumed_from(tmp_path: Path) -> None:
-    from arastance.training.checkpoint import latest_checkpoint
+    from arastance.training.checkpoint import latest_checkpoint, write_manifest
 
     (tmp_path / "checkpoints" / "step-000010").mkdir(parents=True)
     (tmp_path / "checkpoints" / "step-000010" / "trainer_state.json").write_text("{}")
+    write_manifest(tmp_path / "checkpoints" / "step-000010")
     (tmp_path / "checkpoints" / ".tmp-step-000020").mkdir()
-    (tmp_path / "checkpoints" / "step-000030").mkdir()  # no state file: incomplete
+    (tmp_path / "checkpoints" / "step-000030").mkdir()  # no manifest: incomplete
+    (tmp_path / "checkpoints" / "step-000030" / "trainer_state.json").write_text("{}")
     assert latest_checkpoint(tmp_path / "checkpoints") == tmp_path / "checkpoints" / "step-000010"
 
 
