@@ -54,7 +54,9 @@ class RunLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # The lock is held on a read-only descriptor: a folder remounted read-only mid-run (or unmounted)
+        # must not be kept busy by it; the holder record is written through a short-lived one.
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -68,10 +70,8 @@ class RunLock:
         if previous.strip():
             # Locked, yet the file names someone: that run died without releasing it (a kill).
             self.note(f"took over the stale lock of a run that is gone ({parse_holder(previous).describe()}): {self.path}")
-        record = holder_record(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, record.encode("utf-8"), 0)
         self._fd = fd
+        self._record(holder_record(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z")))
 
     def release(self) -> None:
         if self._fd is None:
@@ -79,12 +79,16 @@ class RunLock:
         # Emptied before unlocking, so the next run does not mistake a clean end for a killed run. Never
         # unlinked: a run waiting on the old inode and one creating a new file could then both hold "the" lock.
         try:
-            os.ftruncate(self._fd, 0)
+            self._record("")
         except OSError:
             pass  # a full or read-only disk must not hide the error that ended the run
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+
+    def _record(self, text: str) -> None:
+        with open(self.path, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
     def __enter__(self) -> RunLock:
         self.acquire()
