@@ -111,6 +111,7 @@ def failure_status(prog: str, err: BaseException) -> int:
         print(f"{prog}: {err.message}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if isinstance(err, KeyboardInterrupt):
+        print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if os.environ.get("ARASTANCE_DEBUG"):
         raise err

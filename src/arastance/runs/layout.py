@@ -213,9 +213,19 @@ class RunDir:
 
 
 def remove_hydra_traces(run: RunDir) -> None:
-    """Undo hydra's start-up writes in a folder no run has used (a config error stops before any work)."""
-    if run.path.is_dir() and run.only_hydra_traces():
-        shutil.rmtree(run.path, ignore_errors=True)
+    """Undo hydra's start-up writes in a folder no run has used (a config error stops before any work).
+
+    Only hydra's own entries are removed, then the folder if that left it empty: never anything else."""
+    if not run.path.is_dir() or not run.only_hydra_traces():
+        return
+    for name in HYDRA_TRACES:
+        entry = run.path / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink(missing_ok=True)
+    remove_if_empty(run.path)
 
 
 def remove_if_empty(folder: Path) -> None:
