@@ -115,6 +115,7 @@ def test_failure_statuses(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     assert failure_status("arastance x", UserError("bad.json: line 3: no text")) == 1
     assert capsys.readouterr().err == "arastance x: bad.json: line 3: no text\n"
     assert failure_status("arastance x", KeyboardInterrupt()) == 130
+    assert capsys.readouterr().err == "arastance x: interrupted\n"
     assert failure_status("arastance x", ZeroDivisionError("division by zero")) == 2
     err = capsys.readouterr().err
     assert err.startswith("arastance x: unexpected error: ZeroDivisionError: division by zero") and "ARASTANCE_DEBUG=1" in err
