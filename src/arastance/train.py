@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from arastance.settings import RunSettings, from_config, validate_training_confi
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run every split the config asks for; return the metrics (pooled over folds for CV)."""
+    # A full or read-only disk under hydra's train.log must not turn every log line into a
+    # "--- Logging error ---" traceback: the write that fails is reported once, by the failure handler.
+    logging.raiseExceptions = False
     try:
         validate_training_config(cfg)
     except ConfigError:

@@ -75,6 +75,7 @@ def saved_configs(run: RunDir) -> list[Path]:
 def check_resume_config(run: RunDir, new_yaml: str, allowed: Sequence[str], note: Callable[[str], None]) -> None:
     """Raise a ConfigError if resuming `run` with the config `new_yaml` would change its result."""
     new = yaml.safe_load(new_yaml) or {}
+    accepted: dict[str, tuple[Any, Any]] = {}
     for path in saved_configs(run):
         changes = config_changes(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, new)
         refused = {k: v for k, v in changes.items() if not _covered(k, allowed)}
@@ -86,5 +87,7 @@ def check_resume_config(run: RunDir, new_yaml: str, allowed: Sequence[str], note
                 f"Resume with the original values, or accept the change deliberately with "
                 f"resume_allow_changes=[{keys}]"
             )
-        for key, (old, new_value) in changes.items():
-            note(f"resume: {key} changed {old!r} → {new_value!r} (allowed by resume_allow_changes), vs {path}")
+        for key, change in changes.items():
+            accepted.setdefault(key, change)
+    for key, (old, new_value) in accepted.items():
+        note(f"resume: {key} changed {old!r} → {new_value!r} (allowed by resume_allow_changes)")
