@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from arastance.errors import Interrupted
 from arastance.features.batching import (
     BatchingConfig,
     collate,
@@ -30,7 +31,6 @@ from arastance.features.batching import (
     resolve_max_rows,
     resolve_pad_multiple,
 )
-from arastance.errors import Interrupted
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
