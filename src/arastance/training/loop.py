@@ -321,8 +321,8 @@ def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[
     A handler rather than an `except` around the loop, so the step it reports is the one in progress
     (`state` is updated in place) and a checkpoint being written is cleaned up by its own handler.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return lambda: None  # a background job (`cmd &`, nohup) ignores Ctrl-C: it keeps doing so
 
     def on_sigint(signum: int, frame: Any) -> None:
         raise Interrupted(interrupted_message(state.step, split_dir.checkpoints))
