@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from arastance.errors import UserError
-from arastance.gold.splits import load_gold, splits_from_config
+from arastance.gold.model import GoldDocument
+from arastance.gold.splits import Split, load_gold, splits_from_config
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
 from arastance.schema import Schema
@@ -50,7 +51,7 @@ def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
     return RunLock(run.path, log.warning) if _is_main_process() else nullcontext()
 
 
-def _train_fold(settings: RunSettings, split: Any, docs: list, schema: Schema, split_dir: SplitDir, corpus_texts: list[str]) -> None:
+def _train_fold(settings: RunSettings, split: Split, docs: list[GoldDocument], schema: Schema, split_dir: SplitDir, corpus_texts: list[str]) -> None:
     """Train one fold; a fold that failed before writing anything leaves no empty fold-K/ behind."""
     try:
         train_split(settings, split, docs, schema, split_dir, corpus_texts)
