@@ -1,12 +1,13 @@
 """The run folder, in one place: every path inside it is built here, every file in it read or written here.
 
     RUN/                      run_dir= of `arastance train`
+      .lock                   held (fcntl) by the run training here; names its pid and host
       config.yaml             the resolved hydra config
       metrics.json            held-out scores (pooled over folds for cross-validation)
       report/                 `arastance evaluate` / `arastance report` output
       fold-K/                 one per cross-validation fold (absent for a single split, whose files
         best/                 sit in RUN itself): the model kept (save_pretrained model + tokenizer)
-        checkpoints/step-N/   resumable training state
+        checkpoints/step-N/   resumable training state, complete when its manifest.json matches
         metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
 
 Writers replace a file atomically (write a sibling temporary file, then rename), so a kill, a full
