@@ -48,3 +48,30 @@ def test_the_tie_rule_is_written_where_users_look(where: str, phrase: str) -> No
 def test_the_card_states_the_tie_rule_of_each_aggregation() -> None:
     assert "a tie between classes goes to the class with the larger probability summed" in doc_stance_rule("majority_non_none", None)
     assert "equal means: the first class" in doc_stance_rule("mean_prob", 0.15) and "below 0.15" in doc_stance_rule("mean_prob", 0.15)
+
+
+DEMO_DURATION = "about 30 s on 2 CPU cores"  # measured idle; README's reference-machine figures
+DEMO_MENTIONS = ["README.md", "Makefile", "src/arastance/cli.py", "src/arastance/demo.py", "configs/experiment/demo_ner.yaml", "configs/experiment/demo_stance.yaml"]
+OTHER_DURATIONS = re.compile(r"half a minute|about a minute|a minute on|few minutes on two|one-minute", re.I)
+
+
+@pytest.mark.parametrize("where", DEMO_MENTIONS)
+def test_one_demo_duration_everywhere(where: str) -> None:
+    text = (ROOT / where).read_text(encoding="utf-8")
+    assert DEMO_DURATION in " ".join(text.split())
+    assert OTHER_DURATIONS.findall(text) == []
+
+
+def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    from arastance.cli import main
+
+    try:
+        main(argv)
+    except SystemExit:  # argparse's --help
+        pass
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_the_demo_duration_is_in_both_helps(capsys: pytest.CaptureFixture[str]) -> None:
+    assert DEMO_DURATION in _help(["--help"], capsys)
+    assert DEMO_DURATION in _help(["demo", "--help"], capsys)

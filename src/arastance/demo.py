@@ -1,4 +1,4 @@
-"""`make demo`: the whole pipeline offline on the tiny model, in a few minutes on two CPU cores.
+"""`make demo`: the whole pipeline offline on the tiny model, about 30 s on 2 CPU cores.
 
 validate the gold → NER with leave-one-document-out CV → stance with CV → report in reports/demo/,
 also copied into each run's report/ folder, where `arastance publish` (`make publish RUN=outputs/demo/ner`)
