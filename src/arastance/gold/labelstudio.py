@@ -23,8 +23,8 @@ Import takes, per task, the latest annotation that was not cancelled (by updated
 checks `text[start:end] == value.text` for every region (Label Studio has known offset bugs with some
 unicode, where the browser counts UTF-16 code units), and reports every mismatch as a Problem naming
 the task id and offset instead of importing a shifted span. Two regions with one id (a hand-edited or
-merged export) are a Problem too: regions are keyed by id, so one would silently be lost. A QUANTITY without its attributes gets
-them from `parse_quantity`, so annotators may leave them to the tool.
+merged export) are a Problem too: regions are keyed by id, so one would silently be lost. A QUANTITY
+without its attributes gets them from `parse_quantity`, so annotators may leave them to the tool.
 """
 
 from __future__ import annotations
