@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers.figures import texts_outside
 import yaml
 
 from arastance.actors.aliases import alias_table_from_mapping, load_alias_table
@@ -110,6 +111,7 @@ def test_png_exists_and_no_text_leaves_the_figure(gold_out: Path) -> None:
     columns = stance_columns(["PRO_STAY", "PRO_WITHDRAWAL", "NONE"], "NONE")
     summary = summarise(docs, load_alias_table(ALIASES), rules, list(columns) + ["NONE"])
     fig = actor_figure(held_rows(summary.rows, columns), "PRO_WITHDRAWAL", "PRO_STAY", "Who holds which stance — a long title for the gold")
+    assert texts_outside(fig) == []  # every title, label and tick label, measured one by one
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()

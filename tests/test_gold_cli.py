@@ -205,6 +205,22 @@ def test_import_doccano_refuses_invalid_gold(project, capsys, tmp_path):
     assert code == 1 and "[word-boundary]" in err and "offset 9" in err
 
 
+def with_one_letter_changed(task: dict) -> dict:
+    """A new text: one letter outside every entity changed, in the task's text and in every region that holds it."""
+    task = json.loads(json.dumps(task))
+    text = task["data"]["text"]
+    results = task["annotations"][0]["result"]
+    entities = [r["value"] for r in results if r["from_name"] in ("entities", "holder")]
+    at = next(i for i, ch in enumerate(text) if "\u0621" <= ch <= "\u064a" and not any(v["start"] <= i < v["end"] for v in entities))
+    letter = "ب" if text[at] != "ب" else "ت"
+    task["data"]["text"] = text[:at] + letter + text[at + 1 :]
+    for value in (r["value"] for r in results):
+        if isinstance(value.get("text"), str) and value.get("start", at + 1) <= at < value.get("end", at):
+            i = at - value["start"]
+            value["text"] = value["text"][:i] + letter + value["text"][i + 1 :]
+    return task
+
+
 def test_gold_import_adds_completed_tasks(gold, capsys, tmp_path):
     exported = tmp_path / "tasks.json"
     _run(capsys, "gold", "convert", "--to", "labelstudio", "--out", str(exported))
@@ -219,6 +235,12 @@ def test_gold_import_adds_completed_tasks(gold, capsys, tmp_path):
     assert code == 1 and "already exist" in err
     assert len(list((gold / "gold").glob("*.json"))) == 1
     exported.write_text(json.dumps([new, unfinished], ensure_ascii=False), encoding="utf-8")
+    # the same text under a new id: refused as a duplicate of base, even with --force
+    for force in ([], ["--force"]):
+        code, _, err = _run(capsys, "gold", "import", str(exported), *force)
+        assert code == 1 and "same text as base (already in the gold)" in err
+    assert len(list((gold / "gold").glob("*.json"))) == 1
+    exported.write_text(json.dumps([with_one_letter_changed(new), unfinished], ensure_ascii=False), encoding="utf-8")
     code, _, err = _run(capsys, "gold", "import", str(exported))
     assert code == 0, err
     (added,) = [p for p in (gold / "gold").glob("*.json") if p.stem != "base"]
@@ -235,3 +257,31 @@ def test_labelstudio_config(project, capsys, tmp_path):
     target = tmp_path / "config.xml"
     assert _run(capsys, "gold", "labelstudio-config", "--out", str(target))[0] == 0
     assert target.read_text(encoding="utf-8") == out
+
+
+@pytest.mark.parametrize("fmt", ["labelstudio", "doccano"])
+def test_import_refuses_a_gold_text_under_a_new_id(gold, capsys, tmp_path, fmt):
+    exported = tmp_path / f"export.{fmt}"
+    _run(capsys, "gold", "convert", "--to", fmt, "--out", str(exported))
+    content = exported.read_text(encoding="utf-8")
+    assert '"base"' in content
+    exported.write_text(content.replace('"base"', '"renamed"'), encoding="utf-8")
+    out = tmp_path / "imported"
+    code, _, err = _run(capsys, "gold", f"import-{fmt}", str(exported), "--out", str(out))
+    assert code == 1 and "document renamed: same text as base (already in the gold)" in err
+    assert not out.exists()
+    # under its own id the same text is a re-import, not a duplicate
+    exported.write_text(content, encoding="utf-8")
+    assert _run(capsys, "gold", f"import-{fmt}", str(exported), "--out", str(out))[0] == 0
+
+
+def test_import_refuses_one_text_twice_in_one_export(gold, capsys, tmp_path):
+    exported = tmp_path / "tasks.json"
+    _run(capsys, "gold", "convert", "--to", "labelstudio", "--out", str(exported))
+    [task] = json.loads(exported.read_text(encoding="utf-8"))
+    copies = [json.loads(json.dumps(task).replace('"base"', f'"copy{i}"')) for i in (1, 2)]
+    exported.write_text(json.dumps(copies, ensure_ascii=False), encoding="utf-8")
+    (gold / "gold" / "base.json").unlink()
+    (gold / "documents" / "base.txt").unlink()
+    code, _, err = _run(capsys, "gold", "import-labelstudio", str(exported), "--out", str(tmp_path / "imported"))
+    assert code == 1 and "document copy2: same text as copy1 (also imported)" in err

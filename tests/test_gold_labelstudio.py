@@ -208,3 +208,16 @@ def test_labeling_config_is_generated_from_the_schema(schema):
 
 def test_exported_tasks_are_json_serialisable(base):
     assert json.loads(json.dumps(document_to_task(base, "1.0"), ensure_ascii=False))["data"]["doc_id"] == "base"
+
+
+@pytest.mark.parametrize("from_name", ["entities", "sentences"])
+def test_duplicate_region_id_is_a_problem_naming_task_and_id(schema, base, from_name):
+    task = document_to_task(base, "1.0")
+    task["id"] = 7
+    regions = [r for r in _results(task) if r["from_name"] == from_name]
+    regions[1]["id"] = regions[0]["id"]
+    docs, problems = tasks_to_documents([task], schema, "export.json")
+    duplicate = [p for p in problems if p.rule == "ls-duplicate-id"]
+    assert len(duplicate) == 1
+    message = str(duplicate[0])
+    assert "task 7" in message and repr(regions[0]["id"]) in message and "export.json" in message

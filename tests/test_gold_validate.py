@@ -218,3 +218,49 @@ def test_problem_str_is_one_line_with_place():
     assert str(problem) == 'gold/x.json: doc x: offset 12: [span-text] stored text differs "a \\"b\\"\\nc"'
     jsonl = Problem("gold.jsonl", None, None, None, "json", "malformed JSON", 3)
     assert str(jsonl) == "gold.jsonl:3: [json] malformed JSON"
+
+
+REPO_ANNOTATIONS = Path(__file__).resolve().parents[1] / "annotations"
+
+
+def test_a_document_resaved_with_crlf_is_one_line_endings_problem(tmp_path: Path) -> None:
+    shutil.copytree(REPO_ANNOTATIONS, tmp_path / "annotations")
+    docs = sorted((tmp_path / "annotations" / "documents").glob("*.txt"))
+    docs[0].write_bytes(docs[0].read_bytes().replace(b"\n", b"\r\n"))
+    report = validate_path(tmp_path / "annotations" / "gold", validate_module_schema())
+    assert [p.rule for p in report.problems] == ["line-endings"]
+    assert str(docs[0]) in report.problems[0].message and "CRLF" in report.problems[0].message
+
+
+def test_a_text_annotated_with_crlf_but_stored_with_lf_is_named_too() -> None:
+    from arastance.gold.io import LoadedDocument
+
+    doc = read_gold(REPO_ANNOTATIONS / "gold").documents[0].doc
+    shift = lambda offset: offset + doc.text.count("\n", 0, offset)  # noqa: E731 - where CRLF puts the offset
+    on_crlf = dataclasses.replace(
+        doc,
+        entities=tuple(dataclasses.replace(e, start=shift(e.start), end=shift(e.end)) for e in doc.entities),
+        sentences=tuple(
+            dataclasses.replace(
+                s, start=shift(s.start), end=shift(s.end), holder=s.holder and dataclasses.replace(s.holder, start=shift(s.holder.start), end=shift(s.holder.end))
+            )
+            for s in doc.sentences
+        ),
+    )
+    problems = validate([LoadedDocument(on_crlf, "x.json")], validate_module_schema())
+    assert [p.rule for p in problems] == ["line-endings"] and "LF line endings but was annotated with CRLF" in problems[0].message
+
+
+def test_crlf_that_the_annotations_do_not_fit_either_way_is_not_called_line_endings() -> None:
+    from arastance.gold.io import LoadedDocument
+
+    doc = read_gold(REPO_ANNOTATIONS / "gold").documents[0].doc
+    broken = dataclasses.replace(doc, text="x" + doc.text.replace("\n", "\r\n"))
+    problems = validate([LoadedDocument(broken, "x.json")], validate_module_schema())
+    assert "line-endings" not in {p.rule for p in problems} and len(problems) > 1
+
+
+def validate_module_schema():
+    from arastance.schema import load_schema
+
+    return load_schema(REPO_ANNOTATIONS / "schema.yaml")

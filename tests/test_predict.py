@@ -261,3 +261,17 @@ def test_cli_needs_a_model_and_input(tmp_path: Path, capsys: pytest.CaptureFixtu
     (tmp_path / "empty").mkdir()
     rc, _, err = run_cli(["--ner", str(tmp_path), str(tmp_path / "empty")], capsys)
     assert rc == 1 and "a folder without .txt files" in err
+
+
+@pytest.mark.slow
+def test_a_byte_order_mark_changes_no_entity_and_offsets_count_it(every_word: TaskModel, ner: TaskModel) -> None:
+    text = "قالت قسد إن القوات الأميركية باقية في الحسكة."
+    marked_text = "\ufeff" + text
+    spans = lambda record: [(e["start"], e["end"], e["label"], e["text"]) for e in record["entities"]]  # noqa: E731
+    for model in (every_word, ner):
+        [plain], [marked] = predict_documents([text], model), predict_documents([marked_text], model)
+        assert spans(marked) == [(s + 1, e + 1, label, t) for s, e, label, t in spans(plain)]
+        assert all(marked_text[s:e] == t for s, e, _, t in spans(marked))
+    # every word an entity: the BOM would show up as one if it were fed to the model as a word
+    [marked] = predict_documents([marked_text], every_word)
+    assert [(s, e) for s, e, _, _ in spans(marked)] == words_of(marked_text) and words_of(marked_text)[0][0] == 1

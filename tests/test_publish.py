@@ -175,6 +175,10 @@ def test_card_sections_scores_and_schema(published: dict[str, Path], task: str) 
     assert "AutoModelFor" in body and "arastance predict" in body
     assert "diacritics and tatweel removed" in body
     assert "python -m arastance.train --config-dir" in body
+    # what `arastance predict` outputs, as the card describes it
+    assert "QUANTITY adds `value`, `unit` and `approximate`" in body
+    if task == "stance":
+        assert "a tie between classes goes to the class with the larger probability summed" in body
 
 
 @pytest.mark.slow

@@ -48,7 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("predict", "arastance.predict.cli", "entities and stances of raw Arabic documents, as JSON lines"),
     Command("preannotate", "arastance.predict.preannotate_cli", "Label Studio tasks pre-filled with model predictions"),
     Command("actors", "arastance.actors.cli", "who holds which stance: one row per actor, from predictions or the gold"),
-    Command("demo", "arastance.demo", "the whole flow offline on the tiny model, in about a minute", "argv"),
+    Command("demo", "arastance.demo", "the whole flow offline on the tiny model, about 30 s on 2 CPU cores", "argv"),
     Command("bench", "arastance.bench", "our training loop and prediction against transformers.Trainer and pipeline", "argv"),
     Command("agreement", "arastance.gold.agreement_cli", "inter-annotator agreement between two gold folders"),
 )

@@ -75,11 +75,20 @@ def writing(folder: Path | str, what: str, after: str = "") -> Iterator[None]:
 
 
 def decode_input(data: bytes, source: str) -> str:
-    """UTF-8 text with its newlines untouched (character offsets into it must stay true)."""
+    """UTF-8 text with its newlines untouched (character offsets into it must stay true).
+
+    UTF-16 is named as such: its byte-order mark is not UTF-8, and Arabic in UTF-16 without one
+    decodes as "valid" UTF-8 full of NUL characters.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{source}: UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8; save it as UTF-8")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UserError(f"{source}: not UTF-8 (byte offset {err.start})") from None
+    if "\x00" in text:
+        raise UserError(f"{source}: NUL bytes (UTF-16 without a byte-order mark, or not a text file); save it as UTF-8")
+    return text
 
 
 def read_input_text(path: Path | str) -> str:

@@ -7,6 +7,9 @@ Rules (annotations/guidelines.md, "Words" and "Sentences"):
   proclitic to what follows ("لـ”التحالف”", "لـداعش") is split off together with the proclitic.
 - Sentences: end after a run of . ! ? ؟ … followed by whitespace or the end of the text (closing
   quotes/brackets right after the terminator belong to the sentence), and at every line break.
+- A byte-order mark (U+FEFF, which a UTF-8 file saved by some Windows editors starts with) is not
+  text: it separates like whitespace, so it is never a word or part of one, and offsets still count
+  it (they index the raw input, BOM included).
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ SPLIT_UNLESS_INNER = set(".:/-_%")
 SENTENCE_TERMINATORS = set(".!?؟…")
 CLOSERS = set("\"'”’»)]}")
 PROCLITIC_JOINER = re.compile(rf"^[وفبلك]{{1,2}}{TATWEEL}+")
+BOM = "\ufeff"
+WORD_CHUNK = re.compile(rf"[^\s{BOM}]+")
+
+
+def _is_blank(ch: str) -> bool:
+    return ch.isspace() or ch == BOM
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ def tokenize_words(text: str, start: int = 0, end: int | None = None) -> list[Sp
     end = len(text) if end is None else end
     return [
         span
-        for match in re.finditer(r"\S+", text[start:end])
+        for match in WORD_CHUNK.finditer(text[start:end])
         for span in _split_chunk(match.group(), start + match.start())
     ]
 
@@ -92,7 +101,7 @@ def split_sentences(text: str) -> list[Span]:
                     j += 1
                 while j < len(line_text) and line_text[j] in CLOSERS:
                     j += 1
-                if j == len(line_text) or line_text[j].isspace():
+                if j == len(line_text) or _is_blank(line_text[j]):
                     spans.extend(_trimmed(text, line_start + cut, line_start + j))
                     cut = j
                 i = j
@@ -103,8 +112,8 @@ def split_sentences(text: str) -> list[Span]:
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:
-    while start < end and text[start].isspace():
+    while start < end and _is_blank(text[start]):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and _is_blank(text[end - 1]):
         end -= 1
     return [Span(start, end, text[start:end])] if start < end else []

@@ -7,11 +7,13 @@ arabic-reshaper and reorders with python-bidi. Doing it on a libraqm build would
 second time and break the joins (checked by rendering both), hence the switch. Fonts are a preference
 list with per-glyph fallback: DejaVu Sans (bundled with matplotlib, so always present) has Arabic
 glyphs; Noto fonts are used if installed. Nothing here requires a system font.
+
+Titles are drawn with `wrap=True`: matplotlib breaks them at the figure's width when it draws, so a
+long run title (the demo's, a dated run's) never leaves the figure (tests/test_figures_fit.py measures
+every drawn text against the figure box).
 """
 
 from __future__ import annotations
-
-import textwrap
 
 import re
 from collections.abc import Mapping, Sequence
@@ -117,7 +119,7 @@ def plot_f1_with_ci(
         ax.set_xticks(x, names, fontsize=8)
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("F1")
-        ax.set_title(display_text(title), fontsize=10)
+        ax.set_title(display_text(title), fontsize=10, wrap=True)
         ax.grid(axis="y", alpha=0.3)
         # Outside the axes: inside, it would cover the bars of whichever labels score near 1.
         fig.legend(fontsize=8, loc="outside lower center", ncols=3, frameon=False)
@@ -141,7 +143,7 @@ def plot_confusion(path: Path, title: str, classes: Sequence[str], matrix: Seque
         ax.set_yticks(range(len(classes)), [f"{t} ({int(r)})" for t, r in zip(ticks, rows[:, 0])], fontsize=8)
         ax.set_xlabel("predicted")
         ax.set_ylabel("gold (row total)")
-        ax.set_title(display_text(title), fontsize=10)
+        ax.set_title(display_text(title), fontsize=10, wrap=True)
         fig.colorbar(image, ax=ax, label="share of gold row", shrink=0.8)
         return _save(fig, path)
 
@@ -175,7 +177,7 @@ def plot_learning_curves(path: Path, title: str, logs: Mapping[str, Sequence[Map
                 ax.legend(fontsize=8)
         if not dev_ax.lines:
             dev_ax.text(0.5, 0.5, "no dev evaluation logged", ha="center", va="center", transform=dev_ax.transAxes)
-        fig.suptitle(display_text(title), fontsize=10)
+        fig.suptitle(display_text(title), fontsize=10, wrap=True)
         return _save(fig, path)
 
 
@@ -195,8 +197,7 @@ def plot_top_errors(path: Path, title: str, rows: Sequence[tuple[str, int, int]]
         ax.barh(y, fp, left=fn, color=_BASELINE, label="spurious (FP)")
         ax.set_yticks(y, [display_text(r[0]) for r in rows], fontsize=9)
         ax.set_xlabel("errors")
-        # A narrow figure: the title wraps instead of running off the right edge.
-        ax.set_title(textwrap.fill(display_text(title), 70), fontsize=10)
+        ax.set_title(display_text(title), fontsize=10, wrap=True)
         ax.grid(axis="x", alpha=0.3)
         if rows:
             ax.legend(fontsize=8, loc="lower right")

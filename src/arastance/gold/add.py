@@ -5,7 +5,8 @@ past 999), hash16 the first 16 hex digits of the SHA-256 of the text's UTF-8 byt
 original documents carry a hash of their source, not of their text: ids are names, and only the
 number's order matters.) A text is a duplicate when its content — whitespace runs collapsed, so a
 copy re-saved with other line endings is caught — equals an existing document's or another new
-file's; the refusal names the document it duplicates.
+file's; the refusal names the document it duplicates. The imports (`gold import`, `import-labelstudio`,
+`import-doccano`) use the same key: a text already in the gold is refused under any other id.
 
 Everything is checked before anything is copied: one bad file and no file is added. Files are copied
 byte for byte, since gold offsets will index these exact characters.
@@ -61,6 +62,22 @@ def text_problem(text: str) -> str | None:
     if not letters or arabic / len(letters) <= ARABIC_LETTER_SHARE:
         return f"is not Arabic text ({arabic} of its {len(letters)} letters are Arabic)"
     return None
+
+
+def duplicate_problems(new: Sequence[tuple[str, str]], existing: dict[str, str]) -> list[str]:
+    """Why some of `new` ((doc_id, text) pairs) would be a second copy of a text under another id. Pure.
+
+    A text under its own id again is not a duplicate (re-importing an edited document overwrites it).
+    """
+    owner = {content_key(text): doc_id for doc_id, text in existing.items()}
+    problems = []
+    for doc_id, text in new:
+        key = content_key(text)
+        first = owner.setdefault(key, doc_id)
+        if first != doc_id:
+            where = "already in the gold" if first in existing else "also imported"
+            problems.append(f"document {doc_id}: same text as {first} ({where}); a text is annotated once, under one id")
+    return problems
 
 
 def next_number(existing_ids: Sequence[str]) -> int:

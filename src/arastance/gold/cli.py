@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from arastance.errors import UserError, read_input_text
+from arastance.gold.add import duplicate_problems, read_existing
 from arastance.gold.convert import to_conll, to_records
 from arastance.gold.doccano import dumps_doccano, loads_doccano
 from arastance.gold.io import (
@@ -27,7 +28,7 @@ from arastance.gold.labelstudio import dumps_tasks, labeling_config, loads_tasks
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats, format_stats
 from arastance.gold.validate import ValidationReport, validate, validate_path
-from arastance.paths import annotations_dir, gold_dir
+from arastance.paths import annotations_dir, documents_dir, gold_dir
 from arastance.schema import Schema, SchemaError, load_schema
 
 CONVERT_FORMATS = ("iob2", "conll", "labelstudio", "doccano")
@@ -221,6 +222,11 @@ _CONVERTERS: dict[str, Callable[[Sequence[GoldDocument], Schema], str]] = {
 }
 
 
+def known_texts(root: Path) -> dict[str, str]:
+    """doc_id → text of the documents under root and of the project's gold, which an import must not copy."""
+    return {**read_existing(documents_dir()), **read_existing(root / "documents")}
+
+
 def _write_imported(
     docs: list[GoldDocument], problems: list[Problem], source: Path, root: Path, schema: Schema, force: bool
 ) -> int:
@@ -235,6 +241,10 @@ def _write_imported(
     if existing:
         names = ", ".join(str(p) for p in existing)
         raise UserError(f"{source} was not imported: {names} already exist (use --force to overwrite)")
+    # --force overwrites a document under its own id; a known text under a new id is never imported.
+    duplicates = duplicate_problems([(d.doc_id, d.text) for d in docs], known_texts(root))
+    if duplicates:
+        raise UserError(f"{source} was not imported ({len(duplicates)} duplicates):\n" + "\n".join(duplicates))
     try:
         write_standoff(docs, root, schema.version, overwrite=force)
     except OSError as err:

@@ -22,8 +22,9 @@ Results, all with to_name "text":
 Import takes, per task, the latest annotation that was not cancelled (by updated_at, created_at, id),
 checks `text[start:end] == value.text` for every region (Label Studio has known offset bugs with some
 unicode, where the browser counts UTF-16 code units), and reports every mismatch as a Problem naming
-the task id and offset instead of importing a shifted span. A QUANTITY without its attributes gets
-them from `parse_quantity`, so annotators may leave them to the tool.
+the task id and offset instead of importing a shifted span. Two regions with one id (a hand-edited or
+merged export) are a Problem too: regions are keyed by id, so one would silently be lost. A QUANTITY
+without its attributes gets them from `parse_quantity`, so annotators may leave them to the tool.
 """
 
 from __future__ import annotations
@@ -188,6 +189,7 @@ class _Task:
     stances: dict[str, str] = field(default_factory=dict)  # region id → stance
     quantity: dict[str, dict[str, Any]] = field(default_factory=dict)  # region id → attributes
     doc_stance: str = ""
+    region_results: dict[str, int] = field(default_factory=dict)  # region id → index of the result that drew it
 
 
 class _TaskReader:
@@ -273,6 +275,8 @@ class _TaskReader:
             message = f"result {k} ({from_name}) {start}-{end}: region text {shown} is not the text at its offsets"
             self.problem("ls-offset", message + _utf16_hint(text, start, end, written), start, text[start:end])
             return
+        if from_name in (ENTITIES, SENTENCES, HOLDER) and not self.claim_region_id(region_id, k, from_name, start, text, parsed):
+            return
         if from_name == ENTITIES:
             label = self.single(value.get("labels"), f"result {k} (entities)")
             if label:
@@ -296,6 +300,20 @@ class _TaskReader:
                 choice = self.single(value.get("choices"), f"result {k} ({Q_APPROX})")
                 if choice in (APPROXIMATE, EXACT):
                     attrs["approximate"] = choice == APPROXIMATE
+
+    def claim_region_id(self, region_id: str, k: int, from_name: str, start: int, text: str, parsed: _Task) -> bool:
+        """A region's id must be its own: regions are keyed by id, so a second one would replace the first."""
+        first = parsed.region_results.setdefault(region_id, k)
+        if first == k:
+            return True
+        self.problem(
+            "ls-duplicate-id",
+            f"result {k} ({from_name}) reuses region id {region_id!r} of result {first}; one of the two regions would be "
+            "dropped: give each region its own id (or remove the duplicate) and export again",
+            start,
+            text[start : start + 40],
+        )
+        return False
 
     def single(self, values: Any, what: str) -> str | None:
         if isinstance(values, list) and len(values) == 1 and isinstance(values[0], str):

@@ -26,6 +26,8 @@ doc-id               the doc_id cannot be a file name (it names documents/<doc_i
 doc-id-duplicate     two documents share a doc_id
 file-name            a standoff file is not named <doc_id>.json
 document-text        a JSONL document's text differs from documents/<doc_id>.txt
+line-endings         the text's line endings (CRLF / LF) differ from those it was annotated on: the
+                     offsets all fit once they are converted (one problem instead of hundreds)
 schema-version       the document's schema_version is missing or not the schema's
 """
 
@@ -315,7 +317,7 @@ def validate(
     first_file: dict[str, LoadedDocument] = {}
     for item in loaded:
         doc = item.doc
-        problems += validate_document(doc, schema, item.file, item.line)
+        problems += _line_endings_problem(item) or validate_document(doc, schema, item.file, item.line)
         if item.kind == "standoff" and Path(item.file).stem != doc.doc_id:
             problems.append(
                 Problem(item.file, doc.doc_id, None, None, "file-name", f"the file must be named {doc.doc_id}.json")
@@ -338,6 +340,36 @@ def validate(
         else:
             first_file[doc.doc_id] = item
     return problems
+
+
+def _line_endings_problem(item: LoadedDocument) -> list[Problem]:
+    """One problem when the spans' stored texts fit only with the other line endings (a re-saved file).
+
+    Every offset after the first line break moves with the line endings, so without this check one
+    converted file gives a problem for nearly every span; the rest is checked once it is converted back.
+    """
+    doc = item.doc
+    spans = [(e.start, e.end, e.text) for e in doc.entities] + [(h.start, h.end, h.text) for s in doc.sentences if (h := s.holder)]
+    checkable = [(s, e, t) for s, e, t in spans if _is_int(s) and _is_int(e) and isinstance(t, str)]
+
+    def fits(text: str) -> bool:
+        return bool(checkable) and all(text[s:e] == t for s, e, t in checkable)
+
+    if "\n" not in doc.text or fits(doc.text):
+        return []
+    lf = doc.text.replace("\r\n", "\n")
+    if "\r\n" in doc.text:
+        converted, has, annotated, fix = lf, "CRLF (Windows)", "LF", "dos2unix FILE, or sed -i 's/\\r$//' FILE"
+    else:
+        converted, has, annotated, fix = lf.replace("\n", "\r\n"), "LF", "CRLF (Windows)", "unix2dos FILE"
+    if not fits(converted):
+        return []
+    where = str(item.text_file) if item.text_file else item.file
+    message = (
+        f"{where} has {has} line endings but was annotated with {annotated} ones, so every offset after the first "
+        f"line break is off; convert the file back ({fix}): the annotated texts then fit, and validate again"
+    )
+    return [Problem(item.file, doc.doc_id, None, None, "line-endings", message, item.line)]
 
 
 def _check_document_text(item: LoadedDocument, documents_dir: Path) -> list[Problem]:

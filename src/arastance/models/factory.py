@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.corpus.normalize import get_normalizer
+from arastance.errors import UserError
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
 from arastance.models.tiny import ensure_tiny_model
 from arastance.settings import ModelSettings
@@ -39,12 +40,21 @@ def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cac
 
 
 def load_saved(folder: str | Path, normalization: str, max_length: int) -> LoadedModel:
-    """A fine-tuned model saved with save_pretrained (best/ or a published folder)."""
-    import transformers
-    from transformers import AutoConfig
+    """A fine-tuned model saved with save_pretrained (best/ or a published folder).
 
-    config = AutoConfig.from_pretrained(folder)
-    architecture = (config.architectures or ["AutoModelForTokenClassification"])[0]
-    model = getattr(transformers, task_of_architecture(architecture).model_class).from_pretrained(folder)
+    The folder is checked first (models/saved.py): a missing tokenizer, a corrupt config.json or a
+    truncated weights file is a UserError naming the file, never a model that predicts from defaults.
+    """
+    import transformers
+
+    from arastance.models.saved import RECOVER, check_saved_folder
+
+    config = check_saved_folder(Path(folder))
+    architecture = (config.get("architectures") or ["AutoModelForTokenClassification"])[0]
+    model_class = getattr(transformers, task_of_architecture(str(architecture)).model_class)
+    try:
+        model = model_class.from_pretrained(folder)
+    except Exception as err:  # noqa: BLE001 - whatever the weights' reader raises, the cause is the user's folder
+        raise UserError(f"{folder}: the saved model cannot be loaded ({type(err).__name__}: {err}); {RECOVER}") from None
     tokenizer = load_tokenizer(str(folder), True, max_length)
     return LoadedModel(tokenizer, model, get_normalizer(normalization), str(folder))

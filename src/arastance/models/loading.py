@@ -31,7 +31,7 @@ def quiet_libraries() -> None:
 def _unreachable_message(name: str, reason: str) -> str:
     return (
         f"cannot load model {name!r}: {reason}. "
-        f"Either download it once where the hub is reachable (`huggingface-cli download {name}`) and copy the "
+        f"Either download it once where the hub is reachable (`hf download {name}`) and copy the "
         "Hugging Face cache (~/.cache/huggingface) here, or point the config at a local copy "
         f"(`model.pretrained=/path/to/{name.split('/')[-1]}`), or run offline with the project's own "
         "tiny model (`model=tiny`)."

@@ -1,6 +1,8 @@
 """`arastance predict [--ner DIR] [--stance DIR] [FILE ... | -]`: one JSON line per document.
 
-Each FILE is one document (a folder stands for its *.txt files, `-` or nothing for stdin). Output:
+Each FILE is one document (a folder stands for its *.txt files, also *.TXT, and what else it holds is
+listed on stderr as skipped; `-` or nothing for stdin). UTF-8 only: a UTF-16 file is refused as such;
+a UTF-8 byte-order mark is not text (never a word) but offsets count it, as they index the raw input. Output:
 {"source", "entities": [{"start","end","label","score","text"(,"value","unit","approximate")}],
  "sentences": [{"start","end","stance","scores","holder"}], "doc_stance"} with offsets into the file's exact
 characters; a task whose model was not given is null. A file that cannot be read gives
@@ -33,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_model_arguments(p)
-    p.add_argument("files", nargs="*", metavar="FILE", help="text files, one document each; folders: their *.txt; `-` or nothing: stdin")
+    p.add_argument("files", nargs="*", metavar="FILE", help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.set_defaults(func=run)
@@ -48,15 +50,30 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- inputs
 
 
-def expand_inputs(items: Sequence[str]) -> list[str]:
-    """Files as given; a folder becomes its *.txt files (sorted); nothing means stdin."""
+TEXT_SUFFIX = ".txt"  # compared case-insensitively: Windows tools write NOTES.TXT
+
+
+def folder_documents(folder: Path) -> tuple[list[str], list[str]]:
+    """(the folder's text files, the other entries it holds), each sorted; subfolders are not entered."""
+    texts, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        is_text = path.is_file() and path.suffix.lower() == TEXT_SUFFIX
+        (texts if is_text else skipped).append(str(path))
+    return texts, skipped
+
+
+def expand_inputs(items: Sequence[str], prog: str = "arastance") -> list[str]:
+    """Files as given; a folder becomes its *.txt files (sorted, any case of .txt), the rest of it listed
+    on stderr as skipped so that nobody wonders where a document went; nothing means stdin."""
     if not items:
         return [STDIN]
     out: list[str] = []
     for item in items:
         path = Path(item)
         if item != STDIN and path.is_dir():
-            found = sorted(str(p) for p in path.glob("*.txt") if p.is_file())
+            found, skipped = folder_documents(path)
+            if skipped:
+                print(f"{prog}: {item}: skipped {len(skipped)} entries that are not .txt files: {', '.join(skipped)}", file=sys.stderr)
             if not found:
                 raise UserError(f"{item}: a folder without .txt files")
             out += found
@@ -121,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")
-    sources = expand_inputs(args.files)
+    sources = expand_inputs(args.files, "arastance predict")
     if STDIN in sources and sys.stdin.isatty():
         raise UserError("no input: give FILE ... or pipe text on stdin (`-`)")
     quiet_libraries()

@@ -129,14 +129,13 @@ def schema_for(folder: Path) -> Schema:
 
 def load_published_model(path: Path, task: str, device: str = "auto") -> TaskModel:
     """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one."""
-    import json
-
     from arastance.models.device import choose_runtime
     from arastance.models.factory import load_saved
     from arastance.models.inference import prepare_for_inference
+    from arastance.models.saved import read_model_config
 
     folder = resolve_model_folder(path)
-    model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    model_config = read_model_config(folder)
     found = model_task(model_config, folder)
     if found != task:
         raise UserError(f"--{task} {path}: that is a {found} model; pass it as --{found}")

@@ -37,6 +37,10 @@ def load_conll(path: Path) -> tuple[list[list[str]], list[list[str]]]:
         sentences = read_conll(text)
     except ConllFormatError as err:
         raise UserError(f"{path}: {err}") from None
+    if not sentences:
+        # Zeros for a file with no tokens would read as a model that found nothing.
+        what = "empty" if not text.strip() else "only blank and -DOCSTART- lines"
+        raise UserError(f"{path}: {what}, no `token gold pred` line to score")
     gold = [[g for _, g, _ in sentence] for sentence in sentences]
     pred = [[p for _, _, p in sentence] for sentence in sentences]
     return gold, pred

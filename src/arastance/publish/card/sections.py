@@ -95,10 +95,27 @@ def schema_section(facts: CardFacts) -> str:
         if facts.doc_aggregation:
             lines.append(
                 f"The document stance is derived from the sentence predictions by `{facts.doc_aggregation}`"
-                + (f" (threshold {facts.doc_threshold:g})" if facts.doc_aggregation == "mean_prob" and facts.doc_threshold is not None else "")
+                + doc_stance_rule(facts.doc_aggregation, facts.doc_threshold)
                 + "; `arastance predict` reports it as `doc_stance`."
             )
     return "\n".join(lines)
+
+
+def doc_stance_rule(aggregation: str, threshold: float | None) -> str:
+    """How `aggregation` (configs/task/stance.yaml, models/predictor.py) picks a document stance, ties included."""
+    if aggregation == "majority_non_none":
+        return (
+            ": the most frequent non-NONE sentence stance; a tie between classes goes to the class with the larger "
+            "probability summed over the document's sentences (still equal: the one predicted first in the document); "
+            "NONE when no sentence has a stance"
+        )
+    if aggregation == "mean_prob":
+        below = f"below {threshold:g}" if threshold is not None else "below the threshold"
+        return (
+            ": the non-NONE class with the highest mean sentence probability (equal means: the first class in "
+            f"schema.yaml's order); NONE when that mean is {below}"
+        )
+    return ""
 
 
 def scores_section(facts: CardFacts) -> str:

@@ -105,10 +105,10 @@ def _arastance_example(facts: CardFacts, model: str) -> list[str]:
         "```",
         "",
         "One JSON line per document: `entities` (`start`, `end`, `label`, `score`, `text`; QUANTITY adds `value`, "
-        "`unit`), `sentences` (`start`, `end`, `stance`, `scores`) and `doc_stance`, with offsets into the "
+        "`unit` and `approximate`), `sentences` (`start`, `end`, `stance`, `scores`, `holder`) and `doc_stance`, with offsets into the "
         "original, un-normalised text. It reads `training_config.yaml` from this folder for the normalisation, "
         "windowing and stance context used in training."
-        + (" (Download the folder first: `huggingface-cli download " + facts.repo_id + " --local-dir LOCAL_COPY`.)" if facts.repo_id else ""),
+        + (" (Download the folder first: `hf download " + facts.repo_id + " --local-dir LOCAL_COPY`.)" if facts.repo_id else ""),
     ]
 
 
