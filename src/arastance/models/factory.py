@@ -23,7 +23,7 @@ from arastance.errors import UserError
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
 from arastance.models.tiny import ensure_tiny_model
 from arastance.settings import ModelSettings
-from arastance.tasks import get_task, task_of_architecture
+from arastance.tasks import task_of_architecture
 
 log = logging.getLogger(__name__)
 MODEL_CONFIG = "config.json"
@@ -54,7 +54,7 @@ def pretrained_folder(path: Path) -> Path:
         raise UserError(
             f"model.pretrained={path} is a cross-validation run with one model per fold ({', '.join(folds)}), each "
             f"trained without its held-out document: name one (model.pretrained={path}/{folds[0]}/best), or train the "
-            "first stage as a single split (data=external or data=fixed) and start from its RUN/best"
+            "first stage as a single split (data=external) and start from its RUN/best"
         )
     raise UserError(
         f"model.pretrained={path}: not a model folder (no {MODEL_CONFIG}, no best/{MODEL_CONFIG}); give a run's best/ "
@@ -88,11 +88,11 @@ def resolve_model_source(model: ModelSettings, cache_dir: str | Path, corpus_tex
 def trained_labels(model_config: Mapping[str, Any]) -> tuple[str, dict[int, str]] | None:
     """(task, id2label) of a fine-tuned token/sequence classifier's config.json; None for a base model."""
     architectures = model_config.get("architectures") or []
-    try:
-        task = task_of_architecture(str(architectures[0])).name if architectures else None
-    except UserError:  # a base model (e.g. BertForMaskedLM): it has no label head to keep
+    if not architectures:
         return None
-    if task is None:
+    try:
+        task = task_of_architecture(str(architectures[0])).name
+    except UserError:  # a base model (e.g. BertForMaskedLM): it has no label head to keep
         return None
     return task, {int(k): str(v) for k, v in (model_config.get("id2label") or {}).items()}
 
@@ -107,7 +107,7 @@ def head_mismatch(source_labels: tuple[str, dict[int, str]] | None, task: str, i
     if source_id2label != dict(id2label):
         ours = [id2label[i] for i in sorted(id2label)]
         theirs = [source_id2label[i] for i in sorted(source_id2label)]
-        return f"its labels {theirs} are not the schema's {ours} (same names in the same order)"
+        return f"its labels {theirs} differ from the schema's {ours} (in names or order)"
     return None
 
 
@@ -131,7 +131,7 @@ def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cac
         reset_label_head(task_model)
         log.warning("model.pretrained=%s: %s, so its label head is re-initialised (the encoder is kept)", source, mismatch)
     elif source_labels is not None:
-        log.info("model.pretrained=%s: %s labels match the schema, label head kept", source, get_task(task).name)
+        log.info("model.pretrained=%s: its %s labels are the schema's, label head kept", source, task)
     return LoadedModel(tokenizer, task_model, get_normalizer(model.normalization), source)
 
 
