@@ -65,7 +65,7 @@ def test_a_bad_line_is_named_by_file_and_line(schema: Schema, line: str, expecte
     text = jsonl(record("a", 5, ["x"], ["O"])) + "\n" + line + "\n"
     with pytest.raises(ExtraRecordsError) as err:
         parse_extra_records(text, "extra.jsonl", schema)
-    assert f"extra.jsonl:3: " in str(err.value) and expected in str(err.value)
+    assert "extra.jsonl:3: " in str(err.value) and expected in str(err.value)
 
 
 def test_gold_documents_and_repeated_sentences_are_refused(schema: Schema) -> None:
@@ -102,9 +102,9 @@ def test_extra_records_with_the_stance_task_is_a_config_error(tmp_path: Path, sc
     assert len(load_extra_records(data, "ner", schema, [])) == 3
 
 
-@pytest.mark.parametrize("data", [DataSettings(extra_ratio=0.0), DataSettings(split="external", extra_ratio=1.0)])
-def test_a_ratio_that_cannot_work_is_a_config_error(tmp_path: Path, schema: Schema, data: DataSettings) -> None:
-    data = DataSettings(split=data.split, extra_ratio=data.extra_ratio, extra_records=(str(write_extra(tmp_path / "e.jsonl", 3)),))
+@pytest.mark.parametrize(("split", "ratio"), [("cv", 0.0), ("cv", -1.0), ("external", 1.0)])
+def test_a_ratio_that_cannot_work_is_a_config_error(tmp_path: Path, schema: Schema, split: str, ratio: float) -> None:
+    data = DataSettings(split=split, extra_ratio=ratio, extra_records=(str(write_extra(tmp_path / "e.jsonl", 3)),))
     with pytest.raises(UserError, match="data.extra_ratio"):
         load_extra_records(data, "ner", schema, [])
 

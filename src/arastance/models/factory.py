@@ -49,7 +49,7 @@ def pretrained_folder(path: Path) -> Path:
         return path
     if (path / "best" / MODEL_CONFIG).is_file():
         return path / "best"
-    folds = sorted(p.parent.parent.name for p in path.glob("fold-*/best/" + MODEL_CONFIG))
+    folds = sorted((p.parent.parent.name for p in path.glob("fold-*/best/" + MODEL_CONFIG)), key=lambda name: int(name.removeprefix("fold-")))
     if folds:
         raise UserError(
             f"model.pretrained={path} is a cross-validation run with one model per fold ({', '.join(folds)}), each "
