@@ -77,6 +77,8 @@ class DataSettings:
     train_docs: tuple[str, ...] = ()
     dev_docs_ids: tuple[str, ...] = ()
     test_docs: tuple[str, ...] = ()
+    extra_records: tuple[str, ...] = ()
+    extra_ratio: float | None = None
 
 
 @dataclass(frozen=True)

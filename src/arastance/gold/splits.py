@@ -1,6 +1,8 @@
-"""Gold documents → document-level splits → units for one task.
+"""Gold documents → document-level splits → units for one task, plus the extra training records.
 
-Splits are by document only: a sentence never sits on both sides of a split.
+Splits are by document only: a sentence never sits on both sides of a split. Extra records
+(`data.extra_records`, converted public corpora) only ever join a split's training side: dev and
+held-out data stay gold documents, so every score is a score on the gold.
 """
 
 from __future__ import annotations
@@ -10,11 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arastance.corpus.records import read_extra_records, with_word_offsets
 from arastance.errors import UserError
 from arastance.gold.convert import sentence_records
 from arastance.gold.model import GoldDocument
 from arastance.gold.validate import validate_path
 from arastance.schema import Schema
+from arastance.tasks import get_task
+
+# data.split=external: the training side is the extra records alone, every gold document is held out.
+EXTERNAL = "external"
 
 
 @dataclass(frozen=True)
@@ -71,14 +78,58 @@ def fixed_split(doc_ids: Sequence[str], train: Sequence[str], dev: Sequence[str]
     return Split("fixed", tuple(train), tuple(dev), tuple(test))
 
 
+def external_split(doc_ids: Sequence[str]) -> Split:
+    """Train on the extra records only and test on every gold document (stage 1 of the two-stage recipe).
+
+    Named "fixed" because it is a single split: its files sit in the run folder itself (RUN/best/).
+    """
+    return Split("fixed", (), (), tuple(sorted(doc_ids)))
+
+
 def splits_from_config(data_cfg: Any, doc_ids: Sequence[str]) -> list[Split]:
     if data_cfg.split == "cv":
         return cv_splits(doc_ids, int(data_cfg.dev_docs), data_cfg.folds)
     if data_cfg.split == "fixed":
         return [fixed_split(doc_ids, data_cfg.train_docs or [], data_cfg.dev_docs_ids or [], data_cfg.test_docs or [])]
-    raise UserError(f"data.split must be cv or fixed, got {data_cfg.split!r}")
+    if data_cfg.split == EXTERNAL:
+        if not data_cfg.extra_records:
+            raise UserError("data=external trains on data.extra_records alone: give data.extra_records=[FILE.jsonl,...]")
+        return [external_split(doc_ids)]
+    raise UserError(f"data.split must be cv, fixed or external, got {data_cfg.split!r}")
 
 
 def records_for(docs: Sequence[GoldDocument], doc_ids: Sequence[str]) -> list[dict[str, Any]]:
     wanted = set(doc_ids)
     return [r for doc in docs if doc.doc_id in wanted for r in sentence_records(doc)]
+
+
+def load_extra_records(data_cfg: Any, task: str, schema: Schema, gold_doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The records of data.extra_records, checked before any training starts ([] when none are given)."""
+    files = list(data_cfg.extra_records or ())
+    if not files:
+        return []
+    if not get_task(task).per_word:
+        raise UserError(
+            f"data.extra_records is set (task={task}), but extra records are NER sentences (tokens and tags, "
+            "no stance): use them with task=ner, or drop data.extra_records"
+        )
+    ratio = data_cfg.extra_ratio
+    if ratio is not None and not float(ratio) > 0:
+        raise UserError(f"data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got {ratio!r}")
+    if ratio is not None and data_cfg.split == EXTERNAL:
+        raise UserError("data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set data.extra_ratio=null")
+    return read_extra_records(files, schema, frozenset(gold_doc_ids))
+
+
+def extra_for_split(records: Sequence[dict[str, Any]], gold_sentences: int, ratio: float | None, seed: int, split_name: str) -> list[dict[str, Any]]:
+    """The extra records one split trains on, with offsets: all of them, or with `ratio` a sample of
+    round(ratio × gold_sentences) drawn without replacement, the same for the same seed and split."""
+    import random
+
+    chosen = list(records)
+    if ratio is not None and round(float(ratio) * gold_sentences) < len(chosen):
+        # Seeded by split name as well: folds differ in their gold, and so may their sample.
+        rng = random.Random(f"{seed}:{split_name}")
+        picked = sorted(rng.sample(range(len(chosen)), round(float(ratio) * gold_sentences)))
+        chosen = [chosen[i] for i in picked]
+    return [with_word_offsets(r) for r in chosen]

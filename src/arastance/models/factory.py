@@ -1,8 +1,19 @@
-"""Build the (tokenizer, task model, word normaliser) triple for a model config."""
+"""Build the (tokenizer, task model, word normaliser) triple for a model config.
+
+`model.pretrained` names where training starts from: a hub id, a local copy of a hub model, a
+published folder, or a run's model (`RUN/best`, `RUN` for a single-split run, `RUN/fold-K/best`).
+It wins over building the tiny model: `model=tiny model.pretrained=RUN/best` continues from a saved
+tiny model (the second stage of the two-stage recipe), as a user who names a folder expects.
+
+A fine-tuned starting point keeps its label head when its labels are the schema's (same task, same
+`id2label`); otherwise the head is re-initialised with a warning and only the encoder is reused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +25,9 @@ from arastance.models.tiny import ensure_tiny_model
 from arastance.settings import ModelSettings
 from arastance.tasks import task_of_architecture
 
+log = logging.getLogger(__name__)
+MODEL_CONFIG = "config.json"
+
 
 @dataclass
 class LoadedModel:
@@ -23,19 +37,101 @@ class LoadedModel:
     source: str  # hub id or local folder the weights came from
 
 
+def looks_like_a_path(name: str) -> bool:
+    """A hub id is `NAME` or `OWNER/NAME`; anything else (`/abs`, `./rel`, `~/x`, `runs/x/best`) is a path."""
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1
+
+
+def pretrained_folder(path: Path) -> Path:
+    """The folder holding the model's config.json: the folder itself, its best/, or an error that
+    says which folder to name (a cross-validation run has one model per fold)."""
+    if (path / MODEL_CONFIG).is_file():
+        return path
+    if (path / "best" / MODEL_CONFIG).is_file():
+        return path / "best"
+    folds = sorted((p.parent.parent.name for p in path.glob("fold-*/best/" + MODEL_CONFIG)), key=lambda name: int(name.removeprefix("fold-")))
+    if folds:
+        raise UserError(
+            f"model.pretrained={path} is a cross-validation run with one model per fold ({', '.join(folds)}), each "
+            f"trained without its held-out document: name one (model.pretrained={path}/{folds[0]}/best), or train the "
+            "first stage as a single split (data=external) and start from its RUN/best"
+        )
+    raise UserError(
+        f"model.pretrained={path}: not a model folder (no {MODEL_CONFIG}, no best/{MODEL_CONFIG}); give a run's best/ "
+        "folder, a folder written by `arastance publish`, or a hub id (OWNER/NAME)"
+    )
+
+
 def resolve_model_source(model: ModelSettings, cache_dir: str | Path, corpus_texts: Sequence[str]) -> tuple[str, bool]:
     """(name_or_path, local_files_only) for the configured model; builds the tiny model if needed."""
+    if model.pretrained:
+        name = str(model.pretrained)
+        path = Path(name).expanduser()
+        if path.is_dir():
+            return str(pretrained_folder(path)), True
+        if looks_like_a_path(name):
+            raise UserError(
+                f"model.pretrained={name}: no such folder. Give an existing folder (a run's best/, e.g. "
+                "model.pretrained=outputs/ner-stage1/best, or a published model) or a hub id (OWNER/NAME)"
+            )
+        return resolve_pretrained(name, float(model.connect_timeout_s))
     if model.tiny:
         normalize = get_normalizer(model.normalization)
         spec = {**dict(model.tiny), "normalization": model.normalization}
         return str(ensure_tiny_model(Path(cache_dir), spec, corpus_texts, normalize)), True
-    return resolve_pretrained(str(model.pretrained), float(model.connect_timeout_s))
+    raise UserError(
+        "model.pretrained is not set (and the model config builds no tiny model): give a hub id or a folder, e.g. "
+        "stage 2 of the two-stage recipe starts from stage 1's run: model.pretrained=outputs/ner-stage1/best"
+    )
+
+
+def trained_labels(model_config: Mapping[str, Any]) -> tuple[str, dict[int, str]] | None:
+    """(task, id2label) of a fine-tuned token/sequence classifier's config.json; None for a base model."""
+    architectures = model_config.get("architectures") or []
+    if not architectures:
+        return None
+    try:
+        task = task_of_architecture(str(architectures[0])).name
+    except UserError:  # a base model (e.g. BertForMaskedLM): it has no label head to keep
+        return None
+    return task, {int(k): str(v) for k, v in (model_config.get("id2label") or {}).items()}
+
+
+def head_mismatch(source_labels: tuple[str, dict[int, str]] | None, task: str, id2label: Mapping[int, str]) -> str | None:
+    """Why a starting point's label head cannot be kept for `task` with the schema's `id2label`, or None."""
+    if source_labels is None:
+        return None
+    source_task, source_id2label = source_labels
+    if source_task != task:
+        return f"it is a {source_task} model and this run trains {task}"
+    if source_id2label != dict(id2label):
+        ours = [id2label[i] for i in sorted(id2label)]
+        theirs = [source_id2label[i] for i in sorted(source_id2label)]
+        return f"its labels {theirs} differ from the schema's {ours} (in names or order)"
+    return None
+
+
+def reset_label_head(task_model: Any) -> None:
+    """Fresh classifier weights, drawn as the model's own initialisation draws them."""
+    import torch
+
+    head = task_model.classifier
+    torch.nn.init.normal_(head.weight, mean=0.0, std=float(task_model.config.initializer_range))
+    torch.nn.init.zeros_(head.bias)
 
 
 def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]) -> LoadedModel:
     source, local_only = resolve_model_source(model, cache_dir, corpus_texts)
+    config_file = Path(source) / MODEL_CONFIG
+    source_labels = trained_labels(json.loads(config_file.read_text(encoding="utf-8"))) if config_file.is_file() else None
+    mismatch = head_mismatch(source_labels, task, id2label)
     tokenizer = load_tokenizer(source, local_only, model.max_length)
-    task_model = load_task_model(source, local_only, task, id2label)
+    task_model = load_task_model(source, local_only, task, id2label, ignore_mismatched_sizes=mismatch is not None)
+    if mismatch is not None:
+        reset_label_head(task_model)
+        log.warning("model.pretrained=%s: %s, so its label head is re-initialised (the encoder is kept)", source, mismatch)
+    elif source_labels is not None:
+        log.info("model.pretrained=%s: its %s labels are the schema's, label head kept", source, task)
     return LoadedModel(tokenizer, task_model, get_normalizer(model.normalization), source)
 
 

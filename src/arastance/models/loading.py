@@ -66,7 +66,8 @@ def load_tokenizer(name_or_path: str, local_only: bool, model_max_length: int) -
     return tokenizer
 
 
-def load_task_model(name_or_path: str, local_only: bool, task: str, id2label: dict[int, str]) -> Any:
+def load_task_model(name_or_path: str, local_only: bool, task: str, id2label: dict[int, str], ignore_mismatched_sizes: bool = False) -> Any:
+    """The task model; `ignore_mismatched_sizes` when the caller re-initialises a label head of another size."""
     import transformers
 
     model_class = getattr(transformers, get_task(task).model_class)
@@ -77,6 +78,7 @@ def load_task_model(name_or_path: str, local_only: bool, task: str, id2label: di
             num_labels=len(id2label),
             id2label=dict(id2label),
             label2id={label: i for i, label in id2label.items()},
+            ignore_mismatched_sizes=ignore_mismatched_sizes,
         )
     except OSError as err:
         raise UserError(_unreachable_message(name_or_path, f"the model could not be loaded ({err})")) from err

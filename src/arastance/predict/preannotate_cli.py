@@ -30,6 +30,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write")
     p.add_argument("--model-version", help="Label Studio model_version (default: model folder names and weight hashes)")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
+    p.add_argument(
+        "--rank",
+        choices=("input", "uncertainty"),
+        default="input",
+        help="task order: as given (default), or most uncertain first — mean word tag entropy (NER) and low "
+        "top-two margin (stance), mean of the two, written to each task's meta.uncertainty",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from arastance.models.loading import quiet_libraries
     from arastance.predict.documents import predict_documents
     from arastance.predict.preannotate import preannotation_tasks
+    from arastance.predict.uncertainty import document_uncertainty, ner_word_probabilities, rank_by_uncertainty
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")
@@ -50,12 +58,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the NER model uses schema {ner.schema.version}, the stance model {stance.schema.version}")
     version = args.model_version or "+".join(m.version for m in (ner, stance) if m is not None)
     results = []
+    uncertainties = []
     bar = progress_bar(len(sources), "preannotate")
     for batch in chunks(texts, args.batch_docs):
-        results += predict_documents(batch, ner, stance)
+        batch_results = predict_documents(batch, ner, stance)
+        if args.rank == "uncertainty":
+            # A second NER pass for the word probabilities, which predict_documents does not return.
+            word_probs = ner_word_probabilities(ner, batch) if ner is not None else [None] * len(batch)
+            uncertainties += [document_uncertainty(w, r) for w, r in zip(word_probs, batch_results)]
+        results += batch_results
         bar.update(len(batch))
     bar.close()
     tasks = preannotation_tasks(sources, texts, results, schema, version)
+    if args.rank == "uncertainty":
+        tasks = rank_by_uncertainty(tasks, uncertainties)
     content = json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
     n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
+    if args.rank == "uncertainty" and tasks:
+        print(f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … {tasks[-1]['meta']['uncertainty']}", file=sys.stderr)
     print(
         f"wrote {len(tasks)} tasks ({n_entities} predicted entities, model_version {version}) to {args.out}.\n"
         "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this file, "

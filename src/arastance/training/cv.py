@@ -11,14 +11,14 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
-from arastance.gold.splits import Split, load_gold, splits_from_config
+from arastance.gold.splits import Split, load_extra_records, load_gold, splits_from_config
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
 from arastance.schema import Schema
 from arastance.scoring.pooled import FoldPredictions, pooled_scores
 from arastance.settings import RunSettings
 from arastance.training.resume import check_resume_config
-from arastance.training.run import train_split
+from arastance.training.run import pooled_data_block, train_split
 
 log = logging.getLogger("arastance.train")
 
@@ -27,6 +27,7 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
     docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, schema)
     corpus_texts = [d.text for d in docs]
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
+    extra = load_extra_records(settings.data, settings.task.name, schema, [d.doc_id for d in docs])
     run = RunDir(settings.run_dir)
     with _run_lock(run):
         refuse_to_overwrite(run, settings.resume)
@@ -34,13 +35,13 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
             check_resume_config(run, settings.config_yaml, settings.resume_allow_changes, log.warning)
         run.path.mkdir(parents=True, exist_ok=True)
         if len(splits) == 1 and splits[0].name == "fixed":
-            return train_split(settings, splits[0], docs, schema, run.fold(splits[0].name), corpus_texts)
+            return train_split(settings, splits[0], docs, schema, run.fold(splits[0].name), corpus_texts, extra)
         for split in splits:
             split_dir = run.fold(split.name)
             if settings.resume and split_dir.is_finished():
                 log.info("%s already finished: skipped on resume", split.name)
                 continue
-            _train_fold(settings, split, docs, schema, split_dir, corpus_texts)
+            _train_fold(settings, split, docs, schema, split_dir, corpus_texts, extra)
         if not _is_main_process():
             return {}
         return _pool(run, docs, schema, settings)
@@ -51,10 +52,10 @@ def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
     return RunLock(run.path, log.warning) if _is_main_process() else nullcontext()
 
 
-def _train_fold(settings: RunSettings, split: Split, docs: list[GoldDocument], schema: Schema, split_dir: SplitDir, corpus_texts: list[str]) -> None:
+def _train_fold(settings: RunSettings, split: Split, docs: list[GoldDocument], schema: Schema, split_dir: SplitDir, corpus_texts: list[str], extra: list[Any]) -> None:
     """Train one fold; a fold that failed before writing anything leaves no empty fold-K/ behind."""
     try:
-        train_split(settings, split, docs, schema, split_dir, corpus_texts)
+        train_split(settings, split, docs, schema, split_dir, corpus_texts, extra)
     except BaseException:
         remove_if_empty(split_dir.path)
         raise
@@ -87,7 +88,7 @@ def pooled_metrics(run: RunDir, docs: list, schema: Schema, task: str) -> dict[s
         "train_loss": float(np.mean([m["final"]["train_loss"] for m in per_fold])),
         "step": int(sum(m["final"]["step"] for m in per_fold)),
     }
-    return {task: block, "final": final}
+    return {task: block, "final": final, "data": pooled_data_block([m.get("data", {}) for m in per_fold])}
 
 
 def _is_main_process() -> bool:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,8 @@ import torch
 
 from arastance.features.encode import Unit, Window, encode_units, units_from_records
 from arastance.gold.model import GoldDocument
-from arastance.gold.splits import Split, records_for
+from arastance.errors import UserError
+from arastance.gold.splits import Split, extra_for_split, records_for
 from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
 from arastance.models.inference import prepare_for_inference
@@ -32,7 +34,8 @@ log = logging.getLogger("arastance.train")
 
 @dataclass
 class SplitData:
-    """The split's gold units, encoded training windows and documents."""
+    """The split's units (training: gold then extra records; dev and test: gold only), encoded
+    training windows, dev/test documents, and what the training side was made of."""
 
     train_units: list[Unit]
     dev_units: list[Unit]
@@ -40,6 +43,37 @@ class SplitData:
     train_windows: list[Window]
     dev_docs: list[GoldDocument]
     test_docs: list[GoldDocument]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def data_block(split: Split, gold_train_sentences: int, extra: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """metrics.json `data`: what one split trained on (docs/metrics_schema.md)."""
+    return {
+        "train_docs": len(split.train),
+        "gold_train_sentences": gold_train_sentences,
+        "extra_train_sentences": len(extra),
+        "extra_sources": dict(sorted(Counter(str(r["source"]) for r in extra).items())),
+    }
+
+
+def pooled_data_block(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The run-level `data` of a cross-validation run: the per-fold mean of every count (folds train
+    on different documents), plus the number of folds averaged."""
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        return {}
+    sources = sorted({s for b in blocks for s in b["extra_sources"]})
+
+    def mean(values: Sequence[float]) -> float:
+        return round(float(np.mean(values)), 2)
+
+    return {
+        "train_docs": mean([b["train_docs"] for b in blocks]),
+        "gold_train_sentences": mean([b["gold_train_sentences"] for b in blocks]),
+        "extra_train_sentences": mean([b["extra_train_sentences"] for b in blocks]),
+        "extra_sources": {s: mean([b["extra_sources"].get(s, 0) for b in blocks]) for s in sources},
+        "folds": len(blocks),
+    }
 
 
 def class_weights(units: Sequence[Unit], classes: Sequence[str]) -> torch.Tensor:
@@ -60,18 +94,26 @@ def make_accelerator(runtime: Runtime) -> Any:
     )
 
 
-def split_data(settings: RunSettings, split: Split, docs: Sequence[GoldDocument], loaded: LoadedModel, schema: Schema) -> SplitData:
+def split_data(
+    settings: RunSettings, split: Split, docs: Sequence[GoldDocument], loaded: LoadedModel, schema: Schema, extra_records: Sequence[dict[str, Any]] = ()
+) -> SplitData:
     task = settings.task.name
     context = dict(settings.task.context or {})
-    units = [units_from_records(records_for(docs, ids), task, context) for ids in (split.train, split.dev, split.test)]
+    gold_train = records_for(docs, split.train)
+    extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, split.name)
+    train_units = units_from_records(gold_train, task, context) + units_from_records(extra, task, context)
+    if not train_units:
+        raise UserError(f"{split.name}: nothing to train on (no gold training documents and no data.extra_records)")
+    dev_units, test_units = (units_from_records(records_for(docs, ids), task, context) for ids in (split.dev, split.test))
     enc = encoding_config(task, settings.data.stride, schema.label2id(task), settings.model.max_length)
     return SplitData(
-        train_units=units[0],
-        dev_units=units[1],
-        test_units=units[2],
-        train_windows=encode_units(units[0], loaded.tokenizer, loaded.normalize, enc),
+        train_units=train_units,
+        dev_units=dev_units,
+        test_units=test_units,
+        train_windows=encode_units(train_units, loaded.tokenizer, loaded.normalize, enc),
         dev_docs=[d for d in docs if d.doc_id in split.dev],
         test_docs=[d for d in docs if d.doc_id in split.test],
+        data=data_block(split, len(gold_train), extra),
     )
 
 
@@ -128,8 +170,17 @@ def final_block(result: LoopResult, settings: RunSettings, has_dev: bool, accele
     }
 
 
-def train_split(settings: RunSettings, split: Split, docs: Sequence[GoldDocument], schema: Schema, split_dir: SplitDir, corpus_texts: Sequence[str]) -> dict[str, Any]:
-    """Train on split.train (early stopping on split.dev), score split.test; write the split's folder."""
+def train_split(
+    settings: RunSettings,
+    split: Split,
+    docs: Sequence[GoldDocument],
+    schema: Schema,
+    split_dir: SplitDir,
+    corpus_texts: Sequence[str],
+    extra_records: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Train on split.train plus the extra records (early stopping on split.dev), score split.test
+    (gold only); write the split's folder."""
     split_dir.path.mkdir(parents=True, exist_ok=True)
     if settings.trainer.torch_threads > 0:
         torch.set_num_threads(settings.trainer.torch_threads)
@@ -138,7 +189,7 @@ def train_split(settings: RunSettings, split: Split, docs: Sequence[GoldDocument
     seed_everything(settings.seed)
     with accelerator.main_process_first():
         loaded = load_for_task(settings.model, settings.task.name, schema.id2label(settings.task.name), settings.paths.cache_dir, corpus_texts)
-    data = split_data(settings, split, docs, loaded, schema)
+    data = split_data(settings, split, docs, loaded, schema, extra_records)
     inputs = loop_inputs(settings, data, loaded, schema, split_dir, runtime.precision)
     result = run_loop(accelerator, inputs, settings.trainer, settings.seed, split_dir, settings.resume, log.info)
 
@@ -147,6 +198,7 @@ def train_split(settings: RunSettings, split: Split, docs: Sequence[GoldDocument
         metrics, records = predict_held_out(settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision))
         metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
         metrics["split"] = split.to_json()
+        metrics["data"] = data.data
         metrics["history"] = result.history
         split_dir.write_results(metrics, records, settings.config_yaml)
     accelerator.wait_for_everyone()
