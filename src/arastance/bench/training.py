@@ -32,7 +32,7 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         {
             "learning_rate": HYPER["learning_rate"], "weight_decay": HYPER["weight_decay"], "warmup_ratio": HYPER["warmup_ratio"],
             "max_grad_norm": HYPER["max_grad_norm"], "max_steps": spec["steps"], "save_steps": spec["steps"], "eval_steps": spec["steps"],
-            "log_steps": 1, "progress_bar": False, "tensorboard": False, "early_stopping_patience": 0, "keep_checkpoints": 1,
+            "log_steps": 1, "progress_bar": False, "trackers": [], "early_stopping_patience": 0, "keep_checkpoints": 1,
             "max_tokens": max_tokens,
             **spec.get("overrides", {}),
         }

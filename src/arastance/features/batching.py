@@ -89,9 +89,21 @@ def _fill(sorted_indices: Sequence[int], lengths: Sequence[int], cfg: BatchingCo
 
 def padding_fraction(batches: Sequence[Sequence[int]], lengths: Sequence[int], multiple: int) -> float:
     """Share of computed token positions that are padding."""
+    real, computed = plan_token_counts(batches, lengths, multiple)
+    return 1.0 - real / computed if computed else 0.0
+
+
+def plan_token_counts(batches: Sequence[Sequence[int]], lengths: Sequence[int], multiple: int) -> tuple[int, int]:
+    """(real, computed) token positions of micro-batches, from the host's lengths: what `collate` will
+    produce, known without looking at a tensor (reading one back from a GPU waits for it)."""
     real = sum(lengths[i] for batch in batches for i in batch)
     computed = sum(len(batch) * padded_length(max(lengths[i] for i in batch), multiple) for batch in batches if batch)
-    return 1.0 - real / computed if computed else 0.0
+    return real, computed
+
+
+def has_padding(batch: Sequence[int], lengths: Sequence[int], multiple: int) -> bool:
+    width = padded_length(max(lengths[i] for i in batch), multiple)
+    return any(lengths[i] < width for i in batch)
 
 
 def collate(windows: Sequence[Window], pad_token_id: int, multiple: int, task: str) -> dict[str, torch.Tensor]:

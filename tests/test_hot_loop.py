@@ -1,0 +1,146 @@
+"""The training loop's steps never wait for the device: between two log steps nothing reads a tensor
+back to the host (each read is a device sync on a GPU). Proven on CPU by counting the reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from arastance.features.batching import BatchingConfig, collate, plan_batches
+from arastance.features import batching
+from arastance.features.encode import Window
+
+HOST_READS = ("item", "tolist", "__float__", "__int__", "__bool__", "cpu", "numpy")
+
+
+class HostReadCounter:
+    """Patches every Tensor method that copies a value back to the host; records each call in order
+    with the number of forward passes seen so far, so a test can tell which step made it."""
+
+    def __init__(self) -> None:
+        self.forwards = 0
+        self.reads: list[tuple[int, str]] = []
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name in HOST_READS:
+            original = getattr(torch.Tensor, name)
+            monkeypatch.setattr(torch.Tensor, name, self._counting(name, original))
+
+    def _counting(self, name: str, original: Any) -> Any:
+        def counted(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+            self.reads.append((self.forwards, name))
+            return original(tensor, *args, **kwargs)
+
+        return counted
+
+    def count_forwards(self, module: torch.nn.Module) -> None:
+        def hook(*_: Any) -> None:
+            self.forwards += 1
+
+        module.register_forward_pre_hook(hook)
+
+    def reads_during_forwards(self, first: int, last: int) -> list[tuple[int, str]]:
+        """Reads made after forward pass `first` started and before forward pass `last + 1` started."""
+        return [r for r in self.reads if first <= r[0] <= last]
+
+
+def _windows(n: int) -> list[Window]:
+    lengths = [3 + (7 * i) % 23 for i in range(n)]
+    return [Window(input_ids=[2 + (i + j) % 50 for j in range(k)], token_type_ids=[0] * k, labels=[(i + j) % 3 for j in range(k)],
+                   word_ids=[None] * k, owned=(0, 0), unit_index=i) for i, k in enumerate(lengths)]
+
+
+def _tiny_loop_inputs(windows: list[Window]):
+    from transformers import BertConfig, BertForTokenClassification
+
+    from arastance.training.loop import LoopInputs
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, num_labels=3)
+    model = BertForTokenClassification(config)
+    return model, LoopInputs(task="ner", model=model, pad_token_id=0, train_windows=windows, evaluate_dev=None,
+                             save_best=lambda m: None, class_weights=None, config_yaml="")
+
+
+def _trainer(log_steps: int, max_steps: int):
+    from arastance.settings import TrainerSettings
+
+    return TrainerSettings(max_steps=max_steps, log_steps=log_steps, save_steps=max_steps, eval_steps=max_steps, max_tokens=64,
+                           max_rows=8, pool_factor=4, precision="fp32", progress_bar=False, trackers=(), early_stopping_patience=0)
+
+
+def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelerate import Accelerator
+
+    from arastance.runs.layout import SplitDir
+    from arastance.training.loop import run_loop
+
+    model, inputs = _tiny_loop_inputs(_windows(120))
+    counter = HostReadCounter()
+    counter.count_forwards(model)
+    accelerator = Accelerator(cpu=True)
+    counter.install(monkeypatch)
+    run_loop(accelerator, inputs, _trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+    monkeypatch.undo()
+
+    assert counter.forwards == 10
+    # Steps 6..9 lie strictly between the log steps 5 and 10: not one read, from the loop or below it.
+    assert counter.reads_during_forwards(6, 9) == []
+    # The log steps themselves do read (the losses): the counter sees reads when there are some.
+    assert counter.reads_during_forwards(5, 5) != []
+    log = SplitDir(tmp_path).read_train_log()
+    assert [r["step"] for r in log if "loss" in r] == [5, 10]
+
+
+def test_train_log_keeps_every_step_s_loss_and_the_host_token_counts(tmp_path: Path) -> None:
+    from accelerate import Accelerator
+
+    from arastance.runs.layout import SplitDir
+    from arastance.training.loop import run_loop
+
+    windows = _windows(120)
+    _model, inputs = _tiny_loop_inputs(windows)
+    result = run_loop(Accelerator(cpu=True), inputs, _trainer(log_steps=4, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+    assert [h["step"] for h in result.history] == list(range(1, 11))
+    assert all(isinstance(h["loss"], float) and h["loss"] > 0 for h in result.history)
+    assert result.train_loss == pytest.approx(sum(h["loss"] for h in result.history) / 10)
+    records = [r for r in SplitDir(tmp_path).read_train_log() if "loss" in r]
+    assert [r["step"] for r in records] == [4, 8, 10]
+    assert [r["loss"] for r in records] == [result.history[s - 1]["loss"] for s in (4, 8, 10)]
+    assert [r["window_steps"] for r in records] == [4, 4, 2]
+    assert all(r["window_real_tokens"] <= r["window_computed_tokens"] for r in records)
+
+
+def test_host_token_counts_equal_the_collated_batch_s() -> None:
+    windows = _windows(90)
+    lengths = [len(w) for w in windows]
+    for multiple in (1, 8):
+        cfg = BatchingConfig(max_tokens=80, max_rows=16, pool_factor=4, pad_to_multiple_of=multiple)
+        for indices in plan_batches(lengths, cfg, seed=3, epoch=0):
+            batch = collate([windows[i] for i in indices], 0, multiple, "ner")
+            assert batching.plan_token_counts([indices], lengths, multiple) == (int(batch["attention_mask"].sum()), batch["input_ids"].numel())
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_the_step_s_attention_mask_gives_the_model_s_own_logits(attention: str) -> None:
+    from transformers import BertConfig, BertForTokenClassification
+
+    from arastance.models.masks import step_attention_mask
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, num_labels=3,
+                        attn_implementation=attention)
+    model = BertForTokenClassification(config).eval()
+    windows = _windows(6)
+    for multiple, indices in ((1, [0, 1, 2, 3]), (8, [0, 1, 2, 3]), (1, [0, 0])):
+        batch = collate([windows[i] for i in indices], 0, multiple, "ner")
+        batch.pop("labels")
+        padded = batching.has_padding(indices, [len(w) for w in windows], multiple)
+        assert padded == bool((batch["attention_mask"] == 0).any())
+        with torch.no_grad():
+            reference = model(**batch).logits
+            ours = model(**{**batch, "attention_mask": step_attention_mask(model.config, batch["attention_mask"], padded)}).logits
+        assert torch.equal(ours, reference)
