@@ -4,48 +4,13 @@ back to the host (each read is a device sync on a GPU). Proven on CPU by countin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import pytest
 import torch
 
-from arastance.features.batching import BatchingConfig, collate, plan_batches
+from arastance.bench.syncs import SyncLog, counting_host_reads
 from arastance.features import batching
+from arastance.features.batching import BatchingConfig, collate, plan_batches
 from arastance.features.encode import Window
-
-HOST_READS = ("item", "tolist", "__float__", "__int__", "__bool__", "cpu", "numpy")
-
-
-class HostReadCounter:
-    """Patches every Tensor method that copies a value back to the host; records each call in order
-    with the number of forward passes seen so far, so a test can tell which step made it."""
-
-    def __init__(self) -> None:
-        self.forwards = 0
-        self.reads: list[tuple[int, str]] = []
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for name in HOST_READS:
-            original = getattr(torch.Tensor, name)
-            monkeypatch.setattr(torch.Tensor, name, self._counting(name, original))
-
-    def _counting(self, name: str, original: Any) -> Any:
-        def counted(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-            self.reads.append((self.forwards, name))
-            return original(tensor, *args, **kwargs)
-
-        return counted
-
-    def count_forwards(self, module: torch.nn.Module) -> None:
-        def hook(*_: Any) -> None:
-            self.forwards += 1
-
-        module.register_forward_pre_hook(hook)
-
-    def reads_during_forwards(self, first: int, last: int) -> list[tuple[int, str]]:
-        """Reads made after forward pass `first` started and before forward pass `last + 1` started."""
-        return [r for r in self.reads if first <= r[0] <= last]
-
 
 def _windows(n: int) -> list[Window]:
     lengths = [3 + (7 * i) % 23 for i in range(n)]
@@ -72,25 +37,24 @@ def _trainer(log_steps: int, max_steps: int):
                            max_rows=8, pool_factor=4, precision="fp32", progress_bar=False, trackers=(), early_stopping_patience=0)
 
 
-def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path) -> None:
     from accelerate import Accelerator
 
     from arastance.runs.layout import SplitDir
     from arastance.training.loop import run_loop
 
     model, inputs = _tiny_loop_inputs(_windows(120))
-    counter = HostReadCounter()
-    counter.count_forwards(model)
+    reads = SyncLog()
+    reads.count_forwards(model)
     accelerator = Accelerator(cpu=True)
-    counter.install(monkeypatch)
-    run_loop(accelerator, inputs, _trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
-    monkeypatch.undo()
+    with counting_host_reads(reads):
+        run_loop(accelerator, inputs, _trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
 
-    assert counter.forwards == 10
+    assert reads.forwards == 10
     # Steps 6..9 lie strictly between the log steps 5 and 10: not one read, from the loop or below it.
-    assert counter.reads_during_forwards(6, 9) == []
-    # The log steps themselves do read (the losses): the counter sees reads when there are some.
-    assert counter.reads_during_forwards(5, 5) != []
+    assert reads.between_forwards(6, 9) == []
+    # The log step itself reads (the losses): the counter sees reads when there are some.
+    assert reads.between_forwards(5, 5) != []
     log = SplitDir(tmp_path).read_train_log()
     assert [r["step"] for r in log if "loss" in r] == [5, 10]
 

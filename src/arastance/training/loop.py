@@ -176,6 +176,9 @@ class StepInputs:
     task: str
     device: torch.device
     model_config: Any
+    # torch.compile: the row count varies with the token budget; marking it dynamic keeps one graph per
+    # (bucketed) width instead of one per (rows, width).
+    dynamic_rows: bool = False
 
 
 def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -188,6 +191,12 @@ def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, to
     batch = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
     labels = batch.pop("labels")
     batch["attention_mask"] = step_attention_mask(step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple))
+    if step.dynamic_rows:
+        from torch._dynamo import maybe_mark_dynamic
+
+        for tensor in batch.values():
+            if tensor is not None:
+                maybe_mark_dynamic(tensor, 0)
     return batch, labels
 
 
@@ -245,7 +254,8 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     scheduler = build_scheduler(optimizer, trainer, schedule.max_steps)
     model, optimizer, scheduler = accelerator.prepare(inputs.model, optimizer, scheduler)
     if trainer.compile:
-        # Bucketed lengths (pad_to_multiple_of, e.g. 64) keep the number of compiled shapes small.
+        # Bucketed widths (pad_to_multiple_of, e.g. 64) and dynamic row counts (device_batch) keep the
+        # number of compiled graphs to about one per width.
         model = torch.compile(model, dynamic=False)
 
     state = LoopState(seed=seed)
@@ -267,7 +277,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
 
     step_inputs = StepInputs(
         windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
-        task=inputs.task, device=accelerator.device, model_config=inputs.model.config,
+        task=inputs.task, device=accelerator.device, model_config=inputs.model.config, dynamic_rows=trainer.compile,
     )
     class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
     # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
