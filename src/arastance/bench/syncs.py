@@ -28,12 +28,29 @@ class SyncLog:
     forwards: int = 0
     events: list[tuple[int, str]] = field(default_factory=list)
     method: str = "host reads"
+    paused: bool = False  # the benchmark's own timing syncs are not the code's
+
+    def tick(self) -> None:
+        """One more forward pass (or micro-batch) begins."""
+        self.forwards += 1
 
     def count_forwards(self, module: torch.nn.Module) -> Any:
         def hook(*_: Any) -> None:
-            self.forwards += 1
+            self.tick()
 
         return module.register_forward_pre_hook(hook)
+
+    def record(self, what: str) -> None:
+        if not self.paused:
+            self.events.append((self.forwards, what))
+
+    @contextmanager
+    def pause(self) -> Iterator[None]:
+        self.paused = True
+        try:
+            yield
+        finally:
+            self.paused = False
 
     def between_forwards(self, first: int, last: int) -> list[tuple[int, str]]:
         """Events after forward pass `first` started and before forward pass `last + 1` started."""
@@ -51,7 +68,7 @@ def counting_host_reads(log: SyncLog) -> Iterator[SyncLog]:
 
     def counting(name: str, original: Any) -> Any:
         def counted(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-            log.events.append((log.forwards, name))
+            log.record(name)
             return original(tensor, *args, **kwargs)
 
         return counted
@@ -76,7 +93,7 @@ def counting_cuda_syncs(log: SyncLog) -> Iterator[SyncLog]:
 
         def record(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
             if CUDA_SYNC_WARNING in str(message):
-                log.events.append((log.forwards, "cuda sync"))
+                log.record("cuda sync")
             else:
                 shown(message, category, filename, lineno, file, line)
 
