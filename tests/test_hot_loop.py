@@ -7,35 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers.tiny_loop import tiny_loop_inputs, tiny_trainer, windows
+
 from arastance.bench.syncs import SyncLog, counting_host_reads
 from arastance.features import batching
 from arastance.features.batching import BatchingConfig, collate, plan_batches
-from arastance.features.encode import Window
-
-def _windows(n: int) -> list[Window]:
-    lengths = [3 + (7 * i) % 23 for i in range(n)]
-    return [Window(input_ids=[2 + (i + j) % 50 for j in range(k)], token_type_ids=[0] * k, labels=[(i + j) % 3 for j in range(k)],
-                   word_ids=[None] * k, owned=(0, 0), unit_index=i) for i, k in enumerate(lengths)]
-
-
-def _tiny_loop_inputs(windows: list[Window]):
-    from transformers import BertConfig, BertForTokenClassification
-
-    from arastance.training.loop import LoopInputs
-
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, num_labels=3)
-    model = BertForTokenClassification(config)
-    return model, LoopInputs(task="ner", model=model, pad_token_id=0, train_windows=windows, evaluate_dev=None,
-                             save_best=lambda m: None, class_weights=None, config_yaml="")
-
-
-def _trainer(log_steps: int, max_steps: int):
-    from arastance.settings import TrainerSettings
-
-    return TrainerSettings(max_steps=max_steps, log_steps=log_steps, save_steps=max_steps, eval_steps=max_steps, max_tokens=64,
-                           max_rows=8, pool_factor=4, precision="fp32", progress_bar=False, trackers=(), early_stopping_patience=0)
-
 
 def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path) -> None:
     from accelerate import Accelerator
@@ -43,12 +19,12 @@ def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path
     from arastance.runs.layout import SplitDir
     from arastance.training.loop import run_loop
 
-    model, inputs = _tiny_loop_inputs(_windows(120))
+    model, inputs = tiny_loop_inputs(windows(120))
     reads = SyncLog()
     reads.count_forwards(model)
     accelerator = Accelerator(cpu=True)
     with counting_host_reads(reads):
-        run_loop(accelerator, inputs, _trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+        run_loop(accelerator, inputs, tiny_trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
 
     assert reads.forwards == 10
     # Steps 6..9 lie strictly between the log steps 5 and 10: not one read, from the loop or below it.
@@ -65,9 +41,9 @@ def test_train_log_keeps_every_step_s_loss_and_the_host_token_counts(tmp_path: P
     from arastance.runs.layout import SplitDir
     from arastance.training.loop import run_loop
 
-    windows = _windows(120)
-    _model, inputs = _tiny_loop_inputs(windows)
-    result = run_loop(Accelerator(cpu=True), inputs, _trainer(log_steps=4, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+    train_windows = windows(120)
+    _model, inputs = tiny_loop_inputs(train_windows)
+    result = run_loop(Accelerator(cpu=True), inputs, tiny_trainer(log_steps=4, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
     assert [h["step"] for h in result.history] == list(range(1, 11))
     assert all(isinstance(h["loss"], float) and h["loss"] > 0 for h in result.history)
     assert result.train_loss == pytest.approx(sum(h["loss"] for h in result.history) / 10)
@@ -79,12 +55,12 @@ def test_train_log_keeps_every_step_s_loss_and_the_host_token_counts(tmp_path: P
 
 
 def test_host_token_counts_equal_the_collated_batch_s() -> None:
-    windows = _windows(90)
-    lengths = [len(w) for w in windows]
+    train_windows = windows(90)
+    lengths = [len(w) for w in train_windows]
     for multiple in (1, 8):
         cfg = BatchingConfig(max_tokens=80, max_rows=16, pool_factor=4, pad_to_multiple_of=multiple)
         for indices in plan_batches(lengths, cfg, seed=3, epoch=0):
-            batch = collate([windows[i] for i in indices], 0, multiple, "ner")
+            batch = collate([train_windows[i] for i in indices], 0, multiple, "ner")
             assert batching.plan_token_counts([indices], lengths, multiple) == (int(batch["attention_mask"].sum()), batch["input_ids"].numel())
 
 
@@ -98,11 +74,11 @@ def test_the_step_s_attention_mask_gives_the_model_s_own_logits(attention: str) 
     config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, num_labels=3,
                         attn_implementation=attention)
     model = BertForTokenClassification(config).eval()
-    windows = _windows(6)
+    train_windows = windows(6)
     for multiple, indices in ((1, [0, 1, 2, 3]), (8, [0, 1, 2, 3]), (1, [0, 0])):
-        batch = collate([windows[i] for i in indices], 0, multiple, "ner")
+        batch = collate([train_windows[i] for i in indices], 0, multiple, "ner")
         batch.pop("labels")
-        padded = batching.has_padding(indices, [len(w) for w in windows], multiple)
+        padded = batching.has_padding(indices, [len(w) for w in train_windows], multiple)
         assert padded == bool((batch["attention_mask"] == 0).any())
         with torch.no_grad():
             reference = model(**batch).logits

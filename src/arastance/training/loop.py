@@ -35,6 +35,7 @@ from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
 from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from arastance.training.trackers import Trackers, open_trackers
 
 
 @dataclass
@@ -269,7 +270,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
         from tqdm.auto import tqdm
 
         progress = tqdm(total=schedule.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True)
-    writer = _tensorboard(split_dir, trainer, accelerator)
+    writer = open_trackers(trainer, split_dir, inputs.task, seed, accelerator.is_main_process)
     stopped_early = False
     timer = _Throughput()
     if not state.plan:
@@ -334,9 +335,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
             record = log_record(state, losses[-1], scheduler.get_last_lr()[0], real, computed, timer.take_window())
             if accelerator.is_main_process:
                 split_dir.append_log(record)
-                if writer:
-                    for key in ("loss", "lr", "real_tokens_per_s"):
-                        writer.add_scalar(f"train/{key}", record[key], state.step)
+                writer.log({f"train/{key}": record[key] for key in ("loss", "lr", "real_tokens_per_s")}, state.step)
             if progress:
                 progress.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['real_tokens_per_s']:,.0f}")
 
@@ -348,8 +347,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
 
     if progress:
         progress.close()
-    if writer:
-        writer.close()
+    writer.close()
     if state.best_dev is None and accelerator.is_main_process:
         # No dev set: the final model is the one we keep.
         inputs.save_best(accelerator.unwrap_model(model))
@@ -367,7 +365,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     )
 
 
-def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Any) -> bool:
+def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Trackers) -> bool:
     """Dev evaluation on the main process; returns True when early stopping triggers."""
     if inputs.evaluate_dev is None:
         return False
@@ -385,8 +383,7 @@ def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState
     state.history[-1]["dev"] = score
     if accelerator.is_main_process:
         split_dir.append_log({"step": state.step, "dev": score, "best_dev": state.best_dev})
-        if writer:
-            writer.add_scalar("dev/score", score, state.step)
+        writer.log({"dev/score": score}, state.step)
     accelerator.wait_for_everyone()
     patience = trainer.early_stopping_patience
     return bool(patience and state.bad_evals >= patience)
@@ -399,16 +396,6 @@ def _broadcast_float(accelerator: Any, value: float | None) -> float:
 
         tensor = broadcast(tensor, from_process=0)
     return float(tensor.item())
-
-
-def _tensorboard(split_dir: SplitDir, trainer: TrainerSettings, accelerator: Any) -> Any:
-    if "tensorboard" not in trainer.trackers or not accelerator.is_main_process:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is a dependency; a broken install should not stop training
-        return None
-    return SummaryWriter(log_dir=str(split_dir.tensorboard))
 
 
 @dataclass
