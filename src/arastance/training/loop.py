@@ -201,6 +201,36 @@ def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, to
     return batch, labels
 
 
+def optimizer_step(accelerator: Any, model: Any, optimizer: Any, scheduler: Any, step: StepInputs, micro: Sequence[Sequence[int]],
+                   class_weights: torch.Tensor | None, max_grad_norm: float) -> torch.Tensor:
+    """One optimizer step over this rank's micro-batches (gradients synchronised on the last one);
+    returns the step's loss, left on the device."""
+    step_loss = torch.zeros((), device=step.device)
+    for a, indices in enumerate(micro):
+        batch, labels = device_batch(step, indices)
+        sync = nullcontext() if a == len(micro) - 1 else accelerator.no_sync(model)
+        with sync, accelerator.autocast():
+            logits = model(**batch).logits
+            loss = task_loss(step.task, logits, labels, class_weights) / len(micro)
+        accelerator.backward(loss)
+        step_loss += loss.detach()
+    if max_grad_norm:
+        accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return step_loss
+
+
+def record_losses(state: LoopState, losses: Sequence[float]) -> None:
+    """The losses of the steps up to state.step, into the history and the running mean."""
+    first_step = state.step - len(losses) + 1
+    for offset, loss in enumerate(losses):
+        state.history.append({"step": first_step + offset, "loss": loss})
+        state.loss_sum += loss
+        state.loss_count += 1
+
+
 def read_losses(accelerator: Any, unread: Sequence[torch.Tensor]) -> list[float]:
     """The steps' losses, averaged over processes: one all-reduce and one device read for all of them."""
     return [float(v) for v in accelerator.reduce(torch.stack(list(unread)), reduction="mean").tolist()]
@@ -291,23 +321,9 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
             state.plan = plan_batches(lengths, batching, seed, state.epoch)
         model.train()
         micro = micro_batches_for_step(state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum)
-        step_loss = torch.zeros((), device=accelerator.device)
-        for a, indices in enumerate(micro):
-            batch, labels = device_batch(step_inputs, indices)
-            sync = nullcontext() if a == accum - 1 else accelerator.no_sync(model)
-            with sync, accelerator.autocast():
-                logits = model(**batch).logits
-                loss = task_loss(inputs.task, logits, labels, class_weights) / accum
-            accelerator.backward(loss)
-            step_loss += loss.detach()
-        if trainer.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), trainer.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        unread_losses.append(optimizer_step(accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm))
         state.step += 1
         state.step_in_epoch += 1
-        unread_losses.append(step_loss)
         # Every rank's micro-batches of this step, counted from the plan on the host: no all-reduce.
         real, computed = plan_token_counts(
             step_micro_batches(state.plan, state.step_in_epoch - 1, schedule.per_step, accelerator.num_processes, accum), lengths,
@@ -325,11 +341,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
             continue
         losses = read_losses(accelerator, unread_losses)
         timer.synced()
-        first_step = state.step - len(losses) + 1
-        for offset, step_mean_loss in enumerate(losses):
-            state.history.append({"step": first_step + offset, "loss": step_mean_loss})
-            state.loss_sum += step_mean_loss
-            state.loss_count += 1
+        record_losses(state, losses)
         unread_losses = []
         if log_now:
             record = log_record(state, losses[-1], scheduler.get_last_lr()[0], real, computed, timer.take_window())
