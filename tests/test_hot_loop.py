@@ -13,7 +13,8 @@ from arastance.bench.syncs import SyncLog, counting_host_reads
 from arastance.features import batching
 from arastance.features.batching import BatchingConfig, collate, plan_batches
 
-def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path, accumulation: int) -> None:
     from accelerate import Accelerator
 
     from arastance.runs.layout import SplitDir
@@ -23,14 +24,15 @@ def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path
     reads = SyncLog()
     reads.count_forwards(model)
     accelerator = Accelerator(cpu=True)
+    trainer = tiny_trainer(log_steps=5, max_steps=10, accumulation=accumulation)
     with counting_host_reads(reads):
-        run_loop(accelerator, inputs, tiny_trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+        run_loop(accelerator, inputs, trainer, 1, SplitDir(tmp_path), False, lambda *_: None)
 
-    assert reads.forwards == 10
+    assert reads.forwards == 10 * accumulation
     # Steps 6..9 lie strictly between the log steps 5 and 10: not one read, from the loop or below it.
-    assert reads.between_forwards(6, 9) == []
+    assert reads.between_forwards(5 * accumulation + 1, 9 * accumulation) == []
     # The log step itself reads (the losses): the counter sees reads when there are some.
-    assert reads.between_forwards(5, 5) != []
+    assert reads.between_forwards(5 * accumulation, 5 * accumulation) != []
     log = SplitDir(tmp_path).read_train_log()
     assert [r["step"] for r in log if "loss" in r] == [5, 10]
 

@@ -27,8 +27,9 @@ def tiny_loop_inputs(train_windows: list[Window]) -> tuple[Any, Any]:
                              save_best=lambda m: None, class_weights=None, config_yaml="")
 
 
-def tiny_trainer(log_steps: int, max_steps: int, trackers: tuple[str, ...] = ()) -> Any:
+def tiny_trainer(log_steps: int, max_steps: int, trackers: tuple[str, ...] = (), accumulation: int = 1) -> Any:
     from arastance.settings import TrainerSettings
 
     return TrainerSettings(max_steps=max_steps, log_steps=log_steps, save_steps=max_steps, eval_steps=max_steps, max_tokens=64,
-                           max_rows=8, pool_factor=4, precision="fp32", progress_bar=False, trackers=trackers, early_stopping_patience=0)
+                           max_rows=8, pool_factor=4, precision="fp32", progress_bar=False, trackers=trackers, early_stopping_patience=0,
+                           gradient_accumulation_steps=accumulation)
