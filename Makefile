@@ -64,7 +64,10 @@ publish: $(STAMP) ## Package a run for plain transformers + model card (RUN=... 
 bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline (BENCH=quick for a few minutes)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode $(BENCH)
 
+bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, compiled, 4k/16k/64k tokens), MFU, syncs (< 8 min)
+	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode gpu
+
 clean: ## Remove outputs, reports and caches (keeps .venv)
 	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
 
-.PHONY: help setup test test-fast test-labelstudio validate stats export demo train evaluate publish bench clean
+.PHONY: help setup test test-fast test-labelstudio validate stats export demo train evaluate publish bench bench-gpu clean

@@ -65,7 +65,7 @@ class TrainerSettings:
     compile: bool = False
     torch_threads: int = 0
     progress_bar: bool = True
-    tensorboard: bool = True
+    trackers: tuple[str, ...] = ("tensorboard",)
 
 
 @dataclass(frozen=True)

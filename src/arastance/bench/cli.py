@@ -11,7 +11,8 @@ from arastance.bench.inputs import PLANS, ROOT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=sorted(PLANS), default="full")
+    parser.add_argument("--mode", choices=[*sorted(PLANS), "gpu"], default="full", help="gpu: the training sides on one CUDA device (bench.gpu)")
+    parser.add_argument("--dry-run", action="store_true", help="with --mode gpu: the same code on the CPU, tiny shapes, in seconds")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -32,13 +33,20 @@ def run(args: argparse.Namespace) -> int:
     from arastance.bench.run import WORKERS, run_bench
 
     torch.set_num_threads(args.threads)
-    if args.worker:
+    if args.worker or args.dry_run:
         import transformers
 
         transformers.logging.set_verbosity_error()
         transformers.utils.logging.disable_progress_bar()
+    if args.worker:
         spec = json.loads(args.worker)
         print(json.dumps(WORKERS[spec["side"]](spec)))
+        return 0
+    if args.mode == "gpu":
+        from arastance.bench.gpu import run_gpu_bench
+        from arastance.bench.gpu_report import gpu_markdown
+
+        print(gpu_markdown(run_gpu_bench(args.dry_run, args.threads, args.out)))
         return 0
     result = run_bench(args.mode, args.threads, args.out)
     print(markdown_table(result))

@@ -123,16 +123,23 @@ def peak_memory_mib() -> float:
 
 
 def step_summary(steps: list[dict[str, float]], warmup: int) -> dict[str, Any]:
-    """Throughput figures over the steps after warm-up (each step: seconds, real and computed tokens)."""
-    timed = steps[warmup:]
+    """Throughput figures over the steps after `warmup` steps (each entry: seconds, real and computed
+    tokens of one step, or of a window of `steps` steps when the loop is timed per window)."""
+    timed, skipped = [], 0
+    for entry in steps:
+        if skipped < warmup:
+            skipped += int(entry.get("steps", 1))
+        else:
+            timed.append(entry)
+    n = sum(int(s.get("steps", 1)) for s in timed)
     seconds = sum(s["seconds"] for s in timed)
     real = sum(s["real"] for s in timed)
     computed = sum(s["computed"] for s in timed)
     return {
-        "timed_steps": len(timed),
+        "timed_steps": n,
         "real_tokens_per_s": real / seconds if seconds else 0.0,
         "padded_fraction": 1 - real / computed if computed else 0.0,
-        "median_step_s": statistics.median(s["seconds"] for s in timed) if timed else 0.0,
-        "real_tokens_per_step": real / len(timed) if timed else 0.0,
+        "median_step_s": statistics.median(s["seconds"] / int(s.get("steps", 1)) for s in timed) if timed else 0.0,
+        "real_tokens_per_step": real / n if n else 0.0,
         "peak_memory_mib": peak_memory_mib(),
     }

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.bench.inputs import bf16_ok
-
-PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
+from arastance.bench.peaks import peak_bf16_flops
 BASE_PARAMS = 85_000_000  # BERT-base without embeddings
 BASE_LAYERS, BASE_HIDDEN = 12, 768
 
@@ -42,7 +41,7 @@ def add_mfu(rows: list[dict[str, Any]], gpu: str | None, batch_sentences: int) -
     """On a GPU, each base-model training row gets its MFU (None for a GPU without a known peak)."""
     if not gpu:
         return
-    peak = next((v for k, v in PEAK_BF16.items() if k in gpu), None)
+    peak = peak_bf16_flops(gpu)
     for row in rows:
         if row["kind"] == "train" and row["model"] == "base":
             row["mfu"] = mfu(row, BASE_PARAMS, BASE_LAYERS, BASE_HIDDEN, row["real_tokens_per_step"] / batch_sentences, peak)

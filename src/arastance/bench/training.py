@@ -5,12 +5,16 @@ Each worker runs in its own subprocess (bench.run) and returns `inputs.step_summ
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from arastance.bench.inputs import HYPER, ROOT, bf16_ok, encoded_windows, load_ner_model, step_summary
+from arastance.bench.syncs import SyncLog, counting_syncs
 
 
 def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         {
             "learning_rate": HYPER["learning_rate"], "weight_decay": HYPER["weight_decay"], "warmup_ratio": HYPER["warmup_ratio"],
             "max_grad_norm": HYPER["max_grad_norm"], "max_steps": spec["steps"], "save_steps": spec["steps"], "eval_steps": spec["steps"],
-            "log_steps": 1, "progress_bar": False, "tensorboard": False, "early_stopping_patience": 0, "keep_checkpoints": 1,
+            "log_steps": 1, "progress_bar": False, "trackers": [], "early_stopping_patience": 0, "keep_checkpoints": 1,
             "max_tokens": max_tokens,
             **spec.get("overrides", {}),
         }
@@ -42,7 +46,8 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
     accelerator = Accelerator(mixed_precision=runtime.accelerate_mixed_precision, cpu=device == "cpu", step_scheduler_with_optimizer=False)
     seed_everything(HYPER["seed"])
     model = load_ner_model(Path(spec["model_dir"]))
-    with tempfile.TemporaryDirectory() as run_dir:
+    syncs = SyncLog()
+    with tempfile.TemporaryDirectory() as run_dir, _counting_micro_batches(syncs), _sync_counting(spec, syncs, device), _compile_backend(spec):
         inputs = LoopInputs(
             task="ner", model=model, pad_token_id=tokenizer.pad_token_id, train_windows=windows, evaluate_dev=None,
             save_best=lambda m: None, class_weights=None, config_yaml="",
@@ -50,8 +55,72 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         split_dir = SplitDir(Path(run_dir))
         run_loop(accelerator, inputs, trainer, HYPER["seed"], split_dir, False, lambda *_: None)
         log = [r for r in split_dir.read_train_log() if "loss" in r]
-    steps = [{"seconds": r["step_seconds"], "real": r["real_tokens"], "computed": r["computed_tokens"]} for r in log]
-    return step_summary(steps, spec["warmup"])
+        graphs = _compiled_graphs() if trainer.compile else {}
+    # The loop times windows of steps between two reads of the losses (log_steps), not single steps.
+    steps = [{"seconds": r["window_seconds"], "real": r["window_real_tokens"], "computed": r["window_computed_tokens"], "steps": r["window_steps"]} for r in log]
+    return step_summary(steps, spec["warmup"]) | _sync_figures(spec, syncs) | graphs | {"non_embedding_params": non_embedding_params(model)}
+
+
+def _compiled_graphs() -> dict[str, int]:
+    """How many graphs torch.compile built: with bucketed widths and dynamic rows, about one per width."""
+    from torch._dynamo.utils import counters
+
+    return {"compiled_graphs": int(counters["stats"]["unique_graphs"])}
+
+
+@contextmanager
+def _counting_micro_batches(syncs: SyncLog) -> Iterator[None]:
+    """Tick the sync log once per micro-batch the loop builds: a forward hook would be traced into a
+    compiled model (and its counter guarded on), this wrapper runs outside it."""
+    from arastance.training import loop
+
+    original = loop.device_batch
+
+    def counted(step: Any, indices: Any) -> Any:
+        syncs.tick()
+        return original(step, indices)
+
+    loop.device_batch = counted
+    try:
+        yield
+    finally:
+        loop.device_batch = original
+
+
+@contextmanager
+def _compile_backend(spec: dict[str, Any]) -> Iterator[None]:
+    """`torch.compile` with spec's backend (the CPU dry run uses "eager": dynamo's graphs and guards
+    without waiting minutes for a C++ build). Nothing is patched for the default backend."""
+    import torch
+
+    backend = spec.get("compile_backend")
+    if not backend or backend == "inductor":
+        yield
+        return
+    original = torch.compile
+    torch.compile = functools.partial(original, backend=backend)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        torch.compile = original  # type: ignore[assignment]
+        torch._dynamo.reset()
+
+
+def _sync_counting(spec: dict[str, Any], syncs: SyncLog, device: str) -> Any:
+    return counting_syncs(syncs, device) if spec.get("count_syncs") else nullcontext()
+
+
+def _sync_figures(spec: dict[str, Any], syncs: SyncLog) -> dict[str, Any]:
+    """Syncs per step over the timed steps, the last one left out (it logs, saves, ends the run)."""
+    if not spec.get("count_syncs"):
+        return {}
+    first, last = spec["warmup"] + 1, syncs.forwards - 1
+    return {"syncs_per_step": syncs.per_step(first, last), "syncs_counted_by": syncs.method, "sync_steps": max(0, last - first + 1)}
+
+
+def non_embedding_params(model: Any) -> int:
+    """Parameters outside the embedding tables: the N of the 6·N FLOPs per token."""
+    return sum(p.numel() for name, p in model.named_parameters() if "embeddings" not in name)
 
 
 def matching_token_budget(lengths: list[int], batch_sentences: int, trainer_cfg: Any, device: str) -> int:
@@ -90,30 +159,41 @@ def _trainer_dataset(windows: list[Any]) -> Any:
     )
 
 
-def _counting_collator(tokenizer: Any, steps: list[dict[str, float]]) -> Any:
-    """The Trainer's default token-classification collator, recording each batch's real and computed tokens."""
+def _counting_collator(tokenizer: Any, steps: list[dict[str, float]], syncs: SyncLog) -> Any:
+    """The Trainer's default token-classification collator, recording each batch's real and computed
+    tokens (host tensors; paused in the sync count, which is about the Trainer's own reads)."""
     from transformers import DataCollatorForTokenClassification
 
     collator = DataCollatorForTokenClassification(tokenizer)
 
     def counting_collator(features):
         batch = collator(features)
-        steps.append({"real": int(batch["attention_mask"].sum()), "computed": int(batch["input_ids"].numel()), "seconds": 0.0})
+        with syncs.pause():
+            steps.append({"real": int(batch["attention_mask"].sum()), "computed": int(batch["input_ids"].numel()), "seconds": 0.0})
         return batch
 
     return counting_collator
 
 
-def _step_timer(steps: list[dict[str, float]]) -> Any:
-    """A callback writing each step's wall time into the step its collated batch opened."""
+def _step_timer(steps: list[dict[str, float]], syncs: SyncLog) -> Any:
+    """A callback writing each step's wall time into the step its collated batch opened. On CUDA it
+    waits for the device at the step's end (paused in the sync count: the bench's wait, not the Trainer's)."""
+    import torch
     from transformers import TrainerCallback
+
+    def wait_for_device() -> None:
+        if torch.cuda.is_available():
+            with syncs.pause():
+                torch.cuda.synchronize()
 
     class StepTimer(TrainerCallback):
         def on_step_begin(self, args, state, control, **kwargs):
+            wait_for_device()
             self.started = time.perf_counter()
 
         def on_step_end(self, args, state, control, **kwargs):
             # The batch of this step was collated (and counted) just before on_step_begin.
+            wait_for_device()
             steps[-1]["seconds"] = time.perf_counter() - self.started
 
     return StepTimer()
@@ -148,18 +228,24 @@ def _training_arguments(spec: dict[str, Any], out: str) -> Any:
 
 
 def worker_trainer(spec: dict[str, Any]) -> dict[str, Any]:
+    import torch
     from transformers import Trainer
 
     tokenizer, _units, windows = encoded_windows(Path(spec["model_dir"]), spec["repeat"])
     dataset = _trainer_dataset(windows)
     steps: list[dict[str, float]] = []
-    collator = _counting_collator(tokenizer, steps)
+    syncs = SyncLog()
+    collator = _counting_collator(tokenizer, steps, syncs)
+    model = load_ner_model(Path(spec["model_dir"]))
+    syncs.count_forwards(model)
     with tempfile.TemporaryDirectory() as out:
         args = _training_arguments(spec, out)
         trainer = Trainer(
-            model=load_ner_model(Path(spec["model_dir"])), args=args, train_dataset=dataset, data_collator=collator,
-            callbacks=[_step_timer(steps)], processing_class=tokenizer,
+            model=model, args=args, train_dataset=dataset, data_collator=collator,
+            callbacks=[_step_timer(steps, syncs)], processing_class=tokenizer,
         )
-        trainer.train()
+        with _sync_counting(spec, syncs, "cuda" if torch.cuda.is_available() else "cpu"):
+            trainer.train()
     # The sampler may collate one batch ahead; keep only batches that were trained on.
-    return step_summary([s for s in steps if s["seconds"] > 0], spec["warmup"])
+    summary = step_summary([s for s in steps if s["seconds"] > 0], spec["warmup"])
+    return summary | _sync_figures(spec, syncs) | {"non_embedding_params": non_embedding_params(model)}

@@ -10,8 +10,9 @@ epoch), so a resumed run and every distributed rank compute the same plan.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,29 +90,46 @@ def _fill(sorted_indices: Sequence[int], lengths: Sequence[int], cfg: BatchingCo
 
 def padding_fraction(batches: Sequence[Sequence[int]], lengths: Sequence[int], multiple: int) -> float:
     """Share of computed token positions that are padding."""
-    real = sum(lengths[i] for batch in batches for i in batch)
-    computed = sum(len(batch) * padded_length(max(lengths[i] for i in batch), multiple) for batch in batches if batch)
+    real, computed = plan_token_counts(batches, lengths, multiple)
     return 1.0 - real / computed if computed else 0.0
 
 
+def plan_token_counts(batches: Sequence[Sequence[int]], lengths: Sequence[int], multiple: int) -> tuple[int, int]:
+    """(real, computed) token positions of micro-batches, from the host's lengths: what `collate` will
+    produce, known without looking at a tensor (reading one back from a GPU waits for it)."""
+    real = sum(lengths[i] for batch in batches for i in batch)
+    computed = sum(len(batch) * padded_length(max(lengths[i] for i in batch), multiple) for batch in batches if batch)
+    return real, computed
+
+
+def has_padding(batch: Sequence[int], lengths: Sequence[int], multiple: int) -> bool:
+    width = padded_length(max(lengths[i] for i in batch), multiple)
+    return any(lengths[i] < width for i in batch)
+
+
 def collate(windows: Sequence[Window], pad_token_id: int, multiple: int, task: str) -> dict[str, torch.Tensor]:
-    """Pad a micro-batch of windows into tensors."""
-    width = padded_length(max(len(w) for w in windows), multiple)
-    rows = len(windows)
-    input_ids = torch.full((rows, width), pad_token_id, dtype=torch.long)
-    token_type_ids = torch.zeros((rows, width), dtype=torch.long)
-    attention_mask = torch.zeros((rows, width), dtype=torch.long)
-    for r, w in enumerate(windows):
-        input_ids[r, : len(w)] = torch.tensor(w.input_ids)
-        token_type_ids[r, : len(w)] = torch.tensor(w.token_type_ids)
-        attention_mask[r, : len(w)] = 1
-    batch = {"input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": attention_mask}
+    """Pad a micro-batch of windows into tensors.
+
+    Filled with one vectorised scatter per field (row-major over the real positions) rather than a
+    tensor per row: ~10× less host time per batch, which on a GPU is time the device may wait for."""
+    lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+    width = padded_length(int(lengths.max()), multiple)
+    real = np.arange(width) < lengths[:, None]  # rows × width, True on real tokens
+    n_real = int(lengths.sum())
+
+    def padded(rows: Iterable[Sequence[int]], fill: int) -> torch.Tensor:
+        out = np.full(real.shape, fill, dtype=np.int64)
+        out[real] = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=n_real)
+        return torch.from_numpy(out)
+
+    batch = {
+        "input_ids": padded((w.input_ids for w in windows), pad_token_id),
+        "token_type_ids": padded((w.token_type_ids for w in windows), 0),
+        "attention_mask": torch.from_numpy(real.astype(np.int64)),
+    }
     if all(w.labels for w in windows):
         if get_task(task).per_word:
-            labels = torch.full((rows, width), IGNORE_INDEX, dtype=torch.long)
-            for r, w in enumerate(windows):
-                labels[r, : len(w)] = torch.tensor(w.labels)
+            batch["labels"] = padded((w.labels for w in windows), IGNORE_INDEX)
         else:
-            labels = torch.tensor([w.labels[0] for w in windows], dtype=torch.long)
-        batch["labels"] = labels
+            batch["labels"] = torch.tensor([w.labels[0] for w in windows], dtype=torch.long)
     return batch

@@ -26,16 +26,20 @@ from arastance.errors import Interrupted
 from arastance.features.batching import (
     BatchingConfig,
     collate,
+    has_padding,
     padding_fraction,
+    plan_token_counts,
     plan_batches,
     resolve_max_rows,
     resolve_pad_multiple,
 )
 from arastance.features.encode import IGNORE_INDEX, Window
+from arastance.models.masks import step_attention_mask
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
 from arastance.training.checkpoint import latest_checkpoint, load_checkpoint, resume_checkpoint, save_checkpoint
+from arastance.training.trackers import Trackers, open_trackers
 
 
 @dataclass
@@ -161,6 +165,92 @@ def micro_batches_for_step(plan: Sequence[list[int]], step_in_epoch: int, per_st
     return [plan[(base + rank * accum + a) % len(plan)] for a in range(accum)]
 
 
+def step_micro_batches(plan: Sequence[list[int]], step_in_epoch: int, per_step: int, num_processes: int, accum: int) -> list[list[int]]:
+    """Every rank's micro-batches of one optimizer step."""
+    return [b for rank in range(num_processes) for b in micro_batches_for_step(plan, step_in_epoch, per_step, rank, accum)]
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    """What turns a micro-batch of the plan into model inputs on the device."""
+
+    windows: Sequence[Window]
+    lengths: Sequence[int]
+    pad_token_id: int
+    pad_multiple: int
+    task: str
+    device: torch.device
+    model_config: Any
+    # torch.compile: the row count varies with the token budget; marking it dynamic keeps one graph per
+    # (bucketed) width instead of one per (rows, width).
+    dynamic_rows: bool = False
+
+
+def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """(model inputs, labels) of one micro-batch on the device, without a host-device sync: on CUDA
+    the host tensors are pinned so the copies run asynchronously (a copy from pageable memory waits
+    for the device), and the attention mask is decided from the host's lengths."""
+    host = collate([step.windows[i] for i in indices], step.pad_token_id, step.pad_multiple, step.task)
+    if step.device.type == "cuda":
+        host = {k: v.pin_memory() for k, v in host.items()}
+    batch = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
+    labels = batch.pop("labels")
+    batch["attention_mask"] = step_attention_mask(step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple))
+    if step.dynamic_rows:
+        from torch._dynamo import maybe_mark_dynamic
+
+        for tensor in batch.values():
+            if tensor is not None:
+                maybe_mark_dynamic(tensor, 0)
+    return batch, labels
+
+
+def optimizer_step(accelerator: Any, model: Any, optimizer: Any, scheduler: Any, step: StepInputs, micro: Sequence[Sequence[int]],
+                   class_weights: torch.Tensor | None, max_grad_norm: float) -> torch.Tensor:
+    """One optimizer step over this rank's micro-batches (gradients synchronised on the last one);
+    returns the step's loss, left on the device."""
+    step_loss = torch.zeros((), device=step.device)
+    for a, indices in enumerate(micro):
+        batch, labels = device_batch(step, indices)
+        sync = nullcontext() if a == len(micro) - 1 else accelerator.no_sync(model)
+        with sync, accelerator.autocast():
+            logits = model(**batch).logits
+            loss = task_loss(step.task, logits, labels, class_weights) / len(micro)
+        accelerator.backward(loss)
+        step_loss += loss.detach()
+    if max_grad_norm:
+        accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return step_loss
+
+
+def record_losses(state: LoopState, losses: Sequence[float]) -> None:
+    """The losses of the steps up to state.step, into the history and the running mean."""
+    first_step = state.step - len(losses) + 1
+    for offset, loss in enumerate(losses):
+        state.history.append({"step": first_step + offset, "loss": loss})
+        state.loss_sum += loss
+        state.loss_count += 1
+
+
+def read_losses(accelerator: Any, unread: Sequence[torch.Tensor]) -> list[float]:
+    """The steps' losses, averaged over processes: one all-reduce and one device read for all of them."""
+    return [float(v) for v in accelerator.reduce(torch.stack(list(unread)), reduction="mean").tolist()]
+
+
+def log_record(state: LoopState, loss: float, lr: float, real: int, computed: int, window: StepWindow) -> dict[str, Any]:
+    """One train_log line: this step's loss, learning rate and tokens, and the throughput over the
+    window of steps since the previous log line (single steps are not timed: the host runs ahead)."""
+    return {
+        "step": state.step, "epoch": state.epoch, "loss": loss, "lr": lr,
+        "real_tokens_per_s": window.real_tokens / max(window.seconds, 1e-9), "real_tokens": real, "computed_tokens": computed,
+        "step_seconds": window.seconds / max(1, window.steps), "window_steps": window.steps, "window_seconds": window.seconds,
+        "window_real_tokens": window.real_tokens, "window_computed_tokens": window.computed_tokens,
+    }
+
+
 def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
     """Stop glibc from handing large freed blocks back to the kernel between steps.
 
@@ -199,7 +289,8 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     scheduler = build_scheduler(optimizer, trainer, schedule.max_steps)
     model, optimizer, scheduler = accelerator.prepare(inputs.model, optimizer, scheduler)
     if trainer.compile:
-        # Bucketed lengths (pad_to_multiple_of, e.g. 64) keep the number of compiled shapes small.
+        # Bucketed widths (pad_to_multiple_of, e.g. 64) and dynamic row counts (device_batch) keep the
+        # number of compiled graphs to about one per width.
         model = torch.compile(model, dynamic=False)
 
     state = LoopState(seed=seed)
@@ -216,12 +307,20 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
         from tqdm.auto import tqdm
 
         progress = tqdm(total=schedule.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True)
-    writer = _tensorboard(split_dir, trainer, accelerator)
+    writer = open_trackers(trainer, split_dir, inputs.task, seed, accelerator.is_main_process)
     stopped_early = False
     timer = _Throughput()
     if not state.plan:
         state.plan = plan_batches(lengths, batching, seed, state.epoch)
 
+    step_inputs = StepInputs(
+        windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
+        task=inputs.task, device=accelerator.device, model_config=inputs.model.config, dynamic_rows=trainer.compile,
+    )
+    class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
+    # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
+    # reading it every step would make the host wait for the device every step.
+    unread_losses: list[torch.Tensor] = []
     while state.step < schedule.max_steps and not stopped_early:
         if state.step_in_epoch >= step_plan(len(state.plan), schedule.per_step):
             state.epoch += 1
@@ -229,62 +328,48 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
             state.plan = plan_batches(lengths, batching, seed, state.epoch)
         model.train()
         micro = micro_batches_for_step(state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum)
-        step_loss = torch.zeros((), device=accelerator.device)
-        real_tokens = computed_tokens = 0
-        for a, indices in enumerate(micro):
-            windows = [inputs.train_windows[i] for i in indices]
-            batch = {k: v.to(accelerator.device) for k, v in collate(windows, inputs.pad_token_id, batching.pad_to_multiple_of, inputs.task).items()}
-            labels = batch.pop("labels")
-            real_tokens += int(batch["attention_mask"].sum())
-            computed_tokens += batch["input_ids"].numel()
-            sync = nullcontext() if a == accum - 1 else accelerator.no_sync(model)
-            with sync, accelerator.autocast():
-                logits = model(**batch).logits
-                loss = task_loss(inputs.task, logits, labels, inputs.class_weights) / accum
-            accelerator.backward(loss)
-            step_loss += loss.detach()
-        if trainer.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), trainer.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        unread_losses.append(optimizer_step(accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm))
         state.step += 1
         state.step_in_epoch += 1
-
-        mean_loss = float(accelerator.reduce(step_loss, reduction="mean"))
-        tokens = int(accelerator.reduce(torch.tensor(real_tokens, device=accelerator.device), reduction="sum"))
-        state.loss_sum += mean_loss
-        state.loss_count += 1
-        computed = int(accelerator.reduce(torch.tensor(computed_tokens, device=accelerator.device), reduction="sum"))
-        step_seconds = timer.elapsed()
-        rate = timer.tick(tokens)
-        record = {
-            "step": state.step, "epoch": state.epoch, "loss": mean_loss, "lr": scheduler.get_last_lr()[0],
-            "real_tokens_per_s": rate, "real_tokens": tokens, "computed_tokens": computed, "step_seconds": step_seconds,
-        }
-        state.history.append({"step": state.step, "loss": mean_loss})
-        if accelerator.is_main_process and (state.step % trainer.log_steps == 0 or state.step == schedule.max_steps):
-            split_dir.append_log(record)
-            if writer:
-                for key in ("loss", "lr", "real_tokens_per_s"):
-                    writer.add_scalar(f"train/{key}", record[key], state.step)
+        # Every rank's micro-batches of this step, counted from the plan on the host: no all-reduce.
+        real, computed = plan_token_counts(
+            step_micro_batches(state.plan, state.step_in_epoch - 1, schedule.per_step, accelerator.num_processes, accum), lengths,
+            batching.pad_to_multiple_of,
+        )
+        timer.add_step(real, computed)
         if progress:
             progress.update(1)
-            progress.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{rate:,.0f}")
 
-        if state.step % schedule.eval_every == 0 or state.step == schedule.max_steps:
+        last = state.step == schedule.max_steps
+        log_now = state.step % trainer.log_steps == 0 or last
+        eval_now = state.step % schedule.eval_every == 0 or last
+        save_now = state.step % schedule.save_every == 0 or last
+        if not (log_now or eval_now or save_now):
+            continue
+        losses = read_losses(accelerator, unread_losses)
+        timer.synced()
+        record_losses(state, losses)
+        unread_losses = []
+        if log_now:
+            record = log_record(state, losses[-1], scheduler.get_last_lr()[0], real, computed, timer.take_window())
+            if accelerator.is_main_process:
+                split_dir.append_log(record)
+                writer.log({f"train/{key}": record[key] for key in ("loss", "lr", "real_tokens_per_s")}, state.step)
+            if progress:
+                progress.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['real_tokens_per_s']:,.0f}")
+
+        if eval_now:
             stopped_early = _evaluate(accelerator, model, inputs, state, trainer, split_dir, writer)
             if stopped_early:
                 log(_early_stop_note(state, trainer.early_stopping_patience))
-        if state.step % schedule.save_every == 0 or state.step == schedule.max_steps or stopped_early:
+        if save_now or stopped_early:
             save_checkpoint(accelerator, split_dir.checkpoints, state.step, state.to_json(), inputs.config_yaml, trainer.keep_checkpoints)
         timer.restart()
 
     restore_sigint()
     if progress:
         progress.close()
-    if writer:
-        writer.close()
+    writer.close()
     if state.best_dev is None and accelerator.is_main_process:
         # No dev set: the final model is the one we keep.
         inputs.save_best(accelerator.unwrap_model(model))
@@ -331,7 +416,7 @@ def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
-def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Any) -> bool:
+def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Trackers) -> bool:
     """Dev evaluation on the main process; returns True when early stopping triggers."""
     if inputs.evaluate_dev is None:
         return False
@@ -349,8 +434,7 @@ def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState
     state.history[-1]["dev"] = score
     if accelerator.is_main_process:
         split_dir.append_log({"step": state.step, "dev": score, "best_dev": state.best_dev})
-        if writer:
-            writer.add_scalar("dev/score", score, state.step)
+        writer.log({"dev/score": score}, state.step)
     accelerator.wait_for_everyone()
     patience = trainer.early_stopping_patience
     return bool(patience and state.bad_evals >= patience)
@@ -365,34 +449,46 @@ def _broadcast_float(accelerator: Any, value: float | None) -> float:
     return float(tensor.item())
 
 
-def _tensorboard(split_dir: SplitDir, trainer: TrainerSettings, accelerator: Any) -> Any:
-    if not trainer.tensorboard or not accelerator.is_main_process:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is a dependency; a broken install should not stop training
-        return None
-    return SummaryWriter(log_dir=str(split_dir.tensorboard))
+@dataclass
+class StepWindow:
+    """Training steps since the previous log line: how many, their tokens and their wall time."""
+
+    steps: int = 0
+    real_tokens: int = 0
+    computed_tokens: int = 0
+    seconds: float = 0.0
 
 
 class _Throughput:
-    """Real (non-pad) tokens per second of training steps (evaluation and checkpoint time excluded)."""
+    """Real (non-pad) tokens per second of training steps (evaluation and checkpoint time excluded).
+
+    Between two reads of the losses the host only queues work for the device, so time is taken at
+    those reads (`synced`), which wait for the device, and spread over the steps since the last one."""
 
     def __init__(self) -> None:
         self.last = time.perf_counter()
+        self.window = StepWindow()
+        self.unsynced_tokens = 0
         self.tokens = 0
         self.seconds = 0.0
 
-    def tick(self, tokens: int) -> float:
-        now = time.perf_counter()
-        elapsed = max(now - self.last, 1e-9)
-        self.last = now
-        self.tokens += tokens
-        self.seconds += elapsed
-        return tokens / elapsed
+    def add_step(self, real: int, computed: int) -> None:
+        self.window.steps += 1
+        self.window.real_tokens += real
+        self.window.computed_tokens += computed
+        self.unsynced_tokens += real
 
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.last
+    def synced(self) -> None:
+        now = time.perf_counter()
+        self.window.seconds += now - self.last
+        self.seconds += now - self.last
+        self.tokens += self.unsynced_tokens
+        self.unsynced_tokens = 0
+        self.last = now
+
+    def take_window(self) -> StepWindow:
+        window, self.window = self.window, StepWindow()
+        return window
 
     def restart(self) -> None:
         self.last = time.perf_counter()
