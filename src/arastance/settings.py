@@ -183,6 +183,8 @@ def from_config(cfg: Any, config_yaml: str = "") -> RunSettings:
 
 PRECISIONS = ("bf16", "fp32")
 AUTO = "auto"
+# Experiment trackers the loop can open through Accelerate (training/trackers.py).
+TRACKERS = ("tensorboard", "mlflow")
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,10 @@ def _betas(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(b) and 0 <= b < 1 for b in value)
 
 
+def _tracker_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(t in TRACKERS for t in value)
+
+
 def _key_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(k, str) and k for k in value)
 
@@ -267,7 +273,7 @@ TRAINING_RULES: tuple[Rule, ...] = (
     boolean("trainer.cpu_keep_freed_memory"),
     boolean("trainer.compile"),
     boolean("trainer.progress_bar"),
-    boolean("trainer.tensorboard"),
+    Rule("trainer.trackers", _tracker_list, "a list of trackers from: " + ", ".join(TRACKERS)),
     integer("model.max_length", 8),
     number("model.connect_timeout_s", 0.0, low_open=True),
     number("task.doc_threshold", 0.0, 1.0),

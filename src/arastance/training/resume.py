@@ -26,7 +26,7 @@ NEUTRAL_KEYS = (
     "hydra",
     "eval",
     "trainer.progress_bar",
-    "trainer.tensorboard",
+    "trainer.trackers",
     "trainer.torch_threads",
     "trainer.log_steps",
     "trainer.save_steps",

@@ -22,9 +22,9 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.runs.layout import SplitDir
-from arastance.settings import TrainerSettings
+from arastance.settings import TRACKERS, TrainerSettings
 
-KNOWN_TRACKERS = ("tensorboard", "mlflow")
+KNOWN_TRACKERS = TRACKERS
 
 
 def check_trackers(names: Sequence[str]) -> None:
