@@ -74,6 +74,9 @@ class DataSettings:
     train_docs: tuple[str, ...] = ()
     dev_docs_ids: tuple[str, ...] = ()
     test_docs: tuple[str, ...] = ()
+    # Nested search (configs/hparams_search/*_nested.yaml): CV fold K's test document is left out of
+    # the whole run, which cross-validates over the other documents. None: every document is used.
+    outer_fold: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from arastance.runs.layout import RunDir
 from arastance.schema import Schema
 from arastance.scoring.pooled import FoldPredictions, pooled_scores
 from arastance.settings import RunSettings
+from arastance.training.objective import without_outer_fold
 from arastance.training.run import train_split
 
 log = logging.getLogger("arastance.train")
@@ -22,6 +23,7 @@ log = logging.getLogger("arastance.train")
 def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
     docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, schema)
     corpus_texts = [d.text for d in docs]
+    docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
     run = RunDir(settings.run_dir)
     refuse_to_overwrite(run, settings.resume)

@@ -9,12 +9,14 @@ sweeps" explains the nested variant (configs/hparams_search/*_nested.yaml, data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from arastance.errors import UserError
 from arastance.runs.layout import RunDir
+
+Doc = TypeVar("Doc")
 
 
 def dev_objective(fold_finals: Sequence[Mapping[str, Any]]) -> float | None:
@@ -38,3 +40,13 @@ def require_objective(value: float | None, run: RunDir) -> float:
             "data.dev_docs >= 1 (cross-validation) or data.dev_docs_ids (data=fixed)"
         )
     return value
+
+
+def without_outer_fold(docs: Sequence[Doc], outer_fold: int | None) -> list[Doc]:
+    """The documents an inner search may see: all but the test document of outer CV fold K (fold K
+    of the ordinary cross-validation tests document K), so the search never touches it."""
+    if outer_fold is None:
+        return list(docs)
+    if not 0 <= outer_fold < len(docs):
+        raise UserError(f"data.outer_fold: fold {outer_fold} does not exist (0..{len(docs) - 1})")
+    return [doc for index, doc in enumerate(docs) if index != outer_fold]
