@@ -19,7 +19,7 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from arastance.errors import UserError
-from arastance.evaluation.aggregate import aggregate, differing_keys, find_runs, read_run_scores, run_scores, summary_stats
+from arastance.evaluation.aggregate import aggregate, differing_keys, find_runs, read_run_scores, report_runs, run_scores, seed_spread, summary_stats
 from arastance.evaluation.aggregate_output import AGGREGATE_JSON, AGGREGATE_MD, write_aggregate
 from arastance.runs.layout import RunDir
 from arastance.train import job_run_dir, overridden_keys, refuse_run_dir_in_multirun
@@ -230,6 +230,25 @@ def test_write_aggregate_replaces_files_atomically(tmp_path: Path, rng: np.rando
     assert json.loads((tmp_path / "agg" / AGGREGATE_JSON).read_text()) == json.loads(json.dumps(summary))
 
 
+def test_a_report_given_a_sweep_takes_its_first_run_and_the_seeds_spread(tmp_path: Path, rng: np.random.Generator) -> None:
+    written = [fake_run(tmp_path / "sweep" / str(i), seed, rng) for i, seed in enumerate((4, 5))]
+    paths = report_runs(tmp_path / "sweep")
+    assert paths == [tmp_path / "sweep" / "0", tmp_path / "sweep" / "1"]
+    assert report_runs(paths[1]) == [paths[1]]  # a run folder is itself
+    assert report_runs(tmp_path / "missing") == [tmp_path / "missing"]  # loading it reports the problem
+    spread = seed_spread([read_run_scores(p) for p in paths], "ner")
+    assert spread["seeds"] == [4, 5]
+    assert spread["headline"]["values"] == [m["ner"]["micro_f1"] for m in written]
+    assert spread["per_label"]["GPE"]["mean"] == pytest.approx(np.mean([m["ner"]["per_label"]["GPE"]["f1"] for m in written]))
+
+
+def test_seed_spread_refuses_runs_of_different_configurations(tmp_path: Path, rng: np.random.Generator) -> None:
+    fake_run(tmp_path / "sweep" / "0", 1, rng, lr=1e-3)
+    fake_run(tmp_path / "sweep" / "1", 2, rng, lr=2e-3)
+    with pytest.raises(UserError, match="differ in trainer.learning_rate"):
+        seed_spread([read_run_scores(p) for p in report_runs(tmp_path / "sweep")], "ner")
+
+
 # ----------------------------------------------------------------------------------- end to end
 
 
@@ -274,6 +293,12 @@ def test_a_seed_multirun_and_an_optuna_search_aggregate_to_their_runs_figures(tm
         figures = seeds_group["metrics"][name]
         assert figures["values"] == values and figures["mean"] == pytest.approx(np.mean(values))
         assert figures["sd"] == pytest.approx(np.std(values, ddof=1))
+    # `arastance report` given the seed sweep: the first run's report with the seeds' spread beside the folds'.
+    assert main(["report", "--ner", str(seeds_dir), "--out", str(tmp_path / "report"), "--bootstrap-n", "20", "--no-plots", "--no-baselines"]) == 0
+    report = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert report["ner"]["run"]["run_dir"] == str(seed_runs[0])
+    assert report["ner"]["seeds"]["headline"] == seeds_group["metrics"]["ner.micro_f1"]
+    assert "seed F1 mean ± sd (seeds)" in (tmp_path / "report" / "report.md").read_text()
     # The two trials drew different parameters: each is a group of its own.
     trial_groups = [g for g in summary["groups"] if g is not seeds_group]
     assert sorted(r for g in trial_groups for r in g["runs"]) == [str(t) for t in trials]

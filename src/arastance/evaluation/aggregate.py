@@ -194,3 +194,32 @@ def aggregate(runs: Sequence[RunScores]) -> dict[str, Any]:
     if len(groups) == 1:
         summary["metrics"] = groups[0]["metrics"]
     return summary
+
+
+# ----------------------------------------------------------------------------------- seed spread of a report
+
+
+def report_runs(path: Path) -> list[Path]:
+    """What a report was given: a run folder (itself) or a sweep folder (its runs, job order)."""
+    path = Path(path)
+    if not path.is_dir() or (path / CONFIG).is_file():
+        return [path]  # a run, or not a folder at all: loading it says what is wrong
+    return _runs_under(path) or [path]
+
+
+def seed_spread(runs: Sequence[RunScores], task: str) -> dict[str, Any]:
+    """The report's seed block for `task`: its headline and each label's F1 over the runs (seeds).
+    Runs of different configurations are not seeds of one: that is an error naming what differs."""
+    groups = group_runs(runs)
+    if len(groups) > 1:
+        raise UserError(
+            f"{runs[0].path.parent}: its runs differ in {', '.join(differing_keys(runs))} besides the seed; "
+            "report one run, or compare them with `arastance aggregate`"
+        )
+    metrics = group_metrics(runs)
+    prefix = f"{task}."
+    labels = {name[len(prefix) : -len(".f1")]: stats for name, stats in metrics.items() if name.startswith(prefix) and name.endswith(".f1")}
+    headline = metrics.get(f"{task}.{get_task(task).headline}")
+    if headline is None:
+        raise UserError(f"{runs[0].path}: not a {task} run")
+    return {"runs": [str(r.path) for r in runs], "seeds": [r.seed for r in runs], "headline": headline, "per_label": labels}
