@@ -305,3 +305,15 @@ def test_a_seed_multirun_and_an_optuna_search_aggregate_to_their_runs_figures(tm
     for group in trial_groups:
         (run,) = group["runs"]
         assert group["metrics"]["ner.micro_f1"]["values"] == [_metrics(Path(run))["ner"]["micro_f1"]]
+
+
+@pytest.mark.slow
+def test_a_nested_search_never_sees_the_outer_fold_s_document(tmp_path: Path) -> None:
+    sweep = tmp_path / "nested"
+    done = _train_cli("hparams_search=ner_optuna_nested", "data.outer_fold=2", "hydra.sweeper.n_trials=1", f"hydra.sweep.dir={sweep}", cache=tmp_path / "cache")
+    assert done.returncode == 0, done.stderr[-3000:]
+    outer_doc = sorted(p.stem for p in (ROOT / "annotations" / "gold").glob("*.json"))[2]
+    folds = [_metrics(sweep / "0" / f"fold-{k}") for k in (0, 1)]
+    assert all(outer_doc not in ids for fold in folds for ids in fold["split"].values())
+    best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())["best_value"]
+    assert best == pytest.approx(np.mean([f["final"]["best_dev"] for f in folds]))
