@@ -22,7 +22,7 @@ from arastance.errors import UserError
 from arastance.evaluation.aggregate import aggregate, differing_keys, find_runs, read_run_scores, report_runs, run_scores, seed_spread, summary_stats
 from arastance.evaluation.aggregate_output import AGGREGATE_JSON, AGGREGATE_MD, write_aggregate
 from arastance.runs.layout import RunDir
-from arastance.train import job_run_dir, overridden_keys, refuse_run_dir_in_multirun
+from arastance.train import job_run_dir, overridden_keys, refuse_run_dir_in_multirun, refuse_search_without_dev
 from arastance.training.objective import dev_objective, require_objective, without_outer_fold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,6 +104,17 @@ def test_the_search_configs_compose_with_the_optuna_sweeper(task: str) -> None:
     assert set(cfg.hydra.sweeper.params) == {"trainer.learning_rate", "trainer.num_epochs", "trainer.max_tokens", "trainer.warmup_ratio"}
     assert cfg.hydra.sweeper.direction == "maximize"
     assert cfg.data.outer_fold == 3 and cfg.hydra.sweeper.study_name.endswith("_3")
+
+
+def test_a_search_without_dev_documents_is_refused_before_training() -> None:
+    search = OmegaConf.merge(_job(RunMode.MULTIRUN, []), {"sweeper": {"_target_": "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"}})
+    no_dev = [OmegaConf.create({"split": "cv", "dev_docs": 0}), OmegaConf.create({"split": "fixed", "dev_docs_ids": []})]
+    for data in no_dev:
+        with pytest.raises(UserError, match="no dev documents"):
+            refuse_search_without_dev(search, data)
+        refuse_search_without_dev(_job(RunMode.MULTIRUN, []), data)  # a seed sweep needs no dev score
+    refuse_search_without_dev(search, OmegaConf.create({"split": "cv", "dev_docs": 1}))
+    refuse_search_without_dev(search, OmegaConf.create({"split": "fixed", "dev_docs_ids": ["d1"]}))
 
 
 # ----------------------------------------------------------------------------------- objective

@@ -80,6 +80,16 @@ def _is_search(job: Any | None) -> bool:
     return _is_multirun(job) and "optuna" in str(job.sweeper.get("_target_", "")).lower()
 
 
+def refuse_search_without_dev(job: Any | None, data: Any) -> None:
+    """The objective is a dev score: a search whose splits have no dev documents fails before training."""
+    has_dev = int(data.get("dev_docs") or 0) >= 1 if data.get("split", "cv") == "cv" else bool(data.get("dev_docs_ids"))
+    if _is_search(job) and not has_dev:
+        raise UserError(
+            "a search maximises the dev score, and these splits have no dev documents: set data.dev_docs >= 1 "
+            "(cross-validation) or data.dev_docs_ids (data=fixed)"
+        )
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """One training run (one hydra job); returns its search objective (None without dev documents)."""
@@ -89,6 +99,7 @@ def main(cfg: DictConfig) -> float | None:
     with exit_on_failure("arastance train"):
         job = _hydra_job()
         refuse_run_dir_in_multirun(job)
+        refuse_search_without_dev(job, cfg.data)
         train(cfg)
         run = RunDir(Path(str(cfg.run_dir)))
         objective = run_dev_objective(run)
