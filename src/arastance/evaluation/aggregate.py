@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from arastance.errors import UserError
-from arastance.runs.layout import CONFIG, METRICS, REPORT, RunDir, read_json
+from arastance.runs.layout import CONFIG, FOLD_PATTERN, METRICS, REPORT, RunDir, read_json
 from arastance.tasks import TASKS, get_task
 
 # Config keys that tell runs of one configuration apart without changing it.
@@ -59,7 +59,7 @@ def _runs_under(folder: Path) -> list[Path]:
     """The finished runs in `folder` or below it; an unfinished one is an error, not a silent gap."""
     if (folder / METRICS).is_file() and (folder / CONFIG).is_file():
         return [folder]
-    children = [c for c in _subfolders(folder) if c.name not in _NOT_RUNS and not c.name.startswith("fold-")]
+    children = [c for c in _subfolders(folder) if c.name not in _NOT_RUNS and not FOLD_PATTERN.match(c.name)]
     found = [run for child in children for run in _runs_under(child)]
     if not found and _is_run_attempt(folder):
         raise UserError(
