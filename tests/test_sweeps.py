@@ -263,10 +263,15 @@ def test_seed_spread_refuses_runs_of_different_configurations(tmp_path: Path, rn
 # ----------------------------------------------------------------------------------- end to end
 
 
-def _train_cli(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+# Both ways in: `arastance train …` (the console script's module) and `python -m arastance.train …`.
+ARASTANCE_TRAIN = ["arastance.cli", "train"]
+PYTHON_M_TRAIN = ["arastance.train"]
+
+
+def _train_cli(*args: str, cache: Path, entry: list[str] = PYTHON_M_TRAIN) -> subprocess.CompletedProcess[str]:
     common = ["model=tiny", "trainer=smoke", "trainer.max_steps=2", "trainer.precision=fp32", "data.folds=[0,1]", f"paths.root={ROOT}", f"paths.cache_dir={cache}"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "arastance.train", *args, *common], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    return subprocess.run([sys.executable, "-m", *entry, *args, *common], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
 
 
 def _metrics(run: Path) -> dict:
@@ -277,7 +282,7 @@ def _metrics(run: Path) -> dict:
 def test_a_seed_multirun_and_an_optuna_search_aggregate_to_their_runs_figures(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     seeds_dir, search_dir = tmp_path / "seeds", tmp_path / "search"
-    done = _train_cli("-m", "seed=1,2", f"hydra.sweep.dir={seeds_dir}", cache=cache)
+    done = _train_cli("-m", "seed=1,2", f"hydra.sweep.dir={seeds_dir}", cache=cache, entry=ARASTANCE_TRAIN)
     assert done.returncode == 0, done.stderr[-3000:]
     done = _train_cli("hparams_search=ner_optuna", "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={search_dir}", cache=cache)
     assert done.returncode == 0, done.stderr[-3000:]
