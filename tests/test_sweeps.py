@@ -47,7 +47,7 @@ def fake_run(path: Path, seed: int, rng: np.random.Generator, lr: float = 1e-3, 
     }
     metrics = {task: block, "final": {"folds": folds}, "config": {"task": task, "seed": seed}}
     path.mkdir(parents=True)
-    config = {"seed": seed, "run_dir": str(path), "task": {"name": task}, "trainer": {"learning_rate": lr}, "paths": {"root": "."}}
+    config = {"seed": seed, "run_dir": str(path), "task": {"name": task, "metric": headline}, "trainer": {"learning_rate": lr}, "paths": {"root": "."}}
     (path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     (path / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
     for k in range(folds):
@@ -176,6 +176,8 @@ def test_a_seed_sweep_is_one_group_whose_figures_are_the_runs(tmp_path: Path, rn
     assert micro["sd"] == pytest.approx(np.std(micro["values"], ddof=1))
     assert micro["fold_sd"] == pytest.approx(np.mean([m["ner"]["folds"]["headline"]["std"] for m in written]))
     assert summary["metrics"]["ner.PER.f1"]["values"] == [m["ner"]["per_label"]["PER"]["f1"] for m in written]
+    best_dev = [[json.loads((p / f"fold-{k}" / "metrics.json").read_text())["final"]["best_dev"] for k in (0, 1)] for p in runs]
+    assert summary["metrics"]["ner.dev_micro_f1"]["values"] == pytest.approx([np.mean(b) for b in best_dev])
 
 
 def test_runs_that_differ_in_more_than_the_seed_are_grouped_by_it(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -321,6 +323,7 @@ def test_a_seed_multirun_and_an_optuna_search_aggregate_to_their_runs_figures(tm
     for group in trial_groups:
         (run,) = group["runs"]
         assert group["metrics"]["ner.micro_f1"]["values"] == [_metrics(Path(run))["ner"]["micro_f1"]]
+        assert group["metrics"]["ner.dev_micro_f1"]["values"] == pytest.approx([objectives[trials.index(Path(run))]])
 
 
 @pytest.mark.slow

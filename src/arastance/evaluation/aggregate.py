@@ -6,7 +6,8 @@ than the seed are grouped by what differs and each group is summarised on its ow
 
 A run's scores are its own metrics.json (pooled over folds for cross-validation): every numeric
 headline of the task block (`ner.micro_f1`, `stance.macro_f1`, `stance.accuracy` …) and every label's
-F1 (`ner.PER.f1`). Beside the seed spread stands the fold spread each run recorded (`folds` block),
+F1 (`ner.PER.f1`), and the search objective (`ner.dev_micro_f1`: the mean over folds of the best
+dev score, training/objective.py) when the run had dev documents. Beside the seed spread stands the fold spread each run recorded (`folds` block),
 averaged over the group's runs, so that the two sources of variation can be compared.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 from arastance.errors import UserError
 from arastance.runs.layout import CONFIG, FOLD_PATTERN, METRICS, REPORT, RunDir, read_json
 from arastance.tasks import TASKS, get_task
+from arastance.training.objective import run_dev_objective
 
 # Config keys that tell runs of one configuration apart without changing it.
 NOT_A_DIFFERENCE = frozenset({"seed", "run_dir", "resume"})
@@ -133,6 +135,10 @@ def read_run_scores(path: Path) -> RunScores:
     if not scores:
         raise UserError(f"{run.metrics_path}: no NER or stance scores; is this a training run's metrics.json?")
     flat = flatten(config if isinstance(config, Mapping) else {})
+    # What a search maximised (mean best dev score over folds), beside the held-out scores.
+    objective = run_dev_objective(run)
+    if objective is not None and flat.get("task.name") in TASKS and flat.get("task.metric"):
+        scores[f"{flat['task.name']}.dev_{flat['task.metric']}"] = objective
     seed = flat.get("seed")
     return RunScores(Path(path), int(seed) if isinstance(seed, int) else None, flat, scores, fold_sd)
 
