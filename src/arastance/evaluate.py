@@ -2,6 +2,7 @@
 
     python -m arastance.evaluate run_dir=outputs/ner/tiny/2025-...          (make evaluate RUN=...)
     python -m arastance.evaluate run_dir=DIR eval.bootstrap.n=2000 report_dir=DIR/report-2000
+    python -m arastance.evaluate run_dir=SWEEP     (a multirun of seeds: its first run, with the seeds' spread)
 
 Every fold's `best/` model predicts that fold's held-out documents again (no training state is
 loaded); the scores are compared with the training-time metrics.json and must be equal. The report

@@ -236,7 +236,8 @@ def _spread(folds: Mapping[str, Any], label: str) -> str:
     return f"{_f(row['mean'])} ± {_f(row['std'])} ({row['n_folds']})"
 
 
-SEED_HEADER = ("seed F1 mean ± sd (seeds)",)
+def _seed_header(m: Mapping[str, Any]) -> list[str]:
+    return ["seed F1 mean ± sd (seeds)"] if "seeds" in m else []
 
 
 def _seed_spread(seeds: Mapping[str, Any] | None, label: str | None = None) -> str:
@@ -306,7 +307,7 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
         f"over {len(m['folds']['headline']['values'])} fold(s).{_seed_sentence(m, 'micro-F1')}"
     )
     lines.append("")
-    header = ["label", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *SEED_HEADER[: "seeds" in m], "conlleval F1"]
+    header = ["label", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m), "conlleval F1"]
     if base:
         header.append("gazetteer F1")
     rows = []
@@ -356,7 +357,7 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
         f"folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
     )
     lines.append("")
-    header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *SEED_HEADER[: "seeds" in m]] + (["majority F1"] if base else [])
+    header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m)] + (["majority F1"] if base else [])
     rows = []
     for c in classes:
         r = m["per_label"][c]
