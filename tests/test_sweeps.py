@@ -317,6 +317,14 @@ def test_a_seed_multirun_and_an_optuna_search_aggregate_to_their_runs_figures(tm
     assert report["ner"]["run"]["run_dir"] == str(seed_runs[0])
     assert report["ner"]["seeds"]["headline"] == seeds_group["metrics"]["ner.micro_f1"]
     assert "seed F1 mean ± sd (seeds)" in (tmp_path / "report" / "report.md").read_text()
+    # `arastance evaluate` given the seed sweep: the first run re-scored, the same seed spread beside it.
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "arastance.evaluate", f"run_dir={seeds_dir}", f"report_dir={tmp_path / 'evaluated'}", "eval.bootstrap.n=20", "eval.plots=false", "eval.baselines=false"],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}, cwd=ROOT, timeout=600,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert "scores equal the training-time metrics.json" in evaluated.stdout
+    assert json.loads((tmp_path / "evaluated" / "metrics.json").read_text())["ner"]["seeds"] == report["ner"]["seeds"]
     # The two trials drew different parameters: each is a group of its own.
     trial_groups = [g for g in summary["groups"] if g is not seeds_group]
     assert sorted(r for g in trial_groups for r in g["runs"]) == [str(t) for t in trials]
