@@ -15,7 +15,7 @@ from arastance import cli
 from arastance.errors import UserError, exit_on_failure, failure_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PIPELINE = ["gold", "corpus", "train", "evaluate", "report", "score", "publish", "predict", "preannotate", "actors", "demo", "bench", "agreement"]
+PIPELINE = ["gold", "corpus", "train", "evaluate", "report", "aggregate", "score", "publish", "predict", "preannotate", "actors", "demo", "bench", "agreement"]
 
 
 def _arastance(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:

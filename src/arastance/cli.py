@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("train", "arastance.train", "fine-tune NER or stance (hydra overrides: task=ner model=tiny seed=7 ...)", "hydra"),
     Command("evaluate", "arastance.evaluate", "re-score a run's saved models and write its report (run_dir=...)", "hydra"),
     Command("report", "arastance.evaluation.report_cli", "evaluation report for an NER and/or a stance run"),
+    Command("aggregate", "arastance.evaluation.aggregate_cli", "mean ± sd over several runs (seeds, sweeps), grouped by what differs"),
     Command("score", "arastance.scoring.cli", "entity-level precision/recall/F1 of a CoNLL file"),
     Command("publish", "arastance.publish.cli", "package a run for plain transformers users, with a model card"),
     Command("predict", "arastance.predict.cli", "entities and stances of raw Arabic documents, as JSON lines"),

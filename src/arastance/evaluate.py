@@ -2,6 +2,7 @@
 
     python -m arastance.evaluate run_dir=outputs/ner/tiny/2025-...          (make evaluate RUN=...)
     python -m arastance.evaluate run_dir=DIR eval.bootstrap.n=2000 report_dir=DIR/report-2000
+    python -m arastance.evaluate run_dir=SWEEP     (a multirun of seeds: its first run, with the seeds' spread)
 
 Every fold's `best/` model predicts that fold's held-out documents again (no training state is
 loaded); the scores are compared with the training-time metrics.json and must be equal. The report
@@ -35,9 +36,12 @@ def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dic
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
+    from arastance.evaluation.aggregate import read_run_scores, report_runs, seed_spread
     from arastance.runs.reader import read_run_config
 
-    run_dir = Path(str(cfg.run_dir))
+    # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
+    seed_paths = report_runs(Path(str(cfg.run_dir)))
+    run_dir = seed_paths[0]
     read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
 
     from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
@@ -49,6 +53,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     run = result.run
     settings = ReportSettings.from_cfg(cfg.eval)
     analysis = analyse(run, settings)
+    if len(seed_paths) > 1:
+        analysis.metrics["seeds"] = seed_spread([read_run_scores(p) for p in seed_paths], run.task)
     summary = result.summary()
     summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]

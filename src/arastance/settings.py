@@ -79,6 +79,9 @@ class DataSettings:
     test_docs: tuple[str, ...] = ()
     extra_records: tuple[str, ...] = ()
     extra_ratio: float | None = None
+    # Nested search (configs/hparams_search/*_nested.yaml): CV fold K's test document is left out of
+    # the whole run, which cross-validates over the other documents. None: every document is used.
+    outer_fold: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,12 @@
 """Training entry point.
 
     python -m arastance.train task=ner model=tiny seed=7 trainer.max_steps=60 trainer.save_steps=10 run_dir=DIR
+    python -m arastance.train -m seed=1,2,3 task=ner model=tiny        (one job folder per seed)
+    python -m arastance.train hparams_search=ner_optuna                 (Optuna search over dev scores)
     accelerate launch --num_processes 2 -m arastance.train ...   (or torchrun --nproc_per_node 2 -m ...)
+
+`main` returns the search objective (training/objective.py): the mean over splits of the best dev
+score, never a held-out score, which is what hydra's Optuna sweeper maximises.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import ConfigError, exit_on_failure
+from arastance.errors import ConfigError, UserError, exit_on_failure
 from arastance.paths import CONFIGS_DIR
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_hydra_traces
 from arastance.schema import load_schema
@@ -61,12 +66,74 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def _hydra_job() -> Any | None:
+    """The running hydra job's config (hydra.*), or None outside a hydra app (compose(), tests)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get() if HydraConfig.initialized() else None
+
+
+def _is_multirun(job: Any | None) -> bool:
+    from hydra.types import RunMode
+
+    return job is not None and job.mode == RunMode.MULTIRUN
+
+
+def job_run_dir(single_run_dir: str) -> str:
+    """run_dir's default: `single_run_dir` for one run; a multirun job's own folder under the sweep
+    folder (hydra.sweep.dir/hydra.sweep.subdir), so that two jobs of a sweep never share a run_dir."""
+    job = _hydra_job()
+    if _is_multirun(job):
+        return os.path.join(str(job.sweep.dir), str(job.sweep.subdir))
+    return single_run_dir
+
+
+# Registered on import: configs/train.yaml's run_dir needs it wherever train.yaml is composed.
+OmegaConf.register_new_resolver("arastance.job_run_dir", job_run_dir, replace=True)
+
+
+def overridden_keys(overrides: list[str]) -> set[str]:
+    """Config keys a list of hydra overrides sets ("+a.b=1", "~c", "run_dir=X" → {"a.b", "c", "run_dir"})."""
+    return {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+
+
+def refuse_run_dir_in_multirun(job: Any | None) -> None:
+    """Every job of a sweep would write into the same run_dir=X; hydra users set the sweep folder."""
+    if _is_multirun(job) and "run_dir" in overridden_keys(list(job.overrides.task)):
+        raise UserError(
+            "run_dir= names one run's folder and cannot be given to a multirun (-m, hparams_search): "
+            "every job gets its own folder under the sweep folder; set that with hydra.sweep.dir=DIR instead"
+        )
+
+
+def _is_search(job: Any | None) -> bool:
+    return _is_multirun(job) and "optuna" in str(job.sweeper.get("_target_", "")).lower()
+
+
+def refuse_search_without_dev(job: Any | None, data: Any) -> None:
+    """The objective is a dev score: a search whose splits have no dev documents fails before training."""
+    has_dev = int(data.get("dev_docs") or 0) >= 1 if data.get("split", "cv") == "cv" else bool(data.get("dev_docs_ids"))
+    if _is_search(job) and not has_dev:
+        raise UserError(
+            "a search maximises the dev score, and these splits have no dev documents: set data.dev_docs >= 1 "
+            "(cross-validation) or data.dev_docs_ids (data=fixed)"
+        )
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
+    """One training run (one hydra job); returns its search objective (None without dev documents)."""
+    from arastance.runs.layout import RunDir
+    from arastance.training.objective import require_objective, run_dev_objective
+
     with exit_on_failure("arastance train"):
-        metrics = train(cfg)
-    task = cfg.task.name
-    return metrics.get(task, {}).get(str(cfg.task.metric)) if metrics else None
+        job = _hydra_job()
+        refuse_run_dir_in_multirun(job)
+        refuse_search_without_dev(job, cfg.data)
+        train(cfg)
+        run = RunDir(Path(str(cfg.run_dir)))
+        objective = run_dev_objective(run)
+        return require_objective(objective, run) if _is_search(job) else objective
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.evaluation import plots
+from arastance.evaluation.aggregate import read_run_scores, report_runs, seed_spread
 from arastance.evaluation.analysis import GAZETTEER, MAJORITY, TaskAnalysis, analyse_ner, analyse_stance, top_error_strings
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
@@ -59,19 +60,33 @@ def build_report(out_dir: Path, ner_run: Path | None, stance_run: Path | None, e
     """Read the runs' held-out predictions and write the report folder; returns its metrics.json."""
     if ner_run is None and stance_run is None:
         raise UserError("a report needs an NER run, a stance run, or both")
-    runs = []
+    runs, seeds = [], {}
     for expected, path in (("ner", ner_run), ("stance", stance_run)):
         if path is None:
             continue
-        run = load_run(Path(path))
+        # A sweep folder of seeds: the report is the first run's, with the seeds' spread beside the folds'.
+        seed_paths = report_runs(Path(path))
+        run = load_run(seed_paths[0])
         if run.task != expected:
             raise UserError(f"{path} is a {run.task} run, given as the {expected} run")
         runs.append(run)
-    return write_runs_report(Path(out_dir), runs, ReportSettings.from_cfg(eval_cfg), title)
+        if len(seed_paths) > 1:
+            seeds[expected] = seed_spread([read_run_scores(p) for p in seed_paths], expected)
+    return write_runs_report(Path(out_dir), runs, ReportSettings.from_cfg(eval_cfg), title, seeds=seeds)
 
 
-def write_runs_report(out_dir: Path, runs: Sequence[RunData], settings: ReportSettings, title: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def write_runs_report(
+    out_dir: Path,
+    runs: Sequence[RunData],
+    settings: ReportSettings,
+    title: str,
+    extra: Mapping[str, Any] | None = None,
+    seeds: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     analyses = [analyse(run, settings) for run in runs]
+    for analysis in analyses:
+        if analysis.task in (seeds or {}):
+            analysis.metrics["seeds"] = dict((seeds or {})[analysis.task])
     ner_run = next((r for r in runs if r.task == "ner"), None)
     for analysis, run in zip(analyses, runs):
         if run.task == "stance" and ner_run is not None:  # holder (b) needs the NER run's predictions
@@ -220,6 +235,34 @@ def _spread(folds: Mapping[str, Any], label: str) -> str:
     return f"{_f(row['mean'])} ± {_f(row['std'])} ({row['n_folds']})"
 
 
+def _seed_header(m: Mapping[str, Any]) -> list[str]:
+    return ["seed F1 mean ± sd (seeds)"] if "seeds" in m else []
+
+
+def _seed_spread(seeds: Mapping[str, Any] | None, label: str | None = None) -> str:
+    """"0.512 ± 0.031 (3)": a label's (or the headline's, label None) mean ± sd over the seeds' runs."""
+    stats = None if seeds is None else seeds["headline"] if label is None else seeds["per_label"].get(label)
+    if not stats:
+        return "–"
+    return f"{_f(stats['mean'])} ± {_f(stats['sd'])} ({stats['n']})"
+
+
+def _seed_columns(m: Mapping[str, Any], label: str | None) -> list[str]:
+    """The seed spread cell beside the fold spread, when the report was given a sweep of seeds."""
+    return [_seed_spread(m["seeds"], label)] if "seeds" in m else []
+
+
+def _seed_sentence(m: Mapping[str, Any], name: str) -> str:
+    seeds = m.get("seeds")
+    if not seeds:
+        return ""
+    listed = ", ".join(str(s) for s in seeds["seeds"])
+    return (
+        f" Seeds: {name} {_seed_spread(seeds)} over {len(seeds['runs'])} runs (seeds {listed}); every other figure is "
+        f"the first run's (`{seeds['runs'][0]}`), and the seed column is each label's F1 mean ± sample sd over the runs."
+    )
+
+
 def _design_sentence(metrics: Mapping[str, Any]) -> str:
     """How the scored predictions were produced: CV over all documents, some folds, or a fixed split."""
     n_docs = metrics["data"]["documents"]
@@ -260,23 +303,23 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
     lines.append(
         f"Entity-level, strict IOB2 (seqeval strict). Micro-F1 **{_f(m['micro']['f1'])}** {_ci(ci['micro']['f1'])}, "
         f"macro-F1 {_f(m['macro']['f1'])} {_ci(ci['macro_f1'])}; folds: micro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])} "
-        f"over {len(m['folds']['headline']['values'])} fold(s)."
+        f"over {len(m['folds']['headline']['values'])} fold(s).{_seed_sentence(m, 'micro-F1')}"
     )
     lines.append("")
-    header = ["label", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", "conlleval F1"]
+    header = ["label", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m), "conlleval F1"]
     if base:
         header.append("gazetteer F1")
     rows = []
     for label in labels:
         r = m["per_label"][label]
-        row = [label, r["support"], _f(r["precision"]), _f(r["recall"]), _f(r["f1"]), _ci(ci["per_label"][label]["f1"]), _spread(m["folds"], label),
+        row = [label, r["support"], _f(r["precision"]), _f(r["recall"]), _f(r["f1"]), _ci(ci["per_label"][label]["f1"]), _spread(m["folds"], label), *_seed_columns(m, label),
                _f(m["conlleval"]["per_label"].get(label, {}).get("f1", 0.0))]
         if base:
             row.append(_f(base["per_label"][label]["f1"]))
         rows.append(row)
     micro = m["micro"]
     row = ["**micro**", micro["support"], _f(micro["precision"]), _f(micro["recall"]), f"**{_f(micro['f1'])}**", _ci(ci["micro"]["f1"]),
-           f"{_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}", _f(m["conlleval"]["micro"]["f1"])]
+           f"{_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}", *_seed_columns(m, None), _f(m["conlleval"]["micro"]["f1"])]
     if base:
         row.append(_f(base["micro"]["f1"]))
     rows.append(row)
@@ -310,14 +353,14 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
     stance_eval = f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} {_ci(ci.get('stance_eval_f1'))}" if "stance_eval_f1" in m else ""
     lines.append(
         f"Sentence level. Macro-F1 **{_f(m['macro_f1'])}** {_ci(ci['macro_f1'])}{stance_eval}, accuracy {_f(m['accuracy'])} {_ci(ci['accuracy'])}; "
-        f"folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}."
+        f"folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
     )
     lines.append("")
-    header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)"] + (["majority F1"] if base else [])
+    header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m)] + (["majority F1"] if base else [])
     rows = []
     for c in classes:
         r = m["per_label"][c]
-        row = [c, r["support"], _f(r["precision"]), _f(r["recall"]), _f(r["f1"]), _ci(ci["per_label"][c]["f1"]), _spread(m["folds"], c)]
+        row = [c, r["support"], _f(r["precision"]), _f(r["recall"]), _f(r["f1"]), _ci(ci["per_label"][c]["f1"]), _spread(m["folds"], c), *_seed_columns(m, c)]
         if base:
             row.append(_f(base["per_label"][c]["f1"]))
         rows.append(row)

@@ -17,6 +17,7 @@ from arastance.runs.lock import RunLock
 from arastance.schema import Schema
 from arastance.scoring.pooled import FoldPredictions, pooled_scores
 from arastance.settings import RunSettings
+from arastance.training.objective import without_outer_fold
 from arastance.training.resume import check_resume_config
 from arastance.training.run import pooled_data_block, train_split
 
@@ -26,6 +27,7 @@ log = logging.getLogger("arastance.train")
 def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
     docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, schema)
     corpus_texts = [d.text for d in docs]
+    docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
     extra = load_extra_records(settings.data, settings.task.name, schema, [d.doc_id for d in docs])
     run = RunDir(settings.run_dir)
