@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ GATE_FILE = "gate.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 # variant name → file in onnx/; the order is the fallback order of `--backend onnx` without a gate.
 VARIANT_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
+BACKENDS = ("auto", "torch", "onnx")
 
 
 @dataclass(frozen=True)
@@ -176,41 +178,48 @@ def gate_passed(word_agreement: float, f1_difference: float, settings: ExportSet
     return word_agreement >= settings.min_word_agreement and f1_difference <= settings.max_f1_difference
 
 
-def gated_variant(gate: dict[str, Any] | None, folder: Path) -> str | None:
-    """The fastest variant whose gate passed and whose file is there, else None."""
+def gated_variant(gate: dict[str, Any] | None, present: Collection[str]) -> str | None:
+    """The fastest variant that passed its gate, is on disk and was faster than torch at export; else None."""
     if not gate:
         return None
+    torch_seconds = float((gate.get("torch") or {}).get("seconds", float("inf")))
     passed = [
-        (float(v.get("seconds", float("inf"))), name)
+        (float(v["seconds"]), name)
         for name, v in (gate.get("variants") or {}).items()
-        if isinstance(v, dict) and v.get("passed") is True and name in VARIANT_FILES and (folder / ONNX_DIR / VARIANT_FILES[name]).is_file()
+        if isinstance(v, dict) and v.get("passed") is True and name in present and isinstance(v.get("seconds"), (int, float))
     ]
-    return min(passed)[1] if passed else None
+    fastest = min(passed, default=None)
+    return fastest[1] if fastest and fastest[0] < torch_seconds else None
+
+
+def present_variants(folder: Path) -> list[str]:
+    return [name for name, file in VARIANT_FILES.items() if (folder / ONNX_DIR / file).is_file()]
+
+
+def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: bool) -> tuple[str, str | None]:
+    """(backend, variant) for `--backend auto|torch|onnx`; pure (choose_backend reads the folder).
+
+    auto: ONNX only on the CPU, only with onnxruntime installed and a variant whose gate passed at
+    export (and that beat torch there); torch otherwise. onnx: that variant, else the first on disk.
+    """
+    if requested not in BACKENDS:
+        raise UserError(f"--backend {requested!r}: use {', '.join(BACKENDS)}")
+    if requested == "torch":
+        return "torch", None
+    variant = gated_variant(gate, present)
+    if requested == "auto":
+        return ("onnx", variant) if device_type == "cpu" and variant and installed else ("torch", None)
+    if device_type != "cpu":
+        raise UserError("--backend onnx runs on the CPU only; add --device cpu or use --backend torch")
+    if not installed:
+        require_onnx()
+    if variant is None and not present:
+        raise UserError(f"no {ONNX_DIR}/{VARIANT_FILES['fp32']} in the model folder; publish the model again (it exports ONNX) or use --backend torch")
+    return "onnx", variant or present[0]
 
 
 def choose_backend(requested: str, device_type: str, folder: Path) -> tuple[str, str | None]:
-    """(backend, variant) for `--backend auto|torch|onnx`.
-
-    auto: ONNX only on the CPU, only when the gate passed at export and onnxruntime is installed;
-    torch otherwise. onnx: the gated variant, else the fp32 one; a clear error when there is none.
-    """
-    if requested == "torch":
-        return "torch", None
-    variant = gated_variant(read_gate(folder), folder)
-    if requested == "auto":
-        if device_type == "cpu" and variant and onnx_available():
-            return "onnx", variant
-        return "torch", None
-    if requested != "onnx":
-        raise UserError(f"--backend {requested!r}: use auto, torch or onnx")
-    if device_type != "cpu":
-        raise UserError("--backend onnx runs on the CPU only; add --device cpu or use --backend torch")
-    require_onnx()
-    if variant is None:
-        variant = next((name for name, file in VARIANT_FILES.items() if (folder / ONNX_DIR / file).is_file()), None)
-    if variant is None:
-        raise UserError(f"{folder}: no {ONNX_DIR}/{VARIANT_FILES['fp32']}; publish the model again (it exports ONNX) or use --backend torch")
-    return "onnx", variant
+    return decide_backend(requested, device_type, read_gate(folder), present_variants(folder), onnx_available())
 
 
 def threads_for_session() -> int:

@@ -98,11 +98,15 @@ def read_policy(root: Path | None = None) -> ThreadPolicy:
         return ThreadPolicy()
     if not path.is_file():
         return ThreadPolicy()
+    keys = ", ".join(ThreadPolicy.__dataclass_fields__)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        policy = ThreadPolicy(**{k: raw[k] for k in ThreadPolicy.__dataclass_fields__ if k in raw})
-    except (yaml.YAMLError, TypeError, AttributeError) as err:
-        raise UserError(f"{path}: not a valid thread policy ({err}); keys: threads, wait_policy, busy_share, sample_seconds") from None
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML ({err})") from None
+    unknown = sorted(set(raw) - set(ThreadPolicy.__dataclass_fields__)) if isinstance(raw, dict) else None
+    if unknown is None or unknown:
+        raise UserError(f"{path}: expected a mapping with the keys {keys}; got {unknown or type(raw).__name__}")
+    policy = ThreadPolicy(**raw)
     if policy.threads != "auto" and not (isinstance(policy.threads, int) and policy.threads >= 1):
         raise UserError(f"{path}: threads must be auto or a whole number ≥ 1, got {policy.threads!r}")
     if policy.wait_policy not in ("passive", "active", ""):

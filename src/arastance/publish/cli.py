@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from arastance.publish.card import render_card
 from arastance.models.model_config import check_model_config
 from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
 from arastance.schema import SchemaError, load_schema
+
+ONNX_DEFAULT_VARIABLE = "ARASTANCE_PUBLISH_ONNX"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,8 +35,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="report the scores of this cross-validation run (same task and model config), e.g. for a final model trained on all documents",
     )
     p.add_argument(
-        "--onnx", choices=("auto", "yes", "no"), default="auto",
-        help="export onnx/ (fp32 + int8) gated against torch on the gold, for `predict --backend auto` (auto: when onnxruntime is installed)",
+        "--onnx", choices=("auto", "yes", "no"), default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
+        help=(
+            "export onnx/ (fp32 + int8) gated against torch on the gold, for `predict --backend auto` "
+            f"(auto: when onnxruntime is installed; default ${ONNX_DEFAULT_VARIABLE} or auto)"
+        ),
     )
     p.add_argument("--name", help="model name in the card (default: from --repo-id, else arastance-TASK-MODEL)")
     p.add_argument("--push", action="store_true", help="upload DIR to the Hugging Face Hub (uses your cached login or HF_TOKEN)")
