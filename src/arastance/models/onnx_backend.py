@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +47,12 @@ def onnx_available() -> bool:
     return True
 
 
+NOT_INSTALLED = "the onnx backend needs onnxruntime: pip install 'arastance[onnx]' (or use --backend torch)"
+
+
 def require_onnx() -> None:
     if not onnx_available():
-        raise UserError("the onnx backend needs onnxruntime: pip install 'arastance[onnx]' (or use --backend torch)")
+        raise UserError(NOT_INSTALLED)
 
 
 # --------------------------------------------------------------------------- export
@@ -84,7 +88,10 @@ def export_fp32(model: Any, path: Path, opset: int) -> Path:
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
     axes["logits"] = {0: "batch", 1: "sequence"} if _per_token(model) else {0: "batch"}
     path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.inference_mode():
+    # The tracer's warnings (mask shapes, index ops) are about generality the tests check on padded,
+    # mixed-length batches (tests/test_onnx_backend.py); a user cannot act on them.
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             logits_module(fp32), tuple(example[n] for n in INPUT_NAMES), str(path), input_names=list(INPUT_NAMES),
             output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False,
@@ -212,7 +219,7 @@ def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None
     if device_type != "cpu":
         raise UserError("--backend onnx runs on the CPU only; add --device cpu or use --backend torch")
     if not installed:
-        require_onnx()
+        raise UserError(NOT_INSTALLED)
     if variant is None and not present:
         raise UserError(f"no {ONNX_DIR}/{VARIANT_FILES['fp32']} in the model folder; publish the model again (it exports ONNX) or use --backend torch")
     return "onnx", variant or present[0]
