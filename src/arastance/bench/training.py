@@ -50,6 +50,9 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         split_dir = SplitDir(Path(run_dir))
         run_loop(accelerator, inputs, trainer, HYPER["seed"], split_dir, False, lambda *_: None)
         log = [r for r in split_dir.read_train_log() if "loss" in r]
+    if spec.get("save_to"):  # the prediction rows run on trained weights: a random head's argmax is noise
+        accelerator.unwrap_model(model).save_pretrained(spec["save_to"])
+        tokenizer.save_pretrained(spec["save_to"])
     steps = [{"seconds": r["step_seconds"], "real": r["real_tokens"], "computed": r["computed_tokens"]} for r in log]
     return step_summary(steps, spec["warmup"])
 
