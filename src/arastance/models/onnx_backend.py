@@ -149,8 +149,10 @@ class OnnxModel:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads > 0:
             options.intra_op_num_threads = threads
-        # Threads sleep between runs instead of spinning on a core another process needs (see device.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # The same wait policy as torch's OpenMP threads (models/threads.py): passive ones sleep between
+        # parallel sections instead of spinning on a core another process needs.
+        spin = os.environ.get("OMP_WAIT_POLICY", "").upper() == "ACTIVE"
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.path = path
         self.variant = variant
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -230,7 +232,7 @@ def choose_backend(requested: str, device_type: str, folder: Path) -> tuple[str,
 
 
 def threads_for_session() -> int:
-    """The torch thread count the process chose (device.apply_thread_policy), so both backends agree."""
+    """The torch thread count the process chose (threads.apply_thread_policy), so both backends agree."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() else 0
 
