@@ -136,3 +136,13 @@ def test_a_corrupt_or_failed_gate_keeps_auto_on_torch(published: Path, tmp_path:
     assert choose_backend("auto", "cpu", copy) == ("torch", None)
     shutil.rmtree(copy / ONNX_DIR)
     assert choose_backend("auto", "cpu", copy) == ("torch", None)
+
+
+@pytest.mark.slow
+def test_a_stance_model_exports_and_gates_on_sentence_labels(tmp_path_factory: pytest.TempPathFactory) -> None:
+    runs = trained_runs(tmp_path_factory)
+    out = tmp_path_factory.mktemp("onnx-stance") / "stance"
+    assert main(["publish", str(runs["stance_fixed"]), "--out", str(out), "--onnx", "yes"]) == 0
+    gate = read_gate(out)
+    assert gate["task"] == "stance" and gate["words"] is None and gate["units"] == len(gold_units("stance", {}))
+    assert gate["variants"]["fp32"]["agreement"] == 1.0 and gate["variants"]["fp32"]["passed"] is True
