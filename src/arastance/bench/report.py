@@ -93,7 +93,10 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"| {r['model']} | {r['side']} | {r['real_tokens_per_s']:,.0f} | {r['padded_fraction']:.1%} | {r['median_step_s']:.3f} s | "
             f"{r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
         )
-    lines += ["", "| model | prediction | sentences/s | settings | agreement with torch (words) | gate |", "|---|---|---:|---|---:|---|"]
+    lines += [
+        "", "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | gate |",
+        "|---|---|---:|---:|---|---:|---|",
+    ]
     for r in (r for r in result["rows"] if r["kind"] == "predict"):
         settings = (
             f"best of 12: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
@@ -101,7 +104,8 @@ def markdown_table(result: dict[str, Any]) -> str:
         )
         agree = f"{r['agreement']:.4f}" if "agreement" in r else "–"
         gate = "–" if "batch_size" in r else ("passed" if r.get("gate_passed", True) else "failed")
-        lines.append(f"| {r['model']} | {r['side']} | {r['sentences_per_s']:,.1f} | {settings} | {agree} | {gate} |")
+        per_cpu = f"{r['sentences'] / r['cpu_seconds']:,.1f}" if r.get("cpu_seconds") else "–"
+        lines.append(f"| {r['model']} | {r['side']} | {r['sentences_per_s']:,.1f} | {per_cpu} | {settings} | {agree} | {gate} |")
     shares = result["ratios"]
     lines += [
         "",
