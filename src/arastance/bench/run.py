@@ -33,7 +33,8 @@ WORKERS = {
 
 def run_worker(spec: dict[str, Any], threads: int) -> dict[str, Any]:
     # The thread count is the bench's; the wait policy is the one every command gets (models/threads.py).
-    env = {"OMP_WAIT_POLICY": read_policy().wait_policy.upper(), **os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    wait = read_policy().wait_policy
+    env = {**({"OMP_WAIT_POLICY": wait.upper()} if wait else {}), **os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(
         [sys.executable, "-m", "arastance.bench", "--worker", json.dumps(spec), "--threads", str(threads)],
         env=env, capture_output=True, text=True,
