@@ -12,6 +12,12 @@ from arastance.schema import Schema, load_schema
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _no_onnx_export_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`arastance publish` exports ONNX by default; only the tests about it (--onnx yes) pay for it."""
+    monkeypatch.setenv("ARASTANCE_PUBLISH_ONNX", "no")
+
+
 @pytest.fixture
 def schema() -> Schema:
     return load_schema(REPO_ROOT / "annotations" / "schema.yaml")

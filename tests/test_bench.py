@@ -48,3 +48,65 @@ def test_markdown_table_lists_every_row_and_the_ratios() -> None:
     }
     table = markdown_table(result)
     assert table.count("| base |") == 5 and "3.00× the default Trainer" in table and "make bench BENCH=quick" in table
+
+
+def _rows_with_backends() -> list[dict]:
+    train = [
+        {"kind": "train", "model": "base", "side": side, "real_tokens_per_s": 10.0, "padded_fraction": 0.1, "median_step_s": 1.0,
+         "real_tokens_per_step": 900.0, "peak_memory_mib": 100.0}
+        for side in ("trainer_default", "trainer_tuned", "ours")
+    ]
+    predict = [
+        {"kind": "predict", "model": "base", "side": "predict_pipeline", "sentences_per_s": 10.0, "batch_size": 8, "dtype": "bf16", "attention": "sdpa"},
+        {"kind": "predict", "model": "base", "side": "predict_ours", "sentences_per_s": 20.0, "backend": "torch", "precision": "bf16", "gate_passed": True},
+        {"kind": "predict", "model": "base", "side": "predict_onnx_fp32", "sentences_per_s": 25.0, "backend": "onnx", "precision": "fp32",
+         "agreement": 1.0, "score_difference": 0.0, "gate_passed": True},
+        {"kind": "predict", "model": "base", "side": "predict_onnx_int8", "sentences_per_s": 40.0, "backend": "onnx", "precision": "int8",
+         "agreement": 0.95, "score_difference": 0.03, "gate_passed": False},
+    ]
+    demo = [{"kind": "demo", "side": "idle", "seconds": 30.0, "runs": [30.0]}, {"kind": "demo", "side": "loaded", "seconds": 45.0, "runs": [45.0]}]
+    return train + predict + demo
+
+
+def test_inference_ratio_uses_the_fastest_backend_that_passed_its_gate() -> None:
+    from arastance.bench.report import ratios
+
+    shares = ratios(_rows_with_backends(), ("base",))
+    assert shares["inference_backend"] == "predict_onnx_fp32" and shares["inference_vs_pipeline"] == 2.5  # not the failed int8
+    assert shares["inference_vs_pipeline_by_backend"] == {"predict_ours": 2.0, "predict_onnx_fp32": 2.5, "predict_onnx_int8": 4.0}
+    assert (shares["demo_seconds_idle"], shares["demo_seconds_loaded"], shares["demo_loaded_vs_idle"]) == (30.0, 45.0, 1.5)
+    table = markdown_table({"command": "make bench BENCH=quick", "machine": {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"},
+                            "rows": _rows_with_backends(), "ratios": shares})
+    assert "| 0.9500 | failed |" in table and "30.0 s idle, 45.0 s beside one busy process (1.50×)" in table
+
+
+def test_demo_rows_run_idle_and_beside_a_busy_process_that_is_then_stopped(tmp_path, monkeypatch) -> None:
+    """The dry mode of the demo step: a stand-in demo that records whether the busy process was alive
+    during its run and which thread variables it inherited."""
+    import json
+    import os
+    import sys
+
+    import arastance.bench.load as load
+
+    pid_file = tmp_path / "busy.pid"
+    monkeypatch.setattr(load, "BUSY_LOOP", [sys.executable, "-c", f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\nwhile True: pass"])
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    script = (
+        "import json, os, sys\n"
+        "pid = int(open(sys.argv[2]).read()) if os.path.exists(sys.argv[2]) else None\n"
+        "alive = pid is not None and os.path.exists(f'/proc/{pid}') and open(f'/proc/{pid}/stat').read().split()[2] != 'Z'\n"
+        "json.dump({'busy_alive': alive, 'omp': os.environ.get('OMP_NUM_THREADS')}, open(sys.argv[1], 'w'))\n"
+    )
+    reports = []
+
+    def command(folder):
+        reports.append(tmp_path / f"seen-{len(reports)}.json")
+        return [sys.executable, "-c", script, str(reports[-1]), str(pid_file)]
+
+    rows = load.demo_rows(1, command)
+    assert [r["side"] for r in rows] == ["idle", "loaded"] and all(r["seconds"] > 0 and len(r["runs"]) == 1 for r in rows)
+    idle, loaded = (json.loads(p.read_text()) for p in reports)
+    assert not idle["busy_alive"] and loaded["busy_alive"]
+    assert idle["omp"] is None and loaded["omp"] is None  # the demo decides its own threads
+    assert not os.path.exists(f"/proc/{int(pid_file.read_text())}")  # killed and reaped after the run

@@ -54,6 +54,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("agreement", "arastance.gold.agreement_cli", "inter-annotator agreement between two gold folders"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
+# Commands that run torch: their thread count and OpenMP wait policy are set before torch loads.
+TORCH_COMMANDS = frozenset({"train", "evaluate", "publish", "predict", "preannotate", "demo", "bench"})
 
 
 def package_version() -> str:
@@ -114,6 +116,13 @@ def _status(prog: str, run: Callable[[], object]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     wanted = argv[0] if argv and argv[0] in BY_NAME else None
+    if wanted in TORCH_COMMANDS and not {"--help", "-h"} & set(argv):
+        from arastance.models.threads import apply_thread_policy
+
+        try:
+            apply_thread_policy()
+        except Exception as err:  # noqa: BLE001 - a bad configs/threads.yaml is reported like any failure
+            return failure_status(f"arastance {wanted}", err)
     if wanted and BY_NAME[wanted].kind != "parser":
         # Their own programs parse the rest, so hydra overrides and `-m` pass through unchanged.
         return _delegate(BY_NAME[wanted], argv[1:])

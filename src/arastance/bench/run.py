@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from arastance.models.threads import read_policy
+
 from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, bench_base_model, bench_tiny_model, encoded_windows
-from arastance.bench.prediction import worker_predict_ours, worker_predict_pipeline
+from arastance.bench.load import demo_rows
+from arastance.bench.prediction import worker_predict_export, worker_predict_ours, worker_predict_pipeline
 from arastance.bench.report import add_mfu, machine, markdown_table, ratios
 from arastance.bench.training import worker_ours, worker_trainer
 
@@ -22,12 +26,15 @@ WORKERS = {
     "trainer_default": worker_trainer,
     "trainer_tuned": worker_trainer,
     "predict_ours": worker_predict_ours,
+    "predict_export": worker_predict_export,
     "predict_pipeline": worker_predict_pipeline,
 }
 
 
 def run_worker(spec: dict[str, Any], threads: int) -> dict[str, Any]:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    # The thread count is the bench's; the wait policy is the one every command gets (models/threads.py).
+    wait = read_policy().wait_policy
+    env = {**({"OMP_WAIT_POLICY": wait.upper()} if wait else {}), **os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(
         [sys.executable, "-m", "arastance.bench", "--worker", json.dumps(spec), "--threads", str(threads)],
         env=env, capture_output=True, text=True,
@@ -41,7 +48,8 @@ def bench_models() -> dict[str, Path]:
     """The tiny model and a BERT-base-shaped one with its tokenizer, cached under .cache/."""
     cache = ROOT / ".cache"
     tiny = bench_tiny_model(cache)
-    return {"tiny": tiny, "base": bench_base_model(tiny, cache / f"bench-bert-base-shaped-{tiny.name}")}
+    base = bench_base_model(tiny, cache / f"bench-bert-base-shaped-{tiny.name}")
+    return {"tiny": tiny, "base": base, "base_trained": base.with_name(f"{base.name}-trained")}
 
 
 def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) -> list[dict[str, Any]]:
@@ -58,6 +66,8 @@ def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) ->
                 "steps": plan.warmup_steps + (plan.default_trainer_steps if side == "trainer_default" else epoch_steps),
                 "overrides": {"compile": True, "pad_to_multiple_of": 64} if side == "ours_compiled" else {},
             }
+            if side == "ours" and name == "base":
+                spec["save_to"] = str(models["base_trained"])
             print(f"[bench] train {name:4s} {side:16s} …", flush=True)
             result = run_worker(spec, threads)
             rows.append({"kind": "train", "model": name, "side": side, **result})
@@ -66,12 +76,24 @@ def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) ->
 
 
 def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict[str, Any]]:
+    """The pipeline, our torch path and each ONNX variant on the base-shaped model, trained by this
+    bench's training rows when they ran (the gate needs a trained model), with each backend's gate."""
+    trained = models["base_trained"]
+    model_dir = trained if (trained / "config.json").is_file() else models["base"]
+    folder = ROOT / ".cache" / "bench-predict-published"
+    shutil.rmtree(folder, ignore_errors=True)
+    print("[bench] predict base: export to ONNX and gate against torch …", flush=True)
+    gate = run_worker({"side": "predict_export", "model_dir": str(model_dir), "folder": str(folder)}, threads)
+    common = {"model": "base", "weights": "trained" if model_dir == trained else "random"}
     rows = []
-    for side in ("predict_pipeline", "predict_ours"):
-        spec = {"side": side, "model_dir": str(models["base"]), "repeat": plan.predict_repeat}
-        print(f"[bench] predict base {side} …", flush=True)
+    sides = [("predict_pipeline", None), ("predict_ours", None)] + [("predict_ours", v) for v in gate["variants"]]
+    for side, variant in sides:
+        spec = {"side": side, "model_dir": str(model_dir), "folder": str(folder), "repeat": plan.predict_repeat, "variant": variant}
+        print(f"[bench] predict base {side} {variant or ''} …", flush=True)
         result = run_worker(spec, threads)
-        rows.append({"kind": "predict", "model": "base", "side": side, **result})
+        figures = gate["variants"].get(variant) if variant else None
+        gated = {"agreement": figures["agreement"], "score_difference": figures["score_difference"], "gate_passed": figures["passed"]} if figures else {"gate_passed": True}
+        rows.append({"kind": "predict", **common, "side": side if variant is None else f"predict_onnx_{variant}", **result, **gated})
         print(f"[bench]   {result['sentences_per_s']:,.1f} sentences/s", flush=True)
     return rows
 
@@ -82,7 +104,9 @@ def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
     plan = PLANS[mode]
     out.mkdir(parents=True, exist_ok=True)
     models = bench_models()
+    shutil.rmtree(models["base_trained"], ignore_errors=True)  # predict on what this run trained, never an old copy
     rows = train_rows(plan, models, threads, torch.cuda.is_available()) + predict_rows(plan, models, threads)
+    rows += demo_rows(plan.demo_repeats) if plan.demo_repeats else []
     shares = ratios(rows, plan.models)
     add_mfu(rows, torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, plan.batch_sentences)
     result = {

@@ -56,6 +56,9 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         run_loop(accelerator, inputs, trainer, HYPER["seed"], split_dir, False, lambda *_: None)
         log = [r for r in split_dir.read_train_log() if "loss" in r]
         graphs = _compiled_graphs() if trainer.compile else {}
+    if spec.get("save_to"):  # the prediction rows run on trained weights: a random head's argmax is noise
+        accelerator.unwrap_model(model).save_pretrained(spec["save_to"])
+        tokenizer.save_pretrained(spec["save_to"])
     # The loop times windows of steps between two reads of the losses (log_steps), not single steps.
     steps = [{"seconds": r["window_seconds"], "real": r["window_real_tokens"], "computed": r["window_computed_tokens"], "steps": r["window_steps"]} for r in log]
     return step_summary(steps, spec["warmup"]) | _sync_figures(spec, syncs) | graphs | {"non_embedding_params": non_embedding_params(model)}

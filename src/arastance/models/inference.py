@@ -12,7 +12,26 @@ import torch
 from arastance.features.batching import BatchingConfig, collate, plan_batches
 from arastance.features.encode import Window, pool_unit_scores, stitch_word_scores
 from arastance.models.device import bf16_supported
+from arastance.models.onnx_backend import OnnxModel, softmax
 from arastance.tasks import get_task
+
+
+def model_device_type(model: Any) -> str:
+    """"cpu" / "cuda" for a torch model; an ONNX Runtime model runs on the CPU."""
+    if isinstance(model, OnnxModel):
+        return model.device_type
+    return next(model.parameters()).device.type
+
+
+def batch_probabilities(model: Any, batch: dict[str, torch.Tensor], precision: str) -> np.ndarray:
+    """Softmax over the labels of one padded batch, from either backend, as float32 numpy."""
+    if isinstance(model, OnnxModel):
+        return softmax(model.logits(batch))
+    device = next(model.parameters()).device
+    batch = {k: v.to(device) for k, v in batch.items()}
+    with autocast_context(model, precision):
+        logits = model(**batch).logits
+    return torch.softmax(logits.float(), dim=-1).cpu().numpy()
 
 
 def autocast_context(model: Any, precision: str) -> Any:
@@ -46,9 +65,9 @@ def window_scores(
     """Softmax scores per window: (tokens, labels) for NER, (labels,) for stance. Order of `windows`."""
     if not windows:
         return []
-    device = next(model.parameters()).device
     per_word = get_task(task).per_word
-    model.eval()
+    if not isinstance(model, OnnxModel):
+        model.eval()
     lengths = [len(w) for w in windows]
     batches = plan_batches(lengths, batching, seed=0, epoch=0, shuffle=False)
     out: list[np.ndarray | None] = [None] * len(windows)
@@ -60,10 +79,7 @@ def window_scores(
     for batch_indices in iterator:
         batch = collate([windows[i] for i in batch_indices], pad_token_id, batching.pad_to_multiple_of, task)
         batch.pop("labels", None)
-        batch = {k: v.to(device) for k, v in batch.items()}
-        with autocast_context(model, precision):
-            logits = model(**batch).logits
-        probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        probs = batch_probabilities(model, batch, precision)
         for row, index in enumerate(batch_indices):
             out[index] = probs[row, : lengths[index]] if per_word else probs[row]
     return [o for o in out if o is not None]

@@ -16,7 +16,7 @@ from arastance.features.encode import EncodingConfig, Unit, encode_units
 from arastance.gold.convert import tags_to_spans
 from arastance.gold.model import GoldDocument
 from arastance.models.factory import LoadedModel
-from arastance.models.inference import unit_scores, window_scores
+from arastance.models.inference import model_device_type, unit_scores, window_scores
 from arastance.schema import Schema
 from arastance.settings import InferenceSettings, TaskSettings
 from arastance.tasks import get_task
@@ -57,7 +57,7 @@ def predict_units(loaded: LoadedModel, units: list[Unit], settings: InferenceSet
     id2label = schema.id2label(task)
     enc = encoding_config(task, settings.stride, schema.label2id(task), int(loaded.tokenizer.model_max_length))
     windows = encode_units(units, loaded.tokenizer, loaded.normalize, enc)
-    batching = eval_batching(settings, next(loaded.model.parameters()).device.type)
+    batching = eval_batching(settings, model_device_type(loaded.model))
     scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
     if get_task(task).per_word:

@@ -45,6 +45,10 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ner", type=Path, metavar="DIR", help="NER model: a published folder or a run's best/")
     p.add_argument("--stance", type=Path, metavar="DIR", help="stance model: a published folder or a run's best/")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
+    p.add_argument(
+        "--backend", choices=("auto", "torch", "onnx"), default="auto",
+        help="auto: ONNX Runtime on the CPU when the published folder's onnx/gate.json passed, else torch (default auto)",
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -124,8 +128,9 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 
     if args.ner is None and args.stance is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
-    ner = load_published_model(args.ner, "ner", args.device) if args.ner is not None else None
-    stance = load_published_model(args.stance, "stance", args.device) if args.stance is not None else None
+    backend = getattr(args, "backend", "auto")
+    ner = load_published_model(args.ner, "ner", args.device, backend) if args.ner is not None else None
+    stance = load_published_model(args.stance, "stance", args.device, backend) if args.stance is not None else None
     return ner, stance
 
 

@@ -44,7 +44,8 @@ class TaskModel:
     settings: RunSettings  # what it was trained with (task, data, trainer, model)
     schema: Schema
     settings_from: str  # the file the settings came from, for messages
-    precision: str
+    precision: str  # torch: bf16 | fp32; onnx: the variant (fp32 | int8)
+    backend: str = "torch"  # torch | onnx (models/onnx_backend.py)
 
     @cached_property
     def version(self) -> str:
@@ -127,11 +128,13 @@ def schema_for(folder: Path) -> Schema:
         raise UserError(str(err)) from err
 
 
-def load_published_model(path: Path, task: str, device: str = "auto") -> TaskModel:
-    """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one."""
+def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch") -> TaskModel:
+    """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
+    auto | torch | onnx as models.onnx_backend.choose_backend decides."""
     from arastance.models.device import choose_runtime
     from arastance.models.factory import load_saved
     from arastance.models.inference import prepare_for_inference
+    from arastance.models.onnx_backend import choose_backend, load_onnx
     from arastance.models.saved import read_model_config
 
     folder = resolve_model_folder(path)
@@ -147,9 +150,13 @@ def load_published_model(path: Path, task: str, device: str = "auto") -> TaskMod
     max_length = settings.model.max_length
     if positions:
         max_length = min(max_length, int(positions))
+    runtime = choose_runtime(settings.trainer.precision, device)
+    chosen, variant = choose_backend(backend, runtime.device.type, folder)
+    if chosen == "onnx" and variant is not None:
+        loaded = load_onnx(folder, variant, settings.model.normalization, max_length)
+        return TaskModel(task, folder, loaded, settings, schema, settings_from, variant, "onnx")
     loaded = load_saved(folder, settings.model.normalization, max_length)
     # The precision the model was trained with, on any device that has bf16 (CUDA, AVX512-BF16/AMX CPUs).
-    runtime = choose_runtime(settings.trainer.precision, device)
     prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
     return TaskModel(task, folder, loaded, settings, schema, settings_from, runtime.precision)
 

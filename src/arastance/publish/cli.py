@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from arastance.publish.card import render_card
 from arastance.models.model_config import check_model_config
 from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
 from arastance.schema import SchemaError, load_schema
+
+ONNX_DEFAULT_VARIABLE = "ARASTANCE_PUBLISH_ONNX"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -31,11 +34,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--scores-from", type=Path, metavar="CV_RUN",
         help="report the scores of this cross-validation run (same task and model config), e.g. for a final model trained on all documents",
     )
+    p.add_argument(
+        "--onnx", choices=("auto", "yes", "no"), default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
+        help=(
+            "export onnx/ (fp32 + int8) gated against torch on the gold, for `predict --backend auto` "
+            f"(auto: when onnxruntime is installed; default ${ONNX_DEFAULT_VARIABLE} or auto)"
+        ),
+    )
     p.add_argument("--name", help="model name in the card (default: from --repo-id, else arastance-TASK-MODEL)")
     p.add_argument("--push", action="store_true", help="upload DIR to the Hugging Face Hub (uses your cached login or HF_TOKEN)")
     p.add_argument("--repo-id", metavar="OWNER/NAME", help="Hub repository for --push (created if missing)")
     p.add_argument("--private", action="store_true", help="create the Hub repository as private")
     p.set_defaults(func=run)
+
+
+def onnx_hook(choice: str, task: str):
+    """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
+    from arastance.models.onnx_backend import onnx_available, require_onnx
+
+    if choice == "no" or (choice == "auto" and not onnx_available()):
+        return None
+    require_onnx()
+
+    def export(staging: Path) -> None:
+        from arastance.publish.onnx_gate import export_and_gate
+
+        gate = export_and_gate(staging, task)
+        for name, figures in gate["variants"].items():
+            verdict = "passed" if figures["passed"] else "failed"
+            print(
+                f"onnx {name}: gate {verdict} (agreement {figures['agreement']:.4f}, {gate['score_name']} difference "
+                f"{figures['score_difference']:.4f})",
+                file=sys.stderr,
+            )
+        if not gate["variants"]:
+            print(f"onnx: {gate.get('note', 'not gated')}; `--backend auto` will use torch", file=sys.stderr)
+
+    return export
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
     check_model_config(model_config, schema, source.task)
     facts = card_facts(source, schema, model_config, args.repo_id, args.name)
-    out = write_package(source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length)
+    export = onnx_hook(args.onnx, source.task)
+    out = write_package(source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length, export)
     what = f"{source.fold} of the cross-validation run" if source.fold else "the run's model"
     print(f"published {what} {source.run_dir} to {out}", file=sys.stderr)
     if source.fold:

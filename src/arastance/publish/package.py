@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -319,8 +319,10 @@ def write_package(
     metrics: dict[str, Any],
     schema_file: Path,
     max_length: int,
+    extra: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Build the folder next to `out` and rename it into place; returns `out`."""
+    """Build the folder next to `out` and rename it into place; returns `out`. `extra` adds to the
+    staging folder before the rename (the ONNX export), so a failed export leaves no folder either."""
     check_out_dir(out, source)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
@@ -333,6 +335,8 @@ def write_package(
         (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         shutil.copyfile(schema_file, staging / "schema.yaml")
         (staging / "README.md").write_text(card, encoding="utf-8")
+        if extra is not None:
+            extra(staging)
         os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a published folder is for everyone
         swap_in_folder(staging, out)
     finally:

@@ -1,0 +1,247 @@
+"""ONNX Runtime on the CPU: export a fine-tuned encoder, optimise and quantise it, and run it.
+
+The published folder gets onnx/model.onnx (fp32, ORT's transformer optimiser applied: fused
+attention, LayerNorm, GELU) and onnx/model-int8.onnx (dynamic int8 weights, which use VNNI/AMX where
+the CPU has them). Whether `--backend auto` may use either is decided by a gate measured at publish
+time against the torch path (arastance.publish.onnx_gate), recorded in onnx/gate.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arastance.errors import UserError
+
+ONNX_DIR = "onnx"
+GATE_FILE = "gate.json"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+# variant name → file in onnx/; the order is the fallback order of `--backend onnx` without a gate.
+VARIANT_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
+BACKENDS = ("auto", "torch", "onnx")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """configs/onnx/export.yaml documents each field; these defaults mirror it for an installed package."""
+
+    opset: int = 17
+    optimize: bool = False  # ORT's offline transformer fusions (attention, LayerNorm, GELU)
+    int8: bool = True  # also write the dynamic int8 variant
+    min_word_agreement: float = 0.99
+    max_f1_difference: float = 0.01
+
+
+def onnx_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+NOT_INSTALLED = "the onnx backend needs onnxruntime: pip install 'arastance[onnx]' (or use --backend torch)"
+
+
+def require_onnx() -> None:
+    if not onnx_available():
+        raise UserError(NOT_INSTALLED)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def logits_module(model: Any) -> Any:
+    """The model as a module with named inputs and one output (the logits), as the graph should have."""
+    import torch
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+
+    return LogitsOnly()
+
+
+def export_fp32(model: Any, path: Path, opset: int) -> Path:
+    """The model in fp32 as ONNX, batch and sequence dynamic (eager attention: it traces to plain ops the
+    optimiser knows how to fuse)."""
+    import copy
+
+    import torch
+
+    fp32 = copy.deepcopy(model).float().eval().cpu()
+    if hasattr(fp32, "set_attn_implementation"):
+        fp32.set_attn_implementation("eager")
+    example = {name: torch.ones((2, 8), dtype=torch.long) for name in INPUT_NAMES}
+    example["token_type_ids"] = torch.zeros((2, 8), dtype=torch.long)
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
+    axes["logits"] = {0: "batch", 1: "sequence"} if _per_token(model) else {0: "batch"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The tracer's warnings (mask shapes, index ops) are about generality the tests check on padded,
+    # mixed-length batches (tests/test_onnx_backend.py); a user cannot act on them.
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            logits_module(fp32), tuple(example[n] for n in INPUT_NAMES), str(path), input_names=list(INPUT_NAMES),
+            output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False,
+        )
+    return path
+
+
+def _per_token(model: Any) -> bool:
+    return type(model).__name__.endswith("ForTokenClassification")
+
+
+def optimize_graph(path: Path, num_heads: int, hidden_size: int) -> None:
+    """ORT's BERT fusions, in place (fused attention, skip-LayerNorm, fast GELU)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(str(path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=1, use_gpu=False)
+    optimized.save_model_to_file(str(path))
+
+
+def quantize_int8(source: Path, target: Path) -> Path:
+    """Dynamic int8 (weights int8, activations quantised per batch): MatMulInteger on VNNI/AMX."""
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # The fused ops (com.microsoft domain) defeat ONNX shape inference; their outputs are fp32.
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    return target
+
+
+def export_variants(model: Any, folder: Path, settings: ExportSettings) -> dict[str, Path]:
+    """Write onnx/ variants into `folder` (a staging copy); name → path."""
+    require_onnx()
+    config = model.config
+    fp32 = export_fp32(model, folder / VARIANT_FILES["fp32"], settings.opset)
+    if settings.optimize:
+        optimize_graph(fp32, int(config.num_attention_heads), int(config.hidden_size))
+    variants = {"fp32": fp32}
+    if settings.int8:
+        variants["int8"] = quantize_int8(fp32, folder / VARIANT_FILES["int8"])
+    return variants
+
+
+# --------------------------------------------------------------------------- running
+
+
+class OnnxModel:
+    """An ONNX Runtime session with the little of a torch model's interface the inference code uses."""
+
+    device_type = "cpu"
+
+    def __init__(self, path: Path, variant: str, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads > 0:
+            options.intra_op_num_threads = threads
+        # The same wait policy as torch's OpenMP threads (models/threads.py): passive ones sleep between
+        # parallel sections instead of spinning on a core another process needs.
+        spin = os.environ.get("OMP_WAIT_POLICY", "").upper() == "ACTIVE"
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        self.path = path
+        self.variant = variant
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+
+    def logits(self, batch: dict[str, Any]) -> np.ndarray:
+        feed = {k: np.ascontiguousarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.int64) for k, v in batch.items() if k in self.input_names}
+        return self.session.run(["logits"], feed)[0]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted, dtype=np.float32)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+def read_gate(model_folder: Path) -> dict[str, Any] | None:
+    path = model_folder / ONNX_DIR / GATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # an unreadable gate is no gate: auto stays on torch
+    return data if isinstance(data, dict) else None
+
+
+def gate_passed(word_agreement: float, f1_difference: float, settings: ExportSettings) -> bool:
+    return word_agreement >= settings.min_word_agreement and f1_difference <= settings.max_f1_difference
+
+
+def gated_variant(gate: dict[str, Any] | None, present: Collection[str]) -> str | None:
+    """The fastest variant that passed its gate, is on disk and was faster than torch at export; else None."""
+    if not gate:
+        return None
+    torch_seconds = float((gate.get("torch") or {}).get("seconds", float("inf")))
+    passed = [
+        (float(v["seconds"]), name)
+        for name, v in (gate.get("variants") or {}).items()
+        if isinstance(v, dict) and v.get("passed") is True and name in present and isinstance(v.get("seconds"), (int, float))
+    ]
+    fastest = min(passed, default=None)
+    return fastest[1] if fastest and fastest[0] < torch_seconds else None
+
+
+def present_variants(folder: Path) -> list[str]:
+    return [name for name, file in VARIANT_FILES.items() if (folder / ONNX_DIR / file).is_file()]
+
+
+def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: bool) -> tuple[str, str | None]:
+    """(backend, variant) for `--backend auto|torch|onnx`; pure (choose_backend reads the folder).
+
+    auto: ONNX only on the CPU, only with onnxruntime installed and a variant whose gate passed at
+    export (and that beat torch there); torch otherwise. onnx: that variant, else the first on disk.
+    """
+    if requested not in BACKENDS:
+        raise UserError(f"--backend {requested!r}: use {', '.join(BACKENDS)}")
+    if requested == "torch":
+        return "torch", None
+    variant = gated_variant(gate, present)
+    if requested == "auto":
+        return ("onnx", variant) if device_type == "cpu" and variant and installed else ("torch", None)
+    if device_type != "cpu":
+        raise UserError("--backend onnx runs on the CPU only; add --device cpu or use --backend torch")
+    if not installed:
+        raise UserError(NOT_INSTALLED)
+    if variant is None and not present:
+        raise UserError(f"no {ONNX_DIR}/{VARIANT_FILES['fp32']} in the model folder; publish the model again (it exports ONNX) or use --backend torch")
+    return "onnx", variant or present[0]
+
+
+def choose_backend(requested: str, device_type: str, folder: Path) -> tuple[str, str | None]:
+    return decide_backend(requested, device_type, read_gate(folder), present_variants(folder), onnx_available())
+
+
+def threads_for_session() -> int:
+    """The torch thread count the process chose (threads.apply_thread_policy), so both backends agree."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() else 0
+
+
+def load_onnx(folder: Path, variant: str, normalization: str, max_length: int) -> Any:
+    """A LoadedModel whose model is the ONNX variant (no torch weights loaded: half the memory)."""
+    from arastance.corpus.normalize import get_normalizer
+    from arastance.models.factory import LoadedModel
+    from arastance.models.loading import load_tokenizer
+
+    session = OnnxModel(folder / ONNX_DIR / VARIANT_FILES[variant], variant, threads_for_session())
+    return LoadedModel(load_tokenizer(str(folder), True, max_length), session, get_normalizer(normalization), str(folder))

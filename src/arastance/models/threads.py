@@ -1,0 +1,156 @@
+"""How many threads torch (and ONNX Runtime) use, and how they wait: decided once, before torch starts.
+
+On 2 cores with one busy process beside it, two torch threads fight for the one free core: at every
+parallel region's barrier the thread that holds the core spins while the other waits for a time
+slice, and `make demo` went from 29 s to 314-342 s. Two things prevent that:
+
+- threads = the cores that are free when the command starts (the cores we may run on, minus those
+  other processes keep busy, sampled from /proc/stat for a moment), at least one;
+- OMP_WAIT_POLICY=passive: an idle OpenMP thread sleeps instead of spinning, so when the load comes
+  later a waiting thread does not burn the core the working one needs.
+
+Both are environment variables OpenMP reads when torch loads it, so `apply_thread_policy` runs in the
+command line before anything imports torch. An OMP_NUM_THREADS / OMP_WAIT_POLICY the user set wins.
+configs/threads.yaml holds the settings; this module imports neither torch nor omegaconf.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+THREADS_CONFIG = Path("configs") / "threads.yaml"
+# The library thread pools that follow OMP_NUM_THREADS' count (torch reads OMP_NUM_THREADS itself).
+THREAD_COUNT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class ThreadPolicy:
+    """configs/threads.yaml documents each field; these defaults mirror it for an installed package."""
+
+    threads: int | str = "auto"  # auto: free cores; N: exactly N
+    wait_policy: str = "passive"  # OMP_WAIT_POLICY: passive | active | "" (the library's default)
+    busy_share: float = 0.5  # other processes' use of a core from which it counts as busy
+    sample_seconds: float = 0.2
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """/proc/stat's busy and total jiffies over all cores, and this process's CPU seconds, at one moment."""
+
+    busy_jiffies: int
+    total_jiffies: int
+    own_seconds: float
+    wall: float
+
+
+def others_busy_cores(before: CpuSample, after: CpuSample, ticks_per_second: int) -> float:
+    """Cores' worth of CPU that other processes used between two samples (ours subtracted)."""
+    wall = after.wall - before.wall
+    if wall <= 0:
+        return 0.0
+    busy = (after.busy_jiffies - before.busy_jiffies) / ticks_per_second
+    own = after.own_seconds - before.own_seconds
+    return max(0.0, (busy - own) / wall)
+
+
+def free_cores(cores: int, busy_cores: float, busy_share: float) -> int:
+    """Cores nobody else keeps busy, at least one: a core used at ≥ busy_share by others is taken."""
+    taken = math.floor(busy_cores + (1.0 - busy_share))
+    return max(1, min(cores, cores - taken))
+
+
+def decide_threads(policy: ThreadPolicy, cores: int, busy_cores: float, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment variables to set (only those the user has not set): pure, so it is testable."""
+    out: dict[str, str] = {}
+    if "OMP_NUM_THREADS" not in env:
+        if policy.threads == "auto":
+            threads = free_cores(cores, busy_cores, policy.busy_share)
+        else:
+            threads = max(1, int(policy.threads))
+        out.update({name: str(threads) for name in THREAD_COUNT_VARIABLES if name not in env})
+    if policy.wait_policy and "OMP_WAIT_POLICY" not in env:
+        out["OMP_WAIT_POLICY"] = policy.wait_policy.upper()
+    return out
+
+
+def needs_sample(policy: ThreadPolicy, env: Mapping[str, str]) -> bool:
+    return policy.threads == "auto" and "OMP_NUM_THREADS" not in env
+
+
+# --------------------------------------------------------------------------- the edges: files and /proc
+
+
+def read_policy(root: Path | None = None) -> ThreadPolicy:
+    """configs/threads.yaml of the project (its defaults when there is none); a bad file is a UserError."""
+    import yaml
+
+    from arastance.errors import UserError
+    from arastance.paths import project_root
+
+    try:
+        path = (root or project_root()) / THREADS_CONFIG
+    except Exception:  # noqa: BLE001 - no project here (an installed package): the defaults
+        return ThreadPolicy()
+    if not path.is_file():
+        return ThreadPolicy()
+    keys = ", ".join(ThreadPolicy.__dataclass_fields__)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML ({err})") from None
+    unknown = sorted(set(raw) - set(ThreadPolicy.__dataclass_fields__)) if isinstance(raw, dict) else None
+    if unknown is None or unknown:
+        raise UserError(f"{path}: expected a mapping with the keys {keys}; got {unknown or type(raw).__name__}")
+    policy = ThreadPolicy(**raw)
+    if policy.threads != "auto" and not (isinstance(policy.threads, int) and policy.threads >= 1):
+        raise UserError(f"{path}: threads must be auto or a whole number ≥ 1, got {policy.threads!r}")
+    if policy.wait_policy not in ("passive", "active", ""):
+        raise UserError(f"{path}: wait_policy must be passive, active or \"\", got {policy.wait_policy!r}")
+    return policy
+
+
+def cpu_sample(cpus: set[int]) -> CpuSample:
+    """Busy and total jiffies of the cores we may run on (a container's /proc/stat lists the host's)."""
+    busy = total = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if not name.startswith("cpu") or name == "cpu" or int(name[3:]) not in cpus:
+            continue
+        fields = [int(x) for x in values[:8]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        busy, total = busy + sum(fields) - idle, total + sum(fields)
+    times = os.times()
+    return CpuSample(busy, total, times.user + times.system, time.monotonic())
+
+
+def measure_busy_cores(seconds: float) -> float:
+    """Other processes' load in cores, sampled over `seconds`; 0 where /proc/stat is not readable."""
+    try:
+        cpus = usable_cpus()
+        before = cpu_sample(cpus)
+        time.sleep(seconds)
+        return others_busy_cores(before, cpu_sample(cpus), os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def usable_cpus() -> set[int]:
+    try:
+        return set(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return set(range(os.cpu_count() or 1))
+
+
+def apply_thread_policy(policy: ThreadPolicy | None = None) -> dict[str, str]:
+    """Set the thread variables in os.environ (before torch is imported); returns what was set."""
+    policy = policy or read_policy()
+    env = os.environ
+    busy = measure_busy_cores(policy.sample_seconds) if needs_sample(policy, env) else 0.0
+    chosen = decide_threads(policy, len(usable_cpus()), busy, env)
+    env.update(chosen)
+    return chosen

@@ -1,0 +1,132 @@
+"""Publish-time ONNX export and its gate: onnx/*.onnx and onnx/gate.json in the published folder.
+
+Each variant (fp32, int8) predicts the gold documents, and so does the torch path the folder is
+published with. A variant passes when its word-level tags (NER; sentence labels for stance) agree
+with torch's on ≥ min_word_agreement of the words and its headline score against the gold (entity
+micro-F1; stance macro-F1) differs from torch's by ≤ max_f1_difference (configs/onnx/export.yaml).
+`--backend auto` uses the fastest variant that passed; none passing (or no gold here) keeps torch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from arastance.errors import UserError
+from arastance.models.onnx_backend import GATE_FILE, ONNX_DIR, ExportSettings, export_variants, gate_passed
+from arastance.settings import section
+from arastance.tasks import get_task
+
+EXPORT_CONFIG = Path("configs") / "onnx" / "export.yaml"
+
+
+def export_settings() -> ExportSettings:
+    """configs/onnx/export.yaml of the project, else the defaults (an installed package without configs/)."""
+    import yaml
+
+    from arastance.paths import project_root
+
+    path = project_root() / EXPORT_CONFIG
+    if not path.is_file():
+        return ExportSettings()
+    try:
+        return section(ExportSettings, yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, TypeError) as err:
+        raise UserError(f"{path}: not a valid export config ({err})") from None
+
+
+def flat_labels(labels: Sequence[Any], per_word: bool) -> list[str]:
+    return [tag for tags in labels for tag in tags] if per_word else list(labels)
+
+
+def agreement(reference: Sequence[Any], candidate: Sequence[Any], per_word: bool) -> float:
+    """Share of words (NER) or sentences (stance) that get the same label from both backends."""
+    ref, cand = flat_labels(reference, per_word), flat_labels(candidate, per_word)
+    if len(ref) != len(cand):
+        raise ValueError(f"the backends labelled {len(ref)} and {len(cand)} items")
+    return sum(a == b for a, b in zip(ref, cand)) / len(ref) if ref else 1.0
+
+
+def gold_units(task: str, context: dict[str, Any]) -> list[Any]:
+    """The project's gold documents as units with their gold labels; [] when the gold is not here."""
+    from arastance.features.encode import units_from_records
+    from arastance.gold.convert import to_records
+    from arastance.gold.io import read_gold_dir
+    from arastance.paths import documents_dir, gold_dir
+
+    if not gold_dir().is_dir() or not any(gold_dir().iterdir()):
+        return []
+    loaded = read_gold_dir(gold_dir(), documents_dir() if documents_dir().is_dir() else None)
+    return units_from_records(to_records([item.doc for item in loaded.documents]), task, context)
+
+
+def headline_score(predictions: Any, model: Any) -> float:
+    from arastance.scoring.metrics import score_predictions
+
+    spec = get_task(model.task)
+    return spec.headline_value(score_predictions(predictions, model.settings.task, model.schema, [])[model.task])
+
+
+def timed_predictions(model: Any, units: list[Any]) -> tuple[Any, float]:
+    from arastance.models.predictor import predict_units
+
+    predict_units(model.loaded, units[:8], model.settings.inference, model.schema, model.precision)  # warm-up
+    started = time.perf_counter()
+    predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    return predictions, time.perf_counter() - started
+
+
+def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: ExportSettings) -> dict[str, Any]:
+    """gate.json's content for the model in `folder` (torch reference and each ONNX variant)."""
+    from arastance.predict.documents import load_published_model
+
+    torch_model = load_published_model(folder, task, "cpu", "torch")
+    units = gold_units(task, dict(torch_model.settings.task.context or {}))
+    limits = {"min_word_agreement": settings.min_word_agreement, "max_f1_difference": settings.max_f1_difference}
+    if not units:
+        return {"task": task, "limits": limits, "units": 0, "note": "no gold documents here: the gate was not measured", "variants": {}}
+    per_word = get_task(task).per_word
+    reference, torch_seconds = timed_predictions(torch_model, units)
+    reference_score = headline_score(reference, torch_model)
+    out: dict[str, Any] = {
+        "task": task, "limits": limits, "units": len(units), "words": len(flat_labels(reference.labels, per_word)) if per_word else None,
+        "torch": {"precision": torch_model.precision, "score": reference_score, "seconds": torch_seconds},
+        "score_name": get_task(task).headline_name, "variants": {},
+    }
+    for variant in variants:
+        model = load_onnx_variant(folder, task, variant)
+        predictions, seconds = timed_predictions(model, units)
+        agree = agreement(reference.labels, predictions.labels, per_word)
+        score = headline_score(predictions, model)
+        out["variants"][variant] = {
+            "agreement": agree, "score": score, "score_difference": abs(score - reference_score), "seconds": seconds,
+            "passed": gate_passed(agree, abs(score - reference_score), settings),
+        }
+    return out
+
+
+def load_onnx_variant(folder: Path, task: str, variant: str) -> Any:
+    """A TaskModel on one named variant, whatever the gate says (the gate is being measured)."""
+    from dataclasses import replace
+
+    from arastance.models.onnx_backend import load_onnx
+    from arastance.predict.documents import load_published_model
+
+    base = load_published_model(folder, task, "cpu", "torch")
+    loaded = load_onnx(folder, variant, base.settings.model.normalization, int(base.loaded.tokenizer.model_max_length))
+    return replace(base, loaded=loaded, precision=variant, backend="onnx")
+
+
+def export_and_gate(staging: Path, task: str, settings: ExportSettings | None = None) -> dict[str, Any]:
+    """Write onnx/ and onnx/gate.json into a publish staging folder; returns the gate."""
+    from arastance.models.factory import load_saved
+
+    settings = settings or export_settings()
+    model = load_saved(staging, "arabert_v02", 512).model  # only the weights are exported
+    variants = export_variants(model, staging / ONNX_DIR, settings)
+    gate = measure_gate(staging, task, list(variants), settings)
+    (staging / ONNX_DIR / GATE_FILE).write_text(json.dumps(gate, indent=2) + "\n", encoding="utf-8")
+    return gate
