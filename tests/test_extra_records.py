@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
 from arastance.corpus.records import ExtraRecordsError, parse_extra_records, read_extra_records, with_word_offsets
 from arastance.errors import UserError
@@ -18,6 +17,7 @@ from arastance.gold.splits import extra_for_split, load_extra_records, load_gold
 from arastance.schema import Schema
 from arastance.settings import DataSettings
 from arastance.training.run import data_block, pooled_data_block
+from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -131,11 +131,6 @@ def test_data_blocks_count_per_split_and_average_over_folds() -> None:
 
 
 # --------------------------------------------------------------------------- end to end
-
-
-def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from arastance.training.checkpoint import (
 )
 from arastance.training.resume import check_resume_config, config_changes
 from arastance.training.summary import run_summary
+from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -289,13 +290,6 @@ def test_a_write_on_a_full_disk_names_it_and_leaves_no_temporary_file(small_tmpf
 
 
 # --------------------------------------------------------------------------- real training runs
-
-
-def compose_train(overrides: list[str]):
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides)
 
 
 @pytest.fixture(scope="module")

@@ -12,20 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
 from arastance.errors import UserError
 from arastance.train import train
+from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 # The two-stage recipe's experiments need their inputs (extra records, stage 1's run): tests/test_two_stage.py runs them.
 EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml") if not p.stem.startswith("ner_two_stage"))
-
-
-def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides)
 
 
 def quick(run_dir: Path, cache: Path, *extra: str) -> list[str]:

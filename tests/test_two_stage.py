@@ -8,12 +8,12 @@ import logging
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
 from arastance.errors import UserError
 from arastance.models.factory import head_mismatch, looks_like_a_path, pretrained_folder, resolve_model_source, trained_labels
 from arastance.schema import Schema
 from arastance.settings import ModelSettings
+from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -91,11 +91,6 @@ def test_no_pretrained_and_no_tiny_spec_says_what_to_set(tmp_path: Path) -> None
 
 
 # --------------------------------------------------------------------------- end to end
-
-
-def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,15 @@
+"""The training config as `arastance train` composes it, for tests that call `train(cfg)` in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def compose_train(overrides: list[str]) -> Any:
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
