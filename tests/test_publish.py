@@ -258,6 +258,16 @@ def test_base_model_in_front_matter_for_a_pretrained_model(runs: dict[str, Path]
     assert 'model="me/arastance-stance"' in card  # loading examples use the repo id
 
 
+def test_the_card_names_extra_sentences_and_the_first_stage(runs: dict[str, Path]) -> None:
+    source = locate_run(runs["stance_fixed"])
+    model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
+    plain = card_facts(source, schema(), model_config, None, None)
+    assert "Extra sentences" not in render_card(plain) and "Two stages" not in render_card(plain)
+    facts = replace(plain, extra_data={"extra_train_sentences": 120, "extra_sources": {"anercorp": 120}}, first_stage="outputs/stage1/best")
+    card = render_card(facts)
+    assert "120 sentences converted" in card and "anercorp (120)" in card and "`outputs/stage1/best`" in card
+
+
 # --------------------------------------------------------------------------- checks and refusals
 
 

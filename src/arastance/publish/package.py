@@ -226,6 +226,46 @@ def document_facts(config: dict[str, Any], split: dict[str, Any] | None, schema:
     return out
 
 
+# A two-stage run's model.pretrained is stage 1's best/, whose run config names what stage 1 started
+# from; followed this many stages at most (a chain longer than that is not a recipe we ship).
+MAX_STAGES = 8
+
+
+def _local_start(pretrained: Any) -> str | None:
+    return str(pretrained) if pretrained and Path(str(pretrained)).expanduser().is_dir() else None
+
+
+def _stage_config(folder: Path) -> dict[str, Any] | None:
+    """The training config of the run that produced `folder` (a run's best/, a run folder, a published folder)."""
+    for candidate in (folder.parent / "config.yaml", folder / "config.yaml", folder / "training_config.yaml"):
+        if candidate.is_file():
+            loaded = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+            return loaded if isinstance(loaded, dict) else None
+    return None
+
+
+def hub_base_model(pretrained: Any) -> str | None:
+    """The hub id this model descends from (through local first stages); None when it starts from the
+    tiny random-init model or from a local folder whose origin is unknown."""
+    for _ in range(MAX_STAGES):
+        if not pretrained:
+            return None
+        start = _local_start(pretrained)
+        if start is None:
+            return str(pretrained)
+        config = _stage_config(Path(start).expanduser())
+        model = (config or {}).get("model") or {}
+        if model.get("tiny") and not model.get("pretrained"):
+            return None
+        pretrained = model.get("pretrained")
+    return None
+
+
+def _extra_data(model_metrics: dict[str, Any]) -> dict[str, Any] | None:
+    data = model_metrics.get("data") or {}
+    return data if data.get("extra_train_sentences") else None
+
+
 def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | None:
     spec = get_task(task)
     value, _ = point_and_ci(model_metrics.get(task) or {}, spec.headline)
@@ -256,7 +296,7 @@ def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], 
         model_name=name,
         model_config_name=str(model_cfg.get("name", "arabert_v02")),
         schema=schema,
-        base_model=None if tiny else (str(model_cfg.get("pretrained")) if model_cfg.get("pretrained") else None),
+        base_model=None if tiny else hub_base_model(model_cfg.get("pretrained")),
         tiny_spec=dict(tiny) if tiny else None,
         normalization=str(model_cfg.get("normalization", "arabert_v02")),
         max_length=_max_length(config, model_config),
@@ -273,6 +313,8 @@ def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], 
         rows=rows,
         headlines=heads,
         has_ci=any(r.f1_ci for r in rows) or any(h.ci for h in heads),
+        extra_data=_extra_data(source.model_metrics),
+        first_stage=_local_start(model_cfg.get("pretrained")),
         documents=document_facts(config, split, schema, all_ids),
         trainer=dict(config.get("trainer") or {}),
         seed=int(config.get("seed", 0)),

@@ -73,3 +73,5 @@ class CardFacts:
     ci_confidence: float = 0.95
     baseline: str | None = None  # the report's baseline comparison, one sentence
     notes: list[str] = field(default_factory=list)
+    extra_data: dict[str, Any] | None = None  # metrics.json `data` block when extra records were trained on
+    first_stage: str | None = None  # the local model this one was fine-tuned from (two-stage recipe)

@@ -202,10 +202,25 @@ def training_data_section(facts: CardFacts) -> str:
         "barely learned, cross-validation test sets are single documents, and the scores would move a lot with one "
         "more document. Treat the model as a starting point for pre-annotation, not as a finished tagger.",
     ]
+    lines += _beyond_the_gold(facts)
     if docs:
         lines += ["", "| document | words | sentences | entities | used by this model for |", "|---|---|---|---|---|"]
         lines += [f"| `{d.doc_id}` | {d.words} | {d.sentences} | {d.entities} | {d.role} |" for d in docs]
     return "\n".join(lines)
+
+
+def _beyond_the_gold(facts: CardFacts) -> list[str]:
+    """What else this model learned from: extra converted sentences, a first-stage model."""
+    lines = []
+    if facts.extra_data:
+        sources = ", ".join(f"{name} ({count:g})" for name, count in facts.extra_data.get("extra_sources", {}).items())
+        lines += ["", f"**Extra sentences.** Training also used {facts.extra_data['extra_train_sentences']:g} sentences converted "
+                  f"from external corpora ({sources}; `data.extra_records`), on the training side only: dev and held-out "
+                  "documents are gold, so the scores below are on gold documents."]
+    if facts.first_stage:
+        lines += ["", f"**Two stages.** This model was fine-tuned on the gold from a first-stage model (`{facts.first_stage}`), "
+                  "itself trained on external corpora (configs/experiment/ner_two_stage_*.yaml)."]
+    return lines
 
 
 def _size_in_words(facts: CardFacts) -> str:
