@@ -6,8 +6,9 @@ slice, and `make demo` went from 29 s to 314-342 s. Two things prevent that:
 
 - threads = the cores that are free when the command starts (the cores we may run on, minus those
   other processes keep busy, sampled from /proc/stat for a moment), at least one;
-- OMP_WAIT_POLICY=passive: an idle OpenMP thread sleeps instead of spinning, so when the load comes
-  later a waiting thread does not burn the core the working one needs.
+- a wait policy that does not spin for long: libgomp's default (spin briefly, then sleep) behaves like
+  OMP_WAIT_POLICY=passive when the load comes later, without passive's cost at idle (configs/threads.yaml
+  has the figures).
 
 Both are environment variables OpenMP reads when torch loads it, so `apply_thread_policy` runs in the
 command line before anything imports torch. An OMP_NUM_THREADS / OMP_WAIT_POLICY the user set wins.
@@ -33,7 +34,7 @@ class ThreadPolicy:
     """configs/threads.yaml documents each field; these defaults mirror it for an installed package."""
 
     threads: int | str = "auto"  # auto: free cores; N: exactly N
-    wait_policy: str = "passive"  # OMP_WAIT_POLICY: passive | active | "" (the library's default)
+    wait_policy: str = ""  # OMP_WAIT_POLICY: passive | active | "" (the library's default)
     busy_share: float = 0.5  # other processes' use of a core from which it counts as busy
     sample_seconds: float = 0.2
 
