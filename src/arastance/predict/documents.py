@@ -193,19 +193,24 @@ def _doc_index(doc_id: str) -> int:
     return int(doc_id[1:])
 
 
-def _task_records(model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]) -> dict[int, dict[str, Any]]:
-    """prediction_records of one task, by document index."""
+def _task_records(model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]) -> tuple[dict[int, dict[str, Any]], list[list[np.ndarray]]]:
+    """prediction_records of one task by document index, and each document's per-unit probabilities
+    (NER: one (words, tags) array per sentence), in the order of the document's units."""
     from arastance.features.encode import units_from_records
     from arastance.gold.model import GoldDocument
     from arastance.models.predictor import predict_units, prediction_records
 
+    probabilities: list[list[np.ndarray]] = [[] for _ in texts]
     units = units_from_records(records, model.task, dict(model.settings.task.context or {}))
     if not units:
-        return {}
+        return {}, probabilities
     predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    for unit, scores in zip(predictions.units, predictions.scores):
+        probabilities[_doc_index(unit.doc_id)].append(np.asarray(scores))
     docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts)]
     wanted = {u.doc_id for u in units}
-    return {_doc_index(r["doc_id"]): r for r in prediction_records(predictions, model.settings.task, model.schema, [d for d in docs if d.doc_id in wanted])}
+    by_doc = {_doc_index(r["doc_id"]): r for r in prediction_records(predictions, model.settings.task, model.schema, [d for d in docs if d.doc_id in wanted])}
+    return by_doc, probabilities
 
 
 def empty_doc_stance(model: TaskModel) -> str:
@@ -223,23 +228,32 @@ def predict_documents(texts: Sequence[str], ner: TaskModel | None = None, stance
 
     All texts go through the model together, so batches mix documents and are sorted by length.
     """
+    return predict_documents_with_word_probabilities(texts, ner, stance)[0]
+
+
+def predict_documents_with_word_probabilities(
+    texts: Sequence[str], ner: TaskModel | None = None, stance: TaskModel | None = None
+) -> tuple[list[dict[str, Any]], list[list[np.ndarray]] | None]:
+    """predict_documents' results, and per text the NER model's (words, tags) probabilities of each
+    sentence (None without an NER model) from the same pass, for uncertainty ranking."""
     if ner is None and stance is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
     records = [r for i, text in enumerate(texts) for r in raw_sentence_records(f"d{i}", text)]
     results: list[dict[str, Any]] = [{"entities": None, "sentences": None, "doc_stance": None} for _ in texts]
+    word_probabilities = None
     if ner is not None:
-        by_doc = _task_records(ner, records, texts)
+        by_doc, word_probabilities = _task_records(ner, records, texts)
         for i, text in enumerate(texts):
             entities = by_doc[i]["entities"] if i in by_doc else []
             results[i]["entities"] = [entity_json(e, text, ner.schema) for e in entities]
     if stance is not None:
-        by_doc = _task_records(stance, records, texts)
+        by_doc, _ = _task_records(stance, records, texts)
         for i in range(len(texts)):
             record = by_doc.get(i)
             results[i]["sentences"] = [{k: s[k] for k in ("start", "end", "stance", "scores")} for s in record["sentences"]] if record else []
             results[i]["doc_stance"] = record["doc_stance"] if record else empty_doc_stance(stance)
         add_holders(texts, results)
-    return results
+    return results, word_probabilities
 
 
 def add_holders(texts: Sequence[str], results: list[dict[str, Any]]) -> None:

@@ -42,9 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from arastance.models.loading import quiet_libraries
-    from arastance.predict.documents import predict_documents
+    from arastance.predict.documents import predict_documents_with_word_probabilities
     from arastance.predict.preannotate import preannotation_tasks
-    from arastance.predict.uncertainty import document_uncertainty, ner_word_probabilities, rank_by_uncertainty
+    from arastance.predict.uncertainty import document_uncertainty, rank_by_uncertainty
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")
@@ -61,11 +61,9 @@ def run(args: argparse.Namespace) -> int:
     uncertainties = []
     bar = progress_bar(len(sources), "preannotate")
     for batch in chunks(texts, args.batch_docs):
-        batch_results = predict_documents(batch, ner, stance)
+        batch_results, word_probs = predict_documents_with_word_probabilities(batch, ner, stance)
         if args.rank == "uncertainty":
-            # A second NER pass for the word probabilities, which predict_documents does not return.
-            word_probs = ner_word_probabilities(ner, batch) if ner is not None else [None] * len(batch)
-            uncertainties += [document_uncertainty(w, r) for w, r in zip(word_probs, batch_results)]
+            uncertainties += [document_uncertainty(w, r) for w, r in zip(word_probs or [None] * len(batch), batch_results)]
         results += batch_results
         bar.update(len(batch))
     bar.close()

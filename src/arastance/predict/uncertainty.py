@@ -8,7 +8,8 @@ Two signals, each in [0, 1] (1 = the model has no idea):
   probabilities (a low margin between the top two classes is the classic uncertainty-sampling cue).
 A document's uncertainty is the mean of the signals its models give (one model: that signal alone).
 
-Everything but `ner_word_probabilities` (which runs the NER model) is pure.
+Everything here is pure: the probabilities come from the prediction pass itself
+(predict/documents.py `predict_documents_with_word_probabilities`).
 """
 
 from __future__ import annotations
@@ -84,21 +85,3 @@ def rank_by_uncertainty(tasks: Sequence[dict[str, Any]], uncertainties: Sequence
     scored = [{**task, "meta": {**task.get("meta", {}), **u.meta()}} for task, u in zip(tasks, uncertainties, strict=True)]
     order = sorted(range(len(scored)), key=lambda i: -uncertainties[i].score)
     return [scored[i] for i in order]
-
-
-def ner_word_probabilities(model: Any, texts: Sequence[str]) -> list[list[np.ndarray]]:
-    """Per text, per sentence: the NER model's (words, tags) probabilities, through the prediction
-    pipeline itself (the same sentences, words, normalisation and windows as `predict_documents`)."""
-    from arastance.features.encode import units_from_records
-    from arastance.models.predictor import predict_units
-    from arastance.predict.documents import raw_sentence_records
-
-    records = [r for i, text in enumerate(texts) for r in raw_sentence_records(str(i), text)]
-    units = units_from_records(records, model.task, dict(model.settings.task.context or {}))
-    out: list[list[np.ndarray]] = [[] for _ in texts]
-    if not units:
-        return out
-    predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
-    for unit, probs in zip(predictions.units, predictions.scores):
-        out[int(unit.doc_id)].append(np.asarray(probs))
-    return out
