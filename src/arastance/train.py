@@ -123,7 +123,6 @@ def refuse_search_without_dev(job: Any | None, data: Any) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """One training run (one hydra job); returns its search objective (None without dev documents)."""
-    from arastance.runs.layout import RunDir
     from arastance.training.objective import require_objective, run_dev_objective
 
     with exit_on_failure("arastance train"):

@@ -13,9 +13,9 @@ from typing import Literal
 import torch
 
 from arastance.errors import UserError
+from arastance.settings import PRECISIONS
 
 Precision = Literal["bf16", "fp32"]
-PRECISIONS = ("bf16", "fp32")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """ONNX Runtime on the CPU: export a fine-tuned encoder, optimise and quantise it, and run it.
 
-The published folder gets onnx/model.onnx (fp32, ORT's transformer optimiser applied: fused
-attention, LayerNorm, GELU) and onnx/model-int8.onnx (dynamic int8 weights, which use VNNI/AMX where
+The published folder gets onnx/model.onnx (fp32; ORT's offline transformer optimiser only with
+`optimize: true` in configs/onnx/export.yaml, off since it gave no gain over ORT's load-time fusions)
+and onnx/model-int8.onnx (dynamic int8 weights, which use VNNI/AMX where
 the CPU has them). Whether `--backend auto` may use either is decided by a gate measured at publish
 time against the torch path (arastance.publish.onnx_gate), recorded in onnx/gate.json.
 """

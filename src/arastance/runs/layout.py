@@ -9,7 +9,7 @@
         best/                 sit in RUN itself): the model kept (save_pretrained model + tokenizer)
         checkpoints/step-N/   resumable training state, complete when its manifest.json matches
         metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
-      mlruns/                 the MLflow file store, when trainer.trackers has mlflow (one MLflow run per fold)
+      mlruns/                 the local MLflow store (SQLite), when trainer.trackers has mlflow (one MLflow run per fold)
 
 Writers replace a file atomically (write a sibling temporary file, then rename), so a kill, a full
 disk or a read-only folder never leaves half a metrics.json or half a best/ behind; a failed write is a
@@ -75,7 +75,7 @@ class SplitDir:
 
     @property
     def mlruns(self) -> Path:
-        """The run's MLflow file store: one for the whole run (RUN/mlruns), each fold a run in it."""
+        """The run's local MLflow store: one for the whole run (RUN/mlruns), each fold a run in it."""
         return (self.path.parent if FOLD_PATTERN.match(self.name) else self.path) / MLRUNS
 
     @property

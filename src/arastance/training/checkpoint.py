@@ -161,11 +161,6 @@ def load_checkpoint(accelerator: Any, checkpoint: Path) -> dict[str, Any]:
     return json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))
 
 
-def checkpoint_config(checkpoint: Path) -> str:
-    """The resolved config the checkpoint was trained with."""
-    return (Path(checkpoint) / "config.yaml").read_text(encoding="utf-8")
-
-
 def prune(folder: Path, keep: int) -> None:
     if keep <= 0:
         return

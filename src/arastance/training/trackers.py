@@ -24,14 +24,11 @@ from arastance.errors import UserError
 from arastance.runs.layout import SplitDir
 from arastance.settings import TRACKERS, TrainerSettings
 
-KNOWN_TRACKERS = TRACKERS
-
-
 def check_trackers(names: Sequence[str]) -> None:
     """Fail before training, with what to do, for a tracker we do not know or cannot import."""
-    unknown = [n for n in names if n not in KNOWN_TRACKERS]
+    unknown = [n for n in names if n not in TRACKERS]
     if unknown:
-        raise UserError(f"trainer.trackers: unknown tracker(s) {', '.join(unknown)} (known: {', '.join(KNOWN_TRACKERS)})")
+        raise UserError(f"trainer.trackers: unknown tracker(s) {', '.join(unknown)} (known: {', '.join(TRACKERS)})")
     if "mlflow" in names and importlib.util.find_spec("mlflow") is None:
         raise UserError('trainer.trackers has mlflow, but mlflow is not installed: pip install -e ".[mlflow]" '
                         "(or drop mlflow from trainer.trackers)")
