@@ -48,6 +48,7 @@ def copy_report(report: Path, run_dir: Path) -> Path:
 
     Copied to a temporary folder first, then renamed: a reader never sees half a report.
     """
+    from arastance.paths import swap_in_folder
     from arastance.runs.layout import RunDir
 
     target = RunDir(run_dir).report_dir
@@ -55,8 +56,7 @@ def copy_report(report: Path, run_dir: Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         shutil.copytree(report, staging)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        swap_in_folder(staging, target)
     except OSError as err:
         raise UserError(f"cannot copy the report {report} into {target}: {err.strerror or err}") from None
     return target

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.paths import swap_in_folder
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
@@ -133,21 +134,16 @@ class SplitDir:
     def write_best(self, save: Callable[[Path], None]) -> None:
         """Replace best/ by what `save` writes into a fresh folder: never half a model in best/."""
         staging = self.path / f".tmp-{BEST}"
-        retired = self.path / f".old-{BEST}"
         after = f"; {self.best} still holds the previous best model"
         try:
             with writing(self.path, f"{BEST}/", after):
                 shutil.rmtree(staging, ignore_errors=True)
                 staging.mkdir(parents=True)
                 save(staging)
-                shutil.rmtree(retired, ignore_errors=True)
-                if self.best.exists():
-                    os.rename(self.best, retired)
-                os.rename(staging, self.best)
+                swap_in_folder(staging, self.best)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        shutil.rmtree(retired, ignore_errors=True)
 
 
 @dataclass(frozen=True)
