@@ -128,9 +128,10 @@ def schema_for(folder: Path) -> Schema:
         raise UserError(str(err)) from err
 
 
-def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch") -> TaskModel:
+def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None) -> TaskModel:
     """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
-    auto | torch | onnx as models.onnx_backend.choose_backend decides."""
+    auto | torch | onnx as models.onnx_backend.choose_backend decides. `onnx_variant` (fp32 | int8)
+    loads that ONNX file whatever its gate says (for measuring the gate, and the bench)."""
     from arastance.models.device import choose_runtime
     from arastance.models.factory import load_saved
     from arastance.models.inference import prepare_for_inference
@@ -151,7 +152,7 @@ def load_published_model(path: Path, task: str, device: str = "auto", backend: s
     if positions:
         max_length = min(max_length, int(positions))
     runtime = choose_runtime(settings.trainer.precision, device)
-    chosen, variant = choose_backend(backend, runtime.device.type, folder)
+    chosen, variant = ("onnx", onnx_variant) if onnx_variant else choose_backend(backend, runtime.device.type, folder)
     if chosen == "onnx" and variant is not None:
         loaded = load_onnx(folder, variant, settings.model.normalization, max_length)
         return TaskModel(task, folder, loaded, settings, schema, settings_from, variant, "onnx")

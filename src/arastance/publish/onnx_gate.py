@@ -109,15 +109,11 @@ def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: Exp
 
 
 def load_onnx_variant(folder: Path, task: str, variant: str) -> Any:
-    """A TaskModel on one named variant, whatever the gate says (the gate is being measured)."""
-    from dataclasses import replace
-
-    from arastance.models.onnx_backend import load_onnx
+    """A TaskModel on one named variant, whatever the gate says (the gate is being measured); the
+    torch weights are not loaded."""
     from arastance.predict.documents import load_published_model
 
-    base = load_published_model(folder, task, "cpu", "torch")
-    loaded = load_onnx(folder, variant, base.settings.model.normalization, int(base.loaded.tokenizer.model_max_length))
-    return replace(base, loaded=loaded, precision=variant, backend="onnx")
+    return load_published_model(folder, task, "cpu", "onnx", onnx_variant=variant)
 
 
 def export_and_gate(staging: Path, task: str, settings: ExportSettings | None = None) -> dict[str, Any]:
