@@ -150,6 +150,21 @@ def _coerce(value: Any, default: Any) -> Any:
     return value
 
 
+def flatten_config(node: Any, prefix: str = "") -> dict[str, Any]:
+    """A config as dotted keys ({"trainer": {"max_steps": 60}} → {"trainer.max_steps": 60}); lists stay
+    values (a changed list is one change), an empty mapping is a value."""
+    if not isinstance(node, Mapping):
+        return {prefix: node} if prefix else {}
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten_config(value, dotted))
+        else:
+            flat[dotted] = value
+    return flat
+
+
 def section(cls: type[T], node: Any) -> T:
     """A settings dataclass from a config section; keys the dataclass does not name are ignored."""
     raw = _plain(node) or {}

@@ -22,6 +22,7 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.runs.layout import CONFIG, FOLD_PATTERN, METRICS, REPORT, RunDir, read_json
+from arastance.settings import flatten_config
 from arastance.tasks import TASKS, get_task
 from arastance.training.objective import run_dev_objective
 
@@ -87,18 +88,6 @@ def find_runs(folders: Iterable[Path]) -> list[Path]:
 # ----------------------------------------------------------------------------------- one run
 
 
-def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"trainer": {"learning_rate": 1e-3}} → {"trainer.learning_rate": 1e-3}; lists stay values."""
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
 def run_scores(metrics: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
     """(scores, fold std of each score) from a run's metrics.json."""
     scores: dict[str, float] = {}
@@ -134,7 +123,7 @@ def read_run_scores(path: Path) -> RunScores:
     scores, fold_sd = run_scores(metrics)
     if not scores:
         raise UserError(f"{run.metrics_path}: no NER or stance scores; is this a training run's metrics.json?")
-    flat = flatten(config if isinstance(config, Mapping) else {})
+    flat = flatten_config(config if isinstance(config, Mapping) else {})
     # What a search maximised (mean best dev score over folds), beside the held-out scores.
     objective = run_dev_objective(run)
     if objective is not None and flat.get("task.name") in TASKS and flat.get("task.metric"):

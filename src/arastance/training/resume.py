@@ -14,6 +14,7 @@ import yaml
 
 from arastance.errors import ConfigError
 from arastance.runs.layout import RunDir
+from arastance.settings import flatten_config
 from arastance.training.checkpoint import complete_checkpoints
 
 # Keys whose value cannot change what a run computes: where things go, how much is shown, how often a
@@ -36,27 +37,13 @@ NEUTRAL_KEYS = (
 )
 
 
-def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    """{"trainer.max_steps": 60, …}; lists stay values (a changed list is one change)."""
-    if not isinstance(node, Mapping):
-        return {prefix: node} if prefix else {}
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        dotted = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, dotted))
-        else:
-            flat[dotted] = value
-    return flat
-
-
 def _covered(key: str, prefixes: Iterable[str]) -> bool:
     return any(key == p or key.startswith(p + ".") for p in prefixes)
 
 
 def config_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Every result-changing key whose value differs: key → (old, new); absent is None."""
-    a, b = flatten(old), flatten(new)
+    a, b = flatten_config(old), flatten_config(new)
     return {
         key: (a.get(key), b.get(key))
         for key in sorted(set(a) | set(b))
