@@ -11,7 +11,6 @@ A fine-tuned starting point keeps its label head when its labels are the schema'
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,12 +20,12 @@ from typing import Any
 from arastance.corpus.normalize import get_normalizer
 from arastance.errors import UserError
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
+from arastance.models.saved import CONFIG_FILE, RECOVER, check_saved_folder, model_config_folder, read_model_config
 from arastance.models.tiny import ensure_tiny_model
 from arastance.settings import ModelSettings
 from arastance.tasks import task_of_architecture
 
 log = logging.getLogger(__name__)
-MODEL_CONFIG = "config.json"
 
 
 @dataclass
@@ -45,11 +44,10 @@ def looks_like_a_path(name: str) -> bool:
 def pretrained_folder(path: Path) -> Path:
     """The folder holding the model's config.json: the folder itself, its best/, or an error that
     says which folder to name (a cross-validation run has one model per fold)."""
-    if (path / MODEL_CONFIG).is_file():
-        return path
-    if (path / "best" / MODEL_CONFIG).is_file():
-        return path / "best"
-    folds = sorted((p.parent.parent.name for p in path.glob("fold-*/best/" + MODEL_CONFIG)), key=lambda name: int(name.removeprefix("fold-")))
+    found = model_config_folder(path)
+    if found is not None:
+        return found
+    folds = sorted((p.parent.parent.name for p in path.glob("fold-*/best/" + CONFIG_FILE)), key=lambda name: int(name.removeprefix("fold-")))
     if folds:
         raise UserError(
             f"model.pretrained={path} is a cross-validation run with one model per fold ({', '.join(folds)}), each "
@@ -57,7 +55,7 @@ def pretrained_folder(path: Path) -> Path:
             "first stage as a single split (data=external) and start from its RUN/best"
         )
     raise UserError(
-        f"model.pretrained={path}: not a model folder (no {MODEL_CONFIG}, no best/{MODEL_CONFIG}); give a run's best/ "
+        f"model.pretrained={path}: not a model folder (no {CONFIG_FILE}, no best/{CONFIG_FILE}); give a run's best/ "
         "folder, a folder written by `arastance publish`, or a hub id (OWNER/NAME)"
     )
 
@@ -122,8 +120,8 @@ def reset_label_head(task_model: Any) -> None:
 
 def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]) -> LoadedModel:
     source, local_only = resolve_model_source(model, cache_dir, corpus_texts)
-    config_file = Path(source) / MODEL_CONFIG
-    source_labels = trained_labels(json.loads(config_file.read_text(encoding="utf-8"))) if config_file.is_file() else None
+    # A hub id resolved into the cache, or a local folder: a fine-tuned one may have a head to keep.
+    source_labels = trained_labels(read_model_config(Path(source))) if (Path(source) / CONFIG_FILE).is_file() else None
     mismatch = head_mismatch(source_labels, task, id2label)
     tokenizer = load_tokenizer(source, local_only, model.max_length)
     task_model = load_task_model(source, local_only, task, id2label, ignore_mismatched_sizes=mismatch is not None)
@@ -142,8 +140,6 @@ def load_saved(folder: str | Path, normalization: str, max_length: int) -> Loade
     truncated weights file is a UserError naming the file, never a model that predicts from defaults.
     """
     import transformers
-
-    from arastance.models.saved import RECOVER, check_saved_folder
 
     config = check_saved_folder(Path(folder))
     architecture = (config.get("architectures") or ["AutoModelForTokenClassification"])[0]

@@ -24,6 +24,16 @@ SAFETENSORS_LENGTH_BYTES = 8  # the file starts with the header length, a little
 RECOVER = "copy the folder again from the training run's fold-K/best/ or re-run `arastance publish`"
 
 
+def model_config_folder(path: Path) -> Path | None:
+    """The folder holding a model's config.json: `path` itself (a model or published folder) or
+    `path`/best (a single-split run folder); None when neither has one."""
+    path = Path(path)
+    for candidate in (path, path / "best"):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    return None
+
+
 def read_model_config(folder: Path) -> dict[str, Any]:
     """The folder's config.json as a dict, or a UserError naming the file and what is wrong with it."""
     path = Path(folder) / CONFIG_FILE

@@ -64,11 +64,12 @@ class TaskModel:
 
 def resolve_model_folder(path: Path) -> Path:
     """The folder holding config.json: a published folder, best/, or a single-split run folder."""
+    from arastance.models.saved import model_config_folder
+
     path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "best" / "config.json").is_file():
-        return path / "best"
+    found = model_config_folder(path)
+    if found is not None:
+        return found
     folds = RunDir(path).fold_names()
     if folds:
         raise UserError(
