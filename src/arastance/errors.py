@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,14 @@ class UserError(Exception):
 
     The CLI and hydra entry points print it without a traceback and exit with status 1.
     """
+
+
+def listed(problems: Sequence[object], limit: int, hint: str = "") -> str:
+    """The first `limit` problems, one a line, and how many more there were (`hint`: where to see them)."""
+    lines = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"... and {len(problems) - limit} more{hint}")
+    return "\n".join(lines)
 
 
 class ConfigError(UserError):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arastance.errors import UserError, read_input_text
+from arastance.errors import UserError, listed, read_input_text
 from arastance.schema import Schema
 
 DOCSTART = "-DOCSTART-"
@@ -44,11 +44,8 @@ class CorpusError(UserError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        shown = self.problems[:MAX_LISTED]
-        more = len(self.problems) - len(shown)
-        tail = [f"... and {more} more"] if more > 0 else []
         count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
-        super().__init__(f"nothing written ({count}):\n" + "\n".join(shown + tail))
+        super().__init__(f"nothing written ({count}):\n" + listed(self.problems, MAX_LISTED))
 
 
 # --------------------------------------------------------------------------- label maps

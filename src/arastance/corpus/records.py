@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arastance.errors import UserError, read_input_text
+from arastance.errors import UserError, listed, read_input_text
 from arastance.schema import Schema
 
 Record = dict[str, Any]
@@ -27,12 +27,9 @@ class ExtraRecordsError(UserError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        shown = self.problems[:MAX_LISTED]
-        more = len(self.problems) - len(shown)
-        tail = [f"... and {more} more"] if more > 0 else []
         super().__init__(
             "data.extra_records: nothing trained, fix these first (records as `arastance corpus convert` writes them):\n"
-            + "\n".join(shown + tail)
+            + listed(self.problems, MAX_LISTED)
         )
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from arastance.errors import UserError, read_input_text
+from arastance.errors import UserError, listed, read_input_text
 from arastance.gold.add import duplicate_problems, read_existing
 from arastance.gold.convert import to_conll, to_records
 from arastance.gold.doccano import dumps_doccano, loads_doccano
@@ -128,10 +128,7 @@ def _source(args: argparse.Namespace) -> Path:
 
 
 def list_problems(problems: Sequence[Problem]) -> str:
-    lines = [str(p) for p in problems[:MAX_LISTED]]
-    if len(problems) > MAX_LISTED:
-        lines.append(f"... and {len(problems) - MAX_LISTED} more (run `arastance gold validate` for all)")
-    return "\n".join(lines)
+    return listed(problems, MAX_LISTED, " (run `arastance gold validate` for all)")
 
 
 def _valid_documents(args: argparse.Namespace, schema: Schema) -> list[GoldDocument]:
