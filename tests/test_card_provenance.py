@@ -10,8 +10,9 @@ from arastance.publish.package import hub_base_model
 
 
 def _run_with_best(root: Path, model: dict) -> Path:
-    """A single-split run folder as training writes it: config.yaml beside best/."""
+    """A single-split run folder as training writes it: config.yaml beside best/ (a saved model)."""
     (root / "best").mkdir(parents=True)
+    (root / "best" / "config.json").write_text("{}", encoding="utf-8")
     (root / "config.yaml").write_text(yaml.safe_dump({"model": model}), encoding="utf-8")
     return root / "best"
 

@@ -235,13 +235,18 @@ def _local_start(pretrained: Any) -> str | None:
     return str(pretrained) if pretrained and Path(str(pretrained)).expanduser().is_dir() else None
 
 
-def _stage_config(folder: Path) -> dict[str, Any] | None:
-    """The training config of the run that produced `folder` (a run's best/, a run folder, a published folder)."""
-    for candidate in (folder.parent / "config.yaml", folder / "config.yaml", folder / "training_config.yaml"):
-        if candidate.is_file():
-            loaded = yaml.safe_load(candidate.read_text(encoding="utf-8"))
-            return loaded if isinstance(loaded, dict) else None
-    return None
+def _stage_config(path: Path) -> dict[str, Any] | None:
+    """The training config of the run that produced the model at `path` (a run's best/, a single-split
+    run folder, a published folder), found as `predict` finds it."""
+    from arastance.models.saved import model_config_folder
+    from arastance.predict.documents import find_training_config
+
+    folder = model_config_folder(path)
+    found = find_training_config(folder) if folder is not None else None
+    if found is None:
+        return None
+    loaded = yaml.safe_load(found.read_text(encoding="utf-8"))
+    return loaded if isinstance(loaded, dict) else None
 
 
 def hub_base_model(pretrained: Any) -> str | None:
