@@ -63,6 +63,7 @@ class TrainerSettings:
     eval_batch_tokens: int | str = "auto"
     cpu_keep_freed_memory: bool = True
     compile: bool = False
+    compile_mode: str = "default"
     torch_threads: int = 0
     progress_bar: bool = True
     trackers: tuple[str, ...] = ("tensorboard",)
@@ -200,6 +201,8 @@ def from_config(cfg: Any, config_yaml: str = "") -> RunSettings:
 # model). The ranges are facts about the code, not tunable hyper-parameters; the values live in configs/.
 
 PRECISIONS = ("bf16", "fp32")
+# torch.compile's modes (torch.compile's `mode` argument).
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 AUTO = "auto"
 # Experiment trackers the loop can open through Accelerate (training/trackers.py).
 TRACKERS = ("tensorboard", "mlflow")
@@ -290,6 +293,7 @@ TRAINING_RULES: tuple[Rule, ...] = (
     integer("trainer.torch_threads", 0, note=" (0: torch's default)"),
     boolean("trainer.cpu_keep_freed_memory"),
     boolean("trainer.compile"),
+    one_of("trainer.compile_mode", COMPILE_MODES),
     boolean("trainer.progress_bar"),
     Rule("trainer.trackers", _tracker_list, "a list of trackers from: " + ", ".join(TRACKERS)),
     integer("model.max_length", 8),

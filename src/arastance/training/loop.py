@@ -181,9 +181,7 @@ class StepInputs:
     task: str
     device: torch.device
     model_config: Any
-    # torch.compile: the row count varies with the token budget; marking it dynamic keeps one graph per
-    # (bucketed) width instead of one per (rows, width).
-    dynamic_rows: bool = False
+    mark_dynamic: bool = False  # torch.compile: the batch sizes (rows, width) vary from batch to batch
 
 
 def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -196,13 +194,22 @@ def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, to
     batch = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
     labels = batch.pop("labels")
     batch["attention_mask"] = step_attention_mask(step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple))
-    if step.dynamic_rows:
-        from torch._dynamo import maybe_mark_dynamic
-
-        for tensor in batch.values():
-            if tensor is not None:
-                maybe_mark_dynamic(tensor, 0)
+    if step.mark_dynamic:
+        mark_batch_dynamic(batch)
     return batch, labels
+
+
+def mark_batch_dynamic(batch: dict[str, torch.Tensor | None]) -> None:
+    """Mark every size of the batch that varies between batches (rows; width, which is also both last
+    sizes of a prebuilt 4D mask) as dynamic; the mask's head dimension (1) stays static."""
+    from torch._dynamo import maybe_mark_dynamic
+
+    for tensor in batch.values():
+        if tensor is None:
+            continue
+        for dim in range(tensor.dim()):
+            if tensor.dim() != 4 or dim != 1:
+                maybe_mark_dynamic(tensor, dim)
 
 
 def optimizer_step(accelerator: Any, model: Any, optimizer: Any, scheduler: Any, step: StepInputs, micro: Sequence[Sequence[int]],
@@ -289,9 +296,11 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     scheduler = build_scheduler(optimizer, trainer, schedule.max_steps)
     model, optimizer, scheduler = accelerator.prepare(inputs.model, optimizer, scheduler)
     if trainer.compile:
-        # Bucketed widths (pad_to_multiple_of, e.g. 64) and dynamic row counts (device_batch) keep the
-        # number of compiled graphs to about one per width.
-        model = torch.compile(model, dynamic=False)
+        # The batch sizes are marked dynamic (device_batch): token-budget batches vary in rows and in
+        # width, and one graph for symbolic sizes serves them all, where static graphs would recompile
+        # per shape and fall back to eager at dynamo's recompile limit. Not `dynamic=True`: that also
+        # turns the model's float attributes (LayerNorm eps, dropout p) into graph inputs.
+        model = torch.compile(model, mode=trainer.compile_mode)
 
     state = LoopState(seed=seed)
     checkpoint = resume_checkpoint(split_dir.checkpoints, log) if resume else None
@@ -315,7 +324,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
 
     step_inputs = StepInputs(
         windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
-        task=inputs.task, device=accelerator.device, model_config=inputs.model.config, dynamic_rows=trainer.compile,
+        task=inputs.task, device=accelerator.device, model_config=inputs.model.config, mark_dynamic=trainer.compile,
     )
     class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
     # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
