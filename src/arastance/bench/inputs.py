@@ -43,14 +43,13 @@ def bench_schema():
     return load_schema(ROOT / "annotations" / "schema.yaml")
 
 
-def gold_records(repeat: int) -> list[dict[str, Any]]:
-    """The gold NER sentence records, `repeat` times (doc ids made distinct)."""
+def gold_records() -> list[dict[str, Any]]:
+    """The gold NER sentence records."""
     from arastance.gold.convert import to_records
     from arastance.gold.io import read_gold_dir
 
     loaded = read_gold_dir(ROOT / "annotations" / "gold", ROOT / "annotations" / "documents")
-    records = to_records([item.doc for item in loaded.documents])
-    return [dict(r, doc_id=f"{r['doc_id']}#{k}") for k in range(repeat) for r in records]
+    return to_records([item.doc for item in loaded.documents])
 
 
 def bench_tiny_model(cache: Path) -> Path:
@@ -80,7 +79,8 @@ def bench_base_model(tiny: Path, out: Path) -> Path:
 
 
 def encoded_windows(model_dir: Path, repeat: int):
-    """(tokenizer, units, windows) of the repeated gold NER sentences, encoded as training encodes them."""
+    """(tokenizer, windows): the gold NER sentences encoded as training encodes them, `repeat` times.
+    A repeated sentence encodes to the same window, so the gold is encoded once and the list repeated."""
     from transformers import AutoTokenizer
 
     from arastance.corpus.normalize import normalize_arabert_v02
@@ -89,9 +89,8 @@ def encoded_windows(model_dir: Path, repeat: int):
     schema = bench_schema()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.model_max_length = 512
-    units = units_from_records(gold_records(repeat), "ner")
     cfg = EncodingConfig(task="ner", max_length=512, stride=128, label2id=schema.label2id("ner"))
-    return tokenizer, units, encode_units(units, tokenizer, normalize_arabert_v02, cfg)
+    return tokenizer, encode_units(units_from_records(gold_records(), "ner"), tokenizer, normalize_arabert_v02, cfg) * repeat
 
 
 def load_ner_model(model_dir: Path, attention: str | None = None):

@@ -31,14 +31,17 @@ WORKERS = {
 }
 
 
-def run_worker(spec: dict[str, Any], threads: int) -> dict[str, Any]:
+def run_worker(spec: dict[str, Any], threads: int, timeout_s: float | None = None) -> dict[str, Any]:
     # The thread count is the bench's; the wait policy is the one every command gets (models/threads.py).
     wait = read_policy().wait_policy
     env = {**({"OMP_WAIT_POLICY": wait.upper()} if wait else {}), **os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    done = subprocess.run(
-        [sys.executable, "-m", "arastance.bench", "--worker", json.dumps(spec), "--threads", str(threads)],
-        env=env, capture_output=True, text=True,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "arastance.bench", "--worker", json.dumps(spec), "--threads", str(threads)],
+            env=env, capture_output=True, text=True, timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"bench worker {spec['side']} stopped: still running after {timeout_s:.0f} s") from None
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {spec['side']} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -55,7 +58,7 @@ def bench_models() -> dict[str, Path]:
 def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) -> list[dict[str, Any]]:
     rows = []
     for name in plan.models:
-        epoch_steps = -(-len(encoded_windows(models[name], plan.repeat)[2]) // plan.batch_sentences)
+        epoch_steps = -(-len(encoded_windows(models[name], plan.repeat)[1]) // plan.batch_sentences)
         sides = ["trainer_default", "trainer_tuned", "ours"]
         if cuda:
             sides.append("ours_compiled")

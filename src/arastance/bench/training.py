@@ -27,7 +27,7 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
     from arastance.settings import TrainerSettings, section
     from arastance.training.loop import LoopInputs, run_loop, seed_everything
 
-    tokenizer, _units, windows = encoded_windows(Path(spec["model_dir"]), spec["repeat"])
+    tokenizer, windows = encoded_windows(Path(spec["model_dir"]), spec["repeat"])
     trainer_cfg = OmegaConf.load(ROOT / "configs" / "trainer" / "default.yaml")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     trainer_cfg.merge_with(spec.get("overrides", {}))
@@ -61,7 +61,7 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         tokenizer.save_pretrained(spec["save_to"])
     # The loop times windows of steps between two reads of the losses (log_steps), not single steps.
     steps = [{"seconds": r["window_seconds"], "real": r["window_real_tokens"], "computed": r["window_computed_tokens"], "steps": r["window_steps"]} for r in log]
-    return step_summary(steps, spec["warmup"]) | _sync_figures(spec, syncs) | graphs | {"non_embedding_params": non_embedding_params(model)}
+    return step_summary(steps, spec["warmup"]) | _sync_figures(spec, syncs, trainer.gradient_accumulation_steps) | graphs | {"non_embedding_params": non_embedding_params(model)}
 
 
 def _compiled_graphs() -> dict[str, int]:
@@ -113,12 +113,14 @@ def _sync_counting(spec: dict[str, Any], syncs: SyncLog, device: str) -> Any:
     return counting_syncs(syncs, device) if spec.get("count_syncs") else nullcontext()
 
 
-def _sync_figures(spec: dict[str, Any], syncs: SyncLog) -> dict[str, Any]:
-    """Syncs per step over the timed steps, the last one left out (it logs, saves, ends the run)."""
+def _sync_figures(spec: dict[str, Any], syncs: SyncLog, micro_per_step: int = 1) -> dict[str, Any]:
+    """Syncs per optimizer step over the timed steps, the last one left out (it logs, saves, ends the
+    run). The log counts forward passes: `micro_per_step` of them make one step with accumulation."""
     if not spec.get("count_syncs"):
         return {}
-    first, last = spec["warmup"] + 1, syncs.forwards - 1
-    return {"syncs_per_step": syncs.per_step(first, last), "syncs_counted_by": syncs.method, "sync_steps": max(0, last - first + 1)}
+    first, last = spec["warmup"] * micro_per_step + 1, syncs.forwards - micro_per_step
+    steps = max(0, last - first + 1) // micro_per_step
+    return {"syncs_per_step": syncs.per_step(first, last) * micro_per_step, "syncs_counted_by": syncs.method, "sync_steps": steps}
 
 
 def non_embedding_params(model: Any) -> int:
@@ -148,18 +150,13 @@ def matching_token_budget(lengths: list[int], batch_sentences: int, trainer_cfg:
 # --------------------------------------------------------------------------- transformers.Trainer
 
 
-def _trainer_dataset(windows: list[Any]) -> Any:
-    import datasets
-
-    return datasets.Dataset.from_dict(
-        {
-            "input_ids": [w.input_ids for w in windows],
-            "token_type_ids": [w.token_type_ids for w in windows],
-            "attention_mask": [[1] * len(w) for w in windows],
-            "labels": [w.labels for w in windows],
-            "length": [len(w) for w in windows],
-        }
-    )
+def _trainer_dataset(windows: list[Any]) -> list[dict[str, list[int]]]:
+    """The windows as a plain list of features: `Trainer` takes any indexable dataset, its length sampler
+    measures `input_ids` itself, and indexing a list costs the Trainer less per batch than Arrow rows."""
+    return [
+        {"input_ids": w.input_ids, "token_type_ids": w.token_type_ids, "attention_mask": [1] * len(w), "labels": w.labels}
+        for w in windows
+    ]
 
 
 def _counting_collator(tokenizer: Any, steps: list[dict[str, float]], syncs: SyncLog) -> Any:
@@ -234,7 +231,7 @@ def worker_trainer(spec: dict[str, Any]) -> dict[str, Any]:
     import torch
     from transformers import Trainer
 
-    tokenizer, _units, windows = encoded_windows(Path(spec["model_dir"]), spec["repeat"])
+    tokenizer, windows = encoded_windows(Path(spec["model_dir"]), spec["repeat"])
     dataset = _trainer_dataset(windows)
     steps: list[dict[str, float]] = []
     syncs = SyncLog()
