@@ -94,14 +94,47 @@ def test_dry_run_writes_every_side_with_syncs_per_step(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "gpu.json").read_text())
     sides = [r["side"] for r in result["rows"]]
-    assert sides == ["trainer_default", "trainer_tuned", "ours_eager", "ours_compiled", "ours_budget_256", "ours_budget_512", "ours_budget_1k"]
+    assert sides == ["trainer_default", "trainer_tuned", "ours_eager", "ours_budget_256", "ours_budget_512", "ours_budget_1k",
+                     "ours_compiled", "ours_compiled_unpadded", "trainer_tuned_compiled"]
     rows = {r["side"]: r for r in result["rows"]}
+    assert all("error" not in r for r in rows.values()), [r["error"] for r in rows.values() if "error" in r]
     assert all(r["timed_steps"] > 0 and r["real_tokens_per_s"] > 0 and r["mfu"] is None for r in rows.values())
     # Our loop reads the device only at its log steps; the Trainer reads it on every step.
     assert rows["ours_eager"]["syncs_per_step"] < rows["trainer_default"]["syncs_per_step"]
     assert rows["ours_compiled"]["syncs_per_step"] < rows["trainer_default"]["syncs_per_step"]
-    assert rows["ours_compiled"]["compiled_graphs"] >= 1
+    # Batch sizes marked dynamic: one graph with the padding mask and one without, not one per shape.
+    assert 1 <= rows["ours_compiled"]["compiled_graphs"] <= 2
     # A bigger token budget carries more real tokens per step.
     budgets = [rows[s]["real_tokens_per_step"] for s in ("ours_budget_256", "ours_budget_512", "ours_budget_1k")]
     assert budgets == sorted(budgets) and budgets[0] < budgets[-1]
     assert all(f"| {side} |" in (tmp_path / "gpu.md").read_text() for side in sides)
+
+
+def test_a_side_that_fails_or_outlives_the_budget_becomes_a_row_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arastance.bench import gpu
+
+    plan = gpu.GPU_PLANS["gpu"]
+    side = gpu.gpu_sides(plan)[0]
+    not_run = gpu.measured_side(side, plan, tmp_path, 1, seconds_left=plan.min_side_s - 1)
+    assert not_run["side"] == side.name and not_run["error"].startswith("not run:")
+
+    def broken(spec, plan_, threads, timeout_s):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(gpu, "run_side", broken)
+    failed = gpu.measured_side(side, plan, tmp_path, 1, seconds_left=None)
+    assert failed["error"] == "CUDA out of memory"
+    table = gpu_markdown({"command": "make bench-gpu", "machine": {"gpu": "NVIDIA H200", "cpu": "x", "torch": "2", "transformers": "5"},
+                          "peak_bf16_flops": 989e12, "flops_per_real_token": None, "flops_formula": "6·N", "mean_sentence_tokens": 30.0,
+                          "plan": {"log_steps": 10}, "rows": [failed, not_run]})
+    assert f"| {side.name} | failed: CUDA out of memory |" in table
+    assert "not measured (a side failed)" in table
+
+
+def test_a_worker_past_its_time_limit_is_stopped_with_a_message() -> None:
+    from arastance.bench.run import run_worker
+
+    # A worker spec that would train for minutes, given a limit it cannot meet: stopped, not waited for.
+    spec = {"side": "ours", "model_dir": "/nonexistent", "repeat": 1, "batch_sentences": 8, "warmup": 0, "steps": 1}
+    with pytest.raises(RuntimeError, match="still running after 0 s"):
+        run_worker(spec, 1, timeout_s=0.05)
