@@ -24,32 +24,32 @@ PASSED = {"torch": {"seconds": 1.0}, "variants": {"fp32": {"passed": True, "seco
 
 
 def test_auto_takes_the_fastest_gated_variant_on_the_cpu_only() -> None:
-    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], True) == ("onnx", "int8")
-    assert decide_backend("auto", "cuda", PASSED, ["fp32", "int8"], True) == ("torch", None)
-    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], False) == ("torch", None)  # onnxruntime missing
-    assert decide_backend("auto", "cpu", PASSED, ["fp32"], True) == ("onnx", "fp32")  # int8 file gone
+    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], {"onnx"}) == ("onnx", "int8")
+    assert decide_backend("auto", "cuda", PASSED, ["fp32", "int8"], {"onnx"}) == ("torch", None)
+    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], set()) == ("torch", None)  # onnxruntime missing
+    assert decide_backend("auto", "cpu", PASSED, ["fp32"], {"onnx"}) == ("onnx", "fp32")  # int8 file gone
 
 
 def test_auto_falls_back_to_torch_without_a_passed_gate() -> None:
     failed = {"torch": {"seconds": 1.0}, "variants": {"int8": {"passed": False, "seconds": 0.5}}}
     slower = {"torch": {"seconds": 0.1}, "variants": {"int8": {"passed": True, "seconds": 0.5}}}
     for gate in (None, {}, failed, slower, {"variants": {"int8": {"passed": "yes", "seconds": 0.1}}}):
-        assert decide_backend("auto", "cpu", gate, ["fp32", "int8"], True) == ("torch", None)
-    assert decide_backend("auto", "cpu", PASSED, [], True) == ("torch", None)  # no onnx/ folder
+        assert decide_backend("auto", "cpu", gate, ["fp32", "int8"], {"onnx"}) == ("torch", None)
+    assert decide_backend("auto", "cpu", PASSED, [], {"onnx"}) == ("torch", None)  # no onnx/ folder
     assert gated_variant(failed, ["int8"]) is None
 
 
 def test_onnx_asked_for_explicitly() -> None:
-    assert decide_backend("onnx", "cpu", None, ["fp32", "int8"], True) == ("onnx", "fp32")
-    assert decide_backend("torch", "cpu", PASSED, ["fp32", "int8"], True) == ("torch", None)
+    assert decide_backend("onnx", "cpu", None, ["fp32", "int8"], {"onnx"}) == ("onnx", "fp32")
+    assert decide_backend("torch", "cpu", PASSED, ["fp32", "int8"], {"onnx"}) == ("torch", None)
     with pytest.raises(UserError, match="publish the model again"):
-        decide_backend("onnx", "cpu", None, [], True)
+        decide_backend("onnx", "cpu", None, [], {"onnx"})
     with pytest.raises(UserError, match="CPU only"):
-        decide_backend("onnx", "cuda", PASSED, ["fp32"], True)
+        decide_backend("onnx", "cuda", PASSED, ["fp32"], {"onnx"})
     with pytest.raises(UserError, match="onnxruntime"):
-        decide_backend("onnx", "cpu", PASSED, ["fp32"], False)
+        decide_backend("onnx", "cpu", PASSED, ["fp32"], set())
     with pytest.raises(UserError, match="use auto, torch, onnx"):
-        decide_backend("tensorrt", "cpu", PASSED, ["fp32"], True)
+        decide_backend("tensorrt", "cpu", PASSED, ["fp32"], {"onnx"})
 
 
 def test_agreement_counts_words() -> None:
