@@ -278,7 +278,9 @@ def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None
     own = [name for name in present if VARIANTS[name].backend == requested]
     if not own:
         first = next(v.file for v in VARIANTS.values() if v.backend == requested)
-        raise UserError(f"no {first} in the model folder; publish the model again (it exports {requested} with the {requested} package installed) or use --backend torch")
+        raise UserError(
+            f"no {first} in the model folder; publish the model again with pip install 'arastance[{requested}]' (it exports then) or use --backend torch"
+        )
     return requested, gated_variant(gate, own) or own[0]
 
 

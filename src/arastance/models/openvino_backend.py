@@ -1,8 +1,8 @@
 """OpenVINO on the CPU: NNCF's post-training static int8 of the exported ONNX graph, and running it.
 
 The published folder gets openvino/model-int8.xml (+ .bin): the fp32 ONNX graph (onnx/model.onnx)
-with int8 fake-quantisation that NNCF calibrated on the gold sentences (weights and activations of
-the MatMuls; attention and LayerNorm stay in float). openvino/compile.json holds the compile
+with int8 quantisation that NNCF calibrated on the gold sentences (weights and activations of the
+MatMuls its transformer scheme picks; softmax, LayerNorm and GELU stay in float). openvino/compile.json holds the compile
 properties the gate measured it with (the float parts in bf16 where the CPU has AVX512-BF16 or AMX);
 prediction compiles it with the same ones, so what runs is what was gated (onnx/gate.json).
 """
@@ -19,7 +19,6 @@ import numpy as np
 from arastance.errors import UserError
 from arastance.models.onnx_backend import ExportedModel
 
-OPENVINO_DIR = "openvino"
 COMPILE_FILE = "compile.json"
 NOT_INSTALLED = "the openvino backend needs openvino (and nncf to export): pip install 'arastance[openvino]' (or use --backend torch)"
 
@@ -56,8 +55,8 @@ def quantize_static_int8(fp32_onnx: Path, target: Path, calibration: Sequence[di
     import openvino as ov
 
     model = ov.Core().read_model(str(fp32_onnx))
-    # TRANSFORMER: NNCF's scheme for attention models (SmoothQuant, no quantisers on the
-    # attention softmax path), the one it documents for BERT.
+    # TRANSFORMER: NNCF's scheme for attention models (with SmoothQuant), the one it documents for BERT;
+    # its default scheme loses more accuracy on them.
     quantized = nncf.quantize(model, nncf.Dataset(list(calibration)), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration))
     target.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(target), compress_to_fp16=False)
@@ -76,7 +75,7 @@ def saved_precision(folder: Path, default: str) -> str:
 class OpenVinoModel(ExportedModel):
     """A compiled OpenVINO model with the interface of models.onnx_backend.ExportedModel."""
 
-    def __init__(self, path: Path, variant: str, threads: int = 0, default_precision: str = "f32") -> None:
+    def __init__(self, path: Path, variant: str, threads: int, default_precision: str) -> None:
         import openvino as ov
 
         super().__init__(path, variant)

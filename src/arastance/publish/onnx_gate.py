@@ -1,9 +1,10 @@
 """Publish-time export and its gate: onnx/*.onnx, openvino/*.xml and onnx/gate.json in the published folder.
 
 Each variant (ONNX Runtime fp32 and dynamic int8; OpenVINO static int8 when openvino and nncf are
-installed) predicts the gold documents, and so does the torch path the folder is published with. A variant passes when its word-level tags (NER; sentence labels for stance) agree
-with torch's on ≥ min_word_agreement of the words and its headline score against the gold (entity
-micro-F1; stance macro-F1) differs from torch's by ≤ max_f1_difference (configs/onnx/export.yaml).
+installed) predicts the gold documents, and so does the torch path the folder is published with. A
+variant passes when its word-level tags (NER; sentence labels for stance) agree with torch's on
+≥ min_word_agreement of the words and its headline score against the gold (entity micro-F1; stance
+macro-F1) differs from torch's by ≤ max_f1_difference (configs/onnx/export.yaml).
 `--backend auto` uses the fastest variant that passed; none passing (or no gold here) keeps torch.
 """
 
