@@ -22,7 +22,9 @@ def cpu(f):
     for _ in range(2):
         t = time.process_time(); f(documents); best = min(best, time.process_time() - t)
     return best
-models = {"torch bf16": load_published_model(folder, "ner", "cpu", "torch"), "onnx fp32": load_onnx_variant(folder, "ner", "fp32"), "onnx int8": load_onnx_variant(folder, "ner", "int8")}
+from arastance.models.onnx_backend import present_variants
+# Every exported variant the folder holds (ONNX Runtime fp32 and int8; OpenVINO int8 with the openvino extra).
+models = {"torch bf16": load_published_model(folder, "ner", "cpu", "torch"), **{v: load_onnx_variant(folder, "ner", v) for v in present_variants(folder)}}
 for name, m in models.items():
     s = cpu(lambda d: predict_documents(d, ner=m)); print(f"{name}: {len(sentences)/s:.1f} sentences per CPU-s", flush=True)
 tok = AutoTokenizer.from_pretrained(folder)

@@ -24,32 +24,32 @@ PASSED = {"torch": {"seconds": 1.0}, "variants": {"fp32": {"passed": True, "seco
 
 
 def test_auto_takes_the_fastest_gated_variant_on_the_cpu_only() -> None:
-    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], True) == ("onnx", "int8")
-    assert decide_backend("auto", "cuda", PASSED, ["fp32", "int8"], True) == ("torch", None)
-    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], False) == ("torch", None)  # onnxruntime missing
-    assert decide_backend("auto", "cpu", PASSED, ["fp32"], True) == ("onnx", "fp32")  # int8 file gone
+    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], {"onnx"}) == ("onnx", "int8")
+    assert decide_backend("auto", "cuda", PASSED, ["fp32", "int8"], {"onnx"}) == ("torch", None)
+    assert decide_backend("auto", "cpu", PASSED, ["fp32", "int8"], set()) == ("torch", None)  # onnxruntime missing
+    assert decide_backend("auto", "cpu", PASSED, ["fp32"], {"onnx"}) == ("onnx", "fp32")  # int8 file gone
 
 
 def test_auto_falls_back_to_torch_without_a_passed_gate() -> None:
     failed = {"torch": {"seconds": 1.0}, "variants": {"int8": {"passed": False, "seconds": 0.5}}}
     slower = {"torch": {"seconds": 0.1}, "variants": {"int8": {"passed": True, "seconds": 0.5}}}
     for gate in (None, {}, failed, slower, {"variants": {"int8": {"passed": "yes", "seconds": 0.1}}}):
-        assert decide_backend("auto", "cpu", gate, ["fp32", "int8"], True) == ("torch", None)
-    assert decide_backend("auto", "cpu", PASSED, [], True) == ("torch", None)  # no onnx/ folder
+        assert decide_backend("auto", "cpu", gate, ["fp32", "int8"], {"onnx"}) == ("torch", None)
+    assert decide_backend("auto", "cpu", PASSED, [], {"onnx"}) == ("torch", None)  # no onnx/ folder
     assert gated_variant(failed, ["int8"]) is None
 
 
 def test_onnx_asked_for_explicitly() -> None:
-    assert decide_backend("onnx", "cpu", None, ["fp32", "int8"], True) == ("onnx", "fp32")
-    assert decide_backend("torch", "cpu", PASSED, ["fp32", "int8"], True) == ("torch", None)
+    assert decide_backend("onnx", "cpu", None, ["fp32", "int8"], {"onnx"}) == ("onnx", "fp32")
+    assert decide_backend("torch", "cpu", PASSED, ["fp32", "int8"], {"onnx"}) == ("torch", None)
     with pytest.raises(UserError, match="publish the model again"):
-        decide_backend("onnx", "cpu", None, [], True)
+        decide_backend("onnx", "cpu", None, [], {"onnx"})
     with pytest.raises(UserError, match="CPU only"):
-        decide_backend("onnx", "cuda", PASSED, ["fp32"], True)
+        decide_backend("onnx", "cuda", PASSED, ["fp32"], {"onnx"})
     with pytest.raises(UserError, match="onnxruntime"):
-        decide_backend("onnx", "cpu", PASSED, ["fp32"], False)
+        decide_backend("onnx", "cpu", PASSED, ["fp32"], set())
     with pytest.raises(UserError, match="use auto, torch, onnx"):
-        decide_backend("tensorrt", "cpu", PASSED, ["fp32"], True)
+        decide_backend("tensorrt", "cpu", PASSED, ["fp32"], {"onnx"})
 
 
 def test_agreement_counts_words() -> None:
@@ -146,3 +146,107 @@ def test_a_stance_model_exports_and_gates_on_sentence_labels(tmp_path_factory: p
     gate = read_gate(out)
     assert gate["task"] == "stance" and gate["words"] is None and gate["units"] == len(gold_units("stance", {}))
     assert gate["variants"]["fp32"]["agreement"] == 1.0 and gate["variants"]["fp32"]["passed"] is True
+
+
+# --------------------------------------------------------------------------- the OpenVINO variant
+
+WITH_OPENVINO = {
+    "torch": {"seconds": 1.0},
+    "variants": {"int8": {"passed": True, "seconds": 0.5}, "openvino-int8": {"passed": True, "seconds": 0.3}},
+}
+ALL = ["fp32", "int8", "openvino-int8"]
+
+
+def test_auto_takes_openvino_only_when_it_is_installed_gated_and_fastest() -> None:
+    assert decide_backend("auto", "cpu", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("openvino", "openvino-int8")
+    assert decide_backend("auto", "cpu", WITH_OPENVINO, ALL, {"onnx"}) == ("onnx", "int8")  # openvino missing
+    assert decide_backend("auto", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"}) == ("onnx", "int8")  # file gone
+    failed = {**WITH_OPENVINO, "variants": {**WITH_OPENVINO["variants"], "openvino-int8": {"passed": False, "seconds": 0.1}}}
+    assert decide_backend("auto", "cpu", failed, ALL, {"onnx", "openvino"}) == ("onnx", "int8")
+    assert decide_backend("auto", "cuda", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("torch", None)
+
+
+def test_openvino_and_onnx_asked_for_explicitly_stay_in_their_runtime() -> None:
+    assert decide_backend("openvino", "cpu", None, ALL, {"onnx", "openvino"}) == ("openvino", "openvino-int8")
+    assert decide_backend("onnx", "cpu", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("onnx", "int8")
+    with pytest.raises(UserError, match=r"pip install 'arastance\[openvino\]'"):
+        decide_backend("openvino", "cpu", WITH_OPENVINO, ALL, {"onnx"})
+    with pytest.raises(UserError, match="no openvino/model-int8.xml in the model folder"):
+        decide_backend("openvino", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"})
+    with pytest.raises(UserError, match="CPU only"):
+        decide_backend("openvino", "cuda", WITH_OPENVINO, ALL, {"onnx", "openvino"})
+
+
+def hide_package(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make `import name` fail as it does when the package is not installed."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_a_missing_openvino_is_seen_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arastance.models.onnx_backend import installed_runtimes
+    from arastance.models.openvino_backend import openvino_available, require_openvino
+
+    hide_package(monkeypatch, "nncf")
+    assert openvino_available() is ("openvino" in installed_runtimes()) and not openvino_available(for_export=True)
+    hide_package(monkeypatch, "openvino")
+    assert "openvino" not in installed_runtimes()
+    with pytest.raises(UserError, match=r"pip install 'arastance\[openvino\]'"):
+        require_openvino()
+
+
+@pytest.mark.slow
+def test_a_missing_openvino_is_a_message_for_predict(published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    hide_package(monkeypatch, "openvino")
+    document = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[0]
+    rc = main(["predict", "--ner", str(published), "--backend", "openvino", "--device", "cpu", "--out", str(tmp_path / "out.jsonl"), str(document)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "pip install 'arastance[openvino]'" in err and "Traceback" not in err
+    assert choose_backend("auto", "cpu", published)[0] != "openvino"
+
+
+@pytest.mark.slow
+def test_a_missing_nncf_skips_the_openvino_export_and_keeps_the_onnx_ones(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    hide_package(monkeypatch, "nncf")
+    runs = trained_runs(tmp_path_factory)
+    out = tmp_path_factory.mktemp("onnx-no-openvino") / "ner"
+    assert main(["publish", str(runs["ner_cv"]), "--out", str(out), "--onnx", "yes"]) == 0
+    assert "openvino-int8: not exported" in capsys.readouterr().err
+    assert not (out / "openvino").exists() and set(read_gate(out)["variants"]) == {"fp32", "int8"}
+
+
+@pytest.mark.slow
+def test_publish_exports_and_gates_the_openvino_variant(published: Path) -> None:
+    pytest.importorskip("openvino")
+    pytest.importorskip("nncf")
+    from arastance.models.openvino_backend import COMPILE_FILE
+
+    assert (published / "openvino" / "model-int8.xml").is_file() and (published / "openvino" / COMPILE_FILE).is_file()
+    figures = read_gate(published)["variants"]["openvino-int8"]
+    settings = export_settings()
+    assert figures["passed"] is (figures["agreement"] >= settings.min_word_agreement and figures["score_difference"] <= settings.max_f1_difference)
+
+
+@pytest.mark.slow
+def test_openvino_predictions_are_the_gated_ones(published: Path, tmp_path: Path) -> None:
+    pytest.importorskip("openvino")
+    from arastance.models.predictor import predict_units
+    from arastance.predict.documents import load_published_model
+    from arastance.publish.onnx_gate import load_onnx_variant
+
+    torch_model = load_published_model(published, "ner", "cpu", "torch")
+    units = gold_units("ner", {})
+    reference = predict_units(torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision)
+    model = load_onnx_variant(published, "ner", "openvino-int8")
+    assert model.backend == "openvino"
+    quantised = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    assert agreement(reference.labels, quantised.labels, per_word=True) == read_gate(published)["variants"]["openvino-int8"]["agreement"]
+    documents = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[:2]
+    out = tmp_path / "openvino.jsonl"
+    assert main(["predict", "--ner", str(published), "--backend", "openvino", "--device", "cpu", "--out", str(out), *map(str, documents)]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [Path(r["source"]).name for r in records] == [d.name for d in documents]
+    for record, document in zip(records, documents):
+        text = document.read_text(encoding="utf-8")
+        assert all(text[e["start"]:e["end"]] == e["text"] for e in record["entities"])

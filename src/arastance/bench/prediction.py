@@ -32,7 +32,7 @@ def publishable_copy(model_dir: Path, out: Path) -> Path:
 
 
 def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
-    """The model as a published folder with onnx/ exported and gated (what `arastance publish` writes)."""
+    """The model as a published folder with onnx/ (and openvino/) exported and gated (what `arastance publish` writes)."""
     from arastance.publish.onnx_gate import export_and_gate
 
     folder = publishable_copy(Path(spec["model_dir"]), Path(spec["folder"]))
@@ -40,7 +40,7 @@ def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
-    """`arastance predict` on the documents with one backend: torch, or one ONNX variant."""
+    """`arastance predict` on the documents with one backend: torch, or one exported variant (ONNX Runtime, OpenVINO)."""
     from arastance.predict.documents import load_published_model, predict_documents
     from arastance.publish.onnx_gate import load_onnx_variant
 

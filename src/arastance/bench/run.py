@@ -78,8 +78,16 @@ def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) ->
     return rows
 
 
+def variant_side(variant: str) -> str:
+    """The bench row of an exported variant: predict_onnx_fp32, predict_onnx_int8, predict_openvino_int8."""
+    from arastance.models.onnx_backend import VARIANTS
+
+    backend = VARIANTS[variant].backend
+    return f"predict_{backend}_{variant.removeprefix(backend + '-')}"
+
+
 def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict[str, Any]]:
-    """The pipeline, our torch path and each ONNX variant on the base-shaped model, trained by this
+    """The pipeline, our torch path and each exported variant (ONNX Runtime, OpenVINO) on the base-shaped model, trained by this
     bench's training rows when they ran (the gate needs a trained model), with each backend's gate."""
     trained = models["base_trained"]
     model_dir = trained if (trained / "config.json").is_file() else models["base"]
@@ -96,7 +104,7 @@ def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict
         result = run_worker(spec, threads)
         figures = gate["variants"].get(variant) if variant else None
         gated = {"agreement": figures["agreement"], "score_difference": figures["score_difference"], "gate_passed": figures["passed"]} if figures else {"gate_passed": True}
-        rows.append({"kind": "predict", **common, "side": side if variant is None else f"predict_onnx_{variant}", **result, **gated})
+        rows.append({"kind": "predict", **common, "side": side if variant is None else variant_side(variant), **result, **gated})
         print(f"[bench]   {result['sentences_per_s']:,.1f} sentences/s", flush=True)
     return rows
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -12,20 +12,20 @@ import torch
 from arastance.features.batching import BatchingConfig, collate, plan_batches
 from arastance.features.encode import Window, pool_unit_scores, stitch_word_scores
 from arastance.models.device import bf16_supported
-from arastance.models.onnx_backend import OnnxModel, softmax
+from arastance.models.onnx_backend import ExportedModel, softmax
 from arastance.tasks import get_task
 
 
 def model_device_type(model: Any) -> str:
-    """"cpu" / "cuda" for a torch model; an ONNX Runtime model runs on the CPU."""
-    if isinstance(model, OnnxModel):
+    """"cpu" / "cuda" for a torch model; an exported one (ONNX Runtime, OpenVINO) runs on the CPU."""
+    if isinstance(model, ExportedModel):
         return model.device_type
     return next(model.parameters()).device.type
 
 
 def batch_probabilities(model: Any, batch: dict[str, torch.Tensor], precision: str) -> np.ndarray:
     """Softmax over the labels of one padded batch, from either backend, as float32 numpy."""
-    if isinstance(model, OnnxModel):
+    if isinstance(model, ExportedModel):
         return softmax(model.logits(batch))
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}
@@ -66,11 +66,23 @@ def window_scores(
     if not windows:
         return []
     per_word = get_task(task).per_word
-    if not isinstance(model, OnnxModel):
+    if not isinstance(model, ExportedModel):
         model.eval()
     lengths = [len(w) for w in windows]
-    batches = plan_batches(lengths, batching, seed=0, epoch=0, shuffle=False)
     out: list[np.ndarray | None] = [None] * len(windows)
+    for batch_indices, batch in padded_batches(windows, pad_token_id, batching, task, progress):
+        probs = batch_probabilities(model, batch, precision)
+        for row, index in enumerate(batch_indices):
+            out[index] = probs[row, : lengths[index]] if per_word else probs[row]
+    return [o for o in out if o is not None]
+
+
+def padded_batches(
+    windows: Sequence[Window], pad_token_id: int, batching: BatchingConfig, task: str, progress: bool = False
+) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+    """(window indices, model inputs) of each batch prediction runs, in order: length-sorted, no labels.
+    Static quantisation calibrates on exactly these (publish/onnx_gate.py)."""
+    batches = plan_batches([len(w) for w in windows], batching, seed=0, epoch=0, shuffle=False)
     iterator: Any = batches
     if progress:
         from tqdm.auto import tqdm
@@ -79,10 +91,7 @@ def window_scores(
     for batch_indices in iterator:
         batch = collate([windows[i] for i in batch_indices], pad_token_id, batching.pad_to_multiple_of, task)
         batch.pop("labels", None)
-        probs = batch_probabilities(model, batch, precision)
-        for row, index in enumerate(batch_indices):
-            out[index] = probs[row, : lengths[index]] if per_word else probs[row]
-    return [o for o in out if o is not None]
+        yield batch_indices, batch
 
 
 def unit_scores(windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: str) -> list[np.ndarray]:

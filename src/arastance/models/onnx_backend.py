@@ -1,10 +1,12 @@
-"""ONNX Runtime on the CPU: export a fine-tuned encoder, optimise and quantise it, and run it.
+"""ONNX Runtime on the CPU: export a fine-tuned encoder, optimise and quantise it, and run it; and
+which exported variant (ONNX Runtime here, OpenVINO in models/openvino_backend.py) `predict` runs.
 
 The published folder gets onnx/model.onnx (fp32; ORT's offline transformer optimiser only with
-`optimize: true` in configs/onnx/export.yaml, off since it gave no gain over ORT's load-time fusions)
-and onnx/model-int8.onnx (dynamic int8 weights, which use VNNI/AMX where
-the CPU has them). Whether `--backend auto` may use either is decided by a gate measured at publish
-time against the torch path (arastance.publish.onnx_gate), recorded in onnx/gate.json.
+`optimize: true` in configs/onnx/export.yaml, off since it gave no gain over ORT's load-time fusions),
+onnx/model-int8.onnx (dynamic int8 weights, which use VNNI/AMX where the CPU has them) and, with
+openvino installed, openvino/model-int8.xml (static int8 from the same fp32 graph). Whether
+`--backend auto` may use one is decided by a gate measured at publish time against the torch path
+(arastance.publish.onnx_gate), recorded for every variant in onnx/gate.json.
 """
 
 from __future__ import annotations
@@ -24,9 +26,26 @@ from arastance.errors import UserError
 ONNX_DIR = "onnx"
 GATE_FILE = "gate.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-# variant name → file in onnx/; the order is the fallback order of `--backend onnx` without a gate.
-VARIANT_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
-BACKENDS = ("auto", "torch", "onnx")
+OPENVINO_DIR = "openvino"  # models/openvino_backend.py; here so that choosing a variant imports no runtime
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An exported graph: the runtime that runs it and its file in the published folder."""
+
+    backend: str  # onnx | openvino
+    file: str  # relative to the model folder
+
+
+# Name (the key in gate.json) → variant; within a backend, the order is the fallback order of an
+# explicit `--backend onnx|openvino` without a gate.
+VARIANTS = {
+    "fp32": Variant("onnx", f"{ONNX_DIR}/model.onnx"),
+    "int8": Variant("onnx", f"{ONNX_DIR}/model-int8.onnx"),
+    "openvino-int8": Variant("openvino", f"{OPENVINO_DIR}/model-int8.xml"),
+}
+RUNTIMES = ("onnx", "openvino")
+BACKENDS = ("auto", "torch", *RUNTIMES)
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,9 @@ class ExportSettings:
     opset: int = 17
     optimize: bool = False  # ORT's offline transformer fusions (attention, LayerNorm, GELU)
     int8: bool = True  # also write the dynamic int8 variant
+    openvino_int8: bool = True  # also write NNCF's static int8 OpenVINO variant (when openvino + nncf are installed)
+    openvino_calibration_batches: int = 300  # at most this many prediction batches of the gold calibrate it
+    openvino_inference_precision: str = "bf16"  # the float parts: bf16 | f32 (OpenVINO's INFERENCE_PRECISION_HINT)
     min_word_agreement: float = 0.99
     max_f1_difference: float = 0.01
 
@@ -54,6 +76,18 @@ NOT_INSTALLED = "the onnx backend needs onnxruntime: pip install 'arastance[onnx
 def require_onnx() -> None:
     if not onnx_available():
         raise UserError(NOT_INSTALLED)
+
+
+def installed_runtimes() -> set[str]:
+    from arastance.models.openvino_backend import openvino_available
+
+    return {name for name, available in (("onnx", onnx_available()), ("openvino", openvino_available())) if available}
+
+
+def not_installed_message(backend: str) -> str:
+    from arastance.models import openvino_backend
+
+    return openvino_backend.NOT_INSTALLED if backend == "openvino" else NOT_INSTALLED
 
 
 # --------------------------------------------------------------------------- export
@@ -123,28 +157,47 @@ def quantize_int8(source: Path, target: Path) -> Path:
 
 
 def export_variants(model: Any, folder: Path, settings: ExportSettings) -> dict[str, Path]:
-    """Write onnx/ variants into `folder` (a staging copy); name → path."""
+    """Write the onnx/ variants into the model folder `folder` (a staging copy); name → path."""
     require_onnx()
     config = model.config
-    fp32 = export_fp32(model, folder / VARIANT_FILES["fp32"], settings.opset)
+    fp32 = export_fp32(model, folder / VARIANTS["fp32"].file, settings.opset)
     if settings.optimize:
         optimize_graph(fp32, int(config.num_attention_heads), int(config.hidden_size))
     variants = {"fp32": fp32}
     if settings.int8:
-        variants["int8"] = quantize_int8(fp32, folder / VARIANT_FILES["int8"])
+        variants["int8"] = quantize_int8(fp32, folder / VARIANTS["int8"].file)
     return variants
 
 
 # --------------------------------------------------------------------------- running
 
 
-class OnnxModel:
-    """An ONNX Runtime session with the little of a torch model's interface the inference code uses."""
+class ExportedModel:
+    """An exported graph on the CPU with the little of a torch model's interface the inference code
+    uses (models/inference.py): `logits(batch)` → numpy (batch, [tokens,] labels)."""
 
     device_type = "cpu"
+    input_names: set[str]
+
+    def __init__(self, path: Path, variant: str) -> None:
+        self.path = path
+        self.variant = variant
+
+    def feed(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The batch's tensors that are graph inputs, as the contiguous int64 arrays both runtimes take."""
+        return {k: np.ascontiguousarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.int64) for k, v in batch.items() if k in self.input_names}
+
+    def logits(self, batch: dict[str, Any]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class OnnxModel(ExportedModel):
+    """An ONNX Runtime session."""
 
     def __init__(self, path: Path, variant: str, threads: int = 0) -> None:
         import onnxruntime as ort
+
+        super().__init__(path, variant)
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -154,14 +207,11 @@ class OnnxModel:
         # parallel sections instead of spinning on a core another process needs.
         spin = os.environ.get("OMP_WAIT_POLICY", "").upper() == "ACTIVE"
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
-        self.path = path
-        self.variant = variant
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
 
     def logits(self, batch: dict[str, Any]) -> np.ndarray:
-        feed = {k: np.ascontiguousarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.int64) for k, v in batch.items() if k in self.input_names}
-        return self.session.run(["logits"], feed)[0]
+        return self.session.run(["logits"], self.feed(batch))[0]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -203,33 +253,39 @@ def gated_variant(gate: dict[str, Any] | None, present: Collection[str]) -> str 
 
 
 def present_variants(folder: Path) -> list[str]:
-    return [name for name, file in VARIANT_FILES.items() if (folder / ONNX_DIR / file).is_file()]
+    return [name for name, variant in VARIANTS.items() if (folder / variant.file).is_file()]
 
 
-def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: bool) -> tuple[str, str | None]:
-    """(backend, variant) for `--backend auto|torch|onnx`; pure (choose_backend reads the folder).
+def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: Collection[str]) -> tuple[str, str | None]:
+    """(backend, variant) for `--backend auto|torch|onnx|openvino`; pure (choose_backend reads the
+    folder). `installed`: the runtimes whose package is importable (installed_runtimes).
 
-    auto: ONNX only on the CPU, only with onnxruntime installed and a variant whose gate passed at
-    export (and that beat torch there); torch otherwise. onnx: that variant, else the first on disk.
+    auto: an exported variant only on the CPU, only with its runtime installed and its gate passed at
+    export (and faster than torch there): the fastest such; torch otherwise. onnx / openvino: that
+    runtime's fastest gated variant, else its first on disk.
     """
     if requested not in BACKENDS:
         raise UserError(f"--backend {requested!r}: use {', '.join(BACKENDS)}")
     if requested == "torch":
         return "torch", None
-    variant = gated_variant(gate, present)
     if requested == "auto":
-        return ("onnx", variant) if device_type == "cpu" and variant and installed else ("torch", None)
+        variant = gated_variant(gate, [name for name in present if VARIANTS[name].backend in installed])
+        return (VARIANTS[variant].backend, variant) if device_type == "cpu" and variant else ("torch", None)
     if device_type != "cpu":
-        raise UserError("--backend onnx runs on the CPU only; add --device cpu or use --backend torch")
-    if not installed:
-        raise UserError(NOT_INSTALLED)
-    if variant is None and not present:
-        raise UserError(f"no {ONNX_DIR}/{VARIANT_FILES['fp32']} in the model folder; publish the model again (it exports ONNX) or use --backend torch")
-    return "onnx", variant or present[0]
+        raise UserError(f"--backend {requested} runs on the CPU only; add --device cpu or use --backend torch")
+    if requested not in installed:
+        raise UserError(not_installed_message(requested))
+    own = [name for name in present if VARIANTS[name].backend == requested]
+    if not own:
+        first = next(v.file for v in VARIANTS.values() if v.backend == requested)
+        raise UserError(
+            f"no {first} in the model folder; publish the model again with pip install 'arastance[{requested}]' (it exports then) or use --backend torch"
+        )
+    return requested, gated_variant(gate, own) or own[0]
 
 
 def choose_backend(requested: str, device_type: str, folder: Path) -> tuple[str, str | None]:
-    return decide_backend(requested, device_type, read_gate(folder), present_variants(folder), onnx_available())
+    return decide_backend(requested, device_type, read_gate(folder), present_variants(folder), installed_runtimes())
 
 
 def threads_for_session() -> int:
@@ -238,11 +294,20 @@ def threads_for_session() -> int:
     return int(value) if value.isdigit() else 0
 
 
-def load_onnx(folder: Path, variant: str, normalization: str, max_length: int) -> Any:
-    """A LoadedModel whose model is the ONNX variant (no torch weights loaded: half the memory)."""
+def exported_model(folder: Path, variant: str) -> ExportedModel:
+    """The runtime session of one variant in a model folder, at the process's thread count."""
+    path = folder / VARIANTS[variant].file
+    if VARIANTS[variant].backend == "openvino":
+        from arastance.models.openvino_backend import OpenVinoModel
+
+        return OpenVinoModel(path, variant, threads_for_session(), ExportSettings().openvino_inference_precision)
+    return OnnxModel(path, variant, threads_for_session())
+
+
+def load_exported(folder: Path, variant: str, normalization: str, max_length: int) -> Any:
+    """A LoadedModel whose model is the exported variant (no torch weights loaded: half the memory)."""
     from arastance.corpus.normalize import get_normalizer
     from arastance.models.factory import LoadedModel
     from arastance.models.loading import load_tokenizer
 
-    session = OnnxModel(folder / ONNX_DIR / VARIANT_FILES[variant], variant, threads_for_session())
-    return LoadedModel(load_tokenizer(str(folder), True, max_length), session, get_normalizer(normalization), str(folder))
+    return LoadedModel(load_tokenizer(str(folder), True, max_length), exported_model(folder, variant), get_normalizer(normalization), str(folder))

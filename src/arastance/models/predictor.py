@@ -5,18 +5,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from arastance.features.batching import BatchingConfig, resolve_max_rows, resolve_pad_multiple
-from arastance.features.encode import EncodingConfig, Unit, encode_units
+from arastance.features.encode import EncodingConfig, Unit, Window, encode_units
 from arastance.gold.convert import tags_to_spans
 from arastance.gold.model import GoldDocument
 from arastance.models.factory import LoadedModel
-from arastance.models.inference import model_device_type, unit_scores, window_scores
+from arastance.models.inference import model_device_type, padded_batches, unit_scores, window_scores
 from arastance.schema import Schema
 from arastance.settings import InferenceSettings, TaskSettings
 from arastance.tasks import get_task
@@ -52,11 +52,24 @@ def encoding_config(task: str, stride: int, label2id: dict[str, int], max_length
     return EncodingConfig(task=task, max_length=max_length, stride=stride, label2id=label2id)
 
 
+def unit_windows(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema) -> list[Window]:
+    """The units encoded into model windows as prediction encodes them (normalised, split at word boundaries)."""
+    task = settings.task.name
+    enc = encoding_config(task, settings.stride, schema.label2id(task), int(loaded.tokenizer.model_max_length))
+    return encode_units(units, loaded.tokenizer, loaded.normalize, enc)
+
+
+def prediction_batches(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema) -> Iterator[dict[str, Any]]:
+    """The model inputs predict_units would feed a CPU model for these units, batch by batch."""
+    windows = unit_windows(loaded, units, settings, schema)
+    for _indices, batch in padded_batches(windows, loaded.tokenizer.pad_token_id, eval_batching(settings, "cpu"), settings.task.name):
+        yield batch
+
+
 def predict_units(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema, precision: str, progress: bool = False) -> TaskPredictions:
     task = settings.task.name
     id2label = schema.id2label(task)
-    enc = encoding_config(task, settings.stride, schema.label2id(task), int(loaded.tokenizer.model_max_length))
-    windows = encode_units(units, loaded.tokenizer, loaded.normalize, enc)
+    windows = unit_windows(loaded, units, settings, schema)
     batching = eval_batching(settings, model_device_type(loaded.model))
     scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)

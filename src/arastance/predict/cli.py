@@ -45,9 +45,14 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ner", type=Path, metavar="DIR", help="NER model: a published folder or a run's best/")
     p.add_argument("--stance", type=Path, metavar="DIR", help="stance model: a published folder or a run's best/")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
+    from arastance.models.onnx_backend import BACKENDS
+
     p.add_argument(
-        "--backend", choices=("auto", "torch", "onnx"), default="auto",
-        help="auto: ONNX Runtime on the CPU when the published folder's onnx/gate.json passed, else torch (default auto)",
+        "--backend", choices=BACKENDS, default="auto",
+        help=(
+            "auto: on the CPU, the fastest exported variant (ONNX Runtime or OpenVINO) whose gate in the published "
+            "folder's onnx/gate.json passed, else torch; onnx / openvino: that runtime's variant (default auto)"
+        ),
     )
 
 

@@ -44,8 +44,8 @@ class TaskModel:
     settings: RunSettings  # what it was trained with (task, data, trainer, model)
     schema: Schema
     settings_from: str  # the file the settings came from, for messages
-    precision: str  # torch: bf16 | fp32; onnx: the variant (fp32 | int8)
-    backend: str = "torch"  # torch | onnx (models/onnx_backend.py)
+    precision: str  # torch: bf16 | fp32; exported: the variant (fp32 | int8 | openvino-int8)
+    backend: str = "torch"  # torch | onnx | openvino (models/onnx_backend.py VARIANTS)
 
     @cached_property
     def version(self) -> str:
@@ -131,12 +131,13 @@ def schema_for(folder: Path) -> Schema:
 
 def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None) -> TaskModel:
     """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
-    auto | torch | onnx as models.onnx_backend.choose_backend decides. `onnx_variant` (fp32 | int8)
-    loads that ONNX file whatever its gate says (for measuring the gate, and the bench)."""
+    auto | torch | onnx | openvino as models.onnx_backend.choose_backend decides. `onnx_variant` (a
+    name in onnx_backend.VARIANTS) loads that exported file whatever its gate says (for measuring the
+    gate, and the bench)."""
     from arastance.models.device import choose_runtime
     from arastance.models.factory import load_saved
     from arastance.models.inference import prepare_for_inference
-    from arastance.models.onnx_backend import choose_backend, load_onnx
+    from arastance.models.onnx_backend import VARIANTS, choose_backend, load_exported
     from arastance.models.saved import read_model_config
 
     folder = resolve_model_folder(path)
@@ -153,10 +154,10 @@ def load_published_model(path: Path, task: str, device: str = "auto", backend: s
     if positions:
         max_length = min(max_length, int(positions))
     runtime = choose_runtime(settings.trainer.precision, device)
-    chosen, variant = ("onnx", onnx_variant) if onnx_variant else choose_backend(backend, runtime.device.type, folder)
-    if chosen == "onnx" and variant is not None:
-        loaded = load_onnx(folder, variant, settings.model.normalization, max_length)
-        return TaskModel(task, folder, loaded, settings, schema, settings_from, variant, "onnx")
+    chosen, variant = (VARIANTS[onnx_variant].backend, onnx_variant) if onnx_variant else choose_backend(backend, runtime.device.type, folder)
+    if chosen != "torch" and variant is not None:
+        loaded = load_exported(folder, variant, settings.model.normalization, max_length)
+        return TaskModel(task, folder, loaded, settings, schema, settings_from, variant, chosen)
     loaded = load_saved(folder, settings.model.normalization, max_length)
     # The precision the model was trained with, on any device that has bf16 (CUDA, AVX512-BF16/AMX CPUs).
     prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)

@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--onnx", choices=("auto", "yes", "no"), default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
         help=(
-            "export onnx/ (fp32 + int8) gated against torch on the gold, for `predict --backend auto` "
+            "export onnx/ (fp32 + int8; with the openvino extra also openvino/ static int8) gated against torch on the gold, for `predict --backend auto` "
             f"(auto: when onnxruntime is installed; default ${ONNX_DEFAULT_VARIABLE} or auto)"
         ),
     )

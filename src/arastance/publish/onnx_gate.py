@@ -1,22 +1,27 @@
-"""Publish-time ONNX export and its gate: onnx/*.onnx and onnx/gate.json in the published folder.
+"""Publish-time export and its gate: onnx/*.onnx, openvino/*.xml and onnx/gate.json in the published folder.
 
-Each variant (fp32, int8) predicts the gold documents, and so does the torch path the folder is
-published with. A variant passes when its word-level tags (NER; sentence labels for stance) agree
-with torch's on ≥ min_word_agreement of the words and its headline score against the gold (entity
-micro-F1; stance macro-F1) differs from torch's by ≤ max_f1_difference (configs/onnx/export.yaml).
+Each variant (ONNX Runtime fp32 and dynamic int8; OpenVINO static int8 when openvino and nncf are
+installed) predicts the gold documents, and so does the torch path the folder is published with. A
+variant passes when its word-level tags (NER; sentence labels for stance) agree with torch's on
+≥ min_word_agreement of the words and its headline score against the gold (entity micro-F1; stance
+macro-F1) differs from torch's by ≤ max_f1_difference (configs/onnx/export.yaml).
 `--backend auto` uses the fastest variant that passed; none passing (or no gold here) keeps torch.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from arastance.errors import UserError
-from arastance.models.onnx_backend import GATE_FILE, ONNX_DIR, ExportSettings, export_variants, gate_passed
+from arastance.models.onnx_backend import GATE_FILE, INPUT_NAMES, ONNX_DIR, VARIANTS, ExportSettings, export_variants, gate_passed
 from arastance.settings import section
 from arastance.tasks import get_task
 
@@ -109,20 +114,50 @@ def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: Exp
 
 
 def load_onnx_variant(folder: Path, task: str, variant: str) -> Any:
-    """A TaskModel on one named variant, whatever the gate says (the gate is being measured); the
-    torch weights are not loaded."""
+    """A TaskModel on one named exported variant (ONNX Runtime or OpenVINO), whatever the gate says
+    (the gate is being measured); the torch weights are not loaded."""
     from arastance.predict.documents import load_published_model
 
-    return load_published_model(folder, task, "cpu", "onnx", onnx_variant=variant)
+    return load_published_model(folder, task, "cpu", onnx_variant=variant)
+
+
+def calibration_feeds(folder: Path, task: str, limit: int) -> list[dict[str, np.ndarray]]:
+    """Static quantisation's calibration data: the batches prediction feeds the model for the gold
+    documents (the same windows, lengths and padding), at most `limit`; [] without the gold here."""
+    from arastance.models.predictor import prediction_batches
+
+    model = load_onnx_variant(folder, task, "fp32")  # the tokenizer and settings, no torch weights
+    units = gold_units(task, dict(model.settings.task.context or {}))
+    batches = itertools.islice(prediction_batches(model.loaded, units, model.settings.inference, model.schema), limit)
+    return [{name: tensor.numpy() for name, tensor in batch.items() if name in INPUT_NAMES} for batch in batches]
+
+
+def export_openvino(staging: Path, task: str, fp32_onnx: Path, settings: ExportSettings) -> dict[str, Path]:
+    """openvino/model-int8.xml when asked for and possible; {} (and why, on stderr) otherwise, so the
+    publish and the ONNX variants go on without it."""
+    from arastance.models.openvino_backend import NOT_INSTALLED, openvino_available, quantize_static_int8
+
+    if not settings.openvino_int8:
+        return {}
+    if not openvino_available(for_export=True):
+        print(f"openvino-int8: not exported ({NOT_INSTALLED})", file=sys.stderr)
+        return {}
+    feeds = calibration_feeds(staging, task, settings.openvino_calibration_batches)
+    if not feeds:
+        print("openvino-int8: not exported (no gold documents here to calibrate it on)", file=sys.stderr)
+        return {}
+    target = staging / VARIANTS["openvino-int8"].file
+    return {"openvino-int8": quantize_static_int8(fp32_onnx, target, feeds, settings.openvino_inference_precision)}
 
 
 def export_and_gate(staging: Path, task: str, settings: ExportSettings | None = None) -> dict[str, Any]:
-    """Write onnx/ and onnx/gate.json into a publish staging folder; returns the gate."""
+    """Write onnx/ (and openvino/) and onnx/gate.json into a publish staging folder; returns the gate."""
     from arastance.models.factory import load_saved
 
     settings = settings or export_settings()
     model = load_saved(staging, "arabert_v02", 512).model  # only the weights are exported
-    variants = export_variants(model, staging / ONNX_DIR, settings)
+    variants = export_variants(model, staging, settings)
+    variants |= export_openvino(staging, task, variants["fp32"], settings)
     gate = measure_gate(staging, task, list(variants), settings)
     (staging / ONNX_DIR / GATE_FILE).write_text(json.dumps(gate, indent=2) + "\n", encoding="utf-8")
     return gate
