@@ -95,7 +95,7 @@ def test_dry_run_writes_every_side_with_syncs_per_step(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "gpu.json").read_text())
     sides = [r["side"] for r in result["rows"]]
     assert sides == ["trainer_default", "trainer_tuned", "ours_eager", "ours_budget_256", "ours_budget_512", "ours_budget_1k",
-                     "ours_compiled", "ours_compiled_unpadded", "trainer_tuned_compiled"]
+                     "ours_compiled", "ours_cuda_graphs", "ours_compiled_unpadded", "trainer_tuned_compiled"]
     rows = {r["side"]: r for r in result["rows"]}
     assert all("error" not in r for r in rows.values()), [r["error"] for r in rows.values() if "error" in r]
     assert all(r["timed_steps"] > 0 and r["real_tokens_per_s"] > 0 and r["mfu"] is None for r in rows.values())

@@ -5,7 +5,6 @@ Each worker runs in its own subprocess (bench.run) and returns `inputs.step_summ
 
 from __future__ import annotations
 
-import functools
 import tempfile
 import time
 from collections.abc import Iterator
@@ -93,7 +92,8 @@ def _counting_micro_batches(syncs: SyncLog) -> Iterator[None]:
 @contextmanager
 def _compile_backend(spec: dict[str, Any]) -> Iterator[None]:
     """`torch.compile` with spec's backend (the CPU dry run uses "eager": dynamo's graphs and guards
-    without waiting minutes for a C++ build). Nothing is patched for the default backend."""
+    without waiting minutes for a C++ build; a mode, being inductor's, is dropped with it). Nothing is
+    patched for the default backend."""
     import torch
 
     backend = spec.get("compile_backend")
@@ -101,7 +101,11 @@ def _compile_backend(spec: dict[str, Any]) -> Iterator[None]:
         yield
         return
     original = torch.compile
-    torch.compile = functools.partial(original, backend=backend)  # type: ignore[assignment]
+
+    def with_backend(model: Any, *args: Any, mode: str | None = None, **kwargs: Any) -> Any:
+        return original(model, *args, backend=backend, **kwargs)
+
+    torch.compile = with_backend  # type: ignore[assignment]
     try:
         yield
     finally:

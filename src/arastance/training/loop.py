@@ -170,6 +170,10 @@ def step_micro_batches(plan: Sequence[list[int]], step_in_epoch: int, per_step: 
     return [b for rank in range(num_processes) for b in micro_batches_for_step(plan, step_in_epoch, per_step, rank, accum)]
 
 
+# torch.compile's modes that capture CUDA graphs on a CUDA device.
+CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")
+
+
 @dataclass(frozen=True)
 class StepInputs:
     """What turns a micro-batch of the plan into model inputs on the device."""
@@ -182,6 +186,7 @@ class StepInputs:
     device: torch.device
     model_config: Any
     mark_dynamic: bool = False  # torch.compile: the batch sizes (rows, width) vary from batch to batch
+    cuda_graphs: bool = False  # torch.compile replays CUDA graphs (reduce-overhead, max-autotune on CUDA)
 
 
 def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -219,6 +224,10 @@ def optimizer_step(accelerator: Any, model: Any, optimizer: Any, scheduler: Any,
     step_loss = torch.zeros((), device=step.device)
     for a, indices in enumerate(micro):
         batch, labels = device_batch(step, indices)
+        if step.cuda_graphs:
+            # A new iteration: the previous replay's outputs (logits, already turned into a loss) may be
+            # overwritten, so the graphs need not copy them out.
+            torch.compiler.cudagraph_mark_step_begin()
         sync = nullcontext() if a == len(micro) - 1 else accelerator.no_sync(model)
         with sync, accelerator.autocast():
             logits = model(**batch).logits
@@ -325,6 +334,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     step_inputs = StepInputs(
         windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
         task=inputs.task, device=accelerator.device, model_config=inputs.model.config, mark_dynamic=trainer.compile,
+        cuda_graphs=trainer.compile and device_type == "cuda" and trainer.compile_mode in CUDA_GRAPH_MODES,
     )
     class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
     # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
