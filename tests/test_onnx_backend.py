@@ -3,6 +3,8 @@ falling back to torch whenever the gate did not pass."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import json
 from pathlib import Path
 
@@ -146,6 +148,20 @@ def test_a_stance_model_exports_and_gates_on_sentence_labels(tmp_path_factory: p
     gate = read_gate(out)
     assert gate["task"] == "stance" and gate["words"] is None and gate["units"] == len(gold_units("stance", {}))
     assert gate["variants"]["fp32"]["agreement"] == 1.0 and gate["variants"]["fp32"]["passed"] is True
+    if importlib.util.find_spec("openvino") and importlib.util.find_spec("nncf"):
+        # The OpenVINO variant is calibrated on the stance model's own batches (with context) and gated
+        # on sentence labels as well; it then predicts one stance class per sentence.
+        from arastance.predict.documents import predict_documents
+        from arastance.publish.onnx_gate import load_onnx_variant
+
+        figures = gate["variants"]["openvino-int8"]
+        settings = export_settings()
+        assert figures["passed"] is (figures["agreement"] >= settings.min_word_agreement and figures["score_difference"] <= settings.max_f1_difference)
+        model = load_onnx_variant(out, "stance", "openvino-int8")
+        document = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[0].read_text(encoding="utf-8")
+        [predicted] = predict_documents([document], stance=model)
+        stances = [sentence["stance"] for sentence in predicted["sentences"]]
+        assert stances and set(stances) <= set(model.schema.stance_classes)
 
 
 # --------------------------------------------------------------------------- the OpenVINO variant
