@@ -86,3 +86,23 @@ def test_the_step_s_attention_mask_gives_the_model_s_own_logits(attention: str) 
             reference = model(**batch).logits
             ours = model(**{**batch, "attention_mask": step_attention_mask(model.config, batch["attention_mask"], padded)}).logits
         assert torch.equal(ours, reference)
+
+
+def test_a_step_that_fails_gives_ctrl_c_back_to_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop's Ctrl-C handler is the caller's again after an error too, not only after a normal end."""
+    import signal
+
+    from accelerate import Accelerator
+
+    from arastance.runs.layout import SplitDir
+    from arastance.training import loop
+
+    def broken_step(*args, **kwargs):
+        raise RuntimeError("injected: a step fails")
+
+    monkeypatch.setattr(loop, "optimizer_step", broken_step)
+    before = signal.getsignal(signal.SIGINT)
+    _model, inputs = tiny_loop_inputs(windows(40))
+    with pytest.raises(RuntimeError, match="injected"):
+        loop.run_loop(Accelerator(cpu=True), inputs, tiny_trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+    assert signal.getsignal(signal.SIGINT) is before

@@ -319,73 +319,73 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     if resume and accelerator.is_main_process:
         split_dir.trim_log(state.step)  # the steps after the checkpoint are replayed: logged once
     restore_sigint = _interrupt_with_position(state, split_dir)
+    try:
+        progress = None
+        if trainer.progress_bar and accelerator.is_local_main_process:
+            from tqdm.auto import tqdm
 
-    progress = None
-    if trainer.progress_bar and accelerator.is_local_main_process:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=schedule.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True)
-    writer = open_trackers(trainer, split_dir, inputs.task, seed, accelerator.is_main_process)
-    stopped_early = False
-    timer = _Throughput()
-    if not state.plan:
-        state.plan = plan_batches(lengths, batching, seed, state.epoch)
-
-    step_inputs = StepInputs(
-        windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
-        task=inputs.task, device=accelerator.device, model_config=inputs.model.config, mark_dynamic=trainer.compile,
-        cuda_graphs=trainer.compile and device_type == "cuda" and trainer.compile_mode in CUDA_GRAPH_MODES,
-    )
-    class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
-    # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
-    # reading it every step would make the host wait for the device every step.
-    unread_losses: list[torch.Tensor] = []
-    while state.step < schedule.max_steps and not stopped_early:
-        if state.step_in_epoch >= step_plan(len(state.plan), schedule.per_step):
-            state.epoch += 1
-            state.step_in_epoch = 0
+            progress = tqdm(total=schedule.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True)
+        writer = open_trackers(trainer, split_dir, inputs.task, seed, accelerator.is_main_process)
+        stopped_early = False
+        timer = _Throughput()
+        if not state.plan:
             state.plan = plan_batches(lengths, batching, seed, state.epoch)
-        model.train()
-        micro = micro_batches_for_step(state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum)
-        unread_losses.append(optimizer_step(accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm))
-        state.step += 1
-        state.step_in_epoch += 1
-        # Every rank's micro-batches of this step, counted from the plan on the host: no all-reduce.
-        real, computed = plan_token_counts(
-            step_micro_batches(state.plan, state.step_in_epoch - 1, schedule.per_step, accelerator.num_processes, accum), lengths,
-            batching.pad_to_multiple_of,
+
+        step_inputs = StepInputs(
+            windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
+            task=inputs.task, device=accelerator.device, model_config=inputs.model.config, mark_dynamic=trainer.compile,
+            cuda_graphs=trainer.compile and device_type == "cuda" and trainer.compile_mode in CUDA_GRAPH_MODES,
         )
-        timer.add_step(real, computed)
-        if progress:
-            progress.update(1)
-
-        last = state.step == schedule.max_steps
-        log_now = state.step % trainer.log_steps == 0 or last
-        eval_now = state.step % schedule.eval_every == 0 or last
-        save_now = state.step % schedule.save_every == 0 or last
-        if not (log_now or eval_now or save_now):
-            continue
-        losses = read_losses(accelerator, unread_losses)
-        timer.synced()
-        record_losses(state, losses)
-        unread_losses = []
-        if log_now:
-            record = log_record(state, losses[-1], scheduler.get_last_lr()[0], real, computed, timer.take_window())
-            if accelerator.is_main_process:
-                split_dir.append_log(record)
-                writer.log({f"train/{key}": record[key] for key in ("loss", "lr", "real_tokens_per_s")}, state.step)
+        class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
+        # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
+        # reading it every step would make the host wait for the device every step.
+        unread_losses: list[torch.Tensor] = []
+        while state.step < schedule.max_steps and not stopped_early:
+            if state.step_in_epoch >= step_plan(len(state.plan), schedule.per_step):
+                state.epoch += 1
+                state.step_in_epoch = 0
+                state.plan = plan_batches(lengths, batching, seed, state.epoch)
+            model.train()
+            micro = micro_batches_for_step(state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum)
+            unread_losses.append(optimizer_step(accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm))
+            state.step += 1
+            state.step_in_epoch += 1
+            # Every rank's micro-batches of this step, counted from the plan on the host: no all-reduce.
+            real, computed = plan_token_counts(
+                step_micro_batches(state.plan, state.step_in_epoch - 1, schedule.per_step, accelerator.num_processes, accum), lengths,
+                batching.pad_to_multiple_of,
+            )
+            timer.add_step(real, computed)
             if progress:
-                progress.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['real_tokens_per_s']:,.0f}")
+                progress.update(1)
 
-        if eval_now:
-            stopped_early = _evaluate(accelerator, model, inputs, state, trainer, split_dir, writer)
-            if stopped_early:
-                log(_early_stop_note(state, trainer.early_stopping_patience))
-        if save_now or stopped_early:
-            save_checkpoint(accelerator, split_dir.checkpoints, state.step, state.to_json(), inputs.config_yaml, trainer.keep_checkpoints)
-        timer.restart()
+            last = state.step == schedule.max_steps
+            log_now = state.step % trainer.log_steps == 0 or last
+            eval_now = state.step % schedule.eval_every == 0 or last
+            save_now = state.step % schedule.save_every == 0 or last
+            if not (log_now or eval_now or save_now):
+                continue
+            losses = read_losses(accelerator, unread_losses)
+            timer.synced()
+            record_losses(state, losses)
+            unread_losses = []
+            if log_now:
+                record = log_record(state, losses[-1], scheduler.get_last_lr()[0], real, computed, timer.take_window())
+                if accelerator.is_main_process:
+                    split_dir.append_log(record)
+                    writer.log({f"train/{key}": record[key] for key in ("loss", "lr", "real_tokens_per_s")}, state.step)
+                if progress:
+                    progress.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['real_tokens_per_s']:,.0f}")
 
-    restore_sigint()
+            if eval_now:
+                stopped_early = _evaluate(accelerator, model, inputs, state, trainer, split_dir, writer)
+                if stopped_early:
+                    log(_early_stop_note(state, trainer.early_stopping_patience))
+            if save_now or stopped_early:
+                save_checkpoint(accelerator, split_dir.checkpoints, state.step, state.to_json(), inputs.config_yaml, trainer.keep_checkpoints)
+            timer.restart()
+    finally:
+        restore_sigint()  # also when a step fails: an in-process caller (a notebook) gets its Ctrl-C back
     if progress:
         progress.close()
     writer.close()
