@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arastance.bench.gpu_report import flops_per_real_token, gpu_markdown, mfu_of
+from arastance.bench.gpu_report import error_summary, flops_per_real_token, gpu_markdown, mfu_of
 from arastance.bench.inputs import HYPER, encoded_windows
 from arastance.bench.peaks import peak_bf16_flops
 from arastance.errors import UserError
@@ -151,13 +151,12 @@ def finished_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if "error" not in r]
 
 
-def gpu_result(rows: list[dict[str, Any]], plan: GpuPlan, model_dir: Path, dry_run: bool, threads: int) -> dict[str, Any]:
+def gpu_result(rows: list[dict[str, Any]], plan: GpuPlan, model_dir: Path, mean_length: float, dry_run: bool, threads: int) -> dict[str, Any]:
     import torch
 
     from arastance.bench.report import machine
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    mean_length = statistics.mean(len(w) for w in encoded_windows(model_dir, 1)[1])
     measured = finished_rows(rows)
     flops = flops_per_real_token(measured[0]["non_embedding_params"], **model_shape(model_dir), mean_length=mean_length) if measured else None
     peak = peak_bf16_flops(device)
@@ -190,6 +189,7 @@ def run_gpu_bench(dry_run: bool, threads: int, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     # The dry run needs only the tiny model, not the 0.5 GB AraBERT-shaped one.
     model_dir = bench_tiny_model(ROOT / ".cache") if plan.model == "tiny" else bench_models()[plan.model]
+    mean_length = statistics.mean(len(w) for w in encoded_windows(model_dir, 1)[1])  # once: the report is rewritten per side
     rows: list[dict[str, Any]] = []
     deadline = time.monotonic() + plan.time_budget_s if plan.time_budget_s else None
     for side in gpu_sides(plan):
@@ -197,10 +197,10 @@ def run_gpu_bench(dry_run: bool, threads: int, out: Path) -> dict[str, Any]:
         row = measured_side(side, plan, model_dir, threads, deadline - time.monotonic() if deadline else None)
         rows.append(row)
         if "error" in row:
-            print(f"[bench-gpu]   failed: {row['error'].strip().splitlines()[-1] if row['error'].strip() else '?'}", flush=True)
+            print(f"[bench-gpu]   failed: {error_summary(row)}", flush=True)
         else:
             print(f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} syncs/step", flush=True)
-        result = gpu_result(rows, plan, model_dir, dry_run, threads)
+        result = gpu_result(rows, plan, model_dir, mean_length, dry_run, threads)
         write_json(out / "gpu.json", result)
         write_text(out / "gpu.md", gpu_markdown(result))
     return result

@@ -36,10 +36,15 @@ def headline(rows: list[dict[str, Any]]) -> str:
             f"{ours['real_tokens_per_s'] / trainer['real_tokens_per_s']:.2f}× the Trainer's best ({trainer['side']}).")
 
 
+def error_summary(row: dict[str, Any]) -> str:
+    """The last line of a failed side's error (a traceback's last line says what went wrong)."""
+    text = row["error"].strip()
+    return text.splitlines()[-1] if text else "?"
+
+
 def _row_line(r: dict[str, Any], ratios: dict[str, float]) -> str:
     if "error" in r:
-        last = r["error"].strip().splitlines()[-1] if r["error"].strip() else "?"
-        return f"| {r['side']} | failed: {last[:120].replace('|', '/')} | | | | | | | |"
+        return f"| {r['side']} | failed: {error_summary(r)[:120].replace('|', '/')} | | | | | | | |"
     mfu = f"{r['mfu']:.1%}" if r.get("mfu") is not None else "–"
     ratio = f"{ratios[r['side']]:.2f}×" if r["side"] in ratios else "–"
     return (
