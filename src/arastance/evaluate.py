@@ -36,7 +36,7 @@ def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dic
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
-    from arastance.evaluation.aggregate import read_run_scores, report_runs, seed_spread
+    from arastance.evaluation.aggregate import report_runs, sweep_seed_block
     from arastance.runs.reader import read_run_config
 
     # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
@@ -53,8 +53,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     run = result.run
     settings = ReportSettings.from_cfg(cfg.eval)
     analysis = analyse(run, settings)
-    if len(seed_paths) > 1:
-        analysis.metrics["seeds"] = seed_spread([read_run_scores(p) for p in seed_paths], run.task)
+    seeds = sweep_seed_block(seed_paths, run.task)
+    if seeds is not None:
+        analysis.metrics["seeds"] = seeds
     summary = result.summary()
     summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]

@@ -202,6 +202,13 @@ def report_runs(path: Path) -> list[Path]:
     return _runs_under(path) or [path]
 
 
+def sweep_seed_block(run_paths: Sequence[Path], task: str) -> dict[str, Any] | None:
+    """The seed block of a report given `run_paths` (report_runs' answer): None for a single run."""
+    if len(run_paths) < 2:
+        return None
+    return seed_spread([read_run_scores(p) for p in run_paths], task)
+
+
 def seed_spread(runs: Sequence[RunScores], task: str) -> dict[str, Any]:
     """The report's seed block for `task`: its headline and each label's F1 over the runs (seeds).
     Runs of different configurations are not seeds of one: that is an error naming what differs."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.evaluation import plots
-from arastance.evaluation.aggregate import read_run_scores, report_runs, seed_spread
+from arastance.evaluation.aggregate import report_runs, sweep_seed_block
 from arastance.evaluation.analysis import GAZETTEER, MAJORITY, TaskAnalysis, analyse_ner, analyse_stance, top_error_strings
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
@@ -70,8 +70,9 @@ def build_report(out_dir: Path, ner_run: Path | None, stance_run: Path | None, e
         if run.task != expected:
             raise UserError(f"{path} is a {run.task} run, given as the {expected} run")
         runs.append(run)
-        if len(seed_paths) > 1:
-            seeds[expected] = seed_spread([read_run_scores(p) for p in seed_paths], expected)
+        seed_block = sweep_seed_block(seed_paths, expected)
+        if seed_block is not None:
+            seeds[expected] = seed_block
     return write_runs_report(Path(out_dir), runs, ReportSettings.from_cfg(eval_cfg), title, seeds=seeds)
 
 
