@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from arastance.bench.gpu_report import flops_per_real_token, gpu_markdown, mfu_of
+from arastance.bench.gpu_report import flops_per_real_token, gpu_markdown, headline, mfu_of
 from arastance.bench.inputs import step_summary
 from arastance.bench.peaks import peak_bf16_flops
 from arastance.bench.syncs import HOST_READS, SyncLog, counting_host_reads
@@ -138,3 +138,12 @@ def test_a_worker_past_its_time_limit_is_stopped_with_a_message() -> None:
     spec = {"side": "ours", "model_dir": "/nonexistent", "repeat": 1, "batch_sentences": 8, "warmup": 0, "steps": 1}
     with pytest.raises(RuntimeError, match="still running after 0 s"):
         run_worker(spec, 1, timeout_s=0.05)
+
+
+def test_the_headline_compares_equal_tokens_per_step_so_a_faster_budget_row_is_not_our_best() -> None:
+    def row(side: str, tokens_per_s: float, budget_row: bool = False) -> dict:
+        return {"side": side, "real_tokens_per_s": tokens_per_s, "budget_row": budget_row}
+
+    rows = [row("trainer_tuned", 100.0), row("ours_eager", 150.0), row("ours_budget_64k", 900.0, budget_row=True),
+            {"side": "ours_compiled", "error": "compile failed", "budget_row": False}]
+    assert headline(rows) == "At the same tokens per optimizer step, our best (ours_eager) is 1.50× the Trainer's best (trainer_tuned)."

@@ -137,7 +137,7 @@ def run_side(spec: dict[str, Any], plan: GpuPlan, threads: int, timeout_s: float
 def measured_side(side: Side, plan: GpuPlan, model_dir: Path, threads: int, seconds_left: float | None) -> dict[str, Any]:
     """One side's row; a side that fails (out of memory, a compiler error, the time budget) becomes a row
     with its error, so that one broken side costs its own figures, not the whole run's."""
-    row: dict[str, Any] = {"side": side.name, "description": side.description}
+    row: dict[str, Any] = {"side": side.name, "description": side.description, "budget_row": side.budget_row}
     if seconds_left is not None and seconds_left < plan.min_side_s:
         return row | {"error": f"not run: {seconds_left:.0f} s left of the bench's {plan.time_budget_s:.0f} s"}
     try:

@@ -23,7 +23,7 @@ def versus(rows: list[dict[str, Any]], reference: str) -> dict[str, float]:
 
 def best_of(rows: list[dict[str, Any]], prefix: str) -> dict[str, Any] | None:
     """The fastest measured row whose side starts with `prefix` (budget rows excluded: other tokens per step)."""
-    candidates = [r for r in rows if r["side"].startswith(prefix) and "budget" not in r["side"] and "error" not in r]
+    candidates = [r for r in rows if r["side"].startswith(prefix) and not r.get("budget_row") and "error" not in r]
     return max(candidates, key=lambda r: r["real_tokens_per_s"], default=None)
 
 
