@@ -302,12 +302,3 @@ def exported_model(folder: Path, variant: str) -> ExportedModel:
 
         return OpenVinoModel(path, variant, threads_for_session(), ExportSettings().openvino_inference_precision)
     return OnnxModel(path, variant, threads_for_session())
-
-
-def load_exported(folder: Path, variant: str, normalization: str, max_length: int) -> Any:
-    """A LoadedModel whose model is the exported variant (no torch weights loaded: half the memory)."""
-    from arastance.corpus.normalize import get_normalizer
-    from arastance.models.factory import LoadedModel
-    from arastance.models.loading import load_tokenizer
-
-    return LoadedModel(load_tokenizer(str(folder), True, max_length), exported_model(folder, variant), get_normalizer(normalization), str(folder))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -129,15 +129,20 @@ def schema_for(folder: Path) -> Schema:
         raise UserError(str(err)) from err
 
 
-def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None) -> TaskModel:
-    """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
-    auto | torch | onnx | openvino as models.onnx_backend.choose_backend decides. `onnx_variant` (a
-    name in onnx_backend.VARIANTS) loads that exported file whatever its gate says (for measuring the
-    gate, and the bench)."""
-    from arastance.models.device import choose_runtime
-    from arastance.models.factory import load_saved
-    from arastance.models.inference import prepare_for_inference
-    from arastance.models.onnx_backend import VARIANTS, choose_backend, load_exported
+@dataclass(frozen=True)
+class PublishedFolder:
+    """A published model folder's checked settings, before any weights are loaded."""
+
+    task: str
+    folder: Path
+    settings: RunSettings
+    schema: Schema
+    settings_from: str
+    max_length: int  # the training max_length, capped by the model's position embeddings
+
+
+def read_published_folder(path: Path, task: str) -> PublishedFolder:
+    """The folder at `path` checked to hold a `task` model, with the settings it was trained with."""
     from arastance.models.saved import read_model_config
 
     folder = resolve_model_folder(path)
@@ -153,15 +158,41 @@ def load_published_model(path: Path, task: str, device: str = "auto", backend: s
     max_length = settings.model.max_length
     if positions:
         max_length = min(max_length, int(positions))
+    return PublishedFolder(task, folder, settings, schema, settings_from, max_length)
+
+
+def load_published_tokenizer(published: PublishedFolder) -> Any:
+    """A LoadedModel with the folder's tokenizer and normaliser and no model: what encoding needs."""
+    from arastance.corpus.normalize import get_normalizer
+    from arastance.models.factory import LoadedModel
+    from arastance.models.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(str(published.folder), True, published.max_length)
+    return LoadedModel(tokenizer, None, get_normalizer(published.settings.model.normalization), str(published.folder))
+
+
+def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None) -> TaskModel:
+    """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
+    auto | torch | onnx | openvino as models.onnx_backend.choose_backend decides. `onnx_variant` (a
+    name in onnx_backend.VARIANTS) loads that exported file whatever its gate says (for measuring the
+    gate, and the bench)."""
+    from arastance.models.device import choose_runtime
+    from arastance.models.factory import load_saved
+    from arastance.models.inference import prepare_for_inference
+    from arastance.models.onnx_backend import VARIANTS, choose_backend, exported_model
+
+    published = read_published_folder(path, task)
+    folder, settings, max_length = published.folder, published.settings, published.max_length
     runtime = choose_runtime(settings.trainer.precision, device)
     chosen, variant = (VARIANTS[onnx_variant].backend, onnx_variant) if onnx_variant else choose_backend(backend, runtime.device.type, folder)
     if chosen != "torch" and variant is not None:
-        loaded = load_exported(folder, variant, settings.model.normalization, max_length)
-        return TaskModel(task, folder, loaded, settings, schema, settings_from, variant, chosen)
+        # The exported graph with the folder's tokenizer: no torch weights loaded (half the memory).
+        loaded = replace(load_published_tokenizer(published), model=exported_model(folder, variant))
+        return TaskModel(task, folder, loaded, settings, published.schema, published.settings_from, variant, chosen)
     loaded = load_saved(folder, settings.model.normalization, max_length)
     # The precision the model was trained with, on any device that has bf16 (CUDA, AVX512-BF16/AMX CPUs).
     prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
-    return TaskModel(task, folder, loaded, settings, schema, settings_from, runtime.precision)
+    return TaskModel(task, folder, loaded, settings, published.schema, published.settings_from, runtime.precision)
 
 
 # --------------------------------------------------------------------------- prediction

@@ -125,10 +125,11 @@ def calibration_feeds(folder: Path, task: str, limit: int) -> list[dict[str, np.
     """Static quantisation's calibration data: the batches prediction feeds the model for the gold
     documents (the same windows, lengths and padding), at most `limit`; [] without the gold here."""
     from arastance.models.predictor import prediction_batches
+    from arastance.predict.documents import load_published_tokenizer, read_published_folder
 
-    model = load_onnx_variant(folder, task, "fp32")  # the tokenizer and settings, no torch weights
-    units = gold_units(task, dict(model.settings.task.context or {}))
-    batches = itertools.islice(prediction_batches(model.loaded, units, model.settings.inference, model.schema), limit)
+    published = read_published_folder(folder, task)  # the tokenizer and settings: no model, no runtime session
+    units = gold_units(task, dict(published.settings.task.context or {}))
+    batches = itertools.islice(prediction_batches(load_published_tokenizer(published), units, published.settings.inference, published.schema), limit)
     return [{name: tensor.numpy() for name, tensor in batch.items() if name in INPUT_NAMES} for batch in batches]
 
 
