@@ -7,6 +7,8 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir
 
+import arastance.train  # noqa: F401  (registers the run_dir resolver, as `arastance train` does before composing)
+
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
