@@ -38,6 +38,7 @@ def problems(*overrides: str) -> list[str]:
         ("trainer.pad_to_multiple_of=0", "trainer.pad_to_multiple_of", "0", "'auto' or an integer"),
         ("trainer.eval_batch_tokens=-2", "trainer.eval_batch_tokens", "-2", "'auto' or an integer"),
         ("trainer.precision=fp16", "trainer.precision", "'fp16'", "bf16, fp32"),
+        ("trainer.compile_scope=layers", "trainer.compile_scope", "'layers'", "regions, model"),
         ("trainer.log_steps=0", "trainer.log_steps", "0", ">= 1"),
         ("trainer.keep_checkpoints=-1", "trainer.keep_checkpoints", "-1", ">= 0"),
         ("trainer.save_steps=2.5", "trainer.save_steps", "2.5", "an integer"),

@@ -64,6 +64,7 @@ class TrainerSettings:
     cpu_keep_freed_memory: bool = True
     compile: bool = False
     compile_mode: str = "default"
+    compile_scope: str = "regions"
     torch_threads: int = 0
     progress_bar: bool = True
     trackers: tuple[str, ...] = ("tensorboard",)
@@ -203,6 +204,9 @@ def from_config(cfg: Any, config_yaml: str = "") -> RunSettings:
 PRECISIONS = ("bf16", "fp32")
 # torch.compile's modes (torch.compile's `mode` argument).
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+# What torch.compile compiles: the repeated blocks and the rest one module at a time (Accelerate's
+# regional compilation), or the whole model as one graph.
+COMPILE_SCOPES = ("regions", "model")
 AUTO = "auto"
 # Experiment trackers the loop can open through Accelerate (training/trackers.py).
 TRACKERS = ("tensorboard", "mlflow")
@@ -294,6 +298,7 @@ TRAINING_RULES: tuple[Rule, ...] = (
     boolean("trainer.cpu_keep_freed_memory"),
     boolean("trainer.compile"),
     one_of("trainer.compile_mode", COMPILE_MODES),
+    one_of("trainer.compile_scope", COMPILE_SCOPES),
     boolean("trainer.progress_bar"),
     Rule("trainer.trackers", _tracker_list, "a list of trackers from: " + ", ".join(TRACKERS)),
     integer("model.max_length", 8),

@@ -242,6 +242,31 @@ def optimizer_step(accelerator: Any, model: Any, optimizer: Any, scheduler: Any,
     return step_loss
 
 
+def compile_model(model: Any, mode: str, scope: str) -> Any:
+    """torch.compile the (prepared) model: `scope` "regions" through Accelerate's compile_regions, each
+    repeated block (the encoder's layers, which share one compiled graph) and each other child on its
+    own; "model" as one graph.
+
+    The batch's sizes are marked dynamic (device_batch): token-budget batches vary in rows and in width,
+    and one graph for symbolic sizes serves them all, where static graphs would recompile per shape and
+    fall back to eager at dynamo's recompile limit. Regions see tensors made inside the model, which
+    carry no marks; dynamo makes their sizes dynamic at their first change (automatic dynamic shapes).
+    Not `dynamic=True`: that also turns the model's float attributes (LayerNorm eps, dropout p) into
+    graph inputs."""
+    if scope == "regions":
+        from accelerate.utils import compile_regions
+
+        return compile_regions(model, mode=mode)
+    return torch.compile(model, mode=mode)
+
+
+def plain_model(accelerator: Any, model: Any) -> Any:
+    """The model as transformers built it, for saving: no process wrapper and no torch.compile wrapper. A
+    regionally compiled model's own state_dict names its layers `layer.0._orig_mod.…`, which
+    from_pretrained would not load."""
+    return accelerator.unwrap_model(model, keep_torch_compile=False)
+
+
 def record_losses(state: LoopState, losses: Sequence[float]) -> None:
     """The losses of the steps up to state.step, into the history and the running mean."""
     first_step = state.step - len(losses) + 1
@@ -305,11 +330,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     scheduler = build_scheduler(optimizer, trainer, schedule.max_steps)
     model, optimizer, scheduler = accelerator.prepare(inputs.model, optimizer, scheduler)
     if trainer.compile:
-        # The batch sizes are marked dynamic (device_batch): token-budget batches vary in rows and in
-        # width, and one graph for symbolic sizes serves them all, where static graphs would recompile
-        # per shape and fall back to eager at dynamo's recompile limit. Not `dynamic=True`: that also
-        # turns the model's float attributes (LayerNorm eps, dropout p) into graph inputs.
-        model = torch.compile(model, mode=trainer.compile_mode)
+        model = compile_model(model, trainer.compile_mode, trainer.compile_scope)
 
     state = LoopState(seed=seed)
     checkpoint = resume_checkpoint(split_dir.checkpoints, log) if resume else None
@@ -391,7 +412,7 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
     writer.close()
     if state.best_dev is None and accelerator.is_main_process:
         # No dev set: the final model is the one we keep.
-        inputs.save_best(accelerator.unwrap_model(model))
+        inputs.save_best(plain_model(accelerator, model))
     accelerator.wait_for_everyone()
     return LoopResult(
         step=state.step,
@@ -447,7 +468,7 @@ def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState
     if improved:
         state.best_dev, state.best_step, state.bad_evals = score, state.step, 0
         if accelerator.is_main_process:
-            inputs.save_best(accelerator.unwrap_model(model))
+            inputs.save_best(plain_model(accelerator, model))
     else:
         state.bad_evals += 1
     state.history[-1]["dev"] = score
