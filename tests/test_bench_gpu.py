@@ -95,15 +95,20 @@ def test_dry_run_writes_every_side_with_syncs_per_step(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "gpu.json").read_text())
     sides = [r["side"] for r in result["rows"]]
     assert sides == ["trainer_default", "trainer_tuned", "ours_eager", "ours_budget_256", "ours_budget_512", "ours_budget_1k",
-                     "ours_compiled", "ours_cuda_graphs", "ours_compiled_unpadded", "trainer_tuned_compiled"]
+                     "ours_compiled", "ours_cuda_graphs", "trainer_tuned_compiled", "ours_compiled_budget_1k", "ours_compiled_unpadded",
+                     "ours_compiled_model"]
     rows = {r["side"]: r for r in result["rows"]}
     assert all("error" not in r for r in rows.values()), [r["error"] for r in rows.values() if "error" in r]
     assert all(r["timed_steps"] > 0 and r["real_tokens_per_s"] > 0 and r["mfu"] is None for r in rows.values())
     # Our loop reads the device only at its log steps; the Trainer reads it on every step.
     assert rows["ours_eager"]["syncs_per_step"] < rows["trainer_default"]["syncs_per_step"]
     assert rows["ours_compiled"]["syncs_per_step"] < rows["trainer_default"]["syncs_per_step"]
-    # Batch sizes marked dynamic: one graph with the padding mask and one without, not one per shape.
-    assert 1 <= rows["ours_compiled"]["compiled_graphs"] <= 2
+    # Batch sizes marked dynamic: the whole model compiles to one graph with the padding mask and one
+    # without, not one per shape; by regions, each of its four (embeddings, the encoder layer that every
+    # layer shares, dropout, classifier) at most once with static sizes and once with dynamic ones.
+    assert 1 <= rows["ours_compiled_model"]["compiled_graphs"] <= 2
+    assert 4 <= rows["ours_compiled"]["compiled_graphs"] <= 2 * 4
+    assert all(r["side_seconds"] > 0 for r in rows.values())
     # A bigger token budget carries more real tokens per step.
     budgets = [rows[s]["real_tokens_per_step"] for s in ("ours_budget_256", "ours_budget_512", "ours_budget_1k")]
     assert budgets == sorted(budgets) and budgets[0] < budgets[-1]

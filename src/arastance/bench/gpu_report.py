@@ -44,13 +44,14 @@ def error_summary(row: dict[str, Any]) -> str:
 
 def _row_line(r: dict[str, Any], ratios: dict[str, float]) -> str:
     if "error" in r:
-        return f"| {r['side']} | failed: {error_summary(r)[:120].replace('|', '/')} | | | | | | | |"
+        return f"| {r['side']} | failed: {error_summary(r)[:120].replace('|', '/')} | | | | | | | | | |"
     mfu = f"{r['mfu']:.1%}" if r.get("mfu") is not None else "–"
     ratio = f"{ratios[r['side']]:.2f}×" if r["side"] in ratios else "–"
+    wall = f"{r['side_seconds']:.0f} s" if "side_seconds" in r else "–"
     return (
         f"| {r['side']} | {r['real_tokens_per_s']:,.0f} | {mfu} | {ratio} | {r['padded_fraction']:.1%} | "
         f"{r['median_step_s'] * 1000:.1f} ms | {r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB | "
-        f"{r.get('syncs_per_step', float('nan')):.2f} |"
+        f"{r.get('syncs_per_step', float('nan')):.2f} | {r.get('compiled_graphs', '–')} | {wall} |"
     )
 
 
@@ -65,12 +66,13 @@ def gpu_markdown(result: dict[str, Any]) -> str:
         f"({result['flops_formula']}; S = {result['mean_sentence_tokens']:.1f}); peak bf16: "
         f"{f'{peak / 1e12:.0f} TFLOP/s' if peak else 'unknown for this device (no MFU)'}.",
         "",
-        "| side | real tokens/s | MFU | × tuned Trainer | padded | median step | real tokens/step | peak memory | syncs/step |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| side | real tokens/s | MFU | × tuned Trainer | padded | median step | real tokens/step | peak memory | syncs/step "
+        "| compiled graphs | side's wall time |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [_row_line(r, ratios) for r in result["rows"]]
     counted_by = next((r["syncs_counted_by"] for r in result["rows"] if "syncs_counted_by" in r), "")
     lines += ["", headline(result["rows"]),
               "", f"Syncs counted by {counted_by}, per optimizer step over the timed steps but the last; our loop reads its losses every "
-              f"{result['plan']['log_steps']} steps."]
+              f"{result['plan']['log_steps']} steps. A side's wall time covers its start-up, encoding, compilation and every step."]
     return "\n".join(lines) + "\n"

@@ -46,6 +46,7 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
     seed_everything(HYPER["seed"])
     model = load_ner_model(Path(spec["model_dir"]))
     syncs = SyncLog()
+    graphs_before = _unique_graphs()  # dry-run sides share this process and dynamo's counters
     with tempfile.TemporaryDirectory() as run_dir, _counting_micro_batches(syncs), _sync_counting(spec, syncs, device), _compile_backend(spec):
         inputs = LoopInputs(
             task="ner", model=model, pad_token_id=tokenizer.pad_token_id, train_windows=windows, evaluate_dev=None,
@@ -54,7 +55,7 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         split_dir = SplitDir(Path(run_dir))
         run_loop(accelerator, inputs, trainer, HYPER["seed"], split_dir, False, lambda *_: None)
         log = [r for r in split_dir.read_train_log() if "loss" in r]
-        graphs = _compiled_graphs() if trainer.compile else {}
+        graphs = {"compiled_graphs": _unique_graphs() - graphs_before} if trainer.compile else {}
     if spec.get("save_to"):  # the prediction rows run on trained weights: a random head's argmax is noise
         accelerator.unwrap_model(model).save_pretrained(spec["save_to"])
         tokenizer.save_pretrained(spec["save_to"])
@@ -63,11 +64,11 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
     return step_summary(steps, spec["warmup"]) | _sync_figures(spec, syncs, trainer.gradient_accumulation_steps) | graphs | {"non_embedding_params": non_embedding_params(model)}
 
 
-def _compiled_graphs() -> dict[str, int]:
-    """How many graphs torch.compile built: with bucketed widths and dynamic rows, about one per width."""
+def _unique_graphs() -> int:
+    """How many graphs torch.compile has built in this process."""
     from torch._dynamo.utils import counters
 
-    return {"compiled_graphs": int(counters["stats"]["unique_graphs"])}
+    return int(counters["stats"]["unique_graphs"])
 
 
 @contextmanager
