@@ -110,3 +110,22 @@ def test_demo_rows_run_idle_and_beside_a_busy_process_that_is_then_stopped(tmp_p
     assert not idle["busy_alive"] and loaded["busy_alive"]
     assert idle["omp"] is None and loaded["omp"] is None  # the demo decides its own threads
     assert not os.path.exists(f"/proc/{int(pid_file.read_text())}")  # killed and reaped after the run
+
+
+
+def test_the_pipeline_is_screened_in_every_setting_and_its_finalists_timed_on_the_whole_input() -> None:
+    from arastance.bench.prediction import best_setting
+
+    screen, whole = ["s"] * 10, ["w"] * 100
+    # Screened, batch 8 then 32 look fastest; on the whole input 32 wins (a screen can misorder close settings).
+    rate = {(1, "screen"): 5.0, (8, "screen"): 9.0, (32, "screen"): 8.0, (8, "whole"): 6.0, (32, "whole"): 7.0}
+    runs: list[tuple[int, int]] = []
+
+    def timed(setting: dict, texts: list[str]) -> dict:
+        runs.append((setting["batch_size"], len(texts)))
+        return {"sentences": len(texts), "sentences_per_s": rate[setting["batch_size"], "screen" if texts is screen else "whole"],
+                "batch_size": setting["batch_size"]}
+
+    row = best_setting([{"batch_size": b} for b in (1, 8, 32)], timed, screen, whole, finalists=2)
+    assert runs == [(1, 10), (8, 10), (32, 10), (8, 100), (32, 100)]  # batch 1 never runs on the whole input
+    assert row["batch_size"] == 32 and row["sentences"] == 100 and row["sentences_per_s"] == 7.0

@@ -24,14 +24,16 @@ class Plan:
     # window of steps is not representative of their tokens per step: they are timed over a whole
     # epoch. The default Trainer's batches are random, so a sample of its steps is unbiased.
     default_trainer_steps: int
-    predict_repeat: int
+    predict_repeat: int  # gold repetitions timed by every prediction side
     models: tuple[str, ...]
     demo_repeats: int = 0  # `make demo` idle and beside a busy process, this many times each (min taken)
+    pipeline_screen_repeat: int = 2  # gold repetitions each pipeline setting is screened on
+    pipeline_finalists: int = 3  # the fastest screened settings, timed on predict_repeat
 
 
 PLANS = {
-    "quick": Plan(repeat=20, batch_sentences=32, warmup_steps=2, default_trainer_steps=12, predict_repeat=2, models=("tiny", "base"), demo_repeats=1),
-    "full": Plan(repeat=30, batch_sentences=32, warmup_steps=3, default_trainer_steps=30, predict_repeat=6, models=("tiny", "base"), demo_repeats=2),
+    "quick": Plan(repeat=20, batch_sentences=32, warmup_steps=2, default_trainer_steps=12, predict_repeat=20, models=("tiny", "base"), demo_repeats=1),
+    "full": Plan(repeat=30, batch_sentences=32, warmup_steps=3, default_trainer_steps=30, predict_repeat=30, models=("tiny", "base"), demo_repeats=2),
 }
 HYPER = {"learning_rate": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1, "max_grad_norm": 1.0, "seed": 1234}
 BASE_SHAPE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 64000}

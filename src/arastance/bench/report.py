@@ -98,7 +98,7 @@ def markdown_table(result: dict[str, Any]) -> str:
     ]
     for r in (r for r in result["rows"] if r["kind"] == "predict"):
         settings = (
-            f"best of 12: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
+            f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
             if "batch_size" in r else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}"
         )
         agree = f"{r['agreement']:.4f}" if "agreement" in r else "–"
@@ -119,3 +119,7 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"({shares['demo_loaded_vs_idle']:.2f}×)."
         )
     return "\n".join(lines) + "\n"
+
+
+def _screened(row: dict[str, Any]) -> str:
+    return f" (screened on {row['screen_sentences']:,} sentences)" if "screen_sentences" in row else ""

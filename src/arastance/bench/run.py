@@ -99,7 +99,8 @@ def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict
     rows = []
     sides = [("predict_pipeline", None), ("predict_ours", None)] + [("predict_ours", v) for v in gate["variants"]]
     for side, variant in sides:
-        spec = {"side": side, "model_dir": str(model_dir), "folder": str(folder), "repeat": plan.predict_repeat, "variant": variant}
+        spec = {"side": side, "model_dir": str(model_dir), "folder": str(folder), "repeat": plan.predict_repeat, "variant": variant,
+                "screen_repeat": plan.pipeline_screen_repeat, "finalists": plan.pipeline_finalists}
         print(f"[bench] predict base {side} {variant or ''} …", flush=True)
         result = run_worker(spec, threads)
         figures = gate["variants"].get(variant) if variant else None
