@@ -32,7 +32,7 @@ torch_model = load_published_model(folder, "ner", "cpu", "torch")
 reference = predict_units(torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision)
 reference_score = headline_score(reference, torch_model)
 template = load_onnx_variant(folder, "ner", "fp32")  # tokenizer and settings; the runtime is swapped below
-feeds = calibration_feeds(folder, "ner", 300)
+feeds = calibration_feeds(folder, "ner", 300, 1)
 
 
 class OpenVino(ExportedModel):

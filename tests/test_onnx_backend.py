@@ -14,7 +14,7 @@ from helpers.publish_runs import trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
-from arastance.models.onnx_backend import GATE_FILE, ONNX_DIR, choose_backend, decide_backend, gated_variant, read_gate
+from arastance.models.onnx_backend import GATE_FILE, INPUT_NAMES, ONNX_DIR, ExportedModel, choose_backend, decide_backend, gated_variant, read_gate
 from arastance.publish.onnx_gate import agreement, export_settings, gold_units
 
 pytest.importorskip("onnxruntime")
@@ -236,11 +236,12 @@ def test_a_missing_nncf_skips_the_openvino_export_and_keeps_the_onnx_ones(tmp_pa
 def test_publish_exports_and_gates_the_openvino_variant(published: Path) -> None:
     pytest.importorskip("openvino")
     pytest.importorskip("nncf")
-    from arastance.models.openvino_backend import COMPILE_FILE
+    from arastance.models.openvino_backend import COMPILE_FILE, saved_compile_settings, saved_pad_multiple
 
     assert (published / "openvino" / "model-int8.xml").is_file() and (published / "openvino" / COMPILE_FILE).is_file()
     figures = read_gate(published)["variants"]["openvino-int8"]
     settings = export_settings()
+    assert saved_pad_multiple(saved_compile_settings(published / "openvino")) == settings.openvino_pad_to_multiple_of
     assert figures["passed"] is (figures["agreement"] >= settings.min_word_agreement and figures["score_difference"] <= settings.max_f1_difference)
 
 
@@ -266,3 +267,78 @@ def test_openvino_predictions_are_the_gated_ones(published: Path, tmp_path: Path
     for record, document in zip(records, documents):
         text = document.read_text(encoding="utf-8")
         assert all(text[e["start"]:e["end"]] == e["text"] for e in record["entities"])
+
+
+# --------------------------------------------------------------------------- a runtime's own batch width multiple
+
+
+class ShapeRecordingModel(ExportedModel):
+    """An exported model that records the widths of the batches it is fed and scores every label alike."""
+
+    def __init__(self, pad_to_multiple_of: int | None, labels: int) -> None:
+        super().__init__(Path("not-on-disk"), "recording")
+        self.pad_to_multiple_of = pad_to_multiple_of
+        self.input_names = set(INPUT_NAMES)
+        self.labels = labels
+        self.widths: list[int] = []
+
+    def logits(self, batch: dict) -> np.ndarray:
+        ids = self.feed(batch)["input_ids"]
+        self.widths.append(int(ids.shape[1]))
+        return np.zeros((*ids.shape, self.labels), dtype=np.float32)
+
+
+def predicted_widths(tiny_tokenizer, pad_to_multiple_of: int | None) -> tuple[list[int], list]:
+    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.models.factory import LoadedModel
+    from arastance.models.predictor import predict_units
+    from arastance.paths import schema_path
+    from arastance.schema import load_schema
+    from arastance.settings import InferenceSettings, TaskSettings
+
+    schema = load_schema(schema_path())
+    settings = InferenceSettings(TaskSettings(name="ner"), stride=16, eval_batch_tokens=512, max_rows=8, pool_factor=8, pad_to_multiple_of=1)
+    model = ShapeRecordingModel(pad_to_multiple_of, len(schema.label2id("ner")))
+    units = gold_units("ner", {})
+    predictions = predict_units(LoadedModel(tiny_tokenizer, model, normalize_arabert_v02, "test"), units, settings, schema, "fp32")
+    return model.widths, predictions.labels
+
+
+def test_an_exported_model_with_its_own_pad_multiple_gets_batches_of_that_width(tiny_tokenizer) -> None:
+    widths, labels = predicted_widths(tiny_tokenizer, 8)
+    assert widths and all(width % 8 == 0 for width in widths)
+    plain_widths, plain_labels = predicted_widths(tiny_tokenizer, None)
+    assert any(width % 8 for width in plain_widths)  # the settings' multiple (1) otherwise: the test can tell them apart
+    assert labels == plain_labels and sum(len(tags) for tags in labels) > 0  # every word still gets exactly one tag
+
+
+def test_the_openvino_pad_multiple_is_read_back_as_recorded(tmp_path: Path) -> None:
+    from arastance.models.openvino_backend import COMPILE_FILE, saved_compile_settings, saved_pad_multiple, saved_precision
+
+    assert saved_compile_settings(tmp_path) == {}  # exported before compile.json: the defaults
+    (tmp_path / COMPILE_FILE).write_text(json.dumps({"inference_precision": "f32", "pad_to_multiple_of": 8}), encoding="utf-8")
+    recorded = saved_compile_settings(tmp_path)
+    assert (saved_pad_multiple(recorded), saved_precision(recorded, "bf16")) == (8, "f32")
+    # Older folders recorded the precision only: they were gated with the settings' multiple.
+    assert saved_pad_multiple({"inference_precision": "bf16"}) is None
+    assert saved_pad_multiple({"pad_to_multiple_of": 0}) is None and saved_pad_multiple({"pad_to_multiple_of": True}) is None
+    (tmp_path / COMPILE_FILE).write_text("{not json", encoding="utf-8")
+    assert saved_compile_settings(tmp_path) == {}
+
+
+def test_export_settings_out_of_range_are_named_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arastance.models.onnx_backend import ExportSettings
+    from arastance.publish import onnx_gate
+
+    assert onnx_gate.export_settings_problems(ExportSettings()) == []
+    assert onnx_gate.export_settings_problems(export_settings()) == []  # the project's configs/onnx/export.yaml
+    config = tmp_path / "configs" / "onnx" / "export.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("openvino_pad_to_multiple_of: 0\nopenvino_inference_precision: fp16\nmin_word_agreement: 99\nint8: maybe\n", encoding="utf-8")
+    monkeypatch.setattr("arastance.paths.project_root", lambda: tmp_path)
+    with pytest.raises(UserError) as err:
+        export_settings()
+    message = str(err.value)
+    assert str(config) in message
+    for key in ("openvino_pad_to_multiple_of", "openvino_inference_precision", "min_word_agreement", "int8 must be"):
+        assert key in message

@@ -35,10 +35,10 @@ def publishable_copy(model_dir: Path, out: Path) -> Path:
 
 def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
     """The model as a published folder with onnx/ (and openvino/) exported and gated (what `arastance publish` writes)."""
-    from arastance.publish.onnx_gate import export_and_gate
+    from arastance.publish.onnx_gate import export_and_gate, export_settings
 
     folder = publishable_copy(Path(spec["model_dir"]), Path(spec["folder"]))
-    return export_and_gate(folder, "ner")
+    return export_and_gate(folder, "ner", export_settings())
 
 
 def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +58,17 @@ def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
         "sentences": len(sentences), "sentences_per_s": len(sentences) / seconds, "seconds": seconds,
         # CPU seconds too: on a machine other processes load, wall time says more about them than about us.
         "cpu_seconds": cpu_seconds, "backend": model.backend,
-        "precision": model.precision, "peak_memory_mib": peak_memory_mib(),
+        "precision": model.precision, "pad_to_multiple_of": prediction_pad_multiple(model), "peak_memory_mib": peak_memory_mib(),
     }
+
+
+def prediction_pad_multiple(model: Any) -> int:
+    """The batch width multiple `predict` runs this model with (a runtime's own, else the settings')."""
+    from arastance.models.inference import model_device_type, model_pad_multiple
+    from arastance.models.predictor import eval_batching
+
+    inner = model.loaded.model
+    return eval_batching(model.settings.inference, model_device_type(inner), model_pad_multiple(inner)).pad_to_multiple_of
 
 
 def pipeline_settings(bf16: bool) -> list[dict[str, Any]]:

@@ -99,7 +99,7 @@ def markdown_table(result: dict[str, Any]) -> str:
     for r in (r for r in result["rows"] if r["kind"] == "predict"):
         settings = (
             f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
-            if "batch_size" in r else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}"
+            if "batch_size" in r else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}{_padding(r)}"
         )
         agree = f"{r['agreement']:.4f}" if "agreement" in r else "–"
         gate = "–" if "batch_size" in r else ("passed" if r.get("gate_passed", True) else "failed")
@@ -119,6 +119,11 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"({shares['demo_loaded_vs_idle']:.2f}×)."
         )
     return "\n".join(lines) + "\n"
+
+
+def _padding(row: dict[str, Any]) -> str:
+    multiple = row.get("pad_to_multiple_of")
+    return f", widths padded to ×{multiple}" if isinstance(multiple, int) and multiple > 1 else ""
 
 
 def _screened(row: dict[str, Any]) -> str:

@@ -23,6 +23,11 @@ def model_device_type(model: Any) -> str:
     return next(model.parameters()).device.type
 
 
+def model_pad_multiple(model: Any) -> int | None:
+    """The batch width multiple an exported model runs fastest with; None: the inference settings'."""
+    return model.pad_to_multiple_of if isinstance(model, ExportedModel) else None
+
+
 def batch_probabilities(model: Any, batch: dict[str, torch.Tensor], precision: str) -> np.ndarray:
     """Softmax over the labels of one padded batch, from either backend, as float32 numpy."""
     if isinstance(model, ExportedModel):

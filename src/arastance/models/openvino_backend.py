@@ -3,8 +3,14 @@
 The published folder gets openvino/model-int8.xml (+ .bin): the fp32 ONNX graph (onnx/model.onnx)
 with int8 quantisation that NNCF calibrated on the gold sentences (weights and activations of the
 MatMuls its transformer scheme picks; softmax, LayerNorm and GELU stay in float). openvino/compile.json holds the compile
-properties the gate measured it with (the float parts in bf16 where the CPU has AVX512-BF16 or AMX);
-prediction compiles it with the same ones, so what runs is what was gated (onnx/gate.json).
+properties the gate measured it with (the float parts in bf16 where the CPU has AVX512-BF16 or AMX)
+and the batch width multiple; prediction runs it with the same ones, so what runs is what was gated
+(onnx/gate.json).
+
+Why a width multiple for this runtime only: OpenVINO prepares its kernels for each new input shape
+(rows × width), ~60–90 ms on 2 cores for BERT-base, and token-budget batches of sentences padded only
+to their longest rarely repeat a shape; rounding widths up to 8 makes shapes repeat. ONNX Runtime has
+no per-shape cost, so for it the padding is only extra work (README, prediction).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ def compile_properties(inference_precision: str, threads: int) -> dict[str, Any]
     return properties
 
 
-def quantize_static_int8(fp32_onnx: Path, target: Path, calibration: Sequence[dict[str, np.ndarray]], inference_precision: str) -> Path:
+def quantize_static_int8(fp32_onnx: Path, target: Path, calibration: Sequence[dict[str, np.ndarray]], inference_precision: str, pad_to_multiple_of: int) -> Path:
     """NNCF post-training int8 of the fp32 ONNX graph, calibrated on `calibration` (model feeds), saved
     as OpenVINO IR; the float weights stay fp32 on disk (no fp16 compression: equal output first)."""
     import nncf
@@ -60,16 +66,31 @@ def quantize_static_int8(fp32_onnx: Path, target: Path, calibration: Sequence[di
     quantized = nncf.quantize(model, nncf.Dataset(list(calibration)), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration))
     target.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(target), compress_to_fp16=False)
-    (target.parent / COMPILE_FILE).write_text(json.dumps({"inference_precision": inference_precision}, indent=2) + "\n", encoding="utf-8")
+    recorded = {"inference_precision": inference_precision, "pad_to_multiple_of": pad_to_multiple_of}
+    (target.parent / COMPILE_FILE).write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
     return target
 
 
-def saved_precision(folder: Path, default: str) -> str:
-    """The inference precision the variant was exported (and gated) with; `default` if unrecorded."""
+def saved_compile_settings(folder: Path) -> dict[str, Any]:
+    """openvino/compile.json as exported (and gated); {} if missing or unreadable."""
     try:
-        return str(json.loads((folder / COMPILE_FILE).read_text(encoding="utf-8"))["inference_precision"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return default
+        recorded = json.loads((folder / COMPILE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def saved_precision(recorded: dict[str, Any], default: str) -> str:
+    """The inference precision the variant was exported (and gated) with; `default` if unrecorded."""
+    value = recorded.get("inference_precision")
+    return value if isinstance(value, str) else default
+
+
+def saved_pad_multiple(recorded: dict[str, Any]) -> int | None:
+    """The batch width multiple the variant was gated with; None (the inference settings' own) for a
+    folder exported before it was recorded, which was gated with those."""
+    value = recorded.get("pad_to_multiple_of")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
 
 
 class OpenVinoModel(ExportedModel):
@@ -79,7 +100,9 @@ class OpenVinoModel(ExportedModel):
         import openvino as ov
 
         super().__init__(path, variant)
-        compiled = ov.Core().compile_model(str(path), "CPU", compile_properties(saved_precision(path.parent, default_precision), threads))
+        recorded = saved_compile_settings(path.parent)
+        self.pad_to_multiple_of = saved_pad_multiple(recorded)
+        compiled = ov.Core().compile_model(str(path), "CPU", compile_properties(saved_precision(recorded, default_precision), threads))
         self.input_names = {port.get_any_name() for port in compiled.inputs}
         self.request = compiled.create_infer_request()
         self.output = compiled.output("logits")

@@ -16,7 +16,7 @@ from arastance.features.encode import EncodingConfig, Unit, Window, encode_units
 from arastance.gold.convert import tags_to_spans
 from arastance.gold.model import GoldDocument
 from arastance.models.factory import LoadedModel
-from arastance.models.inference import model_device_type, padded_batches, unit_scores, window_scores
+from arastance.models.inference import model_device_type, model_pad_multiple, padded_batches, unit_scores, window_scores
 from arastance.schema import Schema
 from arastance.settings import InferenceSettings, TaskSettings
 from arastance.tasks import get_task
@@ -30,12 +30,14 @@ def resolve_eval_tokens(setting: int | str, device_type: str) -> int:
     return int(setting)
 
 
-def eval_batching(settings: InferenceSettings, device_type: str) -> BatchingConfig:
+def eval_batching(settings: InferenceSettings, device_type: str, pad_to_multiple_of: int | None = None) -> BatchingConfig:
+    """Prediction batches; `pad_to_multiple_of` overrides the settings' (a runtime with its own, see
+    models/openvino_backend.py)."""
     return BatchingConfig(
         max_tokens=resolve_eval_tokens(settings.eval_batch_tokens, device_type),
         max_rows=resolve_max_rows(settings.max_rows, device_type) * 4,
         pool_factor=settings.pool_factor,
-        pad_to_multiple_of=resolve_pad_multiple(settings.pad_to_multiple_of, device_type),
+        pad_to_multiple_of=pad_to_multiple_of or resolve_pad_multiple(settings.pad_to_multiple_of, device_type),
     )
 
 
@@ -59,10 +61,14 @@ def unit_windows(loaded: LoadedModel, units: list[Unit], settings: InferenceSett
     return encode_units(units, loaded.tokenizer, loaded.normalize, enc)
 
 
-def prediction_batches(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema) -> Iterator[dict[str, Any]]:
-    """The model inputs predict_units would feed a CPU model for these units, batch by batch."""
+def prediction_batches(
+    loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema, pad_to_multiple_of: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """The model inputs predict_units would feed a CPU model (one running with `pad_to_multiple_of`,
+    if given) for these units, batch by batch."""
     windows = unit_windows(loaded, units, settings, schema)
-    for _indices, batch in padded_batches(windows, loaded.tokenizer.pad_token_id, eval_batching(settings, "cpu"), settings.task.name):
+    batching = eval_batching(settings, "cpu", pad_to_multiple_of)
+    for _indices, batch in padded_batches(windows, loaded.tokenizer.pad_token_id, batching, settings.task.name):
         yield batch
 
 
@@ -70,7 +76,7 @@ def predict_units(loaded: LoadedModel, units: list[Unit], settings: InferenceSet
     task = settings.task.name
     id2label = schema.id2label(task)
     windows = unit_windows(loaded, units, settings, schema)
-    batching = eval_batching(settings, model_device_type(loaded.model))
+    batching = eval_batching(settings, model_device_type(loaded.model), model_pad_multiple(loaded.model))
     scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
     if get_task(task).per_word:

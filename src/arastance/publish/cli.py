@@ -52,14 +52,15 @@ def onnx_hook(choice: str, task: str):
     """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
     from arastance.models.onnx_backend import onnx_available, require_onnx
 
+    from arastance.publish.onnx_gate import export_and_gate, export_settings
+
     if choice == "no" or (choice == "auto" and not onnx_available()):
         return None
     require_onnx()
+    settings = export_settings()  # checked here, before the model is copied and exported
 
     def export(staging: Path) -> None:
-        from arastance.publish.onnx_gate import export_and_gate
-
-        gate = export_and_gate(staging, task)
+        gate = export_and_gate(staging, task, settings)
         for name, figures in gate["variants"].items():
             verdict = "passed" if figures["passed"] else "failed"
             print(

@@ -38,9 +38,43 @@ def export_settings() -> ExportSettings:
     if not path.is_file():
         return ExportSettings()
     try:
-        return section(ExportSettings, yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, TypeError) as err:
+        settings = section(ExportSettings, yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, TypeError, ValueError) as err:
         raise UserError(f"{path}: not a valid export config ({err})") from None
+    problems = export_settings_problems(settings)
+    if problems:
+        raise UserError(f"{path}: " + "; ".join(problems))
+    return settings
+
+
+OPENVINO_PRECISIONS = ("bf16", "f32")
+
+
+def export_settings_problems(settings: ExportSettings) -> list[str]:
+    """What is out of range in the export settings, one line per key; [] when all is well."""
+    problems = []
+    for key in ("opset", "openvino_calibration_batches", "openvino_pad_to_multiple_of"):
+        value = getattr(settings, key)
+        if not _is_int(value) or value < 1:
+            problems.append(f"{key} must be a positive integer, got {value!r}")
+    for key in ("optimize", "int8", "openvino_int8"):
+        if not isinstance(getattr(settings, key), bool):
+            problems.append(f"{key} must be true or false, got {getattr(settings, key)!r}")
+    if settings.openvino_inference_precision not in OPENVINO_PRECISIONS:
+        problems.append(f"openvino_inference_precision must be one of {', '.join(OPENVINO_PRECISIONS)}, got {settings.openvino_inference_precision!r}")
+    if not _is_number(settings.min_word_agreement) or not 0.0 <= settings.min_word_agreement <= 1.0:
+        problems.append(f"min_word_agreement must be a number between 0 and 1, got {settings.min_word_agreement!r}")
+    if not _is_number(settings.max_f1_difference) or settings.max_f1_difference < 0.0:
+        problems.append(f"max_f1_difference must be a number of at least 0, got {settings.max_f1_difference!r}")
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def flat_labels(labels: Sequence[Any], per_word: bool) -> list[str]:
@@ -121,7 +155,7 @@ def load_onnx_variant(folder: Path, task: str, variant: str) -> Any:
     return load_published_model(folder, task, "cpu", onnx_variant=variant)
 
 
-def calibration_feeds(folder: Path, task: str, limit: int) -> list[dict[str, np.ndarray]]:
+def calibration_feeds(folder: Path, task: str, limit: int, pad_to_multiple_of: int) -> list[dict[str, np.ndarray]]:
     """Static quantisation's calibration data: the batches prediction feeds the model for the gold
     documents (the same windows, lengths and padding), at most `limit`; [] without the gold here."""
     from arastance.models.predictor import prediction_batches
@@ -129,7 +163,8 @@ def calibration_feeds(folder: Path, task: str, limit: int) -> list[dict[str, np.
 
     published = read_published_folder(folder, task)  # the tokenizer and settings: no model, no runtime session
     units = gold_units(task, dict(published.settings.task.context or {}))
-    batches = itertools.islice(prediction_batches(load_published_tokenizer(published), units, published.settings.inference, published.schema), limit)
+    tokenizer = load_published_tokenizer(published)
+    batches = itertools.islice(prediction_batches(tokenizer, units, published.settings.inference, published.schema, pad_to_multiple_of), limit)
     return [{name: tensor.numpy() for name, tensor in batch.items() if name in INPUT_NAMES} for batch in batches]
 
 
@@ -143,19 +178,19 @@ def export_openvino(staging: Path, task: str, fp32_onnx: Path, settings: ExportS
     if not openvino_available(for_export=True):
         print(f"openvino-int8: not exported ({NOT_INSTALLED})", file=sys.stderr)
         return {}
-    feeds = calibration_feeds(staging, task, settings.openvino_calibration_batches)
+    feeds = calibration_feeds(staging, task, settings.openvino_calibration_batches, settings.openvino_pad_to_multiple_of)
     if not feeds:
         print("openvino-int8: not exported (no gold documents here to calibrate it on)", file=sys.stderr)
         return {}
     target = staging / VARIANTS["openvino-int8"].file
-    return {"openvino-int8": quantize_static_int8(fp32_onnx, target, feeds, settings.openvino_inference_precision)}
+    quantized = quantize_static_int8(fp32_onnx, target, feeds, settings.openvino_inference_precision, settings.openvino_pad_to_multiple_of)
+    return {"openvino-int8": quantized}
 
 
-def export_and_gate(staging: Path, task: str, settings: ExportSettings | None = None) -> dict[str, Any]:
+def export_and_gate(staging: Path, task: str, settings: ExportSettings) -> dict[str, Any]:
     """Write onnx/ (and openvino/) and onnx/gate.json into a publish staging folder; returns the gate."""
     from arastance.models.factory import load_saved
 
-    settings = settings or export_settings()
     model = load_saved(staging, "arabert_v02", 512).model  # only the weights are exported
     variants = export_variants(model, staging, settings)
     variants |= export_openvino(staging, task, variants["fp32"], settings)
