@@ -327,11 +327,14 @@ def test_the_openvino_pad_multiple_is_read_back_as_recorded(tmp_path: Path) -> N
 
 
 def test_export_settings_out_of_range_are_named_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from arastance.models.onnx_backend import ExportSettings
-    from arastance.publish import onnx_gate
+    import dataclasses
 
-    assert onnx_gate.export_settings_problems(ExportSettings()) == []
-    assert onnx_gate.export_settings_problems(export_settings()) == []  # the project's configs/onnx/export.yaml
+    from arastance.models.onnx_backend import ExportSettings
+    from arastance.publish.onnx_gate import EXPORT_RULES
+    from arastance.settings import config_problems
+
+    assert config_problems(dataclasses.asdict(ExportSettings()), EXPORT_RULES) == []
+    assert config_problems(dataclasses.asdict(export_settings()), EXPORT_RULES) == []  # the project's configs/onnx/export.yaml
     config = tmp_path / "configs" / "onnx" / "export.yaml"
     config.parent.mkdir(parents=True)
     config.write_text("openvino_pad_to_multiple_of: 0\nopenvino_inference_precision: fp16\nmin_word_agreement: 99\nint8: maybe\n", encoding="utf-8")
@@ -340,5 +343,8 @@ def test_export_settings_out_of_range_are_named_before_any_work(tmp_path: Path, 
         export_settings()
     message = str(err.value)
     assert str(config) in message
-    for key in ("openvino_pad_to_multiple_of", "openvino_inference_precision", "min_word_agreement", "int8 must be"):
+    for key in ("openvino_pad_to_multiple_of=0", "openvino_inference_precision='fp16'", "min_word_agreement=99", "int8='maybe'"):
         assert key in message
+    config.write_text("- opset\n- 17\n", encoding="utf-8")  # a list, not keys: an error, not the defaults
+    with pytest.raises(UserError, match="a mapping of keys to values expected"):
+        export_settings()

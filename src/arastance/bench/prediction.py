@@ -43,6 +43,7 @@ def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
 
 def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
     """`arastance predict` on the documents with one backend: torch, or one exported variant (ONNX Runtime, OpenVINO)."""
+    from arastance.models.predictor import model_batching
     from arastance.predict.documents import load_published_model, predict_documents
     from arastance.publish.onnx_gate import load_onnx_variant
 
@@ -58,17 +59,8 @@ def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
         "sentences": len(sentences), "sentences_per_s": len(sentences) / seconds, "seconds": seconds,
         # CPU seconds too: on a machine other processes load, wall time says more about them than about us.
         "cpu_seconds": cpu_seconds, "backend": model.backend,
-        "precision": model.precision, "pad_to_multiple_of": prediction_pad_multiple(model), "peak_memory_mib": peak_memory_mib(),
+        "precision": model.precision, "pad_to_multiple_of": model_batching(model.loaded, model.settings.inference).pad_to_multiple_of, "peak_memory_mib": peak_memory_mib(),
     }
-
-
-def prediction_pad_multiple(model: Any) -> int:
-    """The batch width multiple `predict` runs this model with (a runtime's own, else the settings')."""
-    from arastance.models.inference import model_device_type, model_pad_multiple
-    from arastance.models.predictor import eval_batching
-
-    inner = model.loaded.model
-    return eval_batching(model.settings.inference, model_device_type(inner), model_pad_multiple(inner)).pad_to_multiple_of
 
 
 def pipeline_settings(bf16: bool) -> list[dict[str, Any]]:

@@ -41,6 +41,11 @@ def eval_batching(settings: InferenceSettings, device_type: str, pad_to_multiple
     )
 
 
+def model_batching(loaded: LoadedModel, settings: InferenceSettings) -> BatchingConfig:
+    """The batches predict_units runs this model with: an exported runtime's own width multiple, else the settings'."""
+    return eval_batching(settings, model_device_type(loaded.model), model_pad_multiple(loaded.model))
+
+
 @dataclass
 class TaskPredictions:
     """Word-level (NER) or sentence-level (stance) predictions for held-out units, with gold."""
@@ -76,7 +81,7 @@ def predict_units(loaded: LoadedModel, units: list[Unit], settings: InferenceSet
     task = settings.task.name
     id2label = schema.id2label(task)
     windows = unit_windows(loaded, units, settings, schema)
-    batching = eval_batching(settings, model_device_type(loaded.model), model_pad_multiple(loaded.model))
+    batching = model_batching(loaded, settings)
     scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
     if get_task(task).per_word:

@@ -51,7 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def onnx_hook(choice: str, task: str):
     """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
     from arastance.models.onnx_backend import onnx_available, require_onnx
-
     from arastance.publish.onnx_gate import export_and_gate, export_settings
 
     if choice == "no" or (choice == "auto" and not onnx_available()):

@@ -14,7 +14,7 @@ import itertools
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.models.onnx_backend import GATE_FILE, INPUT_NAMES, ONNX_DIR, VARIANTS, ExportSettings, export_variants, gate_passed
-from arastance.settings import section
+from arastance.settings import boolean, config_problems, integer, number, one_of, section
 from arastance.tasks import get_task
 
 EXPORT_CONFIG = Path("configs") / "onnx" / "export.yaml"
@@ -38,43 +38,29 @@ def export_settings() -> ExportSettings:
     if not path.is_file():
         return ExportSettings()
     try:
-        settings = section(ExportSettings, yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, TypeError, ValueError) as err:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
         raise UserError(f"{path}: not a valid export config ({err})") from None
-    problems = export_settings_problems(settings)
+    if raw is not None and not isinstance(raw, Mapping):
+        raise UserError(f"{path}: not a valid export config (a mapping of keys to values expected)")
+    problems = config_problems(raw or {}, EXPORT_RULES)
     if problems:
         raise UserError(f"{path}: " + "; ".join(problems))
-    return settings
+    return section(ExportSettings, raw)
 
 
-OPENVINO_PRECISIONS = ("bf16", "f32")
-
-
-def export_settings_problems(settings: ExportSettings) -> list[str]:
-    """What is out of range in the export settings, one line per key; [] when all is well."""
-    problems = []
-    for key in ("opset", "openvino_calibration_batches", "openvino_pad_to_multiple_of"):
-        value = getattr(settings, key)
-        if not _is_int(value) or value < 1:
-            problems.append(f"{key} must be a positive integer, got {value!r}")
-    for key in ("optimize", "int8", "openvino_int8"):
-        if not isinstance(getattr(settings, key), bool):
-            problems.append(f"{key} must be true or false, got {getattr(settings, key)!r}")
-    if settings.openvino_inference_precision not in OPENVINO_PRECISIONS:
-        problems.append(f"openvino_inference_precision must be one of {', '.join(OPENVINO_PRECISIONS)}, got {settings.openvino_inference_precision!r}")
-    if not _is_number(settings.min_word_agreement) or not 0.0 <= settings.min_word_agreement <= 1.0:
-        problems.append(f"min_word_agreement must be a number between 0 and 1, got {settings.min_word_agreement!r}")
-    if not _is_number(settings.max_f1_difference) or settings.max_f1_difference < 0.0:
-        problems.append(f"max_f1_difference must be a number of at least 0, got {settings.max_f1_difference!r}")
-    return problems
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+OPENVINO_PRECISIONS = ("bf16", "f32")  # OpenVINO's INFERENCE_PRECISION_HINT values
+EXPORT_RULES = (
+    integer("opset", 1),
+    boolean("optimize"),
+    boolean("int8"),
+    boolean("openvino_int8"),
+    integer("openvino_calibration_batches", 1),
+    one_of("openvino_inference_precision", OPENVINO_PRECISIONS),
+    integer("openvino_pad_to_multiple_of", 1),
+    number("min_word_agreement", 0.0, 1.0),
+    number("max_f1_difference", 0.0),
+)
 
 
 def flat_labels(labels: Sequence[Any], per_word: bool) -> list[str]:
