@@ -6,6 +6,7 @@ is shared between them (inductor's on-disk cache is pointed at a fresh folder pe
 
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 .venv/bin/python scripts/probe_compile_scope.py [eager regions model]
 """
+
 import json
 import os
 import subprocess
@@ -65,4 +66,7 @@ if __name__ == "__main__":
         with tempfile.TemporaryDirectory() as cache:
             env = os.environ | {"TORCHINDUCTOR_CACHE_DIR": cache}
             done = subprocess.run([sys.executable, __file__, "--one", scope], env=env, capture_output=True, text=True)
-        print(done.stdout.strip().splitlines()[-1] if done.returncode == 0 else f"{scope}: failed\n{done.stderr[-2000:]}", flush=True)
+        print(
+            done.stdout.strip().splitlines()[-1] if done.returncode == 0 else f"{scope}: failed\n{done.stderr[-2000:]}",
+            flush=True,
+        )

@@ -6,6 +6,7 @@ process, so a second model in the same process would find them ready). The first
 
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2 .venv/bin/python scripts/probe_openvino_padding.py [ROUNDS] [FOLDER]
 """
+
 import subprocess
 import sys
 import time
@@ -38,7 +39,12 @@ if __name__ == "__main__":
     for variant in ("openvino-int8", "int8"):
         for multiple in (1, 8):
             runs = [
-                subprocess.run([sys.executable, __file__, "--one", str(folder), variant, str(multiple)], capture_output=True, text=True, check=True).stdout.split()[-1]
+                subprocess.run(
+                    [sys.executable, __file__, "--one", str(folder), variant, str(multiple)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()[-1]
                 for _ in range(rounds)
             ]
             print(f"{variant}, widths × {multiple}: {' / '.join(runs)} sentences/s", flush=True)

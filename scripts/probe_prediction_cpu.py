@@ -4,34 +4,59 @@ disturbs much less than wall time. Needs a folder the bench wrote (`make bench B
 
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 .venv/bin/python scripts/probe_prediction_cpu.py [FOLDER]
 """
+
 import sys
 import time
 
 import torch
+
 torch.set_num_threads(1)
 from pathlib import Path
-from arastance.bench.prediction import predict_inputs
+
+from transformers import AutoTokenizer, pipeline
+
 from arastance.bench.inputs import load_ner_model
+from arastance.bench.prediction import predict_inputs
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.publish.onnx_gate import load_onnx_variant
-from transformers import AutoTokenizer, pipeline
-folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / ".cache" / "bench-predict-published"
+
+folder = (
+    Path(sys.argv[1])
+    if len(sys.argv) > 1
+    else Path(__file__).resolve().parents[1] / ".cache" / "bench-predict-published"
+)
 documents, sentences = predict_inputs(1)
+
+
 def cpu(f):
-    f(documents[:1]); best = 1e9
+    f(documents[:1])
+    best = 1e9
     for _ in range(2):
-        t = time.process_time(); f(documents); best = min(best, time.process_time() - t)
+        t = time.process_time()
+        f(documents)
+        best = min(best, time.process_time() - t)
     return best
+
+
 from arastance.models.onnx_backend import present_variants
+
 # Every exported variant the folder holds (ONNX Runtime fp32 and int8; OpenVINO int8 with the openvino extra).
-models = {"torch bf16": load_published_model(folder, "ner", "cpu", "torch"), **{v: load_onnx_variant(folder, "ner", v) for v in present_variants(folder)}}
+models = {
+    "torch bf16": load_published_model(folder, "ner", "cpu", "torch"),
+    **{v: load_onnx_variant(folder, "ner", v) for v in present_variants(folder)},
+}
 for name, m in models.items():
-    s = cpu(lambda d: predict_documents(d, ner=m)); print(f"{name}: {len(sentences)/s:.1f} sentences per CPU-s", flush=True)
+    s = cpu(lambda d: predict_documents(d, ner=m))
+    print(f"{name}: {len(sentences) / s:.1f} sentences per CPU-s", flush=True)
 tok = AutoTokenizer.from_pretrained(folder)
 for bs in (8, 32):
     model = load_ner_model(folder, "sdpa").to(torch.bfloat16)
     tagger = pipeline("token-classification", model=model, tokenizer=tok, batch_size=bs)
+
     def run(d):
         from arastance.corpus.segment import split_sentences
+
         tagger([s.text for doc in d for s in split_sentences(doc)])
-    s = cpu(run); print(f"pipeline bf16 sdpa batch {bs}: {len(sentences)/s:.1f} sentences per CPU-s", flush=True)
+
+    s = cpu(run)
+    print(f"pipeline bf16 sdpa batch {bs}: {len(sentences) / s:.1f} sentences per CPU-s", flush=True)

@@ -7,6 +7,7 @@ the openvino extra.
 
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2 .venv/bin/python scripts/probe_static_int8.py [FOLDER]
 """
+
 import sys
 import tempfile
 import time
@@ -24,12 +25,18 @@ from arastance.models.predictor import predict_units
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.publish.onnx_gate import agreement, calibration_feeds, gold_units, headline_score, load_onnx_variant
 
-folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / ".cache" / "bench-predict-published"
+folder = (
+    Path(sys.argv[1])
+    if len(sys.argv) > 1
+    else Path(__file__).resolve().parents[1] / ".cache" / "bench-predict-published"
+)
 fp32_onnx = folder / "onnx" / "model.onnx"
 documents, sentences = predict_inputs(2)
 units = gold_units("ner", {})
 torch_model = load_published_model(folder, "ner", "cpu", "torch")
-reference = predict_units(torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision)
+reference = predict_units(
+    torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision
+)
 reference_score = headline_score(reference, torch_model)
 template = load_onnx_variant(folder, "ner", "fp32")  # tokenizer and settings; the runtime is swapped below
 feeds = calibration_feeds(folder, "ner", 300, 1)
@@ -49,7 +56,10 @@ class OpenVino(ExportedModel):
 def report(name: str, runtime: ExportedModel) -> None:
     model = replace(template, loaded=replace(template.loaded, model=runtime), precision=name)
     predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
-    agree, difference = agreement(reference.labels, predictions.labels, True), abs(headline_score(predictions, model) - reference_score)
+    agree, difference = (
+        agreement(reference.labels, predictions.labels, True),
+        abs(headline_score(predictions, model) - reference_score),
+    )
     predict_documents(documents[:1], ner=model)
     best = (float("inf"), float("inf"))
     for _ in range(2):
@@ -57,12 +67,17 @@ def report(name: str, runtime: ExportedModel) -> None:
         predict_documents(documents, ner=model)
         best = min(best, (time.perf_counter() - wall, time.process_time() - cpu))
     load = open("/proc/loadavg").read().split()[0]
-    print(f"{name:44s} {len(sentences) / best[0]:6.1f} sent/s {len(sentences) / best[1]:6.1f} sent/CPU-s agreement {agree:.4f} F1 difference {difference:.4f} (load {load})", flush=True)
+    print(
+        f"{name:44s} {len(sentences) / best[0]:6.1f} sent/s {len(sentences) / best[1]:6.1f} sent/CPU-s agreement {agree:.4f} F1 difference {difference:.4f} (load {load})",
+        flush=True,
+    )
 
 
 fp32_graph = ov.Core().read_model(str(fp32_onnx))
 report("openvino bf16 (fp32 graph)", OpenVino(fp32_graph, "bf16"))
-quantized = nncf.quantize(fp32_graph, nncf.Dataset(feeds), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(feeds))
+quantized = nncf.quantize(
+    fp32_graph, nncf.Dataset(feeds), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(feeds)
+)
 report("openvino nncf static int8, float parts bf16", OpenVino(quantized, "bf16"))
 report("openvino nncf static int8, float parts f32", OpenVino(quantized, "f32"))
 
@@ -83,8 +98,19 @@ for name, options in {
 }.items():
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "static.onnx"
-        quantize_static(str(fp32_onnx), str(target), Feeds(), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
-                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax, **options)
+        quantize_static(
+            str(fp32_onnx),
+            str(target),
+            Feeds(),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["MatMul"],
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            **options,
+        )
         report(name, OnnxModel(target, name, threads_for_session()))
-report("ort dynamic int8 (onnx/model-int8.onnx)", OnnxModel(folder / "onnx" / "model-int8.onnx", "int8", threads_for_session()))
+report(
+    "ort dynamic int8 (onnx/model-int8.onnx)",
+    OnnxModel(folder / "onnx" / "model-int8.onnx", "int8", threads_for_session()),
+)
 report("openvino-int8 as published (openvino/)", load_onnx_variant(folder, "ner", "openvino-int8").loaded.model)

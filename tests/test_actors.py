@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers.figures import texts_outside
 import yaml
 
 from arastance.actors.aliases import alias_table_from_mapping, load_alias_table
@@ -18,6 +17,7 @@ from arastance.cli import main
 from arastance.errors import UserError
 from arastance.gold.io import read_gold_dir
 from arastance.holders.rules import load_rules
+from helpers.figures import texts_outside
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "annotations" / "gold"
@@ -73,7 +73,10 @@ def test_gold_table_reproduces_the_gold_holder_counts(gold_out: Path) -> None:
                 got[(row["actor"], stance)] = int(row[stance.lower()])
     assert got == expected
     assert sum(expected.values()) + sum(authorial.values()) == sum(
-        1 for p in GOLD.glob("*.json") for s in json.loads(p.read_text(encoding="utf-8"))["sentences"] if s["stance"] != "NONE"
+        1
+        for p in GOLD.glob("*.json")
+        for s in json.loads(p.read_text(encoding="utf-8"))["sentences"]
+        if s["stance"] != "NONE"
     )
     md = (gold_out / "actors.md").read_text(encoding="utf-8")
     assert f"{authorial['PRO_STAY']} PRO_STAY, {authorial['PRO_WITHDRAWAL']} PRO_WITHDRAWAL" in md
@@ -97,7 +100,8 @@ def test_gold_table_columns_and_one_row_per_actor(gold_out: Path) -> None:
         1
         for d in docs
         for s in d.sentences
-        if s.holder and not any(e.label in eligible and e.start < s.holder.end and s.holder.start < e.end for e in d.entities)
+        if s.holder
+        and not any(e.label in eligible and e.start < s.holder.end and s.holder.start < e.end for e in d.entities)
     )
     assert sum(int(r["mentions"]) for r in rows) == entity_mentions + loose_holders
 
@@ -110,7 +114,12 @@ def test_png_exists_and_no_text_leaves_the_figure(gold_out: Path) -> None:
     docs = [document_from_gold(d.doc, rules) for d in read_gold_dir(GOLD).documents]
     columns = stance_columns(["PRO_STAY", "PRO_WITHDRAWAL", "NONE"], "NONE")
     summary = summarise(docs, load_alias_table(ALIASES), rules, list(columns) + ["NONE"])
-    fig = actor_figure(held_rows(summary.rows, columns), "PRO_WITHDRAWAL", "PRO_STAY", "Who holds which stance — a long title for the gold")
+    fig = actor_figure(
+        held_rows(summary.rows, columns),
+        "PRO_WITHDRAWAL",
+        "PRO_STAY",
+        "Who holds which stance — a long title for the gold",
+    )
     assert texts_outside(fig) == []  # every title, label and tick label, measured one by one
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
@@ -133,7 +142,15 @@ def test_prediction_files_are_read_directly(tmp_path: Path) -> None:
     record = {
         "source": "a.txt",
         "entities": [{"start": start, "end": start + 10, "label": "PER", "score": 0.9, "text": "لويد أوستن"}],
-        "sentences": [{"start": 0, "end": len(text), "stance": "PRO_STAY", "scores": {}, "holder": {"start": start, "end": start + 10, "text": "لويد أوستن"}}],
+        "sentences": [
+            {
+                "start": 0,
+                "end": len(text),
+                "stance": "PRO_STAY",
+                "scores": {},
+                "holder": {"start": start, "end": start + 10, "text": "لويد أوستن"},
+            }
+        ],
         "doc_stance": "PRO_STAY",
     }
     authorial = {**record, "source": "b.txt", "entities": [], "sentences": [{**record["sentences"][0], "holder": None}]}
@@ -141,13 +158,28 @@ def test_prediction_files_are_read_directly(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (record, authorial)) + "\n", encoding="utf-8")
     assert main(["actors", str(path), "--out", str(tmp_path / "out")]) == 0
     _, rows = read_rows(tmp_path / "out")
-    assert rows == [{"actor": "لويد أوستن", "forms": "لويد أوستن", "mentions": "1", "pro_stay": "1", "pro_withdrawal": "0", "documents": "1"}]
+    assert rows == [
+        {
+            "actor": "لويد أوستن",
+            "forms": "لويد أوستن",
+            "mentions": "1",
+            "pro_stay": "1",
+            "pro_withdrawal": "0",
+            "documents": "1",
+        }
+    ]
     assert "1 PRO_STAY, 0 PRO_WITHDRAWAL" in (tmp_path / "out" / "actors.md").read_text(encoding="utf-8")
 
 
 def test_bad_inputs_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old = tmp_path / "old.jsonl"
-    old.write_text(json.dumps({"source": "a.txt", "entities": [], "sentences": [{"start": 0, "end": 3, "stance": "NONE", "scores": {}}]}) + "\n", encoding="utf-8")
+    old.write_text(
+        json.dumps(
+            {"source": "a.txt", "entities": [], "sentences": [{"start": 0, "end": 3, "stance": "NONE", "scores": {}}]}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     assert main(["actors", str(old), "--out", str(tmp_path / "o")]) == 1
     assert f"{old}:1: sentences without `stance`/`holder`" in capsys.readouterr().err
     assert main(["actors", "--out", str(tmp_path / "o")]) == 1

@@ -36,7 +36,9 @@ def test_identical_annotations_agree_fully_and_one_change_is_listed() -> None:
     changed = dict(gold)
     first = changed[doc_id].sentences[0]
     flipped = "PRO_STAY" if first.stance != "PRO_STAY" else "NONE"
-    changed[doc_id] = replace(changed[doc_id], sentences=(replace(first, stance=flipped), *changed[doc_id].sentences[1:]))
+    changed[doc_id] = replace(
+        changed[doc_id], sentences=(replace(first, stance=flipped), *changed[doc_id].sentences[1:])
+    )
     figures, lines = compare(gold, changed)
     assert figures["stance_kappa"] < 1.0 and len(lines) == 1 and "sentence 0" in lines[0]
 

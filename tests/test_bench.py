@@ -15,7 +15,12 @@ def test_token_budget_gives_the_trainer_s_number_of_steps_per_epoch() -> None:
     lengths = np.random.default_rng(0).integers(3, 120, size=2000).tolist()
     trainer_cfg = OmegaConf.load(ROOT / "configs" / "trainer" / "default.yaml")
     budget = matching_token_budget(lengths, 32, trainer_cfg, "cpu")
-    cfg = BatchingConfig(budget, resolve_max_rows(trainer_cfg.max_rows, "cpu"), int(trainer_cfg.pool_factor), resolve_pad_multiple("auto", "cpu"))
+    cfg = BatchingConfig(
+        budget,
+        resolve_max_rows(trainer_cfg.max_rows, "cpu"),
+        int(trainer_cfg.pool_factor),
+        resolve_pad_multiple("auto", "cpu"),
+    )
     steps = len(plan_batches(lengths, cfg, 1234, 0))
     assert steps <= -(-2000 // 32)
     # The smallest such budget: one token less needs more steps.
@@ -34,17 +39,36 @@ def test_markdown_table_lists_every_row_and_the_ratios() -> None:
         "command": "make bench BENCH=quick",
         "machine": {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"},
         "rows": [
-            {"kind": "train", "model": "base", "side": side, "real_tokens_per_s": 10.0 * (i + 1), "padded_fraction": 0.5,
-             "median_step_s": 1.0, "real_tokens_per_step": 900.0, "peak_memory_mib": 100.0}
+            {
+                "kind": "train",
+                "model": "base",
+                "side": side,
+                "real_tokens_per_s": 10.0 * (i + 1),
+                "padded_fraction": 0.5,
+                "median_step_s": 1.0,
+                "real_tokens_per_step": 900.0,
+                "peak_memory_mib": 100.0,
+            }
             for i, side in enumerate(("trainer_default", "trainer_tuned", "ours"))
         ]
         + [
-            {"kind": "predict", "model": "base", "side": "predict_pipeline", "sentences_per_s": 5.0, "batch_size": 8,
-             "dtype": "torch.bfloat16", "attention": "eager"},
+            {
+                "kind": "predict",
+                "model": "base",
+                "side": "predict_pipeline",
+                "sentences_per_s": 5.0,
+                "batch_size": 8,
+                "dtype": "torch.bfloat16",
+                "attention": "eager",
+            },
             {"kind": "predict", "model": "base", "side": "predict_ours", "sentences_per_s": 10.0, "precision": "bf16"},
         ],
-        "ratios": {"train_real_tokens_per_s_vs_trainer": 3.0, "train_real_tokens_per_s_vs_tuned_trainer": 1.5,
-                   "padded_fraction": 0.01, "inference_vs_pipeline": 2.0},
+        "ratios": {
+            "train_real_tokens_per_s_vs_trainer": 3.0,
+            "train_real_tokens_per_s_vs_tuned_trainer": 1.5,
+            "padded_fraction": 0.01,
+            "inference_vs_pipeline": 2.0,
+        },
     }
     table = markdown_table(result)
     assert table.count("| base |") == 5 and "3.00× the default Trainer" in table and "make bench BENCH=quick" in table
@@ -52,19 +76,64 @@ def test_markdown_table_lists_every_row_and_the_ratios() -> None:
 
 def _rows_with_backends() -> list[dict]:
     train = [
-        {"kind": "train", "model": "base", "side": side, "real_tokens_per_s": 10.0, "padded_fraction": 0.1, "median_step_s": 1.0,
-         "real_tokens_per_step": 900.0, "peak_memory_mib": 100.0}
+        {
+            "kind": "train",
+            "model": "base",
+            "side": side,
+            "real_tokens_per_s": 10.0,
+            "padded_fraction": 0.1,
+            "median_step_s": 1.0,
+            "real_tokens_per_step": 900.0,
+            "peak_memory_mib": 100.0,
+        }
         for side in ("trainer_default", "trainer_tuned", "ours")
     ]
     predict = [
-        {"kind": "predict", "model": "base", "side": "predict_pipeline", "sentences_per_s": 10.0, "batch_size": 8, "dtype": "bf16", "attention": "sdpa"},
-        {"kind": "predict", "model": "base", "side": "predict_ours", "sentences_per_s": 20.0, "backend": "torch", "precision": "bf16", "gate_passed": True},
-        {"kind": "predict", "model": "base", "side": "predict_onnx_fp32", "sentences_per_s": 25.0, "backend": "onnx", "precision": "fp32",
-         "agreement": 1.0, "score_difference": 0.0, "gate_passed": True},
-        {"kind": "predict", "model": "base", "side": "predict_onnx_int8", "sentences_per_s": 40.0, "backend": "onnx", "precision": "int8",
-         "agreement": 0.95, "score_difference": 0.03, "gate_passed": False},
+        {
+            "kind": "predict",
+            "model": "base",
+            "side": "predict_pipeline",
+            "sentences_per_s": 10.0,
+            "batch_size": 8,
+            "dtype": "bf16",
+            "attention": "sdpa",
+        },
+        {
+            "kind": "predict",
+            "model": "base",
+            "side": "predict_ours",
+            "sentences_per_s": 20.0,
+            "backend": "torch",
+            "precision": "bf16",
+            "gate_passed": True,
+        },
+        {
+            "kind": "predict",
+            "model": "base",
+            "side": "predict_onnx_fp32",
+            "sentences_per_s": 25.0,
+            "backend": "onnx",
+            "precision": "fp32",
+            "agreement": 1.0,
+            "score_difference": 0.0,
+            "gate_passed": True,
+        },
+        {
+            "kind": "predict",
+            "model": "base",
+            "side": "predict_onnx_int8",
+            "sentences_per_s": 40.0,
+            "backend": "onnx",
+            "precision": "int8",
+            "agreement": 0.95,
+            "score_difference": 0.03,
+            "gate_passed": False,
+        },
     ]
-    demo = [{"kind": "demo", "side": "idle", "seconds": 30.0, "runs": [30.0]}, {"kind": "demo", "side": "loaded", "seconds": 45.0, "runs": [45.0]}]
+    demo = [
+        {"kind": "demo", "side": "idle", "seconds": 30.0, "runs": [30.0]},
+        {"kind": "demo", "side": "loaded", "seconds": 45.0, "runs": [45.0]},
+    ]
     return train + predict + demo
 
 
@@ -72,11 +141,27 @@ def test_inference_ratio_uses_the_fastest_backend_that_passed_its_gate() -> None
     from arastance.bench.report import ratios
 
     shares = ratios(_rows_with_backends(), ("base",))
-    assert shares["inference_backend"] == "predict_onnx_fp32" and shares["inference_vs_pipeline"] == 2.5  # not the failed int8
-    assert shares["inference_vs_pipeline_by_backend"] == {"predict_ours": 2.0, "predict_onnx_fp32": 2.5, "predict_onnx_int8": 4.0}
-    assert (shares["demo_seconds_idle"], shares["demo_seconds_loaded"], shares["demo_loaded_vs_idle"]) == (30.0, 45.0, 1.5)
-    table = markdown_table({"command": "make bench BENCH=quick", "machine": {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"},
-                            "rows": _rows_with_backends(), "ratios": shares})
+    assert (
+        shares["inference_backend"] == "predict_onnx_fp32" and shares["inference_vs_pipeline"] == 2.5
+    )  # not the failed int8
+    assert shares["inference_vs_pipeline_by_backend"] == {
+        "predict_ours": 2.0,
+        "predict_onnx_fp32": 2.5,
+        "predict_onnx_int8": 4.0,
+    }
+    assert (shares["demo_seconds_idle"], shares["demo_seconds_loaded"], shares["demo_loaded_vs_idle"]) == (
+        30.0,
+        45.0,
+        1.5,
+    )
+    table = markdown_table(
+        {
+            "command": "make bench BENCH=quick",
+            "machine": {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"},
+            "rows": _rows_with_backends(),
+            "ratios": shares,
+        }
+    )
     assert "| 0.9500 | failed |" in table and "30.0 s idle, 45.0 s beside one busy process (1.50×)" in table
 
 
@@ -90,7 +175,11 @@ def test_demo_rows_run_idle_and_beside_a_busy_process_that_is_then_stopped(tmp_p
     import arastance.bench.load as load
 
     pid_file = tmp_path / "busy.pid"
-    monkeypatch.setattr(load, "BUSY_LOOP", [sys.executable, "-c", f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\nwhile True: pass"])
+    monkeypatch.setattr(
+        load,
+        "BUSY_LOOP",
+        [sys.executable, "-c", f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\nwhile True: pass"],
+    )
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     script = (
         "import json, os, sys\n"
@@ -105,12 +194,13 @@ def test_demo_rows_run_idle_and_beside_a_busy_process_that_is_then_stopped(tmp_p
         return [sys.executable, "-c", script, str(reports[-1]), str(pid_file)]
 
     rows = load.demo_rows(1, command)
-    assert [r["side"] for r in rows] == ["idle", "loaded"] and all(r["seconds"] > 0 and len(r["runs"]) == 1 for r in rows)
+    assert [r["side"] for r in rows] == ["idle", "loaded"] and all(
+        r["seconds"] > 0 and len(r["runs"]) == 1 for r in rows
+    )
     idle, loaded = (json.loads(p.read_text()) for p in reports)
     assert not idle["busy_alive"] and loaded["busy_alive"]
     assert idle["omp"] is None and loaded["omp"] is None  # the demo decides its own threads
     assert not os.path.exists(f"/proc/{int(pid_file.read_text())}")  # killed and reaped after the run
-
 
 
 def test_the_pipeline_is_screened_in_every_setting_and_its_finalists_timed_on_the_whole_input() -> None:
@@ -123,8 +213,11 @@ def test_the_pipeline_is_screened_in_every_setting_and_its_finalists_timed_on_th
 
     def timed(setting: dict, texts: list[str]) -> dict:
         runs.append((setting["batch_size"], len(texts)))
-        return {"sentences": len(texts), "sentences_per_s": rate[setting["batch_size"], "screen" if texts is screen else "whole"],
-                "batch_size": setting["batch_size"]}
+        return {
+            "sentences": len(texts),
+            "sentences_per_s": rate[setting["batch_size"], "screen" if texts is screen else "whole"],
+            "batch_size": setting["batch_size"],
+        }
 
     row = best_setting([{"batch_size": b} for b in (1, 8, 32)], timed, screen, whole, finalists=2)
     assert runs == [(1, 10), (8, 10), (32, 10), (8, 100), (32, 100)]  # batch 1 never runs on the whole input

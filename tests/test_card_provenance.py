@@ -23,7 +23,9 @@ def test_a_hub_id_is_the_base_model_itself() -> None:
 
 
 def test_a_two_stage_run_names_the_hub_model_stage_one_started_from(tmp_path: Path) -> None:
-    stage1 = _run_with_best(tmp_path / "stage1", {"name": "arabert_v02", "pretrained": "aubmindlab/bert-base-arabertv02"})
+    stage1 = _run_with_best(
+        tmp_path / "stage1", {"name": "arabert_v02", "pretrained": "aubmindlab/bert-base-arabertv02"}
+    )
     assert hub_base_model(str(stage1)) == "aubmindlab/bert-base-arabertv02"
     stage2 = _run_with_best(tmp_path / "stage2", {"name": "arabert_v02", "pretrained": str(stage1)})
     assert hub_base_model(str(stage2)) == "aubmindlab/bert-base-arabertv02"

@@ -15,12 +15,29 @@ from arastance import cli
 from arastance.errors import UserError, exit_on_failure, failure_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PIPELINE = ["gold", "corpus", "train", "evaluate", "report", "aggregate", "score", "publish", "predict", "preannotate", "actors", "demo", "bench", "agreement"]
+PIPELINE = [
+    "gold",
+    "corpus",
+    "train",
+    "evaluate",
+    "report",
+    "aggregate",
+    "score",
+    "publish",
+    "predict",
+    "preannotate",
+    "actors",
+    "demo",
+    "bench",
+    "agreement",
+]
 
 
 def _arastance(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "arastance.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "arastance.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
 
 
 def test_help_lists_every_command_in_pipeline_order(capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,7 +46,9 @@ def test_help_lists_every_command_in_pipeline_order(capsys: pytest.CaptureFixtur
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     listing = out.split("commands (in pipeline order):", 1)[1]
-    listed = [line.split()[0] for line in listing.splitlines() if line.startswith("    ") and not line.startswith("     ")]
+    listed = [
+        line.split()[0] for line in listing.splitlines() if line.startswith("    ") and not line.startswith("     ")
+    ]
     assert listed == PIPELINE
     assert "The flow: gold → train" in out
 
@@ -105,7 +124,12 @@ def test_a_user_error_in_a_hydra_app_is_one_line_and_status_1(tmp_path: Path) ->
 def test_python_dash_m_entry_points_keep_working(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "arastance.evaluate", f"run_dir={tmp_path / 'x'}"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        [sys.executable, "-m", "arastance.evaluate", f"run_dir={tmp_path / 'x'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert done.returncode == 1 and "no such run folder" in done.stderr and "Traceback" not in done.stderr
 
@@ -118,7 +142,10 @@ def test_failure_statuses(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     assert capsys.readouterr().err == "arastance x: interrupted\n"
     assert failure_status("arastance x", ZeroDivisionError("division by zero")) == 2
     err = capsys.readouterr().err
-    assert err.startswith("arastance x: unexpected error: ZeroDivisionError: division by zero") and "ARASTANCE_DEBUG=1" in err
+    assert (
+        err.startswith("arastance x: unexpected error: ZeroDivisionError: division by zero")
+        and "ARASTANCE_DEBUG=1" in err
+    )
     monkeypatch.setenv("ARASTANCE_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         failure_status("arastance x", ZeroDivisionError("division by zero"))
@@ -133,7 +160,9 @@ def test_exit_on_failure_raises_system_exit_with_the_status(monkeypatch: pytest.
         pass  # nothing raised, nothing exits
 
 
-def test_an_unexpected_error_in_a_parser_command_is_status_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unexpected_error_in_a_parser_command_is_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import arastance.gold.cli
 
     def broken(args: object) -> int:

@@ -36,8 +36,16 @@ def _bert(layers: int) -> Any:
     from transformers import BertConfig, BertForTokenClassification
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=32,
-                        num_labels=3, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=3,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     return BertForTokenClassification(config)
 
 
@@ -108,7 +116,9 @@ def test_the_loop_saves_the_plain_model_when_compiled(tmp_path: Path, eager_back
     def evaluate_dev(compiled: Any) -> float:  # the dev pass runs the compiled model in eval mode, without gradients
         compiled.eval()
         with torch.no_grad():
-            dev_scores.append(-float(compiled(input_ids=torch.tensor([[2, 3, 4, 5], [6, 7, 8, 9]])).logits.abs().mean()))
+            dev_scores.append(
+                -float(compiled(input_ids=torch.tensor([[2, 3, 4, 5], [6, 7, 8, 9]])).logits.abs().mean())
+            )
         return dev_scores[-1]
 
     inputs = replace(inputs, save_best=saved.append, evaluate_dev=evaluate_dev)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
+from tests.helpers.configs import compose_train
 
 from arastance.errors import ConfigError, failure_status
 from arastance.settings import config_problems, validate_training_config
-from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -77,7 +77,10 @@ def test_train_cli_exits_2_on_a_bad_value_and_writes_nothing(tmp_path: Path) -> 
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "arastance.train", "model=tiny", "trainer.max_steps=-5", f"run_dir={run_dir}"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [

@@ -55,7 +55,11 @@ def test_strict_iob2_reports_a_stray_inside_tag():
 def test_adjacent_source_entities_mapped_to_one_label_stay_two():
     # WEBSITE and ORG both become ORG in the Wojood map; B- keeps them apart.
     assert map_iob2(["B-ORG", "I-ORG", "B-WEBSITE", "O", "B-CARDINAL"], _map(WOJOOD)) == [
-        "B-ORG", "I-ORG", "B-ORG", "O", "O"
+        "B-ORG",
+        "I-ORG",
+        "B-ORG",
+        "O",
+        "O",
     ]
 
 
@@ -191,7 +195,9 @@ def test_a_bad_label_map_names_the_file_and_key(tmp_path, capsys, map_text, what
 
 def test_missing_or_non_utf8_input_is_a_clear_error(tmp_path, capsys):
     out = tmp_path / "o.jsonl"
-    code, err = _run(capsys, "corpus", "convert", "--format", "conll", "--label-map", ANERCORP, tmp_path / "nope", "--out", out)
+    code, err = _run(
+        capsys, "corpus", "convert", "--format", "conll", "--label-map", ANERCORP, tmp_path / "nope", "--out", out
+    )
     assert code == 1 and "no such file" in err
     latin = tmp_path / "latin1.conll"
     latin.write_bytes("caf\xe9 O\n".encode("latin-1"))
@@ -262,7 +268,17 @@ def test_hf_hub_name_offline_fails_at_once_with_what_to_do(tmp_path, capsys, mon
     monkeypatch.setattr(logging, "raiseExceptions", False)
     out = tmp_path / "hf.jsonl"
     code, err = _run(
-        capsys, "corpus", "convert", "--format", "hf", "--dataset", "someone/arabic-ner", "--label-map", ANERCORP, "--out", out
+        capsys,
+        "corpus",
+        "convert",
+        "--format",
+        "hf",
+        "--dataset",
+        "someone/arabic-ner",
+        "--label-map",
+        ANERCORP,
+        "--out",
+        out,
     )
     assert code == 1 and not out.exists()
     assert "cannot load dataset 'someone/arabic-ner'" in err and "HF_HUB_OFFLINE" in err and "save_to_disk" in err

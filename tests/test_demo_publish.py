@@ -26,7 +26,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # A child process: training sets process-wide state (accelerate, seeds) other tests must not inherit.
     done = subprocess.run(
         [sys.executable, "-m", "arastance.demo", "--out", str(out), "--runs", str(runs), *FAST],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return {"report": out, "ner": runs / "ner", "stance": runs / "stance"}

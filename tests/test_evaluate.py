@@ -29,18 +29,32 @@ def _start_training(task: str, run_dir: Path, *extra: str) -> subprocess.Popen[s
     # refuses a second precision, so in-process training would depend on what other tests ran first.
     # One thread each, so that the two tasks train side by side on a small machine.
     overrides = [
-        f"task={task}", "model=tiny", "trainer=smoke", "trainer.max_steps=3", "data.folds=[0,1]", "trainer.torch_threads=1",
-        f"run_dir={run_dir}", f"paths.root={REPO_ROOT}", *extra,
+        f"task={task}",
+        "model=tiny",
+        "trainer=smoke",
+        "trainer.max_steps=3",
+        "data.folds=[0,1]",
+        "trainer.torch_threads=1",
+        f"run_dir={run_dir}",
+        f"paths.root={REPO_ROOT}",
+        *extra,
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "arastance.train", *overrides], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT
+        [sys.executable, "-m", "arastance.train", *overrides],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
     )
 
 
 def _evaluate_cfg(run_dir: Path, *extra: str) -> Any:
     with initialize_config_dir(config_dir=CONFIGS, version_base="1.3"):
-        return compose("evaluate", overrides=[f"run_dir={run_dir}", f"paths.root={REPO_ROOT}", "eval.bootstrap.n=200", *extra])
+        return compose(
+            "evaluate", overrides=[f"run_dir={run_dir}", f"paths.root={REPO_ROOT}", "eval.bootstrap.n=200", *extra]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +63,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("runs")
     # NER in the default precision (bf16 where the CPU has it: evaluate must follow the run's
     # precision to reproduce its numbers), stance in fp32 (the other branch, and faster on CPU).
-    jobs = {"ner": _start_training("ner", base / "ner"), "stance": _start_training("stance", base / "stance", "trainer.precision=fp32")}
+    jobs = {
+        "ner": _start_training("ner", base / "ner"),
+        "stance": _start_training("stance", base / "stance", "trainer.precision=fp32"),
+    }
     for task, job in jobs.items():
         _, stderr = job.communicate(timeout=300)
         assert job.returncode == 0, f"{task} training failed:\n{stderr[-3000:]}"
@@ -62,7 +79,9 @@ def _read(path: Path) -> Any:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "stance"])
-def test_evaluate_equals_training(runs: dict[str, Path], task: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_equals_training(
+    runs: dict[str, Path], task: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from arastance.evaluate import evaluate
 
     run_dir = runs[task]
@@ -74,8 +93,13 @@ def test_evaluate_equals_training(runs: dict[str, Path], task: str, tmp_path: Pa
     assert [f["fold"] for f in check["folds"]] == ["fold-0", "fold-1"]
     # Fold by fold: the re-predicted files score exactly as training's.
     for fold in ("fold-0", "fold-1"):
-        fresh = [json.loads(line) for line in (report_dir / "predictions" / f"{fold}.jsonl").read_text(encoding="utf-8").splitlines()]
-        stored = [json.loads(line) for line in (run_dir / fold / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+        fresh = [
+            json.loads(line)
+            for line in (report_dir / "predictions" / f"{fold}.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        stored = [
+            json.loads(line) for line in (run_dir / fold / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         assert fresh == stored
     # Pooled: every key training wrote is reproduced by the report.
     pooled = _read(run_dir / "metrics.json")[task]
@@ -126,7 +150,12 @@ def test_cli_prints_a_message_and_exits_1(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-run"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "arastance.evaluate", f"run_dir={missing}"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        [sys.executable, "-m", "arastance.evaluate", f"run_dir={missing}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert done.returncode == 1
     assert "no such run folder" in done.stderr
@@ -135,8 +164,17 @@ def test_cli_prints_a_message_and_exits_1(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # nor write logs into the working directory
 
 
-REQUIRED_FILES = ["metrics.json", "report.md", "errors.md", "ner_f1.png", "ner_learning_curves.png", "ner_top_errors.png",
-                  "stance_f1.png", "stance_confusion.png", "stance_learning_curves.png"]
+REQUIRED_FILES = [
+    "metrics.json",
+    "report.md",
+    "errors.md",
+    "ner_f1.png",
+    "ner_learning_curves.png",
+    "ner_top_errors.png",
+    "stance_f1.png",
+    "stance_confusion.png",
+    "stance_learning_curves.png",
+]
 
 
 @pytest.mark.slow
@@ -200,7 +238,9 @@ def test_report_cli(runs: dict[str, Path], tmp_path: Path, capsys: pytest.Captur
 
     parser = argparse.ArgumentParser()
     report_cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["report", "--stance", str(runs["stance"]), "--out", str(tmp_path / "r"), "--bootstrap-n", "50", "--no-plots"])
+    args = parser.parse_args(
+        ["report", "--stance", str(runs["stance"]), "--out", str(tmp_path / "r"), "--bootstrap-n", "50", "--no-plots"]
+    )
     assert args.func(args) == 0
     assert "stance macro-F1" in capsys.readouterr().out
     assert (tmp_path / "r" / "report.md").is_file() and not list((tmp_path / "r").glob("*.png"))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers.configs import compose_train
 
 from arastance.corpus.records import ExtraRecordsError, parse_extra_records, read_extra_records, with_word_offsets
 from arastance.errors import UserError
@@ -17,7 +18,6 @@ from arastance.gold.splits import extra_for_split, load_extra_records, load_gold
 from arastance.schema import Schema
 from arastance.settings import DataSettings
 from arastance.training.run import data_block, pooled_data_block
-from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -33,7 +33,10 @@ def jsonl(*records: dict) -> str:
 
 def write_extra(path: Path, n: int, source: str = "anercorp") -> Path:
     """n distinct converted sentences, as `arastance corpus convert` writes them."""
-    rows = [record(f"{source}-{i // 10}", i % 10, ["قال", "محمد", "في", f"دمشق{i}"], ["O", "B-PER", "O", "B-GPE"], source) for i in range(n)]
+    rows = [
+        record(f"{source}-{i // 10}", i % 10, ["قال", "محمد", "في", f"دمشق{i}"], ["O", "B-PER", "O", "B-GPE"], source)
+        for i in range(n)
+    ]
     path.write_text(jsonl(*rows), encoding="utf-8")
     return path
 
@@ -42,7 +45,10 @@ def write_extra(path: Path, n: int, source: str = "anercorp") -> Path:
 
 
 def test_valid_records_are_read_with_their_source(schema: Schema) -> None:
-    text = jsonl(record("a-0", 0, ["في", "دمشق"], ["O", "B-GPE"]), {"doc_id": "a-0", "sentence_id": 1, "tokens": ["x"], "ner_tags": ["O"]})
+    text = jsonl(
+        record("a-0", 0, ["في", "دمشق"], ["O", "B-GPE"]),
+        {"doc_id": "a-0", "sentence_id": 1, "tokens": ["x"], "ner_tags": ["O"]},
+    )
     records = parse_extra_records(text, "extra/wojood.jsonl", schema)
     assert [r["source"] for r in records] == ["anercorp", "wojood"]  # no source: the file's stem
     assert records[1]["tokens"] == ["x"]
@@ -124,10 +130,21 @@ def test_data_blocks_count_per_split_and_average_over_folds() -> None:
 
     extra = [record("a", 0, ["x"], ["O"]), record("b", 0, ["x"], ["O"], source="wojood"), record("a", 1, ["x"], ["O"])]
     block = data_block(Split("fold-0", ("d1", "d2", "d3"), ("d4",), ("d0",)), 60, extra)
-    assert block == {"train_docs": 3, "gold_train_sentences": 60, "extra_train_sentences": 3, "extra_sources": {"anercorp": 2, "wojood": 1}}
+    assert block == {
+        "train_docs": 3,
+        "gold_train_sentences": 60,
+        "extra_train_sentences": 3,
+        "extra_sources": {"anercorp": 2, "wojood": 1},
+    }
     other = {"train_docs": 3, "gold_train_sentences": 40, "extra_train_sentences": 1, "extra_sources": {"anercorp": 1}}
     pooled = pooled_data_block([block, other])
-    assert pooled == {"train_docs": 3.0, "gold_train_sentences": 50.0, "extra_train_sentences": 2.0, "extra_sources": {"anercorp": 1.5, "wojood": 0.5}, "folds": 2}
+    assert pooled == {
+        "train_docs": 3.0,
+        "gold_train_sentences": 50.0,
+        "extra_train_sentences": 2.0,
+        "extra_sources": {"anercorp": 1.5, "wojood": 0.5},
+        "folds": 2,
+    }
 
 
 # --------------------------------------------------------------------------- end to end
@@ -139,7 +156,15 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def quick(run_dir: Path, cache: Path, *extra: str) -> list[str]:
-    return ["task=ner", "model=tiny", "trainer=smoke", f"run_dir={run_dir}", f"paths.root={ROOT}", f"paths.cache_dir={cache}", *extra]
+    return [
+        "task=ner",
+        "model=tiny",
+        "trainer=smoke",
+        f"run_dir={run_dir}",
+        f"paths.root={ROOT}",
+        f"paths.cache_dir={cache}",
+        *extra,
+    ]
 
 
 @pytest.mark.slow
@@ -148,7 +173,16 @@ def test_extra_records_join_the_training_side_only(tmp_path: Path, cache: Path, 
 
     extra = write_extra(tmp_path / "extra.jsonl", 300)
     run_dir = tmp_path / "run"
-    cfg = compose_train(quick(run_dir, cache, "trainer.max_steps=2", "data.folds=[0,1]", f"data.extra_records=[{extra}]", "data.extra_ratio=2.0"))
+    cfg = compose_train(
+        quick(
+            run_dir,
+            cache,
+            "trainer.max_steps=2",
+            "data.folds=[0,1]",
+            f"data.extra_records=[{extra}]",
+            "data.extra_ratio=2.0",
+        )
+    )
     metrics = train(cfg)
 
     gold = load_gold(ROOT / "annotations" / "gold", ROOT / "annotations" / "documents", schema)
@@ -158,7 +192,9 @@ def test_extra_records_join_the_training_side_only(tmp_path: Path, cache: Path, 
         fold_metrics = json.loads((run_dir / fold / "metrics.json").read_text())
         split = fold_metrics["split"]
         assert set(split["dev"]) | set(split["test"]) <= set(sentences)  # dev and held-out: gold documents
-        predicted = [json.loads(line)["doc_id"] for line in (run_dir / fold / "predictions.jsonl").read_text().splitlines()]
+        predicted = [
+            json.loads(line)["doc_id"] for line in (run_dir / fold / "predictions.jsonl").read_text().splitlines()
+        ]
         assert predicted == split["test"]
         gold_train = sum(sentences[d] for d in split["train"])
         assert fold_metrics["data"] == {

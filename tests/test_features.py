@@ -162,7 +162,9 @@ def test_the_tiny_model_is_built_byte_identical_in_separate_processes(tmp_path: 
     )
     digests = []
     for name in ("a", "b"):
-        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / name)], check=True, capture_output=True, text=True
+        )
         folder = Path(out.stdout.strip().splitlines()[-1])
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())})
     assert digests[0] == digests[1] and "tokenizer.json" in digests[0]

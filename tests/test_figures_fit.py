@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.figures import texts_outside
 
 from arastance.evaluation import plots
 from arastance.evaluation.analysis import GAZETTEER, MAJORITY, TaskAnalysis
 from arastance.evaluation.errors_report import NerError
 from arastance.evaluation.report import write_figures
 from arastance.schema import load_schema
+from helpers.figures import texts_outside
 
 DEMO_TITLE = "Demo: tiny model, 5-fold leave-one-document-out CV"  # what `arastance demo` passes
 LONG_TITLE = DEMO_TITLE + ", AraBERT v0.2 base, learning rate 3e-5, seed 13, run 2026-12-02 01:00"
@@ -43,10 +43,19 @@ def synthetic_analyses(title_word: str) -> dict[str, TaskAnalysis]:
     ner["baselines"] = {GAZETTEER: _scores(entities, "micro")}
     stance = _scores(classes, "macro_f1")
     stance["baselines"] = {MAJORITY: _scores(classes, "macro_f1")}
-    stance["confusion_matrix"] = {"labels": classes, "matrix": [[7 * (i == j) + i for j in range(len(classes))] for i in range(len(classes))]}
-    logs = {f"fold-{k}": [{"step": s, "loss": 2.0 / s, **({"dev": 0.1 * s} if s % 2 == 0 else {})} for s in range(1, 9)] for k in range(5)}
+    stance["confusion_matrix"] = {
+        "labels": classes,
+        "matrix": [[7 * (i == j) + i for j in range(len(classes))] for i in range(len(classes))],
+    }
+    logs = {
+        f"fold-{k}": [{"step": s, "loss": 2.0 / s, **({"dev": 0.1 * s} if s % 2 == 0 else {})} for s in range(1, 9)]
+        for k in range(5)
+    }
     text = "قوات سوريا الديمقراطية وواشنطن والتحالف الدولي ضد تنظيم الدولة الإسلامية " + title_word
-    errors = [NerError("FN", "ORG", f"d{i}", 0, text, (0, 22 + 4 * (i % 4), text[: 22 + 4 * (i % 4)]), None) for i in range(25)]
+    errors = [
+        NerError("FN", "ORG", f"d{i}", 0, text, (0, 22 + 4 * (i % 4), text[: 22 + 4 * (i % 4)]), None)
+        for i in range(25)
+    ]
     return {
         "ner": TaskAnalysis("ner", ner, tuple(entities), ner_errors=errors, logs=logs, dev_metric="micro_f1"),
         "stance": TaskAnalysis("stance", stance, tuple(classes), logs=logs, dev_metric="macro_f1"),
@@ -70,9 +79,18 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 @pytest.mark.parametrize("title", [DEMO_TITLE, LONG_TITLE + " — عرض: نموذج صغير، تحقق متقاطع بخمس طيات"])
 def test_no_text_leaves_any_report_figure(figures: dict[str, Any], tmp_path: Path, title: str) -> None:
     written = write_figures(tmp_path, synthetic_analyses("الأميركية"), title)
-    assert set(figures) == set(written.values()) == {
-        "ner_f1.png", "ner_learning_curves.png", "ner_top_errors.png", "stance_f1.png", "stance_confusion.png", "stance_learning_curves.png"
-    }
+    assert (
+        set(figures)
+        == set(written.values())
+        == {
+            "ner_f1.png",
+            "ner_learning_curves.png",
+            "ner_top_errors.png",
+            "stance_f1.png",
+            "stance_confusion.png",
+            "stance_learning_curves.png",
+        }
+    )
     for name, fig in figures.items():
         assert texts_outside(fig) == [], name
 

@@ -82,7 +82,10 @@ def test_refuses_two_copies_among_the_new_files(documents, tmp_path, capsys):
     [
         ("", "is empty"),
         ("  \n\t\n", "is empty"),
-        ("The US will keep 900 troops in Syria, said «واشنطن».\n", "is not Arabic text (6 of its 36 letters are Arabic)"),
+        (
+            "The US will keep 900 troops in Syria, said «واشنطن».\n",
+            "is not Arabic text (6 of its 36 letters are Arabic)",
+        ),
         ("2024 - 900 - 151\n", "is not Arabic text (0 of its 0 letters are Arabic)"),
         ("\ufeffأعلنت الوزارة\n", "byte-order mark"),
         (b"\xff\xfe\x00abc", "UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8"),

@@ -211,7 +211,11 @@ def with_one_letter_changed(task: dict) -> dict:
     text = task["data"]["text"]
     results = task["annotations"][0]["result"]
     entities = [r["value"] for r in results if r["from_name"] in ("entities", "holder")]
-    at = next(i for i, ch in enumerate(text) if "\u0621" <= ch <= "\u064a" and not any(v["start"] <= i < v["end"] for v in entities))
+    at = next(
+        i
+        for i, ch in enumerate(text)
+        if "\u0621" <= ch <= "\u064a" and not any(v["start"] <= i < v["end"] for v in entities)
+    )
     letter = "ب" if text[at] != "ب" else "ت"
     task["data"]["text"] = text[:at] + letter + text[at + 1 :]
     for value in (r["value"] for r in results):

@@ -46,15 +46,25 @@ def test_sentences_configuration_is_the_default_and_matches_the_gold(folder, gol
     assert len(rows) == len(records) == sum(len(d.sentences) for d in gold_docs)
     tag_names, stance_names = rows.features["ner_tags"].feature, rows.features["stance"]
     for row, record in zip(rows, records):
-        assert (row["doc_id"], row["sentence_id"], row["tokens"]) == (record["doc_id"], record["sentence_id"], record["tokens"])
+        assert (row["doc_id"], row["sentence_id"], row["tokens"]) == (
+            record["doc_id"],
+            record["sentence_id"],
+            record["tokens"],
+        )
         assert [tag_names.int2str(t) for t in row["ner_tags"]] == record["ner_tags"]
         assert stance_names.int2str(row["stance"]) == record["stance"]
         assert row["offsets"] == record["offsets"] and row["holder"] == record["holder"]
     # Entity starts per label and stances per class equal the gold's own counts.
-    starts = Counter(tag_names.int2str(t)[2:] for row in rows for t in row["ner_tags"] if tag_names.int2str(t).startswith("B-"))
+    starts = Counter(
+        tag_names.int2str(t)[2:] for row in rows for t in row["ner_tags"] if tag_names.int2str(t).startswith("B-")
+    )
     assert starts == Counter(e.label for d in gold_docs for e in d.entities)
-    assert Counter(stance_names.int2str(s) for s in rows["stance"]) == Counter(s.stance for d in gold_docs for s in d.sentences)
-    assert sum(h is not None for h in rows["holder"]) == sum(s.holder is not None for d in gold_docs for s in d.sentences)
+    assert Counter(stance_names.int2str(s) for s in rows["stance"]) == Counter(
+        s.stance for d in gold_docs for s in d.sentences
+    )
+    assert sum(h is not None for h in rows["holder"]) == sum(
+        s.holder is not None for d in gold_docs for s in d.sentences
+    )
 
 
 def test_documents_configuration_carries_the_standoff_annotations(folder, gold_docs):
@@ -69,9 +79,14 @@ def test_documents_configuration_carries_the_standoff_annotations(folder, gold_d
     by_id = {d.doc_id: d for d in gold_docs}
     for row in rows:
         doc = by_id[row["doc_id"]]
-        assert row["text"] == (REPO_ROOT / "annotations" / "documents" / f"{doc.doc_id}.txt").read_text(encoding="utf-8")
+        assert row["text"] == (REPO_ROOT / "annotations" / "documents" / f"{doc.doc_id}.txt").read_text(
+            encoding="utf-8"
+        )
         assert rows.features["doc_stance"].int2str(row["doc_stance"]) == doc.doc_stance
-        got = [(e["start"], e["end"], labels.int2str(e["label"]), e["text"], e["value"], e["unit"], e["approximate"]) for e in row["entities"]]
+        got = [
+            (e["start"], e["end"], labels.int2str(e["label"]), e["text"], e["value"], e["unit"], e["approximate"])
+            for e in row["entities"]
+        ]
         want = sorted((e.start, e.end, e.label, e.text, e.value, e.unit, e.approximate) for e in doc.entities)
         assert got == want
         assert len(row["sentences"]) == len(doc.sentences)

@@ -242,13 +242,18 @@ def test_a_text_annotated_with_crlf_but_stored_with_lf_is_named_too() -> None:
         entities=tuple(dataclasses.replace(e, start=shift(e.start), end=shift(e.end)) for e in doc.entities),
         sentences=tuple(
             dataclasses.replace(
-                s, start=shift(s.start), end=shift(s.end), holder=s.holder and dataclasses.replace(s.holder, start=shift(s.holder.start), end=shift(s.holder.end))
+                s,
+                start=shift(s.start),
+                end=shift(s.end),
+                holder=s.holder and dataclasses.replace(s.holder, start=shift(s.holder.start), end=shift(s.holder.end)),
             )
             for s in doc.sentences
         ),
     )
     problems = validate([LoadedDocument(on_crlf, "x.json")], validate_module_schema())
-    assert [p.rule for p in problems] == ["line-endings"] and "LF line endings but was annotated with CRLF" in problems[0].message
+    assert [p.rule for p in problems] == ["line-endings"] and "LF line endings but was annotated with CRLF" in problems[
+        0
+    ].message
 
 
 def test_crlf_that_the_annotations_do_not_fit_either_way_is_not_called_line_endings() -> None:

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from arastance.evaluation.bootstrap import BootstrapSettings
-from arastance.evaluation.holders import HolderItem, holder_scores, holder_section_md, items_end_to_end, items_given_gold
+from arastance.evaluation.holders import (
+    HolderItem,
+    holder_scores,
+    holder_section_md,
+    items_end_to_end,
+    items_given_gold,
+)
 from arastance.gold.model import Entity, GoldDocument, Holder, Sentence
 from arastance.holders.rules import rule_method
 
@@ -24,7 +30,13 @@ def test_exact_span_and_null_agreement() -> None:
 
 def test_scores_beside_the_always_null_baseline() -> None:
     h = Holder(0, 3, "abc")
-    items = [HolderItem("a", h, h), HolderItem("a", None, None), HolderItem("b", h, None), HolderItem("b", None, h), HolderItem("b", h, h)]
+    items = [
+        HolderItem("a", h, h),
+        HolderItem("a", None, None),
+        HolderItem("b", h, None),
+        HolderItem("b", None, h),
+        HolderItem("b", h, h),
+    ]
     scores = holder_scores(items, SETTINGS)
     expected = np.mean([i.correct for i in items])
     null = np.mean([i.gold is None for i in items])
@@ -68,7 +80,9 @@ def test_given_gold_and_end_to_end_items() -> None:
     per = doc.entities[0]
     entity = {"start": per.start, "end": per.end, "label": "PER", "text": per.text}
     # Predicted NONE: no holder, so the first sentence is wrong and the authorial one right.
-    none = items_end_to_end([doc], {"d1": [entity]}, {"d1": {0: "NONE", doc.sentences[1].start: "NONE"}}, method, "NONE")
+    none = items_end_to_end(
+        [doc], {"d1": [entity]}, {"d1": {0: "NONE", doc.sentences[1].start: "NONE"}}, method, "NONE"
+    )
     assert [i.correct for i in none] == [False, True]
     # No NER mention: the verb's subject window still names no actor, so no holder.
     missed = items_end_to_end([doc], {"d1": []}, {"d1": {0: "PRO_STAY"}}, method, "NONE")
@@ -79,7 +93,10 @@ def test_given_gold_and_end_to_end_items() -> None:
 
 def test_report_section_shows_both_rows_and_the_baseline() -> None:
     h = Holder(0, 3, "abc")
-    block = {"method": "rules", "given_gold": holder_scores([HolderItem("a", h, h), HolderItem("a", None, None)], SETTINGS)}
+    block = {
+        "method": "rules",
+        "given_gold": holder_scores([HolderItem("a", h, h), HolderItem("a", None, None)], SETTINGS),
+    }
     lines = "\n".join(holder_section_md(block))
     assert "(a) given gold" in lines and "always-null" in lines and "(b) needs an NER run" in lines
     block["end_to_end"] = holder_scores([HolderItem("a", h, None)], SETTINGS)

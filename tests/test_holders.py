@@ -136,7 +136,10 @@ def test_a_broken_rules_file_is_a_user_error(tmp_path: Path) -> None:
     path.write_text("reporting_verbs: []\n", encoding="utf-8")
     with pytest.raises(UserError, match="rules.yaml: `windows` needs integer"):
         load_rules(path)
-    path.write_text("windows: {subject: 3, demand: 1, headline_colon: 2}\neligible_labels: [PER]\nreporting_verbs: []\n", encoding="utf-8")
+    path.write_text(
+        "windows: {subject: 3, demand: 1, headline_colon: 2}\neligible_labels: [PER]\nreporting_verbs: []\n",
+        encoding="utf-8",
+    )
     with pytest.raises(UserError, match="rules.yaml: `conjunctions` must be a non-empty list"):
         load_rules(path)
     with pytest.raises(UserError, match="no such file"):
@@ -147,7 +150,15 @@ def test_predict_results_get_a_holder_on_every_sentence() -> None:
     text = "وقال الوزير لويد أوستن إن القوات باقية. الطقس حار اليوم."
     results = [
         {
-            "entities": [{"start": text.index("لويد"), "end": text.index("لويد") + len("لويد أوستن"), "label": "PER", "text": "لويد أوستن", "score": 0.9}],
+            "entities": [
+                {
+                    "start": text.index("لويد"),
+                    "end": text.index("لويد") + len("لويد أوستن"),
+                    "label": "PER",
+                    "text": "لويد أوستن",
+                    "score": 0.9,
+                }
+            ],
             "sentences": [
                 {"start": 0, "end": text.index(".") + 1, "stance": "PRO_STAY", "scores": {}},
                 {"start": text.index("الطقس"), "end": len(text), "stance": "NONE", "scores": {}},
@@ -157,5 +168,9 @@ def test_predict_results_get_a_holder_on_every_sentence() -> None:
     ]
     add_holders([text], results)
     first, second = results[0]["sentences"]
-    assert first["holder"] == {"start": text.index("لويد"), "end": text.index("لويد") + len("لويد أوستن"), "text": "لويد أوستن"}
+    assert first["holder"] == {
+        "start": text.index("لويد"),
+        "end": text.index("لويد") + len("لويد أوستن"),
+        "text": "لويد أوستن",
+    }
     assert second["holder"] is None

@@ -4,14 +4,15 @@ back to the host (each read is a device sync on a GPU). Proven on CPU by countin
 from __future__ import annotations
 
 from pathlib import Path
+
 import pytest
 import torch
-
-from helpers.tiny_loop import tiny_loop_inputs, tiny_trainer, windows
 
 from arastance.bench.syncs import SyncLog, counting_host_reads
 from arastance.features import batching
 from arastance.features.batching import BatchingConfig, collate, plan_batches
+from helpers.tiny_loop import tiny_loop_inputs, tiny_trainer, windows
+
 
 @pytest.mark.parametrize("accumulation", [1, 2])
 def test_no_tensor_is_read_back_to_the_host_between_two_log_steps(tmp_path: Path, accumulation: int) -> None:
@@ -45,7 +46,15 @@ def test_train_log_keeps_every_step_s_loss_and_the_host_token_counts(tmp_path: P
 
     train_windows = windows(120)
     _model, inputs = tiny_loop_inputs(train_windows)
-    result = run_loop(Accelerator(cpu=True), inputs, tiny_trainer(log_steps=4, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+    result = run_loop(
+        Accelerator(cpu=True),
+        inputs,
+        tiny_trainer(log_steps=4, max_steps=10),
+        1,
+        SplitDir(tmp_path),
+        False,
+        lambda *_: None,
+    )
     assert [h["step"] for h in result.history] == list(range(1, 11))
     assert all(isinstance(h["loss"], float) and h["loss"] > 0 for h in result.history)
     assert result.train_loss == pytest.approx(sum(h["loss"] for h in result.history) / 10)
@@ -63,7 +72,10 @@ def test_host_token_counts_equal_the_collated_batch_s() -> None:
         cfg = BatchingConfig(max_tokens=80, max_rows=16, pool_factor=4, pad_to_multiple_of=multiple)
         for indices in plan_batches(lengths, cfg, seed=3, epoch=0):
             batch = collate([train_windows[i] for i in indices], 0, multiple, "ner")
-            assert batching.plan_token_counts([indices], lengths, multiple) == (int(batch["attention_mask"].sum()), batch["input_ids"].numel())
+            assert batching.plan_token_counts([indices], lengths, multiple) == (
+                int(batch["attention_mask"].sum()),
+                batch["input_ids"].numel(),
+            )
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
@@ -73,8 +85,15 @@ def test_the_step_s_attention_mask_gives_the_model_s_own_logits(attention: str) 
     from arastance.models.masks import step_attention_mask
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, num_labels=3,
-                        attn_implementation=attention)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=3,
+        attn_implementation=attention,
+    )
     model = BertForTokenClassification(config).eval()
     train_windows = windows(6)
     for multiple, indices in ((1, [0, 1, 2, 3]), (8, [0, 1, 2, 3]), (1, [0, 0])):
@@ -84,7 +103,9 @@ def test_the_step_s_attention_mask_gives_the_model_s_own_logits(attention: str) 
         assert padded == bool((batch["attention_mask"] == 0).any())
         with torch.no_grad():
             reference = model(**batch).logits
-            ours = model(**{**batch, "attention_mask": step_attention_mask(model.config, batch["attention_mask"], padded)}).logits
+            ours = model(
+                **{**batch, "attention_mask": step_attention_mask(model.config, batch["attention_mask"], padded)}
+            ).logits
         assert torch.equal(ours, reference)
 
 
@@ -104,5 +125,13 @@ def test_a_step_that_fails_gives_ctrl_c_back_to_the_caller(tmp_path: Path, monke
     before = signal.getsignal(signal.SIGINT)
     _model, inputs = tiny_loop_inputs(windows(40))
     with pytest.raises(RuntimeError, match="injected"):
-        loop.run_loop(Accelerator(cpu=True), inputs, tiny_trainer(log_steps=5, max_steps=10), 1, SplitDir(tmp_path), False, lambda *_: None)
+        loop.run_loop(
+            Accelerator(cpu=True),
+            inputs,
+            tiny_trainer(log_steps=5, max_steps=10),
+            1,
+            SplitDir(tmp_path),
+            False,
+            lambda *_: None,
+        )
     assert signal.getsignal(signal.SIGINT) is before

@@ -21,7 +21,9 @@ def documented_targets() -> list[str]:
 
 
 def test_piped_help_lists_every_target_without_escape_codes() -> None:
-    out = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert ESC not in out
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == documented_targets()
@@ -35,7 +37,9 @@ def test_help_on_a_terminal_is_coloured() -> None:
 
     parent, child = pty.openpty()
     try:
-        subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, stdout=child, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            ["make", "--no-print-directory", "help"], cwd=ROOT, stdout=child, stderr=subprocess.DEVNULL, check=True
+        )
         os.close(child)
         chunks = []
         while True:

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TEXT_FILES = [*sorted((ROOT / "src").rglob("*.py")), *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "configs").rglob("*.yaml")), ROOT / "README.md", ROOT / "Makefile"]
+TEXT_FILES = [
+    *sorted((ROOT / "src").rglob("*.py")),
+    *sorted((ROOT / "docs").rglob("*.md")),
+    *sorted((ROOT / "configs").rglob("*.yaml")),
+    ROOT / "README.md",
+    ROOT / "Makefile",
+]
 HF_DOWNLOAD = re.compile(r"hf download([^`\n]*)")
 
 
@@ -26,7 +32,12 @@ def test_every_hf_download_option_we_print_exists() -> None:
     if hf is None:
         pytest.skip("the hf command of huggingface_hub is not installed next to this interpreter")
     help_text = subprocess.run([hf, "download", "--help"], capture_output=True, text=True, check=True).stdout
-    used = {option for p in TEXT_FILES for match in HF_DOWNLOAD.finditer(p.read_text(encoding="utf-8")) for option in re.findall(r"--[a-z-]+", match.group(1))}
+    used = {
+        option
+        for p in TEXT_FILES
+        for match in HF_DOWNLOAD.finditer(p.read_text(encoding="utf-8"))
+        for option in re.findall(r"--[a-z-]+", match.group(1))
+    }
     assert used, "no `hf download` command found: the scan is broken"
     assert sorted(option for option in used if option not in help_text) == []
 

@@ -4,22 +4,33 @@ falling back to torch whenever the gate did not pass."""
 from __future__ import annotations
 
 import importlib.util
-
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.publish_runs import trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
-from arastance.models.onnx_backend import GATE_FILE, INPUT_NAMES, ONNX_DIR, ExportedModel, choose_backend, decide_backend, gated_variant, read_gate
+from arastance.models.onnx_backend import (
+    GATE_FILE,
+    INPUT_NAMES,
+    ONNX_DIR,
+    ExportedModel,
+    choose_backend,
+    decide_backend,
+    gated_variant,
+    read_gate,
+)
 from arastance.publish.onnx_gate import agreement, export_settings, gold_units
+from helpers.publish_runs import trained_runs
 
 pytest.importorskip("onnxruntime")
 
-PASSED = {"torch": {"seconds": 1.0}, "variants": {"fp32": {"passed": True, "seconds": 0.8}, "int8": {"passed": True, "seconds": 0.5}}}
+PASSED = {
+    "torch": {"seconds": 1.0},
+    "variants": {"fp32": {"passed": True, "seconds": 0.8}, "int8": {"passed": True, "seconds": 0.5}},
+}
 
 
 # --------------------------------------------------------------------------- the decision (pure)
@@ -73,13 +84,20 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_publish_writes_both_variants_and_their_gate(published: Path) -> None:
     gate = read_gate(published)
-    assert gate is not None and (published / ONNX_DIR / "model.onnx").is_file() and (published / ONNX_DIR / "model-int8.onnx").is_file()
+    assert (
+        gate is not None
+        and (published / ONNX_DIR / "model.onnx").is_file()
+        and (published / ONNX_DIR / "model-int8.onnx").is_file()
+    )
     settings = export_settings()
     assert gate["units"] == len(gold_units("ner", {})) > 0 and gate["words"] > 0
     for name in ("fp32", "int8"):
         figures = gate["variants"][name]
         assert 0.0 <= figures["agreement"] <= 1.0
-        expected = figures["agreement"] >= settings.min_word_agreement and figures["score_difference"] <= settings.max_f1_difference
+        expected = (
+            figures["agreement"] >= settings.min_word_agreement
+            and figures["score_difference"] <= settings.max_f1_difference
+        )
         assert figures["passed"] is expected
     assert gate["variants"]["fp32"]["agreement"] == 1.0  # fp32 ONNX is the same computation as torch fp32
 
@@ -92,7 +110,9 @@ def test_onnx_predictions_equal_torch_within_the_gate(published: Path) -> None:
 
     torch_model = load_published_model(published, "ner", "cpu", "torch")
     units = gold_units("ner", {})
-    reference = predict_units(torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision)
+    reference = predict_units(
+        torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision
+    )
     fp32 = load_onnx_variant(published, "ner", "fp32")
     same = predict_units(fp32.loaded, units, fp32.settings.inference, fp32.schema, fp32.precision)
     assert same.labels == reference.labels
@@ -100,7 +120,10 @@ def test_onnx_predictions_equal_torch_within_the_gate(published: Path) -> None:
         np.testing.assert_allclose(a, b, atol=1e-4)
     int8 = load_onnx_variant(published, "ner", "int8")
     quantised = predict_units(int8.loaded, units, int8.settings.inference, int8.schema, int8.precision)
-    assert agreement(reference.labels, quantised.labels, per_word=True) == read_gate(published)["variants"]["int8"]["agreement"]
+    assert (
+        agreement(reference.labels, quantised.labels, per_word=True)
+        == read_gate(published)["variants"]["int8"]["agreement"]
+    )
 
 
 @pytest.mark.slow
@@ -109,10 +132,28 @@ def test_predict_cli_backends_give_the_same_records(published: Path, tmp_path: P
     outputs = {}
     for backend in ("torch", "onnx"):
         out = tmp_path / f"{backend}.jsonl"
-        assert main(["predict", "--ner", str(published), "--backend", backend, "--device", "cpu", "--out", str(out), *map(str, documents)]) == 0
+        assert (
+            main(
+                [
+                    "predict",
+                    "--ner",
+                    str(published),
+                    "--backend",
+                    backend,
+                    "--device",
+                    "cpu",
+                    "--out",
+                    str(out),
+                    *map(str, documents),
+                ]
+            )
+            == 0
+        )
         outputs[backend] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["source"] for r in outputs["onnx"]] == [r["source"] for r in outputs["torch"]]
-    spans = {b: [[(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in rows] for b, rows in outputs.items()}
+    spans = {
+        b: [[(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in rows] for b, rows in outputs.items()
+    }
     if read_gate(published)["variants"]["fp32"]["passed"] and choose_backend("onnx", "cpu", published)[1] == "fp32":
         assert spans["onnx"] == spans["torch"]
 
@@ -156,9 +197,14 @@ def test_a_stance_model_exports_and_gates_on_sentence_labels(tmp_path_factory: p
 
         figures = gate["variants"]["openvino-int8"]
         settings = export_settings()
-        assert figures["passed"] is (figures["agreement"] >= settings.min_word_agreement and figures["score_difference"] <= settings.max_f1_difference)
+        assert figures["passed"] is (
+            figures["agreement"] >= settings.min_word_agreement
+            and figures["score_difference"] <= settings.max_f1_difference
+        )
         model = load_onnx_variant(out, "stance", "openvino-int8")
-        document = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[0].read_text(encoding="utf-8")
+        document = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[
+            0
+        ].read_text(encoding="utf-8")
         [predicted] = predict_documents([document], stance=model)
         stances = [sentence["stance"] for sentence in predicted["sentences"]]
         assert stances and set(stances) <= set(model.schema.stance_classes)
@@ -176,8 +222,14 @@ ALL = ["fp32", "int8", "openvino-int8"]
 def test_auto_takes_openvino_only_when_it_is_installed_gated_and_fastest() -> None:
     assert decide_backend("auto", "cpu", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("openvino", "openvino-int8")
     assert decide_backend("auto", "cpu", WITH_OPENVINO, ALL, {"onnx"}) == ("onnx", "int8")  # openvino missing
-    assert decide_backend("auto", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"}) == ("onnx", "int8")  # file gone
-    failed = {**WITH_OPENVINO, "variants": {**WITH_OPENVINO["variants"], "openvino-int8": {"passed": False, "seconds": 0.1}}}
+    assert decide_backend("auto", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"}) == (
+        "onnx",
+        "int8",
+    )  # file gone
+    failed = {
+        **WITH_OPENVINO,
+        "variants": {**WITH_OPENVINO["variants"], "openvino-int8": {"passed": False, "seconds": 0.1}},
+    }
     assert decide_backend("auto", "cpu", failed, ALL, {"onnx", "openvino"}) == ("onnx", "int8")
     assert decide_backend("auto", "cuda", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("torch", None)
 
@@ -213,17 +265,34 @@ def test_a_missing_openvino_is_seen_as_missing(monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.slow
-def test_a_missing_openvino_is_a_message_for_predict(published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_openvino_is_a_message_for_predict(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     hide_package(monkeypatch, "openvino")
     document = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[0]
-    rc = main(["predict", "--ner", str(published), "--backend", "openvino", "--device", "cpu", "--out", str(tmp_path / "out.jsonl"), str(document)])
+    rc = main(
+        [
+            "predict",
+            "--ner",
+            str(published),
+            "--backend",
+            "openvino",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "out.jsonl"),
+            str(document),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1 and "pip install 'arastance[openvino]'" in err and "Traceback" not in err
     assert choose_backend("auto", "cpu", published)[0] != "openvino"
 
 
 @pytest.mark.slow
-def test_a_missing_nncf_skips_the_openvino_export_and_keeps_the_onnx_ones(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_nncf_skips_the_openvino_export_and_keeps_the_onnx_ones(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     hide_package(monkeypatch, "nncf")
     runs = trained_runs(tmp_path_factory)
     out = tmp_path_factory.mktemp("onnx-no-openvino") / "ner"
@@ -242,7 +311,10 @@ def test_publish_exports_and_gates_the_openvino_variant(published: Path) -> None
     figures = read_gate(published)["variants"]["openvino-int8"]
     settings = export_settings()
     assert saved_pad_multiple(saved_compile_settings(published / "openvino")) == settings.openvino_pad_to_multiple_of
-    assert figures["passed"] is (figures["agreement"] >= settings.min_word_agreement and figures["score_difference"] <= settings.max_f1_difference)
+    assert figures["passed"] is (
+        figures["agreement"] >= settings.min_word_agreement
+        and figures["score_difference"] <= settings.max_f1_difference
+    )
 
 
 @pytest.mark.slow
@@ -254,19 +326,40 @@ def test_openvino_predictions_are_the_gated_ones(published: Path, tmp_path: Path
 
     torch_model = load_published_model(published, "ner", "cpu", "torch")
     units = gold_units("ner", {})
-    reference = predict_units(torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision)
+    reference = predict_units(
+        torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision
+    )
     model = load_onnx_variant(published, "ner", "openvino-int8")
     assert model.backend == "openvino"
     quantised = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
-    assert agreement(reference.labels, quantised.labels, per_word=True) == read_gate(published)["variants"]["openvino-int8"]["agreement"]
+    assert (
+        agreement(reference.labels, quantised.labels, per_word=True)
+        == read_gate(published)["variants"]["openvino-int8"]["agreement"]
+    )
     documents = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[:2]
     out = tmp_path / "openvino.jsonl"
-    assert main(["predict", "--ner", str(published), "--backend", "openvino", "--device", "cpu", "--out", str(out), *map(str, documents)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--ner",
+                str(published),
+                "--backend",
+                "openvino",
+                "--device",
+                "cpu",
+                "--out",
+                str(out),
+                *map(str, documents),
+            ]
+        )
+        == 0
+    )
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [Path(r["source"]).name for r in records] == [d.name for d in documents]
     for record, document in zip(records, documents):
         text = document.read_text(encoding="utf-8")
-        assert all(text[e["start"]:e["end"]] == e["text"] for e in record["entities"])
+        assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
 
 
 # --------------------------------------------------------------------------- a runtime's own batch width multiple
@@ -297,10 +390,14 @@ def predicted_widths(tiny_tokenizer, pad_to_multiple_of: int | None) -> tuple[li
     from arastance.settings import InferenceSettings, TaskSettings
 
     schema = load_schema(schema_path())
-    settings = InferenceSettings(TaskSettings(name="ner"), stride=16, eval_batch_tokens=512, max_rows=8, pool_factor=8, pad_to_multiple_of=1)
+    settings = InferenceSettings(
+        TaskSettings(name="ner"), stride=16, eval_batch_tokens=512, max_rows=8, pool_factor=8, pad_to_multiple_of=1
+    )
     model = ShapeRecordingModel(pad_to_multiple_of, len(schema.label2id("ner")))
     units = gold_units("ner", {})
-    predictions = predict_units(LoadedModel(tiny_tokenizer, model, normalize_arabert_v02, "test"), units, settings, schema, "fp32")
+    predictions = predict_units(
+        LoadedModel(tiny_tokenizer, model, normalize_arabert_v02, "test"), units, settings, schema, "fp32"
+    )
     return model.widths, predictions.labels
 
 
@@ -308,25 +405,39 @@ def test_an_exported_model_with_its_own_pad_multiple_gets_batches_of_that_width(
     widths, labels = predicted_widths(tiny_tokenizer, 8)
     assert widths and all(width % 8 == 0 for width in widths)
     plain_widths, plain_labels = predicted_widths(tiny_tokenizer, None)
-    assert any(width % 8 for width in plain_widths)  # the settings' multiple (1) otherwise: the test can tell them apart
+    assert any(
+        width % 8 for width in plain_widths
+    )  # the settings' multiple (1) otherwise: the test can tell them apart
     assert labels == plain_labels and sum(len(tags) for tags in labels) > 0  # every word still gets exactly one tag
 
 
 def test_the_openvino_pad_multiple_is_read_back_as_recorded(tmp_path: Path) -> None:
-    from arastance.models.openvino_backend import COMPILE_FILE, saved_compile_settings, saved_pad_multiple, saved_precision
+    from arastance.models.openvino_backend import (
+        COMPILE_FILE,
+        saved_compile_settings,
+        saved_pad_multiple,
+        saved_precision,
+    )
 
     assert saved_compile_settings(tmp_path) == {}  # exported before compile.json: the defaults
-    (tmp_path / COMPILE_FILE).write_text(json.dumps({"inference_precision": "f32", "pad_to_multiple_of": 8}), encoding="utf-8")
+    (tmp_path / COMPILE_FILE).write_text(
+        json.dumps({"inference_precision": "f32", "pad_to_multiple_of": 8}), encoding="utf-8"
+    )
     recorded = saved_compile_settings(tmp_path)
     assert (saved_pad_multiple(recorded), saved_precision(recorded, "bf16")) == (8, "f32")
     # Older folders recorded the precision only: they were gated with the settings' multiple.
     assert saved_pad_multiple({"inference_precision": "bf16"}) is None
-    assert saved_pad_multiple({"pad_to_multiple_of": 0}) is None and saved_pad_multiple({"pad_to_multiple_of": True}) is None
+    assert (
+        saved_pad_multiple({"pad_to_multiple_of": 0}) is None
+        and saved_pad_multiple({"pad_to_multiple_of": True}) is None
+    )
     (tmp_path / COMPILE_FILE).write_text("{not json", encoding="utf-8")
     assert saved_compile_settings(tmp_path) == {}
 
 
-def test_export_settings_out_of_range_are_named_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_settings_out_of_range_are_named_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dataclasses
 
     from arastance.models.onnx_backend import ExportSettings
@@ -334,16 +445,26 @@ def test_export_settings_out_of_range_are_named_before_any_work(tmp_path: Path, 
     from arastance.settings import config_problems
 
     assert config_problems(dataclasses.asdict(ExportSettings()), EXPORT_RULES) == []
-    assert config_problems(dataclasses.asdict(export_settings()), EXPORT_RULES) == []  # the project's configs/onnx/export.yaml
+    assert (
+        config_problems(dataclasses.asdict(export_settings()), EXPORT_RULES) == []
+    )  # the project's configs/onnx/export.yaml
     config = tmp_path / "configs" / "onnx" / "export.yaml"
     config.parent.mkdir(parents=True)
-    config.write_text("openvino_pad_to_multiple_of: 0\nopenvino_inference_precision: fp16\nmin_word_agreement: 99\nint8: maybe\n", encoding="utf-8")
+    config.write_text(
+        "openvino_pad_to_multiple_of: 0\nopenvino_inference_precision: fp16\nmin_word_agreement: 99\nint8: maybe\n",
+        encoding="utf-8",
+    )
     monkeypatch.setattr("arastance.paths.project_root", lambda: tmp_path)
     with pytest.raises(UserError) as err:
         export_settings()
     message = str(err.value)
     assert str(config) in message
-    for key in ("openvino_pad_to_multiple_of=0", "openvino_inference_precision='fp16'", "min_word_agreement=99", "int8='maybe'"):
+    for key in (
+        "openvino_pad_to_multiple_of=0",
+        "openvino_inference_precision='fp16'",
+        "min_word_agreement=99",
+        "int8='maybe'",
+    ):
         assert key in message
     config.write_text("- opset\n- 17\n", encoding="utf-8")  # a list, not keys: an error, not the defaults
     with pytest.raises(UserError, match="a mapping of keys to values expected"):

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers.publish_runs import biased_copy, schema, trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
@@ -16,6 +15,7 @@ from arastance.gold.labelstudio import labeling_config, tasks_to_documents
 from arastance.gold.validate import validate_path
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.predict.preannotate import doc_id_for, predicted_document, predictions_as_annotations
+from helpers.publish_runs import biased_copy, schema, trained_runs
 
 TEXT = (
     "أميركا تعزز قواتها ولن تنسحب من سوريا\n"
@@ -62,14 +62,20 @@ def preannotate(argv: list[str], out: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
-    tasks = preannotate([*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
+    tasks = preannotate(
+        [*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])],
+        tmp_path / "tasks.json",
+    )
     names = config_names()
     assert [t["data"]["doc_id"] for t in tasks][0] == "new_article"
     assert tasks[1]["data"]["doc_id"].startswith("doc_") or tasks[1]["data"]["doc_id"].count("_") >= 1
     for task in tasks:
         assert set(task) == {"data", "predictions"} and task["data"]["schema_version"] == schema().version
         [prediction] = task["predictions"]
-        assert prediction["model_version"].startswith("ner:ner-quantity@") and "+stance:stance@" in prediction["model_version"]
+        assert (
+            prediction["model_version"].startswith("ner:ner-quantity@")
+            and "+stance:stance@" in prediction["model_version"]
+        )
         assert 0.0 <= prediction["score"] <= 1.0
         for item in prediction["result"]:
             assert item["to_name"] == "text" and item["from_name"] in names
@@ -78,7 +84,7 @@ def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path]
                 if key in value and names[item["from_name"]]:
                     assert set(value[key]) <= names[item["from_name"]]
             if "start" in value and "text" in value and isinstance(value["text"], str):
-                assert task["data"]["text"][value["start"]:value["end"]] == value["text"]
+                assert task["data"]["text"][value["start"] : value["end"]] == value["text"]
         kinds = {item["from_name"] for item in prediction["result"]}
         assert {"entities", "sentences", "stance", "doc_stance"} <= kinds
     quantities = [i for i in tasks[0]["predictions"][0]["result"] if i["from_name"] == "quantity_value"]
@@ -86,8 +92,13 @@ def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path]
 
 
 @pytest.mark.slow
-def test_accepted_predictions_round_trip_through_the_importer(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
-    tasks = preannotate([*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
+def test_accepted_predictions_round_trip_through_the_importer(
+    models: dict[str, Path], docs: list[Path], tmp_path: Path
+) -> None:
+    tasks = preannotate(
+        [*map(str, docs), "--ner", str(models["ner_quantity"]), "--stance", str(models["stance"])],
+        tmp_path / "tasks.json",
+    )
     imported, problems = tasks_to_documents(predictions_as_annotations(tasks), schema())
     assert problems == []
     ner = load_published_model(models["ner_quantity"], "ner", "cpu")
@@ -119,16 +130,22 @@ def test_stance_only_has_no_entity_regions(models: dict[str, Path], docs: list[P
 
 
 @pytest.mark.slow
-def test_corrected_export_goes_through_gold_import(models: dict[str, Path], docs: list[Path], tmp_path: Path, project: Path) -> None:
+def test_corrected_export_goes_through_gold_import(
+    models: dict[str, Path], docs: list[Path], tmp_path: Path, project: Path
+) -> None:
     """The whole loop: pre-annotate, the annotator submits (here: accepts), export, `arastance gold import`."""
-    tasks = preannotate([*map(str, docs), "--ner", str(models["ner_gpe"]), "--stance", str(models["stance"])], tmp_path / "tasks.json")
+    tasks = preannotate(
+        [*map(str, docs), "--ner", str(models["ner_gpe"]), "--stance", str(models["stance"])], tmp_path / "tasks.json"
+    )
     export = tmp_path / "export.json"
     export.write_text(json.dumps(predictions_as_annotations(tasks), ensure_ascii=False), encoding="utf-8")
     assert main(["gold", "import", str(export)]) == 0
     for task in tasks:
         doc_id = task["data"]["doc_id"]
         assert (project / "annotations" / "gold" / f"{doc_id}.json").is_file()
-        assert (project / "annotations" / "documents" / f"{doc_id}.txt").read_text(encoding="utf-8") == task["data"]["text"]
+        assert (project / "annotations" / "documents" / f"{doc_id}.txt").read_text(encoding="utf-8") == task["data"][
+            "text"
+        ]
     report = validate_path(project / "annotations" / "gold", schema(), project / "annotations" / "documents")
     assert report.ok, report.problems
     assert len(report.documents) == 2
@@ -142,18 +159,41 @@ def test_doc_ids() -> None:
 
 
 @pytest.mark.slow
-def test_two_files_with_one_doc_id_are_refused(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_two_files_with_one_doc_id_are_refused(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
         (tmp_path / sub / "same.txt").write_text("قسد.", encoding="utf-8")
-    rc = main(["preannotate", str(tmp_path / "a" / "same.txt"), str(tmp_path / "b" / "same.txt"), "--stance", str(models["stance"]), "--out", str(tmp_path / "t.json")])
+    rc = main(
+        [
+            "preannotate",
+            str(tmp_path / "a" / "same.txt"),
+            str(tmp_path / "b" / "same.txt"),
+            "--stance",
+            str(models["stance"]),
+            "--out",
+            str(tmp_path / "t.json"),
+        ]
+    )
     assert rc == 1 and "would both be document same" in capsys.readouterr().err
     assert not (tmp_path / "t.json").exists()
 
 
 @pytest.mark.slow
-def test_unreadable_file_is_refused_before_any_work(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["preannotate", str(tmp_path / "missing.txt"), "--stance", str(models["stance"]), "--out", str(tmp_path / "t.json")])
+def test_unreadable_file_is_refused_before_any_work(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(
+        [
+            "preannotate",
+            str(tmp_path / "missing.txt"),
+            "--stance",
+            str(models["stance"]),
+            "--out",
+            str(tmp_path / "t.json"),
+        ]
+    )
     assert rc == 1 and "no such file" in capsys.readouterr().err
 
 

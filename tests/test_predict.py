@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.publish_runs import biased_copy, schema, trained_runs
 
 from arastance.cli import main
 from arastance.corpus.segment import split_sentences, tokenize_words
 from arastance.errors import UserError
 from arastance.predict.documents import TaskModel, load_published_model, predict_documents, raw_sentence_records
+from helpers.publish_runs import biased_copy, schema, trained_runs
 
 # Diacritics, tatweel (also the proclitic joiner لـ), Arabic-Indic digits, a decimal, a Latin word,
 # quotes, Chinese and an emoji (dropped by normalisation: fed as [UNK]), a line break.
@@ -63,14 +63,16 @@ def check_record(text: str, record: dict) -> None:
     """The output contract: offsets into the raw text, labels from the schema, scores that are probabilities."""
     s = schema()
     for e in record["entities"] or []:
-        assert text[e["start"]:e["end"]] == e["text"]
+        assert text[e["start"] : e["end"]] == e["text"]
         assert e["label"] in s.entity_labels and 0.0 <= e["score"] <= 1.0
     for sentence in record["sentences"] or []:
         assert sentence["stance"] in s.stance_classes
         assert set(sentence["scores"]) == set(s.stance_classes)
         assert sum(sentence["scores"].values()) == pytest.approx(1.0, abs=1e-3)
     if record["sentences"] is not None:
-        assert [(x["start"], x["end"]) for x in record["sentences"]] == [(x.start, x.end) for x in split_sentences(text)]
+        assert [(x["start"], x["end"]) for x in record["sentences"]] == [
+            (x.start, x.end) for x in split_sentences(text)
+        ]
         assert record["doc_stance"] in s.document_stance_classes
 
 
@@ -93,7 +95,11 @@ def test_mixed_script_document_every_word_an_entity_with_raw_offsets(every_word:
 @pytest.mark.slow
 def test_entities_only_and_stance_only(every_word: TaskModel, stance: TaskModel) -> None:
     [entities_only] = predict_documents(["قسد في الحسكة."], ner=every_word)
-    assert entities_only["sentences"] is None and entities_only["doc_stance"] is None and len(entities_only["entities"]) == 4
+    assert (
+        entities_only["sentences"] is None
+        and entities_only["doc_stance"] is None
+        and len(entities_only["entities"]) == 4
+    )
     [stance_only] = predict_documents(["قسد في الحسكة."], stance=stance)
     assert stance_only["entities"] is None and len(stance_only["sentences"]) == 1
     with pytest.raises(UserError, match="at least one model"):
@@ -128,7 +134,7 @@ def test_crlf_and_leading_whitespace_offsets(every_word: TaskModel) -> None:
     text = "\r\n  قسد في الحسكة.\r\nواشنطن   باقية.\r\n"
     [record] = predict_documents([text], every_word)
     assert [(e["start"], e["end"]) for e in record["entities"]] == words_of(text)
-    assert all(text[e["start"]:e["end"]] == e["text"] for e in record["entities"])
+    assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
 
 
 @pytest.mark.slow
@@ -165,7 +171,9 @@ def test_batching_does_not_change_results(ner: TaskModel, stance: TaskModel) -> 
     together = predict_documents(texts, ner, stance)
     alone = [predict_documents([t], ner, stance)[0] for t in texts]
     for a, b in zip(together, alone):
-        assert [(e["start"], e["end"], e["label"]) for e in a["entities"]] == [(e["start"], e["end"], e["label"]) for e in b["entities"]]
+        assert [(e["start"], e["end"], e["label"]) for e in a["entities"]] == [
+            (e["start"], e["end"], e["label"]) for e in b["entities"]
+        ]
         assert [s["stance"] for s in a["sentences"]] == [s["stance"] for s in b["sentences"]]
         for sa, sb in zip(a["sentences"], b["sentences"]):
             assert sa["scores"] == pytest.approx(sb["scores"], abs=2e-4)
@@ -220,14 +228,19 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, l
 
 
 @pytest.mark.slow
-def test_cli_files_stdin_and_errors(models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_files_stdin_and_errors(
+    models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = tmp_path / "doc.txt"
     doc.write_bytes(MIXED.replace("\n", "\r\n").encode("utf-8"))  # CRLF must survive: offsets index the raw file
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("café".encode("latin-1"))
-    rc, records, err = run_cli(["--ner", str(models["ner_every_word"]), "--stance", str(models["stance"]), str(doc), str(latin1), str(empty)], capsys)
+    rc, records, err = run_cli(
+        ["--ner", str(models["ner_every_word"]), "--stance", str(models["stance"]), str(doc), str(latin1), str(empty)],
+        capsys,
+    )
     assert rc == 1 and "not UTF-8" in err
     assert [r["source"] for r in records] == [str(doc), str(latin1), str(empty)]
     raw = doc.read_bytes().decode("utf-8")
@@ -236,19 +249,26 @@ def test_cli_files_stdin_and_errors(models: dict[str, Path], tmp_path: Path, mon
     assert records[1] == {"source": str(latin1), "error": f"{latin1}: not UTF-8 (byte offset 3)"}
     assert records[2] == {"source": str(empty), "entities": [], "sentences": [], "doc_stance": "NONE"}
 
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("قسد في الحسكة.".encode("utf-8"))))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("قسد في الحسكة.".encode())))
     rc, records, _ = run_cli(["--stance", str(models["stance"])], capsys)  # no FILE: stdin
-    assert rc == 0 and records[0]["source"] == "-" and records[0]["entities"] is None and len(records[0]["sentences"]) == 1
+    assert (
+        rc == 0 and records[0]["source"] == "-" and records[0]["entities"] is None and len(records[0]["sentences"]) == 1
+    )
 
 
 @pytest.mark.slow
-def test_cli_folder_of_files_and_out_file(models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_folder_of_files_and_out_file(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     for i in range(12):  # more than MANY_FILES: the progress bar path (off when stderr is not a terminal)
         (folder / f"{i:02d}.txt").write_text("قسد " * (i + 1), encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    assert main(["predict", "--ner", str(models["ner_every_word"]), str(folder), "--out", str(out), "--batch-docs", "5"]) == 0
+    assert (
+        main(["predict", "--ner", str(models["ner_every_word"]), str(folder), "--out", str(out), "--batch-docs", "5"])
+        == 0
+    )
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [Path(r["source"]).name for r in records] == [f"{i:02d}.txt" for i in range(12)]
     assert [len(r["entities"]) for r in records] == list(range(1, 13))

@@ -13,7 +13,9 @@ from arastance.predict.cli import expand_inputs
 ARABIC = "قالت قسد إن القوات باقية في الحسكة."
 
 
-def test_a_folder_gives_its_text_files_in_any_case_and_lists_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_folder_gives_its_text_files_in_any_case_and_lists_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name in ("a.txt", "B.TXT", "c.Txt", "notes.pdf", "README"):
         (tmp_path / name).write_text(ARABIC, encoding="utf-8")
     (tmp_path / "sub").mkdir()

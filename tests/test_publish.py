@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers.publish_runs import REPO_ROOT, schema, trained_runs
 
 from arastance.cli import main
 from arastance.errors import UserError
 from arastance.models.model_config import check_model_config
 from arastance.publish.card import front_matter, point_and_ci, render_card
 from arastance.publish.package import card_facts, locate_run
+from helpers.publish_runs import REPO_ROOT, schema, trained_runs
 
 ARABIC = "قالت وزارة الدفاع الأميركية إن 900 جندي ما زالوا في سوريا"
 FAKE_TOKEN = "hf_arastanceTestTokenNeverWritten1234567890"
@@ -48,10 +48,21 @@ def card_parts(folder: Path) -> tuple[dict, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "stance"])
-def test_folder_holds_model_tokenizer_config_metrics_and_card(published: dict[str, Path], runs: dict[str, Path], task: str) -> None:
+def test_folder_holds_model_tokenizer_config_metrics_and_card(
+    published: dict[str, Path], runs: dict[str, Path], task: str
+) -> None:
     folder = published[task]
     names = {p.name for p in folder.iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "training_config.yaml", "metrics.json", "README.md", "schema.yaml"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "training_config.yaml",
+        "metrics.json",
+        "README.md",
+        "schema.yaml",
+    } <= names
     assert not any(n.startswith(".") for n in names)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     assert {int(k): v for k, v in config["id2label"].items()} == schema().id2label(task)
@@ -60,7 +71,9 @@ def test_folder_holds_model_tokenizer_config_metrics_and_card(published: dict[st
     assert tokenizer_config["model_max_length"] == 512
     assert "local_files_only" not in tokenizer_config
     run = runs["ner_cv" if task == "ner" else "stance_fixed"]
-    assert (folder / "training_config.yaml").read_text(encoding="utf-8") == (run / "config.yaml").read_text(encoding="utf-8")
+    assert (folder / "training_config.yaml").read_text(encoding="utf-8") == (run / "config.yaml").read_text(
+        encoding="utf-8"
+    )
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["task"] == task and task in metrics["scores"]
     assert metrics["published_fold"] == ("fold-1" if task == "ner" else None)
@@ -77,7 +90,9 @@ def test_cv_run_publishes_the_chosen_fold(published: dict[str, Path], runs: dict
 
 
 @pytest.mark.slow
-def test_unknown_fold_and_fold_on_single_split_are_refused(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_fold_and_fold_on_single_split_are_refused(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["publish", str(runs["ner_cv"]), "--out", str(tmp_path / "a"), "--fold", "7"]) == 1
     assert "fold-0, fold-1" in capsys.readouterr().err
     assert main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "b"), "--fold", "0"]) == 1
@@ -107,7 +122,7 @@ def test_ner_folder_loads_with_auto_classes_and_pipeline(published: dict[str, Pa
     groups = ner(ARABIC)
     assert groups and {g["entity_group"] for g in groups} <= set(schema().entity_labels) | {"O"}
     for g in groups:
-        assert ARABIC[g["start"]:g["end"]].strip()
+        assert ARABIC[g["start"] : g["end"]].strip()
     tokens = pipeline("token-classification", model=folder, ignore_labels=[])(ARABIC)
     assert tokens and {t["entity"] for t in tokens} <= tags
 
@@ -158,7 +173,15 @@ def test_card_front_matter(published: dict[str, Path], task: str) -> None:
 @pytest.mark.parametrize("task", ["ner", "stance"])
 def test_card_sections_scores_and_schema(published: dict[str, Path], task: str) -> None:
     _, body = card_parts(published[task])
-    for section in ("## Intended use", "## Label schema", "## Scores", "## Training data", "## Limitations", "## How to use", "## How to reproduce"):
+    for section in (
+        "## Intended use",
+        "## Label schema",
+        "## Scores",
+        "## Training data",
+        "## Limitations",
+        "## How to use",
+        "## How to reproduce",
+    ):
         assert section in body
     s = schema()
     labels = s.entity_labels if task == "ner" else s.stance_classes
@@ -171,7 +194,7 @@ def test_card_sections_scores_and_schema(published: dict[str, Path], task: str) 
     assert "No confidence intervals" in body  # no report/ in these runs
     kind = "token-classification" if task == "ner" else "text-classification"
     assert f'pipeline("{kind}"' in body
-    assert ("aggregation_strategy=\"simple\"" in body) == (task == "ner")
+    assert ('aggregation_strategy="simple"' in body) == (task == "ner")
     assert "AutoModelFor" in body and "arastance predict" in body
     assert "diacritics and tatweel removed" in body
     assert "python -m arastance.train --config-dir" in body
@@ -199,20 +222,42 @@ def test_card_prefers_report_with_confidence_intervals(runs: dict[str, Path], tm
     stance = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["stance"]
     stance["ci"] = {
         "bootstrap": {"n": 1000, "seed": 0, "confidence": 0.9},
-        "per_label": {label: {m: {"low": 0.111, "high": 0.999} for m in ("precision", "recall", "f1")} for label in stance["per_label"]},
+        "per_label": {
+            label: {m: {"low": 0.111, "high": 0.999} for m in ("precision", "recall", "f1")}
+            for label in stance["per_label"]
+        },
         "macro_f1": {"low": 0.2, "high": 0.6},
         "accuracy": {"low": 0.3, "high": 0.7},
     }
-    stance["baselines"] = {"majority": {"macro_f1": 0.25, "model_minus_baseline": {"difference": 0.01, "low": -0.1, "high": 0.12, "share_replicates_model_better": 0.55}}}
+    stance["baselines"] = {
+        "majority": {
+            "macro_f1": 0.25,
+            "model_minus_baseline": {
+                "difference": 0.01,
+                "low": -0.1,
+                "high": 0.12,
+                "share_replicates_model_better": 0.55,
+            },
+        }
+    }
     (run / "report").mkdir()
-    (run / "report" / "metrics.json").write_text(json.dumps({"schema_version": 1, "bootstrap": {"confidence": 0.9}, "stance": stance}), encoding="utf-8")
+    (run / "report" / "metrics.json").write_text(
+        json.dumps({"schema_version": 1, "bootstrap": {"confidence": 0.9}, "stance": stance}), encoding="utf-8"
+    )
     assert main(["publish", str(run), "--out", str(tmp_path / "out")]) == 0
     meta, body = card_parts(tmp_path / "out")
     assert "From `run/report/metrics.json`" in body
     assert "F1 90% CI" in body and "| [0.111, 0.999] |" in body
     assert f"| sentence macro F1 | {stance['macro_f1']:.3f} | [0.200, 0.600] |" in body
-    assert "90% percentile-bootstrap" in body and "understate the uncertainty" in body and "No confidence intervals" not in body
-    assert "Baseline (the majority class of the training sentences): macro F1 0.250. Model minus baseline: +0.010 [-0.100, 0.120], the model ahead in 55% of bootstrap replicates." in body
+    assert (
+        "90% percentile-bootstrap" in body
+        and "understate the uncertainty" in body
+        and "No confidence intervals" not in body
+    )
+    assert (
+        "Baseline (the majority class of the training sentences): macro F1 0.250. Model minus baseline: +0.010 [-0.100, 0.120], the model ahead in 55% of bootstrap replicates."
+        in body
+    )
     assert meta["model-index"][0]["results"][0]["metrics"][0]["value"] == pytest.approx(round(stance["macro_f1"], 4))
 
 
@@ -232,7 +277,10 @@ def test_all_documents_model_has_no_scores_of_its_own_unless_scores_from(runs: d
     assert main(["publish", str(runs["ner_all"]), "--out", str(tmp_path / "alone")]) == 0
     meta, body = card_parts(tmp_path / "alone")
     assert "no scores of its own" in body and "model-index" not in meta
-    assert main(["publish", str(runs["ner_all"]), "--out", str(tmp_path / "scored"), "--scores-from", str(runs["ner_cv"])]) == 0
+    assert (
+        main(["publish", str(runs["ner_all"]), "--out", str(tmp_path / "scored"), "--scores-from", str(runs["ner_cv"])])
+        == 0
+    )
     meta, body = card_parts(tmp_path / "scored")
     assert "model-index" in meta and "cross-validation" in meta["model-index"][0]["results"][0]["dataset"]["split"]
     assert "trained on all documents and has no held-out data" in body
@@ -240,8 +288,13 @@ def test_all_documents_model_has_no_scores_of_its_own_unless_scores_from(runs: d
 
 
 @pytest.mark.slow
-def test_scores_from_another_task_is_refused(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--scores-from", str(runs["ner_cv"])]) == 1
+def test_scores_from_another_task_is_refused(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--scores-from", str(runs["ner_cv"])])
+        == 1
+    )
     assert "differs" in capsys.readouterr().err
 
 
@@ -249,7 +302,11 @@ def test_scores_from_another_task_is_refused(runs: dict[str, Path], tmp_path: Pa
 def test_base_model_in_front_matter_for_a_pretrained_model(runs: dict[str, Path]) -> None:
     source = locate_run(runs["stance_fixed"])
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
-    facts = replace(card_facts(source, schema(), model_config, "me/arastance-stance", None), base_model="aubmindlab/bert-base-arabertv02", tiny_spec=None)
+    facts = replace(
+        card_facts(source, schema(), model_config, "me/arastance-stance", None),
+        base_model="aubmindlab/bert-base-arabertv02",
+        tiny_spec=None,
+    )
     meta = yaml.safe_load(front_matter(facts))
     assert meta["base_model"] == "aubmindlab/bert-base-arabertv02"
     assert "random-init-test-model" not in meta["tags"]
@@ -263,7 +320,11 @@ def test_the_card_names_extra_sentences_and_the_first_stage(runs: dict[str, Path
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
     plain = card_facts(source, schema(), model_config, None, None)
     assert "Extra sentences" not in render_card(plain) and "Two stages" not in render_card(plain)
-    facts = replace(plain, extra_data={"extra_train_sentences": 120, "extra_sources": {"anercorp": 120}}, first_stage="outputs/stage1/best")
+    facts = replace(
+        plain,
+        extra_data={"extra_train_sentences": 120, "extra_sources": {"anercorp": 120}},
+        first_stage="outputs/stage1/best",
+    )
     card = render_card(facts)
     assert "120 sentences converted" in card and "anercorp (120)" in card and "`outputs/stage1/best`" in card
 
@@ -273,7 +334,11 @@ def test_the_card_names_extra_sentences_and_the_first_stage(runs: dict[str, Path
 
 def test_labels_must_match_the_schema() -> None:
     s = schema()
-    good = {"architectures": ["BertForTokenClassification"], "id2label": {str(i): t for i, t in s.id2label("ner").items()}, "label2id": s.label2id("ner")}
+    good = {
+        "architectures": ["BertForTokenClassification"],
+        "id2label": {str(i): t for i, t in s.id2label("ner").items()},
+        "label2id": s.label2id("ner"),
+    }
     check_model_config(good, s, "ner")
     renamed = {**good, "id2label": {**good["id2label"], "1": "B-PERSON"}}
     with pytest.raises(UserError, match="missing \\['B-PER'\\], unexpected \\['B-PERSON'\\]"):
@@ -285,7 +350,9 @@ def test_labels_must_match_the_schema() -> None:
 
 
 @pytest.mark.slow
-def test_out_folder_protection_and_republish(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_folder_protection_and_republish(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = str(runs["stance_fixed"])
     assert main(["publish", run, "--out", run]) == 1
     assert "would overwrite the run" in capsys.readouterr().err
@@ -326,7 +393,11 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("offline", ["HF_HUB_OFFLINE", "unreachable"])
 def test_push_without_hub_fails_cleanly(
-    runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], offline: str
+    runs: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    offline: str,
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     if offline == "HF_HUB_OFFLINE":
@@ -337,7 +408,9 @@ def test_push_without_hub_fails_cleanly(
     out = tmp_path / "pub"
     assert main(["publish", str(runs["stance_fixed"]), "--out", str(out)]) == 0
     before = _snapshot(out)
-    rc = main(["publish", str(runs["stance_fixed"]), "--out", str(out), "--push", "--repo-id", "someone/arastance-stance"])
+    rc = main(
+        ["publish", str(runs["stance_fixed"]), "--out", str(out), "--push", "--repo-id", "someone/arastance-stance"]
+    )
     captured = capsys.readouterr()
     assert rc == 1
     assert "cannot push to the Hub" in captured.err and "is complete" in captured.err
@@ -354,7 +427,10 @@ def test_push_without_hub_fails_cleanly(
 def test_push_needs_a_valid_repo_id(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--push"]) == 1
     assert "--repo-id" in capsys.readouterr().err
-    assert main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--push", "--repo-id", "no slash"]) == 1
+    assert (
+        main(["publish", str(runs["stance_fixed"]), "--out", str(tmp_path / "x"), "--push", "--repo-id", "no slash"])
+        == 1
+    )
     assert not (tmp_path / "x").exists()  # refused before any work
 
 

@@ -20,7 +20,9 @@ LEARNT = 0.1
 
 def readme_example() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"override any of them on the command line, e\.g\.\s*```bash\n(arastance train [^\n]+)\n```", readme)
+    match = re.search(
+        r"override any of them on the command line, e\.g\.\s*```bash\n(arastance train [^\n]+)\n```", readme
+    )
     assert match, "the README's override example is gone"
     return shlex.split(match.group(1))
 
@@ -36,10 +38,16 @@ def test_the_readme_example_learns(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ARASTANCE_ROOT": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "arastance.train", *args, "data.folds=[0]", "trainer.progress_bar=false"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    log = [json.loads(line) for line in (tmp_path / "run" / "fold-0" / "train_log.jsonl").read_text(encoding="utf-8").splitlines()]
+    log = [
+        json.loads(line)
+        for line in (tmp_path / "run" / "fold-0" / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     best = max(r["best_dev"] for r in log if "best_dev" in r)
     assert best > LEARNT, best
     losses = [r["loss"] for r in log if "loss" in r]

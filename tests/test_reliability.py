@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.helpers.configs import compose_train
 
 from arastance.errors import ConfigError, UserError
 from arastance.runs.layout import RunDir, SplitDir, latest_link_dir, point_latest, write_text
@@ -27,7 +28,6 @@ from arastance.training.checkpoint import (
 )
 from arastance.training.resume import check_resume_config, config_changes
 from arastance.training.summary import run_summary
-from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -142,8 +142,15 @@ def test_no_complete_checkpoint_left_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def _config(**changes: object) -> dict:
-    cfg = {"seed": 5, "resume": False, "run_dir": "/a", "task": {"name": "ner"}, "model": {"name": "tiny"},
-           "trainer": {"learning_rate": 1e-3, "max_steps": 60, "progress_bar": False}, "paths": {"root": "/x"}}
+    cfg = {
+        "seed": 5,
+        "resume": False,
+        "run_dir": "/a",
+        "task": {"name": "ner"},
+        "model": {"name": "tiny"},
+        "trainer": {"learning_rate": 1e-3, "max_steps": 60, "progress_bar": False},
+        "paths": {"root": "/x"},
+    }
     for dotted, value in changes.items():
         node = cfg
         *parents, last = dotted.split("__")
@@ -248,7 +255,9 @@ def test_a_background_run_that_ignores_ctrl_c_keeps_ignoring_it(tmp_path: Path) 
 def small_tmpfs(tmp_path: Path):
     mount = tmp_path / "tmpfs"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not permitted'})")
     try:
@@ -299,7 +308,15 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def quick(run_dir: Path | None, cache: Path, *extra: str) -> list[str]:
     where = [f"run_dir={run_dir}"] if run_dir is not None else []
-    return ["model=tiny", "trainer=smoke", *where, f"paths.root={ROOT}", f"paths.cache_dir={cache}", "trainer.log_steps=1", *extra]
+    return [
+        "model=tiny",
+        "trainer=smoke",
+        *where,
+        f"paths.root={ROOT}",
+        f"paths.cache_dir={cache}",
+        "trainer.log_steps=1",
+        *extra,
+    ]
 
 
 def train_cli(run_dir: Path, cache: Path, *extra: str) -> list[str]:
@@ -327,13 +344,17 @@ def logged_steps(run_dir: Path) -> list[int]:
 
 
 @pytest.mark.slow
-def test_ctrl_c_is_one_line_and_status_130_and_resume_continues_with_one_log_line_per_step(tmp_path: Path, cache: Path) -> None:
+def test_ctrl_c_is_one_line_and_status_130_and_resume_continues_with_one_log_line_per_step(
+    tmp_path: Path, cache: Path
+) -> None:
     # Far more steps than the first checkpoints need: the signal must land during training, however fast
     # the loop runs (at 40 steps the sync-free loop had finished before the signal arrived).
     steps = 400
     args = ("seed=5", f"trainer.max_steps={steps}", "trainer.save_steps=5", "data=fixed", "trainer.precision=fp32")
     run = tmp_path / "run"
-    proc = subprocess.Popen(train_cli(run, cache, *args), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        train_cli(run, cache, *args), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     wait_for_any(run / "checkpoints", f"step-*/{MANIFEST}", proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
@@ -343,7 +364,9 @@ def test_ctrl_c_is_one_line_and_status_130_and_resume_continues_with_one_log_lin
     assert line.startswith("arastance train: interrupted at step ") and "resume with `resume=true`" in line
     assert not (run / "metrics.json").exists()
 
-    changed = subprocess.run(train_cli(run, cache, *args, "resume=true", "seed=6"), env=env(), capture_output=True, text=True)
+    changed = subprocess.run(
+        train_cli(run, cache, *args, "resume=true", "seed=6"), env=env(), capture_output=True, text=True
+    )
     assert changed.returncode == 2 and "seed: 5 → 6" in changed.stderr and "Traceback" not in changed.stderr
 
     resumed = subprocess.run(train_cli(run, cache, *args, "resume=true"), env=env(), capture_output=True, text=True)
@@ -353,10 +376,19 @@ def test_ctrl_c_is_one_line_and_status_130_and_resume_continues_with_one_log_lin
 
 
 @pytest.mark.slow
-def test_a_truncated_newest_checkpoint_falls_back_and_ends_as_an_uninterrupted_run(tmp_path: Path, cache: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_truncated_newest_checkpoint_falls_back_and_ends_as_an_uninterrupted_run(
+    tmp_path: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from arastance.train import train
 
-    args = ("seed=3", "trainer.max_steps=6", "trainer.save_steps=2", "trainer.keep_checkpoints=3", "data=fixed", "trainer.precision=fp32")
+    args = (
+        "seed=3",
+        "trainer.max_steps=6",
+        "trainer.save_steps=2",
+        "trainer.keep_checkpoints=3",
+        "data=fixed",
+        "trainer.precision=fp32",
+    )
     straight = train(compose_train(quick(tmp_path / "straight", cache, *args)))
     run = tmp_path / "damaged"
     train(compose_train(quick(run, cache, *args)))
@@ -397,13 +429,21 @@ def test_a_full_or_read_only_disk_mid_run_names_the_folder_and_keeps_earlier_che
     if fault == "full":
         _fault_after_first_checkpoint(monkeypatch, lambda: fill(small_tmpfs))
     else:
-        _fault_after_first_checkpoint(monkeypatch, lambda: subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True))
-    cfg = compose_train(quick(run, cache, "trainer.max_steps=6", "trainer.save_steps=2", "trainer.eval_steps=2", "data=fixed"))
+        _fault_after_first_checkpoint(
+            monkeypatch, lambda: subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+        )
+    cfg = compose_train(
+        quick(run, cache, "trainer.max_steps=6", "trainer.save_steps=2", "trainer.eval_steps=2", "data=fixed")
+    )
     with pytest.raises(UserError) as err:
         train(cfg)
     message = str(err.value)
     assert str(run) in message
-    assert ("No space left on device" in message or "no space left on device" in message) if fault == "full" else "Read-only file system" in message
+    assert (
+        ("No space left on device" in message or "no space left on device" in message)
+        if fault == "full"
+        else "Read-only file system" in message
+    )
     first = run / "checkpoints" / "step-000002"
     assert manifest_problem(first) is None
     assert not list(run.rglob(".tmp-*")) and not (run / "metrics.json").exists()
@@ -415,10 +455,14 @@ def test_a_full_or_read_only_disk_mid_run_names_the_folder_and_keeps_earlier_che
 def test_two_training_runs_on_one_run_dir_the_second_refuses_naming_the_first(tmp_path: Path, cache: Path) -> None:
     run = tmp_path / "run"
     args = ("trainer.max_steps=400", "data=fixed", "trainer.save_steps=1000")
-    first = subprocess.Popen(train_cli(run, cache, *args), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        train_cli(run, cache, *args), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(run / "train_log.jsonl", first)  # it holds the lock and is training
-        second = subprocess.run(train_cli(run, cache, *args, "resume=true"), env=env(), capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            train_cli(run, cache, *args, "resume=true"), env=env(), capture_output=True, text=True, timeout=120
+        )
         assert second.returncode == 1
         assert f"in use by another training run (pid {first.pid} on {socket.gethostname()}" in second.stderr
         assert "Traceback" not in second.stderr
@@ -433,7 +477,9 @@ def test_a_run_that_fails_before_training_leaves_no_empty_fold(tmp_path: Path, m
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     run = tmp_path / "run"
-    cfg = compose_train(["model=arabert_v02", "trainer=smoke", f"run_dir={run}", f"paths.root={ROOT}", "data.folds=[0]"])
+    cfg = compose_train(
+        ["model=arabert_v02", "trainer=smoke", f"run_dir={run}", f"paths.root={ROOT}", "data.folds=[0]"]
+    )
     with pytest.raises(UserError, match="model=tiny"):
         train(cfg)
     assert not (run / "fold-0").exists()
@@ -441,14 +487,26 @@ def test_a_run_that_fails_before_training_leaves_no_empty_fold(tmp_path: Path, m
 
 
 @pytest.mark.slow
-def test_early_stopping_says_so_and_latest_points_at_the_run(tmp_path: Path, cache: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+def test_early_stopping_says_so_and_latest_points_at_the_run(
+    tmp_path: Path, cache: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     from arastance.train import train
 
     outputs = tmp_path / "outputs"
     caplog.set_level("INFO", logger="arastance.train")
     # patience 1 with a dev evaluation every step: the first evaluation that does not improve stops.
-    cfg = compose_train(quick(None, cache, f"paths.output_dir={outputs}", "data=fixed", "trainer.max_steps=30",
-                              "trainer.eval_steps=1", "trainer.early_stopping_patience=1", "trainer.learning_rate=1e-6"))
+    cfg = compose_train(
+        quick(
+            None,
+            cache,
+            f"paths.output_dir={outputs}",
+            "data=fixed",
+            "trainer.max_steps=30",
+            "trainer.eval_steps=1",
+            "trainer.early_stopping_patience=1",
+            "trainer.learning_rate=1e-6",
+        )
+    )
     metrics = train(cfg)
     assert metrics["final"]["stopped_early"]
     assert f"early stopping at step {metrics['final']['step']}" in caplog.text

@@ -24,12 +24,16 @@ TEXT_2 = "واشنطن تدعم قوات سوريا الديمقراطية"
 def _sentences() -> list[ErrorSentence]:
     return [
         ErrorSentence(
-            "doc-a", 0, TEXT_1,
+            "doc-a",
+            0,
+            TEXT_1,
             gold=((4, 14, "PER"), (18, 21, "ORG")),
             pred=((4, 9, "PER"), (18, 21, "GPE"), (22, 27, "ORG")),
         ),
         ErrorSentence(
-            "doc-b", 3, TEXT_2,
+            "doc-b",
+            3,
+            TEXT_2,
             gold=((0, 6, "GPE"), (12, 34, "ORG")),
             pred=((0, 6, "GPE"), (17, 22, "GPE")),
         ),
@@ -44,7 +48,10 @@ def test_classification_of_each_kind() -> None:
         ("false_positive", None, (22, 27, "ORG")),
     ]
     # Overlapping with another label and another extent: neither boundary nor type → FN + FP.
-    assert classify_spans(s2.gold, s2.pred) == [("false_negative", (12, 34, "ORG"), None), ("false_positive", None, (17, 22, "GPE"))]
+    assert classify_spans(s2.gold, s2.pred) == [
+        ("false_negative", (12, 34, "ORG"), None),
+        ("false_positive", None, (17, 22, "GPE")),
+    ]
     assert classify_spans([(0, 3, "PER")], [(0, 3, "PER")]) == []
 
 
@@ -75,7 +82,14 @@ def test_mark_brackets_spans() -> None:
 
 def test_rendered_errors_md() -> None:
     stance = [
-        StanceItem("doc-a", 0, "أميركا لن تنسحب من سوريا", "PRO_STAY", "NONE", {"PRO_STAY": 0.2, "PRO_WITHDRAWAL": 0.1, "NONE": 0.7}),
+        StanceItem(
+            "doc-a",
+            0,
+            "أميركا لن تنسحب من سوريا",
+            "PRO_STAY",
+            "NONE",
+            {"PRO_STAY": 0.2, "PRO_WITHDRAWAL": 0.1, "NONE": 0.7},
+        ),
         StanceItem("doc-a", 1, "الحسكة – خاص", "NONE", "NONE"),
         StanceItem("doc-b", 2, "مطالب بالانسحاب", "PRO_WITHDRAWAL", "NONE"),
         StanceItem("doc-b", 4, "تعزيزات جديدة", "NONE", "PRO_STAY"),
@@ -84,7 +98,14 @@ def test_rendered_errors_md() -> None:
     grouped = group_stance_errors(stance, classes)
     assert list(grouped) == [("PRO_STAY", "NONE"), ("PRO_WITHDRAWAL", "NONE"), ("NONE", "PRO_STAY")]
 
-    md = render_errors_md("t", ner_errors(_sentences()), LABELS, stance, classes, [{"doc_id": "doc-a", "text": "900 جندي", "gold_value": 900, "pred_value": 90}])
+    md = render_errors_md(
+        "t",
+        ner_errors(_sentences()),
+        LABELS,
+        stance,
+        classes,
+        [{"doc_id": "doc-a", "text": "900 جندي", "gold_value": 900, "pred_value": 90}],
+    )
     assert "### Boundary errors" in md and "#### PER (1)" in md
     assert "> gold: قال ⟦مظلوم عبدي⟧ إن قسد باقية" in md
     assert "> predicted: قال ⟦مظلوم⟧ عبدي إن قسد باقية" in md

@@ -34,7 +34,9 @@ def test_quantity_agreement(schema: Schema) -> None:
         "agreement_on_gold": pytest.approx(1 / 3),
         "normaliser_on_gold_spans": pytest.approx(2 / 3),
     }
-    assert disagreements == [{"doc_id": "d", "start": raids[0], "end": raids[1], "text": "3 غارات", "gold_value": 4, "pred_value": 3}]
+    assert disagreements == [
+        {"doc_id": "d", "start": raids[0], "end": raids[1], "text": "3 غارات", "gold_value": 4, "pred_value": 3}
+    ]
 
 
 def test_quantity_agreement_without_quantities(schema: Schema) -> None:
@@ -89,9 +91,26 @@ def test_fonts_fall_back_to_the_generic_family() -> None:
 def test_figures_are_written(tmp_path: Path) -> None:
     png = b"\x89PNG\r\n\x1a\n"
     files = [
-        plots.plot_f1_with_ci(tmp_path / "f1.png", "F1 — تجربة", ["PER", "ORG"], [0.5, 0.8], [0.3, 0.7], [0.7, 0.9], [3, 10], [0.2, 0.6], "baseline", ("micro", 0.7, 0.6, 0.8), 0.5),
+        plots.plot_f1_with_ci(
+            tmp_path / "f1.png",
+            "F1 — تجربة",
+            ["PER", "ORG"],
+            [0.5, 0.8],
+            [0.3, 0.7],
+            [0.7, 0.9],
+            [3, 10],
+            [0.2, 0.6],
+            "baseline",
+            ("micro", 0.7, 0.6, 0.8),
+            0.5,
+        ),
         plots.plot_confusion(tmp_path / "cm.png", "cm", ["A", "B"], [[3, 1], [0, 0]]),
-        plots.plot_learning_curves(tmp_path / "lc.png", "lc", {"fold-0": [{"step": 1, "loss": 2.0}, {"step": 2, "dev": 0.5, "best_dev": 0.5}]}, "micro_f1"),
+        plots.plot_learning_curves(
+            tmp_path / "lc.png",
+            "lc",
+            {"fold-0": [{"step": 1, "loss": 2.0}, {"step": 2, "dev": 0.5, "best_dev": 0.5}]},
+            "micro_f1",
+        ),
         plots.plot_learning_curves(tmp_path / "lc_empty.png", "lc", {}, "micro_f1"),
         plots.plot_top_errors(tmp_path / "top.png", "أخطاء", [("قوات سوريا الديمقراطية", 3, 1)]),
         plots.plot_top_errors(tmp_path / "none.png", "none", []),

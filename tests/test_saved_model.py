@@ -12,7 +12,6 @@ import pytest
 from arastance.cli import main
 from arastance.errors import UserError
 from arastance.models.factory import load_saved
-from arastance.schema import Schema
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,11 @@ def test_missing_tokenizer_files_are_named(copy_of: Path, removed: list[str]) ->
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [('{"architectures": ["BertForTokenClassification"], "id2', "not valid JSON"), ("[1, 2]", "holds a JSON list"), (b"\xff\xfe{}", "not UTF-8")],
+    [
+        ('{"architectures": ["BertForTokenClassification"], "id2', "not valid JSON"),
+        ("[1, 2]", "holds a JSON list"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
 )
 def test_corrupt_config_json_is_named(copy_of: Path, content: str | bytes, expected: str) -> None:
     path = copy_of / "config.json"
@@ -79,7 +82,9 @@ def test_missing_weights_are_named(copy_of: Path) -> None:
 
 
 @pytest.mark.parametrize("fault", ["no-tokenizer", "corrupt-config", "truncated-weights"])
-def test_predict_names_the_file_and_exits_1(copy_of: Path, tmp_path: Path, fault: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_predict_names_the_file_and_exits_1(
+    copy_of: Path, tmp_path: Path, fault: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     if fault == "no-tokenizer":
         (copy_of / "tokenizer.json").unlink()
     elif fault == "corrupt-config":
@@ -92,4 +97,12 @@ def test_predict_names_the_file_and_exits_1(copy_of: Path, tmp_path: Path, fault
     assert main(["predict", "--ner", str(copy_of), "--device", "cpu", str(doc)]) == 1
     err = capsys.readouterr().err
     assert "unexpected error" not in err
-    assert str(copy_of) in err and {"no-tokenizer": "tokenizer.json", "corrupt-config": "config.json", "truncated-weights": "model.safetensors"}[fault] in err
+    assert (
+        str(copy_of) in err
+        and {
+            "no-tokenizer": "tokenizer.json",
+            "corrupt-config": "config.json",
+            "truncated-weights": "model.safetensors",
+        }[fault]
+        in err
+    )

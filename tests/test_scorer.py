@@ -165,7 +165,9 @@ def test_label_only_in_predictions(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", BOTH)
-@pytest.mark.parametrize("gold,pred", [([["O", "O"]], [["O", "O"]]), ([], []), ([[]], [[]]), ([[], ["O"]], [[], ["O"]])])
+@pytest.mark.parametrize(
+    "gold,pred", [([["O", "O"]], [["O", "O"]]), ([], []), ([[]], [[]]), ([[], ["O"]], [[], ["O"]])]
+)
 def test_no_entities_or_empty_input_gives_zeros(mode: str, gold: list, pred: list) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no UndefinedMetricWarning / RuntimeWarning leaks out
@@ -226,7 +228,10 @@ SEQEVAL_CASES = [
     ([["B-PER", "I-LOC", "I-LOC", "O"]], [["B-PER", "B-LOC", "I-LOC", "O"]]),
     ([["O", "B-PER", "I-PER", "O"], ["B-GPE"]], [["O", "I-PER", "I-PER", "O"], ["B-GPE"]]),
     ([["B-PER", "O", "O"]], [["B-PER", "O", "B-DATE"]]),
-    ([["I-PER", "B-LOC", "I-LOC", "I-PER"], ["B-DATE", "I-DATE"]], [["B-PER", "I-LOC", "I-LOC", "O"], ["B-DATE", "B-DATE"]]),
+    (
+        [["I-PER", "B-LOC", "I-LOC", "I-PER"], ["B-DATE", "I-DATE"]],
+        [["B-PER", "I-LOC", "I-LOC", "O"], ["B-DATE", "B-DATE"]],
+    ),
 ]
 
 
@@ -237,7 +242,7 @@ def test_agrees_with_seqeval_where_seqeval_is_defined(gold: list, pred: list, mo
     from seqeval.metrics.v1 import precision_recall_fscore_support as strict_prfs
     from seqeval.scheme import IOB2
 
-    def reference(average: str | None):  # noqa: ANN202
+    def reference(average: str | None):
         if mode == "strict":
             return strict_prfs(gold, pred, average=average, scheme=IOB2, zero_division=0)
         return default_prfs(gold, pred, average=average, zero_division=0)

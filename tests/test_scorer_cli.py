@@ -103,7 +103,9 @@ def test_bad_mode_is_rejected_by_argparse(capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.parametrize("content", ["", "\n\n", "-DOCSTART- O O\n\n", "\ufeff\n"])
-def test_a_file_without_tokens_is_an_error_not_zeros(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str) -> None:
+def test_a_file_without_tokens_is_an_error_not_zeros(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
     path = tmp_path / "empty.conll"
     path.write_text(content, encoding="utf-8")
     assert main(["score", str(path)]) == 1

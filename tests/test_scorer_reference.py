@@ -33,7 +33,13 @@ def _split(tag: str) -> tuple[str, str]:
 
 def _end_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
     end = (prev_tag, tag) in {
-        ("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"), ("E", "E"), ("E", "I"), ("E", "O"),
+        ("B", "B"),
+        ("B", "O"),
+        ("I", "B"),
+        ("I", "O"),
+        ("E", "E"),
+        ("E", "I"),
+        ("E", "O"),
     }
     if prev_tag not in ("O", ".") and prev_type != type_:
         end = True
@@ -42,7 +48,13 @@ def _end_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
 
 def _start_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
     start = (prev_tag, tag) in {
-        ("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"), ("E", "E"), ("E", "I"), ("O", "E"),
+        ("B", "B"),
+        ("I", "B"),
+        ("O", "B"),
+        ("O", "I"),
+        ("E", "E"),
+        ("E", "I"),
+        ("O", "E"),
     }
     if tag not in ("O", ".") and prev_type != type_:
         start = True

@@ -49,7 +49,12 @@ def test_tokens_and_sentences_index_the_raw_text(path: Path) -> None:
 
 def test_sentences_end_at_terminators_and_line_breaks_not_inside_words() -> None:
     text = "قال المصدر: لا. هل تنسحب؟ نعم!\nالقـ.ـوات 2024.01.24 باقية"
-    assert [s.text for s in split_sentences(text)] == ["قال المصدر: لا.", "هل تنسحب؟", "نعم!", "القـ.ـوات 2024.01.24 باقية"]
+    assert [s.text for s in split_sentences(text)] == [
+        "قال المصدر: لا.",
+        "هل تنسحب؟",
+        "نعم!",
+        "القـ.ـوات 2024.01.24 باقية",
+    ]
 
 
 def test_closing_quote_after_terminator_stays_in_the_sentence() -> None:

@@ -12,13 +12,20 @@ from arastance.models.threads import CpuSample, ThreadPolicy, decide_threads, fr
 AUTO = ThreadPolicy(threads="auto", wait_policy="passive", busy_share=0.5, sample_seconds=0.0)
 
 
-@pytest.mark.parametrize(("cores", "busy", "expected"), [(2, 0.0, 2), (2, 0.3, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 2.0, 1), (16, 3.2, 13), (1, 0.0, 1)])
+@pytest.mark.parametrize(
+    ("cores", "busy", "expected"),
+    [(2, 0.0, 2), (2, 0.3, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 2.0, 1), (16, 3.2, 13), (1, 0.0, 1)],
+)
 def test_free_cores_leave_the_busy_ones_to_their_owners(cores: int, busy: float, expected: int) -> None:
     assert free_cores(cores, busy, 0.5) == expected
 
 
 def test_one_busy_process_on_two_cores_gives_one_thread_and_passive_waits() -> None:
-    assert decide_threads(AUTO, 2, 1.0, {}) == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    assert decide_threads(AUTO, 2, 1.0, {}) == {
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+    }
     assert decide_threads(AUTO, 2, 0.0, {})["OMP_NUM_THREADS"] == "2"
 
 
@@ -28,7 +35,10 @@ def test_what_the_user_set_wins() -> None:
 
 
 def test_a_fixed_count_and_no_wait_policy_from_the_config() -> None:
-    assert decide_threads(ThreadPolicy(threads=3, wait_policy=""), 2, 2.0, {}) == {"OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "3"}
+    assert decide_threads(ThreadPolicy(threads=3, wait_policy=""), 2, 2.0, {}) == {
+        "OMP_NUM_THREADS": "3",
+        "MKL_NUM_THREADS": "3",
+    }
 
 
 def test_other_processes_load_excludes_our_own() -> None:
@@ -50,7 +60,9 @@ def test_the_repository_config_is_valid() -> None:
     assert read_policy(Path(__file__).resolve().parents[1]).threads == "auto"
 
 
-@pytest.mark.parametrize("text", ["threads: 0\n", "threads: many\n", "wait_policy: spin\n", "colour: blue\n", "[1, 2]\n"])
+@pytest.mark.parametrize(
+    "text", ["threads: 0\n", "threads: many\n", "wait_policy: spin\n", "colour: blue\n", "[1, 2]\n"]
+)
 def test_a_bad_config_names_the_file(tmp_path: Path, text: str) -> None:
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "threads.yaml").write_text(text, encoding="utf-8")

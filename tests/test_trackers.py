@@ -6,12 +6,12 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from helpers.tiny_loop import tiny_loop_inputs, tiny_trainer, windows
 from omegaconf import OmegaConf
 
 from arastance.errors import UserError
 from arastance.runs.layout import SplitDir
 from arastance.training import trackers
+from helpers.tiny_loop import tiny_loop_inputs, tiny_trainer, windows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,9 @@ def test_mlflow_without_mlflow_installed_says_how_to_install_it(monkeypatch: pyt
         trackers.check_trackers(["mlflow"])
 
 
-def test_a_run_with_mlflow_writes_a_local_run_with_the_logged_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_with_mlflow_writes_a_local_run_with_the_logged_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("mlflow", reason='mlflow is an optional extra: pip install -e ".[mlflow]"')
     from accelerate import Accelerator
     from mlflow.tracking import MlflowClient
@@ -44,8 +46,15 @@ def test_a_run_with_mlflow_writes_a_local_run_with_the_logged_metrics(tmp_path: 
     split_dir = SplitDir(tmp_path / "run-7" / "fold-2")
     split_dir.path.mkdir(parents=True)
     _model, inputs = tiny_loop_inputs(windows(60))
-    run_loop(Accelerator(cpu=True), inputs, tiny_trainer(log_steps=2, max_steps=6, trackers=("tensorboard", "mlflow")), 1, split_dir, False,
-             lambda *_: None)
+    run_loop(
+        Accelerator(cpu=True),
+        inputs,
+        tiny_trainer(log_steps=2, max_steps=6, trackers=("tensorboard", "mlflow")),
+        1,
+        split_dir,
+        False,
+        lambda *_: None,
+    )
 
     store = tmp_path / "run-7" / "mlruns"
     assert store.is_dir() and not (split_dir.path / "mlruns").exists()

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.helpers.configs import compose_train
 
 from arastance.errors import UserError
 from arastance.train import train
-from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -58,7 +58,9 @@ def test_every_experiment_composes_and_trains_one_step(experiment: str, tmp_path
 def test_same_seed_gives_identical_metrics(tmp_path: Path, cache: Path) -> None:
     runs = []
     for name in ("a", "b"):
-        cfg = compose_train(quick(tmp_path / name, cache, "task=stance", "seed=11", "trainer.max_steps=8", "data=fixed"))
+        cfg = compose_train(
+            quick(tmp_path / name, cache, "task=stance", "seed=11", "trainer.max_steps=8", "data=fixed")
+        )
         runs.append(train(cfg))
     for run in runs:
         run.pop("final")["real_tokens_per_s"]
@@ -85,12 +87,21 @@ def _scores(run_dir: Path) -> dict:
 
 @pytest.mark.slow
 def test_resume_after_kill_ends_with_the_metrics_of_an_uninterrupted_run(tmp_path: Path, cache: Path) -> None:
-    args = ("seed=5", "trainer.max_steps=60", "trainer.save_steps=10", "trainer.eval_steps=10", "data=fixed", "trainer.precision=fp32")
+    args = (
+        "seed=5",
+        "trainer.max_steps=60",
+        "trainer.save_steps=10",
+        "trainer.eval_steps=10",
+        "data=fixed",
+        "trainer.precision=fp32",
+    )
     straight = tmp_path / "straight"
     subprocess.run(_cli(straight, cache, *args), check=True, env=_env(), capture_output=True)
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(_cli(killed, cache, *args), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _cli(killed, cache, *args), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while not (killed / "checkpoints" / "step-000020" / "trainer_state.json").exists():
         assert proc.poll() is None, "the run ended before it could be killed"
@@ -123,13 +134,35 @@ def test_half_written_checkpoints_are_never_resumed_from(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_two_processes_follow_the_loss_curve_of_one_with_the_same_global_batch(tmp_path: Path, cache: Path) -> None:
-    args = ("seed=3", "trainer.max_steps=6", "data=fixed", "trainer.precision=fp32", "trainer.early_stopping_patience=0")
+    args = (
+        "seed=3",
+        "trainer.max_steps=6",
+        "data=fixed",
+        "trainer.precision=fp32",
+        "trainer.early_stopping_patience=0",
+    )
     one = tmp_path / "one"
-    subprocess.run(_cli(one, cache, *args, "trainer.gradient_accumulation_steps=2"), check=True, env=_env(), capture_output=True)
+    subprocess.run(
+        _cli(one, cache, *args, "trainer.gradient_accumulation_steps=2"), check=True, env=_env(), capture_output=True
+    )
     two = tmp_path / "two"
     # On a CPU-only machine `accelerate launch` starts one process unless told --multi_gpu (gloo then).
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-              "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29731"]
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "29731",
+    ]
     done = subprocess.run(launch + _cli(two, cache, *args)[1:], env=_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -148,7 +181,14 @@ def test_hub_model_offline_fails_fast_with_what_to_do(tmp_path: Path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     cfg = compose_train(
-        ["model=arabert_v02", "trainer=smoke", f"run_dir={tmp_path}", f"paths.root={ROOT}", "data=fixed", "trainer.max_steps=1"]
+        [
+            "model=arabert_v02",
+            "trainer=smoke",
+            f"run_dir={tmp_path}",
+            f"paths.root={ROOT}",
+            "data=fixed",
+            "trainer.max_steps=1",
+        ]
     )
     started = time.monotonic()
     with pytest.raises(UserError) as err:
@@ -169,7 +209,15 @@ def test_unreachable_hub_fails_fast_without_offline_flag(tmp_path: Path, monkeyp
 
 
 def _train_with_annotations(annotations: Path, run_dir: Path, cache: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "arastance.train", "model=tiny", f"paths.annotations_dir={annotations}", f"run_dir={run_dir}", f"paths.cache_dir={cache}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "arastance.train",
+        "model=tiny",
+        f"paths.annotations_dir={annotations}",
+        f"run_dir={run_dir}",
+        f"paths.cache_dir={cache}",
+    ]
     return subprocess.run(cmd, env=_env(), capture_output=True, text=True)
 
 
@@ -204,7 +252,9 @@ def test_a_new_run_never_overwrites_an_existing_one(tmp_path: Path, cache: Path)
 def test_one_process_can_train_twice_with_different_precisions(tmp_path: Path, cache: Path) -> None:
     precisions = []
     for precision in ("bf16", "fp32"):
-        cfg = compose_train(quick(tmp_path / precision, cache, "trainer.max_steps=1", "data=fixed", f"trainer.precision={precision}"))
+        cfg = compose_train(
+            quick(tmp_path / precision, cache, "trainer.max_steps=1", "data=fixed", f"trainer.precision={precision}")
+        )
         precisions.append(train(cfg)["final"]["mixed_precision"])
     assert precisions[1] == "no" and precisions[0] in {"bf16", "no"}  # bf16 where this CPU has it
 
@@ -214,7 +264,9 @@ def test_building_the_tiny_model_does_not_change_the_run_that_builds_it(tmp_path
     """The first run (which builds the tiny model) and a later one (which loads it) are identical."""
     runs = []
     for name in ("builds", "loads"):
-        cfg = compose_train(quick(tmp_path / name, tmp_path / "fresh-cache", "seed=4", "trainer.max_steps=3", "data=fixed"))
+        cfg = compose_train(
+            quick(tmp_path / name, tmp_path / "fresh-cache", "seed=4", "trainer.max_steps=3", "data=fixed")
+        )
         metrics = train(cfg)
         metrics["final"].pop("real_tokens_per_s")
         runs.append(metrics)

@@ -8,12 +8,18 @@ import logging
 from pathlib import Path
 
 import pytest
+from tests.helpers.configs import compose_train
 
 from arastance.errors import UserError
-from arastance.models.factory import head_mismatch, looks_like_a_path, pretrained_folder, resolve_model_source, trained_labels
+from arastance.models.factory import (
+    head_mismatch,
+    looks_like_a_path,
+    pretrained_folder,
+    resolve_model_source,
+    trained_labels,
+)
 from arastance.schema import Schema
 from arastance.settings import ModelSettings
-from tests.helpers.configs import compose_train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -24,7 +30,14 @@ CONFIGS = ROOT / "configs"
 
 @pytest.mark.parametrize(
     ("name", "path"),
-    [("aubmindlab/bert-base-arabertv02", False), ("bert-base-multilingual-cased", False), ("/abs/best", True), ("./run", True), ("~/m", True), ("outputs/run/best", True)],
+    [
+        ("aubmindlab/bert-base-arabertv02", False),
+        ("bert-base-multilingual-cased", False),
+        ("/abs/best", True),
+        ("./run", True),
+        ("~/m", True),
+        ("outputs/run/best", True),
+    ],
 )
 def test_hub_ids_and_paths_are_told_apart(name: str, path: bool) -> None:
     assert looks_like_a_path(name) is path
@@ -33,14 +46,19 @@ def test_hub_ids_and_paths_are_told_apart(name: str, path: bool) -> None:
 def test_a_base_model_has_no_label_head_to_keep() -> None:
     assert trained_labels({"architectures": ["BertForMaskedLM"]}) is None
     assert trained_labels({}) is None
-    assert trained_labels({"architectures": ["BertForTokenClassification"], "id2label": {"0": "O", "1": "B-PER"}}) == ("ner", {0: "O", 1: "B-PER"})
+    assert trained_labels({"architectures": ["BertForTokenClassification"], "id2label": {"0": "O", "1": "B-PER"}}) == (
+        "ner",
+        {0: "O", 1: "B-PER"},
+    )
 
 
 def test_the_head_is_kept_only_for_the_same_task_and_the_same_labels() -> None:
     ours = {0: "O", 1: "B-PER", 2: "I-PER"}
     assert head_mismatch(None, "ner", ours) is None
     assert head_mismatch(("ner", dict(ours)), "ner", ours) is None
-    assert "differ from the schema's" in head_mismatch(("ner", {0: "O", 1: "I-PER", 2: "B-PER"}), "ner", ours)  # same names, other order
+    assert "differ from the schema's" in head_mismatch(
+        ("ner", {0: "O", 1: "I-PER", 2: "B-PER"}), "ner", ours
+    )  # same names, other order
     assert "differ from the schema's" in head_mismatch(("ner", {0: "O", 1: "B-PERS"}), "ner", ours)
     assert "a stance model" in head_mismatch(("stance", {0: "O", 1: "B-PER", 2: "I-PER"}), "ner", ours)
 
@@ -80,7 +98,9 @@ def test_a_missing_pretrained_folder_is_a_clear_error_even_with_the_tiny_model(t
 
 def test_pretrained_wins_over_building_the_tiny_model(tmp_path: Path) -> None:
     best = _model_folder(tmp_path / "run" / "best")
-    source, local_only = resolve_model_source(ModelSettings(name="tiny", pretrained=str(tmp_path / "run"), tiny={"vocab_size": 10}), tmp_path / "cache", [])
+    source, local_only = resolve_model_source(
+        ModelSettings(name="tiny", pretrained=str(tmp_path / "run"), tiny={"vocab_size": 10}), tmp_path / "cache", []
+    )
     assert (source, local_only) == (str(best), True)
     assert not (tmp_path / "cache").exists()  # nothing was built
 
@@ -100,18 +120,37 @@ def stage1(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     tmp = tmp_path_factory.mktemp("stage1")
     rows = [
-        {"doc_id": f"ext-{i // 5}", "sentence_id": i % 5, "tokens": ["قال", "محمد", "في", "دمشق"], "ner_tags": ["O", "B-PER", "O", "B-GPE"], "source": "ext"}
+        {
+            "doc_id": f"ext-{i // 5}",
+            "sentence_id": i % 5,
+            "tokens": ["قال", "محمد", "في", "دمشق"],
+            "ner_tags": ["O", "B-PER", "O", "B-GPE"],
+            "source": "ext",
+        }
         for i in range(40)
     ]
     extra = tmp / "ext.jsonl"
     extra.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     run_dir = tmp / "run"
     cfg = compose_train(
-        ["experiment=ner_two_stage_external", "model=tiny", "trainer=smoke", "trainer.max_steps=3", f"data.extra_records=[{extra}]",
-         f"run_dir={run_dir}", f"paths.root={ROOT}", f"paths.cache_dir={tmp / 'cache'}"]
+        [
+            "experiment=ner_two_stage_external",
+            "model=tiny",
+            "trainer=smoke",
+            "trainer.max_steps=3",
+            f"data.extra_records=[{extra}]",
+            f"run_dir={run_dir}",
+            f"paths.root={ROOT}",
+            f"paths.cache_dir={tmp / 'cache'}",
+        ]
     )
     metrics = train(cfg)
-    assert metrics["data"] == {"train_docs": 0, "gold_train_sentences": 0, "extra_train_sentences": 40, "extra_sources": {"ext": 40}}
+    assert metrics["data"] == {
+        "train_docs": 0,
+        "gold_train_sentences": 0,
+        "extra_train_sentences": 40,
+        "extra_sources": {"ext": 40},
+    }
     assert metrics["split"]["train"] == [] and len(metrics["split"]["test"]) == 5  # every gold document held out
     return run_dir
 
@@ -123,20 +162,26 @@ def _classifier(folder: Path):
 
 
 @pytest.mark.slow
-def test_stage_two_keeps_the_head_when_the_labels_match(stage1: Path, schema: Schema, caplog: pytest.LogCaptureFixture) -> None:
+def test_stage_two_keeps_the_head_when_the_labels_match(
+    stage1: Path, schema: Schema, caplog: pytest.LogCaptureFixture
+) -> None:
     import torch
 
     from arastance.models.factory import load_for_task
 
     with caplog.at_level(logging.INFO, logger="arastance.models.factory"):
-        loaded = load_for_task(ModelSettings(name="tiny", pretrained=str(stage1)), "ner", schema.id2label("ner"), stage1, [])
+        loaded = load_for_task(
+            ModelSettings(name="tiny", pretrained=str(stage1)), "ner", schema.id2label("ner"), stage1, []
+        )
     assert loaded.source == str(stage1 / "best")
     assert torch.equal(loaded.model.classifier.weight.detach(), _classifier(stage1 / "best"))
     assert "label head kept" in caplog.text
 
 
 @pytest.mark.slow
-def test_other_labels_reinitialise_the_head_with_a_warning(stage1: Path, schema: Schema, caplog: pytest.LogCaptureFixture) -> None:
+def test_other_labels_reinitialise_the_head_with_a_warning(
+    stage1: Path, schema: Schema, caplog: pytest.LogCaptureFixture
+) -> None:
     import torch
 
     from arastance.models.factory import load_for_task
@@ -149,7 +194,9 @@ def test_other_labels_reinitialise_the_head_with_a_warning(stage1: Path, schema:
     assert "re-initialised" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="arastance.models.factory"):
-        stance = load_for_task(ModelSettings(name="tiny", pretrained=str(stage1 / "best")), "stance", schema.id2label("stance"), stage1, [])
+        stance = load_for_task(
+            ModelSettings(name="tiny", pretrained=str(stage1 / "best")), "stance", schema.id2label("stance"), stage1, []
+        )
     assert stance.model.classifier.weight.shape[0] == len(schema.stance_classes)  # a different size: no traceback
     assert "it is a ner model and this run trains stance" in caplog.text
 
@@ -160,8 +207,17 @@ def test_stage_two_fine_tunes_on_the_gold_from_stage_one(stage1: Path, tmp_path:
 
     run_dir = tmp_path / "stage2"
     cfg = compose_train(
-        ["experiment=ner_two_stage_gold", "model=tiny", "trainer=smoke", "trainer.max_steps=2", "data.folds=[0]", f"model.pretrained={stage1}",
-         f"run_dir={run_dir}", f"paths.root={ROOT}", f"paths.cache_dir={tmp_path / 'cache'}"]
+        [
+            "experiment=ner_two_stage_gold",
+            "model=tiny",
+            "trainer=smoke",
+            "trainer.max_steps=2",
+            "data.folds=[0]",
+            f"model.pretrained={stage1}",
+            f"run_dir={run_dir}",
+            f"paths.root={ROOT}",
+            f"paths.cache_dir={tmp_path / 'cache'}",
+        ]
     )
     metrics = train(cfg)
     assert metrics["data"]["extra_train_sentences"] == 0 and metrics["data"]["train_docs"] == 3

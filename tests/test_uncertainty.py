@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.publish_runs import biased_copy, trained_runs
 
 from arastance.cli import main
 from arastance.predict.uncertainty import (
@@ -20,6 +19,7 @@ from arastance.predict.uncertainty import (
     normalised_entropy,
     rank_by_uncertainty,
 )
+from helpers.publish_runs import biased_copy, trained_runs
 
 # --------------------------------------------------------------------------- pure scores
 
@@ -39,7 +39,9 @@ def test_word_entropy_is_the_mean_over_all_words_of_the_document() -> None:
 def test_stance_margin_signal() -> None:
     assert mean_low_margin([{"A": 1.0, "B": 0.0, "C": 0.0}]) == pytest.approx(0.0)
     assert mean_low_margin([{"A": 0.5, "B": 0.5, "C": 0.0}]) == pytest.approx(1.0)
-    assert mean_low_margin([{"A": 0.6, "B": 0.3, "C": 0.1}, {"A": 0.2, "B": 0.2, "C": 0.6}]) == pytest.approx(((1 - 0.3) + (1 - 0.4)) / 2)
+    assert mean_low_margin([{"A": 0.6, "B": 0.3, "C": 0.1}, {"A": 0.2, "B": 0.2, "C": 0.6}]) == pytest.approx(
+        ((1 - 0.3) + (1 - 0.4)) / 2
+    )
     assert mean_low_margin([]) is None
 
 
@@ -79,7 +81,11 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def docs(tmp_path: Path) -> list[Path]:
-    texts = ["قسد في الحسكة.\nواشنطن باقية.", "وتنشر واشنطن نحو 900 عسكري في سوريا، وقالت مصادر إن 300 جندي وصلوا.", "أميركا لن تنسحب من سوريا."]
+    texts = [
+        "قسد في الحسكة.\nواشنطن باقية.",
+        "وتنشر واشنطن نحو 900 عسكري في سوريا، وقالت مصادر إن 300 جندي وصلوا.",
+        "أميركا لن تنسحب من سوريا.",
+    ]
     paths = []
     for i, text in enumerate(texts):
         paths.append(tmp_path / f"new_{i}.txt")
@@ -93,7 +99,9 @@ def preannotate(argv: list[str], out: Path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_rank_uncertainty_orders_the_tasks_and_records_the_score(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
+def test_rank_uncertainty_orders_the_tasks_and_records_the_score(
+    models: dict[str, Path], docs: list[Path], tmp_path: Path
+) -> None:
     argv = [*map(str, docs), "--ner", str(models["ner"]), "--stance", str(models["stance"])]
     plain = preannotate(argv, tmp_path / "plain.json")
     ranked = preannotate([*argv, "--rank", "uncertainty"], tmp_path / "ranked.json")
@@ -113,7 +121,9 @@ def test_rank_uncertainty_orders_the_tasks_and_records_the_score(models: dict[st
 
 
 @pytest.mark.slow
-def test_a_certain_model_scores_lower_than_an_unsure_one(models: dict[str, Path], docs: list[Path], tmp_path: Path) -> None:
+def test_a_certain_model_scores_lower_than_an_unsure_one(
+    models: dict[str, Path], docs: list[Path], tmp_path: Path
+) -> None:
     unsure = preannotate([str(docs[1]), "--ner", str(models["ner"]), "--rank", "uncertainty"], tmp_path / "a.json")
     sure = preannotate([str(docs[1]), "--ner", str(models["ner_sure"]), "--rank", "uncertainty"], tmp_path / "b.json")
     assert sure[0]["meta"]["ner_entropy"] < 0.01 < unsure[0]["meta"]["ner_entropy"]

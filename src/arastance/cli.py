@@ -39,18 +39,32 @@ class Command:
 # In pipeline order: `arastance --help` lists them so. A new stage adds one line here.
 COMMANDS: tuple[Command, ...] = (
     Command("gold", "arastance.gold.cli", "validate, inspect, convert and import the gold annotations"),
-    Command("corpus", "arastance.corpus.cli", "public NER corpora (CoNLL, Hugging Face datasets) mapped onto the schema"),
-    Command("train", "arastance.train", "fine-tune NER or stance (hydra overrides: task=ner model=tiny seed=7 ...)", "hydra"),
-    Command("evaluate", "arastance.evaluate", "re-score a run's saved models and write its report (run_dir=...)", "hydra"),
+    Command(
+        "corpus", "arastance.corpus.cli", "public NER corpora (CoNLL, Hugging Face datasets) mapped onto the schema"
+    ),
+    Command(
+        "train", "arastance.train", "fine-tune NER or stance (hydra overrides: task=ner model=tiny seed=7 ...)", "hydra"
+    ),
+    Command(
+        "evaluate", "arastance.evaluate", "re-score a run's saved models and write its report (run_dir=...)", "hydra"
+    ),
     Command("report", "arastance.evaluation.report_cli", "evaluation report for an NER and/or a stance run"),
-    Command("aggregate", "arastance.evaluation.aggregate_cli", "mean ± sd over several runs (seeds, sweeps), grouped by what differs"),
+    Command(
+        "aggregate",
+        "arastance.evaluation.aggregate_cli",
+        "mean ± sd over several runs (seeds, sweeps), grouped by what differs",
+    ),
     Command("score", "arastance.scoring.cli", "entity-level precision/recall/F1 of a CoNLL file"),
     Command("publish", "arastance.publish.cli", "package a run for plain transformers users, with a model card"),
     Command("predict", "arastance.predict.cli", "entities and stances of raw Arabic documents, as JSON lines"),
     Command("preannotate", "arastance.predict.preannotate_cli", "Label Studio tasks pre-filled with model predictions"),
-    Command("actors", "arastance.actors.cli", "who holds which stance: one row per actor, from predictions or the gold"),
+    Command(
+        "actors", "arastance.actors.cli", "who holds which stance: one row per actor, from predictions or the gold"
+    ),
     Command("demo", "arastance.demo", "the whole flow offline on the tiny model, about 30 s on 2 CPU cores", "argv"),
-    Command("bench", "arastance.bench", "our training loop and prediction against transformers.Trainer and pipeline", "argv"),
+    Command(
+        "bench", "arastance.bench", "our training loop and prediction against transformers.Trainer and pipeline", "argv"
+    ),
     Command("agreement", "arastance.gold.agreement_cli", "inter-annotator agreement between two gold folders"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -108,7 +122,7 @@ def _status(prog: str, run: Callable[[], object]) -> int:
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - last line of defence of a command
+    except (Exception, KeyboardInterrupt) as err:
         return failure_status(prog, err)
     return result if isinstance(result, int) else 0
 
@@ -121,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             apply_thread_policy()
-        except Exception as err:  # noqa: BLE001 - a bad configs/threads.yaml is reported like any failure
+        except Exception as err:
             return failure_status(f"arastance {wanted}", err)
     if wanted and BY_NAME[wanted].kind != "parser":
         # Their own programs parse the rest, so hydra overrides and `-m` pass through unchanged.
@@ -130,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - last line of defence of a command
+    except (Exception, KeyboardInterrupt) as err:
         return failure_status(f"arastance {args.command}", err)
 
 

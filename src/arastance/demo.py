@@ -79,7 +79,9 @@ def run(out: Path, runs: Path, overrides: list[str]) -> dict[str, float]:
     from arastance.evaluation.report import build_report
 
     eval_cfg = configs["ner"].eval
-    metrics = build_report(out, runs / "ner", runs / "stance", eval_cfg, title="Demo: tiny model, 5-fold leave-one-document-out CV")
+    metrics = build_report(
+        out, runs / "ner", runs / "stance", eval_cfg, title="Demo: tiny model, 5-fold leave-one-document-out CV"
+    )
     for task in ("ner", "stance"):
         copy_report(out, runs / task)
     timings["total"] = time.perf_counter() - started

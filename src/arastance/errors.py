@@ -145,5 +145,5 @@ def exit_on_failure(prog: str) -> Iterator[None]:
     """Wraps an entry point whose caller expects SystemExit (hydra apps, `python -m` mains)."""
     try:
         yield
-    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - last line of defence of a command
+    except (Exception, KeyboardInterrupt) as err:
         raise SystemExit(failure_status(prog, err)) from None

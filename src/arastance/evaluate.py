@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 from arastance.errors import exit_on_failure
 from arastance.paths import CONFIGS_DIR
 
+
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
     """The report's pooled scores against the run's pooled metrics.json (CV runs only). The report's
     block is a superset of training's, so every key training wrote is compared."""
@@ -69,12 +70,17 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fold.records)
         (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
 
-    print(f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))")
+    print(
+        f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))"
+    )
     if summary["matches_training"]:
         print("scores equal the training-time metrics.json")
     else:
         shown = [d for f in summary["folds"] for d in f["differences"]] + summary["pooled_differences"]
-        print(f"WARNING: scores differ from the training-time metrics.json ({len(shown)} differences), e.g.:", file=sys.stderr)
+        print(
+            f"WARNING: scores differ from the training-time metrics.json ({len(shown)} differences), e.g.:",
+            file=sys.stderr,
+        )
         for line in shown[:10]:
             print(f"  {line}", file=sys.stderr)
     print(f"report: {report_dir / 'report.md'}")

@@ -85,11 +85,15 @@ def push_folder(
             ignore_patterns=[".*", "**/.*"],
         )
     except LocalTokenNotFoundError:
-        raise UserError(f"cannot push: not logged in to the Hub (run `hf auth login` or set HF_TOKEN). {later}") from None
+        raise UserError(
+            f"cannot push: not logged in to the Hub (run `hf auth login` or set HF_TOKEN). {later}"
+        ) from None
     except HfHubHTTPError as err:
         # The message names the repo and the HTTP status, never the token.
         status = getattr(getattr(err, "response", None), "status_code", None)
-        raise UserError(f"cannot push to {repo_id}: the Hub answered {status or 'an error'} ({str(err).splitlines()[0]}). {later}") from None
+        raise UserError(
+            f"cannot push to {repo_id}: the Hub answered {status or 'an error'} ({str(err).splitlines()[0]}). {later}"
+        ) from None
     except OSError as err:
         raise UserError(f"cannot push to {repo_id}: {err}. {later}") from None
     return str(url)

@@ -7,7 +7,6 @@ import os
 import shutil
 from pathlib import Path
 
-
 # The hydra configs of the checkout the package is installed from (editable install). An absolute
 # path, so that hydra finds them whether the app runs as `python -m arastance.train` or `arastance train`
 # (imported as a module, a relative config_path would be read as a Python package).

@@ -59,7 +59,9 @@ def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
     home = latest_link_dir(run.path, settings.paths.output_dir, settings.task.name, settings.model.name)
     latest = point_latest(home, run.path) if home is not None else None
     finals = [(s.name if run.is_cv() else "run", s.read_metrics()["final"]) for s in run.splits() if s.is_finished()]
-    return run_summary(run.path, metrics, finals, settings.task.name, settings.task.metric, settings.trainer.max_steps, latest)
+    return run_summary(
+        run.path, metrics, finals, settings.task.name, settings.task.metric, settings.trainer.max_steps, latest
+    )
 
 
 def _is_main_process() -> bool:

@@ -22,7 +22,10 @@ def drawn_texts(fig: Any, renderer: Any) -> list[Any]:
     return [
         t
         for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip() and id(t) not in undrawn and (t.axes is None or t.axes.get_visible())
+        if t.get_visible()
+        and t.get_text().strip()
+        and id(t) not in undrawn
+        and (t.axes is None or t.axes.get_visible())
     ]
 
 
@@ -37,6 +40,13 @@ def texts_outside(fig: Any) -> list[str]:
     outside = []
     for text in drawn_texts(fig, renderer):
         box = text.get_window_extent(renderer)
-        if box.x0 < page.x0 - TOLERANCE_PX or box.y0 < page.y0 - TOLERANCE_PX or box.x1 > page.x1 + TOLERANCE_PX or box.y1 > page.y1 + TOLERANCE_PX:
-            outside.append(f"{text.get_text()!r} {tuple(round(v) for v in box.extents)} outside {tuple(round(v) for v in page.extents)}")
+        if (
+            box.x0 < page.x0 - TOLERANCE_PX
+            or box.y0 < page.y0 - TOLERANCE_PX
+            or box.x1 > page.x1 + TOLERANCE_PX
+            or box.y1 > page.y1 + TOLERANCE_PX
+        ):
+            outside.append(
+                f"{text.get_text()!r} {tuple(round(v) for v in box.extents)} outside {tuple(round(v) for v in page.extents)}"
+            )
     return outside

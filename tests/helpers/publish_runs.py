@@ -18,14 +18,26 @@ import pytest
 from arastance.schema import load_schema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DOC_IDS = ["000_1de9847addf50ec0", "001_307b6d8156389d2c", "002_037562c013cbc5d0", "003_267b21d0fb597590", "004_d438872805faa861"]
+DOC_IDS = [
+    "000_1de9847addf50ec0",
+    "001_307b6d8156389d2c",
+    "002_037562c013cbc5d0",
+    "003_267b21d0fb597590",
+    "004_d438872805faa861",
+]
 COMMON = ["model=tiny", "trainer=smoke", "trainer.max_steps=3", "trainer.precision=fp32", "seed=7"]
 RUNS: dict[str, list[str]] = {
     # Two folds of leave-one-document-out CV are enough to exercise fold selection and pooling.
     "ner_cv": ["task=ner", "data=cv", "data.folds=[0,1]"],
     "stance_fixed": ["task=stance", "data=fixed"],
     # The "final model" recipe from the card: all documents, no dev, no test.
-    "ner_all": ["task=ner", "data=fixed", f"data.train_docs=[{','.join(DOC_IDS)}]", "data.dev_docs_ids=[]", "data.test_docs=[]"],
+    "ner_all": [
+        "task=ner",
+        "data=fixed",
+        f"data.train_docs=[{','.join(DOC_IDS)}]",
+        "data.dev_docs_ids=[]",
+        "data.test_docs=[]",
+    ],
 }
 
 
@@ -50,9 +62,14 @@ def _train(runs: dict[Path, list[str]], cache_dir: Path) -> None:
     import sys
 
     common = [*COMMON, f"paths.root={REPO_ROOT}", f"paths.cache_dir={cache_dir}"]
-    spec = {"configs": str(REPO_ROOT / "configs"), "runs": {str(run): [*common, *overrides] for run, overrides in runs.items()}}
+    spec = {
+        "configs": str(REPO_ROOT / "configs"),
+        "runs": {str(run): [*common, *overrides] for run, overrides in runs.items()},
+    }
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ARASTANCE_ROOT": str(REPO_ROOT)}
-    done = subprocess.run([sys.executable, "-c", TRAIN_SCRIPT, json.dumps(spec)], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", TRAIN_SCRIPT, json.dumps(spec)], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"training the test runs failed:\n{done.stderr[-4000:]}")
 
@@ -78,7 +95,11 @@ def biased_copy(model_folder: Path, out: Path, label: str, margin: float = 100.0
     if not (out / "training_config.yaml").is_file() and (model_folder.parent / "config.yaml").is_file():
         shutil.copyfile(model_folder.parent / "config.yaml", out / "training_config.yaml")
     config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
-    auto = "AutoModelForTokenClassification" if config["architectures"][0].endswith("TokenClassification") else "AutoModelForSequenceClassification"
+    auto = (
+        "AutoModelForTokenClassification"
+        if config["architectures"][0].endswith("TokenClassification")
+        else "AutoModelForSequenceClassification"
+    )
     model = getattr(transformers, auto).from_pretrained(model_folder)
     label_id = {v: int(k) for k, v in config["id2label"].items()}[label]
     model.classifier.bias.data[label_id] += margin

@@ -63,7 +63,9 @@ def _request(method: str, path: str, body: Any = None, timeout_s: float = REQUES
 def _server_log_tail() -> str:
     if not SERVER_LOG or not Path(SERVER_LOG).is_file():
         return ""
-    return "\n--- server log (last lines) ---\n" + "\n".join(Path(SERVER_LOG).read_text(errors="replace").splitlines()[-30:])
+    return "\n--- server log (last lines) ---\n" + "\n".join(
+        Path(SERVER_LOG).read_text(errors="replace").splitlines()[-30:]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +82,9 @@ def server() -> str:
             last_error = str(err)
         time.sleep(2)
     else:
-        pytest.fail(f"Label Studio at {URL} did not answer within {START_TIMEOUT_S:g} s ({last_error}){_server_log_tail()}")
+        pytest.fail(
+            f"Label Studio at {URL} did not answer within {START_TIMEOUT_S:g} s ({last_error}){_server_log_tail()}"
+        )
     version = _request("GET", "/api/version")
     return str(version.get("release") or version)
 
@@ -105,7 +109,9 @@ def test_gold_round_trips_through_label_studio(server: str, tmp_path: Path, caps
     docs = [d.doc for d in loaded.documents]
 
     project = _request(
-        "POST", "/api/projects", {"title": f"arastance round trip {time.time():.0f}", "label_config": labeling_config(schema)}
+        "POST",
+        "/api/projects",
+        {"title": f"arastance round trip {time.time():.0f}", "label_config": labeling_config(schema)},
     )
     project_id = project["id"]
 
@@ -127,7 +133,9 @@ def test_gold_round_trips_through_label_studio(server: str, tmp_path: Path, caps
     )
     assert all(t.get("total_annotations") == 1 for t in _all_tasks(project_id))
 
-    export = _request("GET", f"/api/projects/{project_id}/export?exportType=JSON&download_all_tasks=true", timeout_s=120)
+    export = _request(
+        "GET", f"/api/projects/{project_id}/export?exportType=JSON&download_all_tasks=true", timeout_s=120
+    )
     assert len(export) == len(docs)
     export_file = tmp_path / "export.json"
     export_file.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")

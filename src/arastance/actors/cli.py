@@ -24,9 +24,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="`arastance predict` .jsonl files, or .txt files / folders of them")
-    p.add_argument("--gold", nargs="?", const="", default=None, metavar="DIR", help="summarise the gold (default annotations/gold) instead")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for actors.csv, actors.md and actors.png")
+    p.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="`arastance predict` .jsonl files, or .txt files / folders of them"
+    )
+    p.add_argument(
+        "--gold",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="summarise the gold (default annotations/gold) instead",
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for actors.csv, actors.md and actors.png"
+    )
     p.add_argument("--aliases", type=Path, metavar="FILE", help="alias table (default configs/actors/aliases.yaml)")
     p.add_argument("--title", help="title of the table and the figure")
     from arastance.predict.cli import add_model_arguments
@@ -47,7 +58,9 @@ def gold_documents(gold: str, rules: Any) -> list[Any]:
     result = read_gold(path)
     if result.problems:
         shown = "\n".join(str(p) for p in result.problems[:10])
-        raise UserError(f"{path}: {len(result.problems)} problem(s) in the gold (run `arastance gold validate`):\n{shown}")
+        raise UserError(
+            f"{path}: {len(result.problems)} problem(s) in the gold (run `arastance gold validate`):\n{shown}"
+        )
     if not result.documents:
         raise UserError(f"{path}: no gold documents")
     return [document_from_gold(d.doc, rules) for d in result.documents]
@@ -72,7 +85,9 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
             raise UserError(f"{where}: `arastance predict` could not read {record.get('source')!r}: {record['error']}")
         sentences = record.get("sentences")
         if not isinstance(sentences, list):
-            raise UserError(f"{where}: no stance predictions (`sentences` is {sentences!r}); run `arastance predict` with --stance")
+            raise UserError(
+                f"{where}: no stance predictions (`sentences` is {sentences!r}); run `arastance predict` with --stance"
+            )
         if any(not isinstance(s, dict) or "holder" not in s or "stance" not in s for s in sentences):
             raise UserError(f"{where}: sentences without `stance`/`holder`; re-run this version of `arastance predict`")
         try:
@@ -84,8 +99,8 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
 
 def text_documents(sources: Sequence[str], args: argparse.Namespace, rules: Any) -> list[Any]:
     from arastance.actors.summary import document_from_prediction
-    from arastance.predict.documents import predict_documents
     from arastance.predict.cli import load_models
+    from arastance.predict.documents import predict_documents
 
     if args.ner is None or args.stance is None:
         raise UserError("raw text needs both models: --ner DIR --stance DIR (or give `arastance predict` output)")
@@ -149,5 +164,7 @@ def run(args: argparse.Namespace) -> int:
         paths = write_outputs(args.out, summary, columns, title)
     except OSError as err:
         raise UserError(f"cannot write into {args.out}: {err.strerror or err}") from None
-    print(f"{len(summary.rows)} actors over {summary.documents} document(s): {', '.join(str(p) for p in paths.values())}")
+    print(
+        f"{len(summary.rows)} actors over {summary.documents} document(s): {', '.join(str(p) for p in paths.values())}"
+    )
     return 0

@@ -84,7 +84,9 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
     return fig
 
 
-def write_outputs(out_dir: Path, summary: ActorSummary, stance_columns: Mapping[str, str], title: str) -> dict[str, Path]:
+def write_outputs(
+    out_dir: Path, summary: ActorSummary, stance_columns: Mapping[str, str], title: str
+) -> dict[str, Path]:
     from arastance.evaluation import plots
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -55,13 +55,19 @@ class ActorSummary:
 
 def document_from_gold(doc: GoldDocument, rules: HolderRules) -> ActorDocument:
     mentions = tuple((e.start, e.end, e.text) for e in doc.entities if e.label in rules.eligible_labels)
-    stances = tuple((s.stance, s.holder) for s in sorted(doc.sentences, key=lambda s: s.start) if s.stance != rules.no_stance)
+    stances = tuple(
+        (s.stance, s.holder) for s in sorted(doc.sentences, key=lambda s: s.start) if s.stance != rules.no_stance
+    )
     return ActorDocument(doc.doc_id, mentions, stances)
 
 
 def document_from_prediction(doc_id: str, record: Mapping[str, Any], rules: HolderRules) -> ActorDocument:
     """A record of `arastance predict` (its sentences carry `holder`)."""
-    mentions = tuple((int(e["start"]), int(e["end"]), str(e["text"])) for e in record.get("entities") or [] if e["label"] in rules.eligible_labels)
+    mentions = tuple(
+        (int(e["start"]), int(e["end"]), str(e["text"]))
+        for e in record.get("entities") or []
+        if e["label"] in rules.eligible_labels
+    )
     stances = []
     for s in record.get("sentences") or []:
         if s["stance"] == rules.no_stance:
@@ -86,7 +92,9 @@ def _display_name(row: ActorRow, aliases: AliasTable) -> str:
     return bare_forms[0] if bare_forms else row.forms.most_common(1)[0][0]
 
 
-def summarise(docs: Iterable[ActorDocument], aliases: AliasTable, rules: HolderRules, stance_classes: Sequence[str]) -> ActorSummary:
+def summarise(
+    docs: Iterable[ActorDocument], aliases: AliasTable, rules: HolderRules, stance_classes: Sequence[str]
+) -> ActorSummary:
     docs = list(docs)
     seen = {aliases.key(text) for doc in docs for *_span, text in doc.mentions}
     seen |= {aliases.key(h.text) for doc in docs for _stance, h in doc.stances if h is not None}

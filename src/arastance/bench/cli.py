@@ -11,8 +11,15 @@ from arastance.bench.inputs import PLANS, ROOT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=[*sorted(PLANS), "gpu"], default="full", help="gpu: the training sides on one CUDA device (bench.gpu)")
-    parser.add_argument("--dry-run", action="store_true", help="with --mode gpu: the same code on the CPU, tiny shapes, in seconds")
+    parser.add_argument(
+        "--mode",
+        choices=[*sorted(PLANS), "gpu"],
+        default="full",
+        help="gpu: the training sides on one CUDA device (bench.gpu)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="with --mode gpu: the same code on the CPU, tiny shapes, in seconds"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
     parser.add_argument("--worker", help=argparse.SUPPRESS)

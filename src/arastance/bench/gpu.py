@@ -62,17 +62,43 @@ class GpuPlan:
     model: str  # bench model: "base" (AraBERT-shaped) or "tiny"
     compile_backend: str
     in_process: bool  # run the workers here instead of one subprocess each
-    time_budget_s: float | None  # the whole run's wall time; sides past it are stopped or not run (subprocess workers only)
+    time_budget_s: (
+        float | None
+    )  # the whole run's wall time; sides past it are stopped or not run (subprocess workers only)
     min_side_s: float  # a side is not started with less time than this left
 
 
 GPU_PLANS = {
-    "gpu": GpuPlan(repeat=30, batch_sentences=32, warmup_steps=30, steps=200, budget_steps=60, budget_repeat=300, log_steps=10,
-                   budgets=(4096, 16384, 65536), model="base", compile_backend="inductor", in_process=False,
-                   time_budget_s=450, min_side_s=40),
-    "dry-run": GpuPlan(repeat=2, batch_sentences=8, warmup_steps=2, steps=4, budget_steps=2, budget_repeat=4, log_steps=2,
-                       budgets=(256, 512, 1024), model="tiny", compile_backend="eager", in_process=True,
-                       time_budget_s=None, min_side_s=0),
+    "gpu": GpuPlan(
+        repeat=30,
+        batch_sentences=32,
+        warmup_steps=30,
+        steps=200,
+        budget_steps=60,
+        budget_repeat=300,
+        log_steps=10,
+        budgets=(4096, 16384, 65536),
+        model="base",
+        compile_backend="inductor",
+        in_process=False,
+        time_budget_s=450,
+        min_side_s=40,
+    ),
+    "dry-run": GpuPlan(
+        repeat=2,
+        batch_sentences=8,
+        warmup_steps=2,
+        steps=4,
+        budget_steps=2,
+        budget_repeat=4,
+        log_steps=2,
+        budgets=(256, 512, 1024),
+        model="tiny",
+        compile_backend="eager",
+        in_process=True,
+        time_budget_s=None,
+        min_side_s=0,
+    ),
 }
 
 
@@ -89,24 +115,56 @@ def gpu_sides(plan: GpuPlan) -> list[Side]:
     loop = {"log_steps": plan.log_steps}
     compiled = loop | {"compile": True}
     sides = [
-        Side("trainer_default", "trainer_default", f"Trainer defaults (fp32, random batches of {plan.batch_sentences})"),
+        Side(
+            "trainer_default", "trainer_default", f"Trainer defaults (fp32, random batches of {plan.batch_sentences})"
+        ),
         Side("trainer_tuned", "trainer_tuned", "Trainer tuned (group_by_length, bf16, tf32)"),
         Side("ours_eager", "ours", "our loop, eager, token budget matching the Trainer's steps", loop),
     ]
     for budget in plan.budgets:
-        sides.append(Side(f"ours_budget_{_tokens_name(budget)}", "ours", f"our loop, eager, {budget} tokens per step",
-                          loop | {"max_tokens": budget, "max_rows": budget}, budget_row=True))
+        sides.append(
+            Side(
+                f"ours_budget_{_tokens_name(budget)}",
+                "ours",
+                f"our loop, eager, {budget} tokens per step",
+                loop | {"max_tokens": budget, "max_rows": budget},
+                budget_row=True,
+            )
+        )
     top = max(plan.budgets)
     return sides + [
-        Side("ours_compiled", "ours", "our loop, torch.compile by regions (batch sizes dynamic), same budget as ours_eager", compiled),
-        Side("ours_cuda_graphs", "ours", "the same with CUDA graphs (mode reduce-overhead), widths padded to 64 so that shapes repeat",
-             compiled | {"compile_mode": "reduce-overhead", "pad_to_multiple_of": 64}),
+        Side(
+            "ours_compiled",
+            "ours",
+            "our loop, torch.compile by regions (batch sizes dynamic), same budget as ours_eager",
+            compiled,
+        ),
+        Side(
+            "ours_cuda_graphs",
+            "ours",
+            "the same with CUDA graphs (mode reduce-overhead), widths padded to 64 so that shapes repeat",
+            compiled | {"compile_mode": "reduce-overhead", "pad_to_multiple_of": 64},
+        ),
         Side("trainer_tuned_compiled", "trainer_tuned", "Trainer tuned + its torch_compile", {"torch_compile": True}),
-        Side(f"ours_compiled_budget_{_tokens_name(top)}", "ours", f"our loop, torch.compile by regions, {top} tokens per step",
-             compiled | {"max_tokens": top, "max_rows": top}, budget_row=True),
-        Side("ours_compiled_unpadded", "ours", "ours_compiled without rounding widths up to 8", compiled | {"pad_to_multiple_of": 1}),
-        Side("ours_compiled_model", "ours", "ours_compiled with the whole model as one graph (trainer.compile_scope=model)",
-             compiled | {"compile_scope": "model"}),
+        Side(
+            f"ours_compiled_budget_{_tokens_name(top)}",
+            "ours",
+            f"our loop, torch.compile by regions, {top} tokens per step",
+            compiled | {"max_tokens": top, "max_rows": top},
+            budget_row=True,
+        ),
+        Side(
+            "ours_compiled_unpadded",
+            "ours",
+            "ours_compiled without rounding widths up to 8",
+            compiled | {"pad_to_multiple_of": 1},
+        ),
+        Side(
+            "ours_compiled_model",
+            "ours",
+            "ours_compiled with the whole model as one graph (trainer.compile_scope=model)",
+            compiled | {"compile_scope": "model"},
+        ),
     ]
 
 
@@ -120,10 +178,15 @@ def side_spec(side: Side, plan: GpuPlan, model_dir: Path) -> dict[str, Any]:
     if overrides.get("torch_compile"):
         overrides["torch_compile_backend"] = plan.compile_backend  # the Trainer's compiler: the same as ours
     return {
-        "side": side.worker, "model_dir": str(model_dir), "repeat": plan.budget_repeat if side.budget_row else plan.repeat,
+        "side": side.worker,
+        "model_dir": str(model_dir),
+        "repeat": plan.budget_repeat if side.budget_row else plan.repeat,
         "batch_sentences": plan.batch_sentences,
-        "warmup": plan.warmup_steps, "steps": plan.warmup_steps + timed, "overrides": overrides,
-        "count_syncs": True, "compile_backend": plan.compile_backend,
+        "warmup": plan.warmup_steps,
+        "steps": plan.warmup_steps + timed,
+        "overrides": overrides,
+        "count_syncs": True,
+        "compile_backend": plan.compile_backend,
     }
 
 
@@ -143,7 +206,9 @@ def run_side(spec: dict[str, Any], plan: GpuPlan, threads: int, timeout_s: float
     return WORKERS[spec["side"]](spec)
 
 
-def measured_side(side: Side, plan: GpuPlan, model_dir: Path, threads: int, seconds_left: float | None) -> dict[str, Any]:
+def measured_side(
+    side: Side, plan: GpuPlan, model_dir: Path, threads: int, seconds_left: float | None
+) -> dict[str, Any]:
     """One side's row; a side that fails (out of memory, a compiler error, the time budget) becomes a row
     with its error, so that one broken side costs its own figures, not the whole run's."""
     row: dict[str, Any] = {"side": side.name, "description": side.description, "budget_row": side.budget_row}
@@ -153,7 +218,7 @@ def measured_side(side: Side, plan: GpuPlan, model_dir: Path, threads: int, seco
     try:
         row |= run_side(side_spec(side, plan, model_dir), plan, threads, seconds_left)
         row["side_seconds"] = time.monotonic() - started  # start-up, encoding, compilation and every step
-    except Exception as error:  # noqa: BLE001 - recorded in the report, the remaining sides still run
+    except Exception as error:
         row["error"] = str(error)[-2000:]
     return row
 
@@ -162,14 +227,20 @@ def finished_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if "error" not in r]
 
 
-def gpu_result(rows: list[dict[str, Any]], plan: GpuPlan, model_dir: Path, mean_length: float, dry_run: bool, threads: int) -> dict[str, Any]:
+def gpu_result(
+    rows: list[dict[str, Any]], plan: GpuPlan, model_dir: Path, mean_length: float, dry_run: bool, threads: int
+) -> dict[str, Any]:
     import torch
 
     from arastance.bench.report import machine
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     measured = finished_rows(rows)
-    flops = flops_per_real_token(measured[0]["non_embedding_params"], **model_shape(model_dir), mean_length=mean_length) if measured else None
+    flops = (
+        flops_per_real_token(measured[0]["non_embedding_params"], **model_shape(model_dir), mean_length=mean_length)
+        if measured
+        else None
+    )
     peak = peak_bf16_flops(device)
     for row in measured:
         row["mfu"] = mfu_of(row, flops, peak) if flops else None
@@ -194,13 +265,17 @@ def run_gpu_bench(dry_run: bool, threads: int, out: Path) -> dict[str, Any]:
     from arastance.bench.run import bench_models
 
     if not dry_run and not torch.cuda.is_available():
-        raise UserError("arastance bench --mode gpu: no CUDA device (torch.cuda.is_available() is False); "
-                        "run it on a GPU machine, or add --dry-run for the CPU check of the same code")
+        raise UserError(
+            "arastance bench --mode gpu: no CUDA device (torch.cuda.is_available() is False); "
+            "run it on a GPU machine, or add --dry-run for the CPU check of the same code"
+        )
     plan = GPU_PLANS["dry-run" if dry_run else "gpu"]
     out.mkdir(parents=True, exist_ok=True)
     # The dry run needs only the tiny model, not the 0.5 GB AraBERT-shaped one.
     model_dir = bench_tiny_model(ROOT / ".cache") if plan.model == "tiny" else bench_models()[plan.model]
-    mean_length = statistics.mean(len(w) for w in encoded_windows(model_dir, 1)[1])  # once: the report is rewritten per side
+    mean_length = statistics.mean(
+        len(w) for w in encoded_windows(model_dir, 1)[1]
+    )  # once: the report is rewritten per side
     rows: list[dict[str, Any]] = []
     deadline = time.monotonic() + plan.time_budget_s if plan.time_budget_s else None
     for side in gpu_sides(plan):
@@ -210,7 +285,10 @@ def run_gpu_bench(dry_run: bool, threads: int, out: Path) -> dict[str, Any]:
         if "error" in row:
             print(f"[bench-gpu]   failed: {error_summary(row)}", flush=True)
         else:
-            print(f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} syncs/step", flush=True)
+            print(
+                f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} syncs/step",
+                flush=True,
+            )
         result = gpu_result(rows, plan, model_dir, mean_length, dry_run, threads)
         write_json(out / "gpu.json", result)
         write_text(out / "gpu.md", gpu_markdown(result))

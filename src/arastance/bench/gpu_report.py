@@ -32,8 +32,10 @@ def headline(rows: list[dict[str, Any]]) -> str:
     ours, trainer = best_of(rows, "ours"), best_of(rows, "trainer")
     if not ours or not trainer or not trainer["real_tokens_per_s"]:
         return "Our best against the Trainer's best: not measured (a side failed)."
-    return (f"At the same tokens per optimizer step, our best ({ours['side']}) is "
-            f"{ours['real_tokens_per_s'] / trainer['real_tokens_per_s']:.2f}× the Trainer's best ({trainer['side']}).")
+    return (
+        f"At the same tokens per optimizer step, our best ({ours['side']}) is "
+        f"{ours['real_tokens_per_s'] / trainer['real_tokens_per_s']:.2f}× the Trainer's best ({trainer['side']})."
+    )
 
 
 def error_summary(row: dict[str, Any]) -> str:
@@ -72,7 +74,11 @@ def gpu_markdown(result: dict[str, Any]) -> str:
     ]
     lines += [_row_line(r, ratios) for r in result["rows"]]
     counted_by = next((r["syncs_counted_by"] for r in result["rows"] if "syncs_counted_by" in r), "")
-    lines += ["", headline(result["rows"]),
-              "", f"Syncs counted by {counted_by}, per optimizer step over the timed steps but the last; our loop reads its losses every "
-              f"{result['plan']['log_steps']} steps. A side's wall time covers its start-up, encoding, compilation and every step."]
+    lines += [
+        "",
+        headline(result["rows"]),
+        "",
+        f"Syncs counted by {counted_by}, per optimizer step over the timed steps but the last; our loop reads its losses every "
+        f"{result['plan']['log_steps']} steps. A side's wall time covers its start-up, encoding, compilation and every step.",
+    ]
     return "\n".join(lines) + "\n"

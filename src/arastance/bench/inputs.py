@@ -32,11 +32,33 @@ class Plan:
 
 
 PLANS = {
-    "quick": Plan(repeat=20, batch_sentences=32, warmup_steps=2, default_trainer_steps=12, predict_repeat=20, models=("tiny", "base"), demo_repeats=1),
-    "full": Plan(repeat=30, batch_sentences=32, warmup_steps=3, default_trainer_steps=30, predict_repeat=30, models=("tiny", "base"), demo_repeats=2),
+    "quick": Plan(
+        repeat=20,
+        batch_sentences=32,
+        warmup_steps=2,
+        default_trainer_steps=12,
+        predict_repeat=20,
+        models=("tiny", "base"),
+        demo_repeats=1,
+    ),
+    "full": Plan(
+        repeat=30,
+        batch_sentences=32,
+        warmup_steps=3,
+        default_trainer_steps=30,
+        predict_repeat=30,
+        models=("tiny", "base"),
+        demo_repeats=2,
+    ),
 }
 HYPER = {"learning_rate": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1, "max_grad_norm": 1.0, "seed": 1234}
-BASE_SHAPE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 64000}
+BASE_SHAPE = {
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "vocab_size": 64000,
+}
 
 
 def bench_schema():
@@ -75,7 +97,9 @@ def bench_base_model(tiny: Path, out: Path) -> Path:
         return out
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(tiny)
-    BertForMaskedLM(BertConfig(**BASE_SHAPE, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)).save_pretrained(out)
+    BertForMaskedLM(
+        BertConfig(**BASE_SHAPE, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
+    ).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
 
@@ -92,7 +116,9 @@ def encoded_windows(model_dir: Path, repeat: int):
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.model_max_length = 512
     cfg = EncodingConfig(task="ner", max_length=512, stride=128, label2id=schema.label2id("ner"))
-    return tokenizer, encode_units(units_from_records(gold_records(), "ner"), tokenizer, normalize_arabert_v02, cfg) * repeat
+    return tokenizer, encode_units(
+        units_from_records(gold_records(), "ner"), tokenizer, normalize_arabert_v02, cfg
+    ) * repeat
 
 
 def load_ner_model(model_dir: Path, attention: str | None = None):

@@ -13,10 +13,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from arastance.bench.inputs import ROOT
 
@@ -25,7 +25,16 @@ BUSY_LOOP = [sys.executable, "-c", "while True: pass"]
 
 
 def demo_command(folder: Path) -> list[str]:
-    return [sys.executable, "-m", "arastance.cli", "demo", "--out", str(folder / "report"), "--runs", str(folder / "runs")]
+    return [
+        sys.executable,
+        "-m",
+        "arastance.cli",
+        "demo",
+        "--out",
+        str(folder / "report"),
+        "--runs",
+        str(folder / "runs"),
+    ]
 
 
 def fresh_env() -> dict[str, str]:
@@ -77,4 +86,8 @@ def demo_figures(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     by_side = {r["side"]: r["seconds"] for r in rows if r["kind"] == "demo"}
     if {"idle", "loaded"} - set(by_side):
         return {}
-    return {"demo_seconds_idle": by_side["idle"], "demo_seconds_loaded": by_side["loaded"], "demo_loaded_vs_idle": by_side["loaded"] / by_side["idle"]}
+    return {
+        "demo_seconds_idle": by_side["idle"],
+        "demo_seconds_loaded": by_side["loaded"],
+        "demo_loaded_vs_idle": by_side["loaded"] / by_side["idle"],
+    }

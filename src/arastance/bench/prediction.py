@@ -8,8 +8,8 @@ there): ours whole documents, the pipeline their sentences, as a pipeline user w
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from arastance.bench.inputs import ROOT, bf16_ok, load_ner_model, peak_memory_mib
@@ -19,7 +19,9 @@ def predict_inputs(repeat: int) -> tuple[list[str], list[str]]:
     """The gold documents (what `arastance predict` reads) and their sentences (what a pipeline user feeds)."""
     from arastance.corpus.segment import split_sentences
 
-    documents = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "annotations" / "documents").glob("*.txt"))] * repeat
+    documents = [
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "annotations" / "documents").glob("*.txt"))
+    ] * repeat
     sentences = [s.text for doc in documents for s in split_sentences(doc)]
     return documents, sentences
 
@@ -50,16 +52,23 @@ def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
     documents, sentences = predict_inputs(spec["repeat"])
     folder = Path(spec["folder"])
     variant = spec.get("variant")
-    model = load_onnx_variant(folder, "ner", variant) if variant else load_published_model(folder, "ner", "auto", "torch")
+    model = (
+        load_onnx_variant(folder, "ner", variant) if variant else load_published_model(folder, "ner", "auto", "torch")
+    )
     predict_documents(documents[:1], ner=model)  # warm-up
     started, cpu = time.perf_counter(), time.process_time()
     predict_documents(documents, ner=model)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return {
-        "sentences": len(sentences), "sentences_per_s": len(sentences) / seconds, "seconds": seconds,
+        "sentences": len(sentences),
+        "sentences_per_s": len(sentences) / seconds,
+        "seconds": seconds,
         # CPU seconds too: on a machine other processes load, wall time says more about them than about us.
-        "cpu_seconds": cpu_seconds, "backend": model.backend,
-        "precision": model.precision, "pad_to_multiple_of": model_batching(model.loaded, model.settings.inference).pad_to_multiple_of, "peak_memory_mib": peak_memory_mib(),
+        "cpu_seconds": cpu_seconds,
+        "backend": model.backend,
+        "precision": model.precision,
+        "pad_to_multiple_of": model_batching(model.loaded, model.settings.inference).pad_to_multiple_of,
+        "peak_memory_mib": peak_memory_mib(),
     }
 
 
@@ -68,15 +77,22 @@ def pipeline_settings(bf16: bool) -> list[dict[str, Any]]:
     import torch
 
     dtypes = (torch.float32, torch.bfloat16) if bf16 else (torch.float32,)
-    return [{"batch_size": b, "dtype": d, "attention": a} for b in (1, 8, 32) for d in dtypes for a in ("sdpa", "eager")]
+    return [
+        {"batch_size": b, "dtype": d, "attention": a} for b in (1, 8, 32) for d in dtypes for a in ("sdpa", "eager")
+    ]
 
 
 def fastest(rows: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["sentences_per_s"], reverse=True)[:count]
 
 
-def best_setting(settings: list[dict[str, Any]], timed: Callable[[dict[str, Any], list[str]], dict[str, Any]],
-                 screen_texts: list[str], texts: list[str], finalists: int) -> dict[str, Any]:
+def best_setting(
+    settings: list[dict[str, Any]],
+    timed: Callable[[dict[str, Any], list[str]], dict[str, Any]],
+    screen_texts: list[str],
+    texts: list[str],
+    finalists: int,
+) -> dict[str, Any]:
     """Every setting timed on `screen_texts`, the `finalists` fastest of them on `texts`; the fastest of
     those (its row, timed on `texts`)."""
     screened = [timed(setting, screen_texts) | {"setting": setting} for setting in settings]
@@ -101,9 +117,20 @@ def worker_predict_pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         started, cpu = time.perf_counter(), time.process_time()
         tagger(inputs)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-        return {"sentences": len(inputs), "sentences_per_s": len(inputs) / seconds, "seconds": seconds, "cpu_seconds": cpu_seconds,
-                "batch_size": setting["batch_size"], "dtype": str(setting["dtype"]), "attention": setting["attention"]}
+        return {
+            "sentences": len(inputs),
+            "sentences_per_s": len(inputs) / seconds,
+            "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
+            "batch_size": setting["batch_size"],
+            "dtype": str(setting["dtype"]),
+            "attention": setting["attention"],
+        }
 
     settings = pipeline_settings(bf16_ok())
     best = best_setting(settings, timed, screen_texts, texts, spec["finalists"])
-    return best | {"settings_screened": len(settings), "screen_sentences": len(screen_texts), "peak_memory_mib": peak_memory_mib()}
+    return best | {
+        "settings_screened": len(settings),
+        "screen_sentences": len(screen_texts),
+        "peak_memory_mib": peak_memory_mib(),
+    }

@@ -8,6 +8,7 @@ from typing import Any
 
 from arastance.bench.inputs import bf16_ok
 from arastance.bench.peaks import peak_bf16_flops
+
 BASE_PARAMS = 85_000_000  # BERT-base without embeddings
 BASE_LAYERS, BASE_HIDDEN = 12, 768
 
@@ -17,7 +18,11 @@ def machine(threads: int) -> dict[str, Any]:
 
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return {
@@ -30,7 +35,9 @@ def machine(threads: int) -> dict[str, Any]:
     }
 
 
-def mfu(row: dict[str, Any], n_params: int, layers: int, hidden: int, seq: float, peak_flops: float | None) -> float | None:
+def mfu(
+    row: dict[str, Any], n_params: int, layers: int, hidden: int, seq: float, peak_flops: float | None
+) -> float | None:
     """Model FLOPs utilisation: (6·N + 12·L·H·S) FLOPs per real token over the GPU's peak bf16 FLOP/s."""
     if not peak_flops:
         return None
@@ -44,7 +51,9 @@ def add_mfu(rows: list[dict[str, Any]], gpu: str | None, batch_sentences: int) -
     peak = peak_bf16_flops(gpu)
     for row in rows:
         if row["kind"] == "train" and row["model"] == "base":
-            row["mfu"] = mfu(row, BASE_PARAMS, BASE_LAYERS, BASE_HIDDEN, row["real_tokens_per_step"] / batch_sentences, peak)
+            row["mfu"] = mfu(
+                row, BASE_PARAMS, BASE_LAYERS, BASE_HIDDEN, row["real_tokens_per_step"] / batch_sentences, peak
+            )
 
 
 def _pick(rows: list[dict[str, Any]], kind: str, model: str, side: str) -> dict[str, Any]:
@@ -53,7 +62,9 @@ def _pick(rows: list[dict[str, Any]], kind: str, model: str, side: str) -> dict[
 
 def fastest_gated(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Our fastest prediction row whose backend passed its gate (the torch path always does)."""
-    ours = [r for r in rows if r["kind"] == "predict" and r["side"] != "predict_pipeline" and r.get("gate_passed", True)]
+    ours = [
+        r for r in rows if r["kind"] == "predict" and r["side"] != "predict_pipeline" and r.get("gate_passed", True)
+    ]
     return max(ours, key=lambda r: r["sentences_per_s"])
 
 
@@ -66,13 +77,17 @@ def ratios(rows: list[dict[str, Any]], models: tuple[str, ...]) -> dict[str, Any
     pipeline = _pick(rows, "predict", "base", "predict_pipeline")["sentences_per_s"]
     best = fastest_gated(rows)
     return {
-        "train_real_tokens_per_s_vs_trainer": ours["real_tokens_per_s"] / _pick(rows, "train", ref, "trainer_default")["real_tokens_per_s"],
-        "train_real_tokens_per_s_vs_tuned_trainer": ours["real_tokens_per_s"] / _pick(rows, "train", ref, "trainer_tuned")["real_tokens_per_s"],
+        "train_real_tokens_per_s_vs_trainer": ours["real_tokens_per_s"]
+        / _pick(rows, "train", ref, "trainer_default")["real_tokens_per_s"],
+        "train_real_tokens_per_s_vs_tuned_trainer": ours["real_tokens_per_s"]
+        / _pick(rows, "train", ref, "trainer_tuned")["real_tokens_per_s"],
         "padded_fraction": ours["padded_fraction"],
         "inference_vs_pipeline": best["sentences_per_s"] / pipeline,
         "inference_backend": best["side"],
         "inference_vs_pipeline_by_backend": {
-            r["side"]: r["sentences_per_s"] / pipeline for r in rows if r["kind"] == "predict" and r["side"] != "predict_pipeline"
+            r["side"]: r["sentences_per_s"] / pipeline
+            for r in rows
+            if r["kind"] == "predict" and r["side"] != "predict_pipeline"
         },
         **demo_figures(rows),
     }
@@ -93,18 +108,22 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"{r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
         )
     lines += [
-        "", "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | gate |",
+        "",
+        "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | gate |",
         "|---|---|---:|---:|---|---:|---|",
     ]
     for r in (r for r in result["rows"] if r["kind"] == "predict"):
         settings = (
             f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
-            if "batch_size" in r else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}{_padding(r)}"
+            if "batch_size" in r
+            else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}{_padding(r)}"
         )
         agree = f"{r['agreement']:.4f}" if "agreement" in r else "–"
         gate = "–" if "batch_size" in r else ("passed" if r.get("gate_passed", True) else "failed")
         per_cpu = f"{r['sentences'] / r['cpu_seconds']:,.1f}" if r.get("cpu_seconds") else "–"
-        lines.append(f"| {r['model']} | {r['side']} | {r['sentences_per_s']:,.1f} | {per_cpu} | {settings} | {agree} | {gate} |")
+        lines.append(
+            f"| {r['model']} | {r['side']} | {r['sentences_per_s']:,.1f} | {per_cpu} | {settings} | {agree} | {gate} |"
+        )
     shares = result["ratios"]
     lines += [
         "",

@@ -13,13 +13,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arastance.models.threads import read_policy
-
-from arastance.bench.inputs import BASE_SHAPE, HYPER, PLANS, ROOT, Plan, bench_base_model, bench_tiny_model, encoded_windows
+from arastance.bench.inputs import (
+    BASE_SHAPE,
+    HYPER,
+    PLANS,
+    ROOT,
+    Plan,
+    bench_base_model,
+    bench_tiny_model,
+    encoded_windows,
+)
 from arastance.bench.load import demo_rows
 from arastance.bench.prediction import worker_predict_export, worker_predict_ours, worker_predict_pipeline
 from arastance.bench.report import add_mfu, machine, markdown_table, ratios
 from arastance.bench.training import worker_ours, worker_trainer
+from arastance.models.threads import read_policy
 
 WORKERS = {
     "ours": worker_ours,
@@ -34,11 +42,21 @@ WORKERS = {
 def run_worker(spec: dict[str, Any], threads: int, timeout_s: float | None = None) -> dict[str, Any]:
     # The thread count is the bench's; the wait policy is the one every command gets (models/threads.py).
     wait = read_policy().wait_policy
-    env = {**({"OMP_WAIT_POLICY": wait.upper()} if wait else {}), **os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {
+        **({"OMP_WAIT_POLICY": wait.upper()} if wait else {}),
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
     try:
         done = subprocess.run(
             [sys.executable, "-m", "arastance.bench", "--worker", json.dumps(spec), "--threads", str(threads)],
-            env=env, capture_output=True, text=True, timeout=timeout_s,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
         )
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"bench worker {spec['side']} stopped: still running after {timeout_s:.0f} s") from None
@@ -64,8 +82,11 @@ def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) ->
             sides.append("ours_compiled")
         for side in sides:
             spec = {
-                "side": "ours" if side == "ours_compiled" else side, "model_dir": str(models[name]), "repeat": plan.repeat,
-                "batch_sentences": plan.batch_sentences, "warmup": plan.warmup_steps,
+                "side": "ours" if side == "ours_compiled" else side,
+                "model_dir": str(models[name]),
+                "repeat": plan.repeat,
+                "batch_sentences": plan.batch_sentences,
+                "warmup": plan.warmup_steps,
                 "steps": plan.warmup_steps + (plan.default_trainer_steps if side == "trainer_default" else epoch_steps),
                 "overrides": {"compile": True, "pad_to_multiple_of": 64} if side == "ours_compiled" else {},
             }
@@ -74,7 +95,10 @@ def train_rows(plan: Plan, models: dict[str, Path], threads: int, cuda: bool) ->
             print(f"[bench] train {name:4s} {side:16s} …", flush=True)
             result = run_worker(spec, threads)
             rows.append({"kind": "train", "model": name, "side": side, **result})
-            print(f"[bench]   {result['real_tokens_per_s']:,.0f} real tokens/s, padded {result['padded_fraction']:.1%}", flush=True)
+            print(
+                f"[bench]   {result['real_tokens_per_s']:,.0f} real tokens/s, padded {result['padded_fraction']:.1%}",
+                flush=True,
+            )
     return rows
 
 
@@ -99,13 +123,30 @@ def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict
     rows = []
     sides = [("predict_pipeline", None), ("predict_ours", None)] + [("predict_ours", v) for v in gate["variants"]]
     for side, variant in sides:
-        spec = {"side": side, "model_dir": str(model_dir), "folder": str(folder), "repeat": plan.predict_repeat, "variant": variant,
-                "screen_repeat": plan.pipeline_screen_repeat, "finalists": plan.pipeline_finalists}
+        spec = {
+            "side": side,
+            "model_dir": str(model_dir),
+            "folder": str(folder),
+            "repeat": plan.predict_repeat,
+            "variant": variant,
+            "screen_repeat": plan.pipeline_screen_repeat,
+            "finalists": plan.pipeline_finalists,
+        }
         print(f"[bench] predict base {side} {variant or ''} …", flush=True)
         result = run_worker(spec, threads)
         figures = gate["variants"].get(variant) if variant else None
-        gated = {"agreement": figures["agreement"], "score_difference": figures["score_difference"], "gate_passed": figures["passed"]} if figures else {"gate_passed": True}
-        rows.append({"kind": "predict", **common, "side": side if variant is None else variant_side(variant), **result, **gated})
+        gated = (
+            {
+                "agreement": figures["agreement"],
+                "score_difference": figures["score_difference"],
+                "gate_passed": figures["passed"],
+            }
+            if figures
+            else {"gate_passed": True}
+        )
+        rows.append(
+            {"kind": "predict", **common, "side": side if variant is None else variant_side(variant), **result, **gated}
+        )
         print(f"[bench]   {result['sentences_per_s']:,.1f} sentences/s", flush=True)
     return rows
 

@@ -33,24 +33,46 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
     max_tokens = matching_token_budget([len(w) for w in windows], spec["batch_sentences"], trainer_cfg, device)
     trainer_cfg.merge_with(
         {
-            "learning_rate": HYPER["learning_rate"], "weight_decay": HYPER["weight_decay"], "warmup_ratio": HYPER["warmup_ratio"],
-            "max_grad_norm": HYPER["max_grad_norm"], "max_steps": spec["steps"], "save_steps": spec["steps"], "eval_steps": spec["steps"],
-            "log_steps": 1, "progress_bar": False, "trackers": [], "early_stopping_patience": 0, "keep_checkpoints": 1,
+            "learning_rate": HYPER["learning_rate"],
+            "weight_decay": HYPER["weight_decay"],
+            "warmup_ratio": HYPER["warmup_ratio"],
+            "max_grad_norm": HYPER["max_grad_norm"],
+            "max_steps": spec["steps"],
+            "save_steps": spec["steps"],
+            "eval_steps": spec["steps"],
+            "log_steps": 1,
+            "progress_bar": False,
+            "trackers": [],
+            "early_stopping_patience": 0,
+            "keep_checkpoints": 1,
             "max_tokens": max_tokens,
             **spec.get("overrides", {}),
         }
     )
     trainer = section(TrainerSettings, trainer_cfg)
     runtime = choose_runtime(trainer.precision)
-    accelerator = Accelerator(mixed_precision=runtime.accelerate_mixed_precision, cpu=device == "cpu", step_scheduler_with_optimizer=False)
+    accelerator = Accelerator(
+        mixed_precision=runtime.accelerate_mixed_precision, cpu=device == "cpu", step_scheduler_with_optimizer=False
+    )
     seed_everything(HYPER["seed"])
     model = load_ner_model(Path(spec["model_dir"]))
     syncs = SyncLog()
     graphs_before = _unique_graphs()  # dry-run sides share this process and dynamo's counters
-    with tempfile.TemporaryDirectory() as run_dir, _counting_micro_batches(syncs), _sync_counting(spec, syncs, device), _compile_backend(spec):
+    with (
+        tempfile.TemporaryDirectory() as run_dir,
+        _counting_micro_batches(syncs),
+        _sync_counting(spec, syncs, device),
+        _compile_backend(spec),
+    ):
         inputs = LoopInputs(
-            task="ner", model=model, pad_token_id=tokenizer.pad_token_id, train_windows=windows, evaluate_dev=None,
-            save_best=lambda m: None, class_weights=None, config_yaml="",
+            task="ner",
+            model=model,
+            pad_token_id=tokenizer.pad_token_id,
+            train_windows=windows,
+            evaluate_dev=None,
+            save_best=lambda m: None,
+            class_weights=None,
+            config_yaml="",
         )
         split_dir = SplitDir(Path(run_dir))
         run_loop(accelerator, inputs, trainer, HYPER["seed"], split_dir, False, lambda *_: None)
@@ -60,8 +82,21 @@ def worker_ours(spec: dict[str, Any]) -> dict[str, Any]:
         accelerator.unwrap_model(model).save_pretrained(spec["save_to"])
         tokenizer.save_pretrained(spec["save_to"])
     # The loop times windows of steps between two reads of the losses (log_steps), not single steps.
-    steps = [{"seconds": r["window_seconds"], "real": r["window_real_tokens"], "computed": r["window_computed_tokens"], "steps": r["window_steps"]} for r in log]
-    return step_summary(steps, spec["warmup"]) | _sync_figures(spec, syncs, trainer.gradient_accumulation_steps) | graphs | {"non_embedding_params": non_embedding_params(model)}
+    steps = [
+        {
+            "seconds": r["window_seconds"],
+            "real": r["window_real_tokens"],
+            "computed": r["window_computed_tokens"],
+            "steps": r["window_steps"],
+        }
+        for r in log
+    ]
+    return (
+        step_summary(steps, spec["warmup"])
+        | _sync_figures(spec, syncs, trainer.gradient_accumulation_steps)
+        | graphs
+        | {"non_embedding_params": non_embedding_params(model)}
+    )
 
 
 def _unique_graphs() -> int:
@@ -125,7 +160,11 @@ def _sync_figures(spec: dict[str, Any], syncs: SyncLog, micro_per_step: int = 1)
         return {}
     first, last = spec["warmup"] * micro_per_step + 1, syncs.forwards - micro_per_step
     steps = max(0, last - first + 1) // micro_per_step
-    return {"syncs_per_step": syncs.per_step(first, last) * micro_per_step, "syncs_counted_by": syncs.method, "sync_steps": steps}
+    return {
+        "syncs_per_step": syncs.per_step(first, last) * micro_per_step,
+        "syncs_counted_by": syncs.method,
+        "sync_steps": steps,
+    }
 
 
 def non_embedding_params(model: Any) -> int:
@@ -142,7 +181,9 @@ def matching_token_budget(lengths: list[int], batch_sentences: int, trainer_cfg:
     multiple = resolve_pad_multiple(trainer_cfg.pad_to_multiple_of, device)
 
     def steps(budget: int) -> int:
-        cfg = BatchingConfig(budget, resolve_max_rows(trainer_cfg.max_rows, device), int(trainer_cfg.pool_factor), multiple)
+        cfg = BatchingConfig(
+            budget, resolve_max_rows(trainer_cfg.max_rows, device), int(trainer_cfg.pool_factor), multiple
+        )
         return len(plan_batches(lengths, cfg, HYPER["seed"], 0))
 
     low, high = max(lengths), 64 * batch_sentences * max(lengths)
@@ -159,7 +200,12 @@ def _trainer_dataset(windows: list[Any]) -> list[dict[str, list[int]]]:
     """The windows as a plain list of features: `Trainer` takes any indexable dataset, its length sampler
     measures `input_ids` itself, and indexing a list costs the Trainer less per batch than Arrow rows."""
     return [
-        {"input_ids": w.input_ids, "token_type_ids": w.token_type_ids, "attention_mask": [1] * len(w), "labels": w.labels}
+        {
+            "input_ids": w.input_ids,
+            "token_type_ids": w.token_type_ids,
+            "attention_mask": [1] * len(w),
+            "labels": w.labels,
+        }
         for w in windows
     ]
 
@@ -174,7 +220,13 @@ def _counting_collator(tokenizer: Any, steps: list[dict[str, float]], syncs: Syn
     def counting_collator(features):
         batch = collator(features)
         with syncs.pause():
-            steps.append({"real": int(batch["attention_mask"].sum()), "computed": int(batch["input_ids"].numel()), "seconds": 0.0})
+            steps.append(
+                {
+                    "real": int(batch["attention_mask"].sum()),
+                    "computed": int(batch["input_ids"].numel()),
+                    "seconds": 0.0,
+                }
+            )
         return batch
 
     return counting_collator
@@ -246,8 +298,12 @@ def worker_trainer(spec: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as out:
         args = _training_arguments(spec, out)
         trainer = Trainer(
-            model=model, args=args, train_dataset=dataset, data_collator=collator,
-            callbacks=[_step_timer(steps, syncs)], processing_class=tokenizer,
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            data_collator=collator,
+            callbacks=[_step_timer(steps, syncs)],
+            processing_class=tokenizer,
         )
         with _sync_counting(spec, syncs, "cuda" if torch.cuda.is_available() else "cpu"):
             trainer.train()

@@ -53,7 +53,9 @@ def load_split(name: str, split: str, config: str | None, timeout_s: float = CON
                     reason = f"it is not in the local cache and HF_HUB_OFFLINE is set ({type(err).__name__})"
                     raise UserError(unreachable_message(name, reason)) from None
             if not hub_reachable(timeout_s):
-                raise UserError(unreachable_message(name, f"the Hugging Face hub did not answer within {timeout_s:g} s"))
+                raise UserError(
+                    unreachable_message(name, f"the Hugging Face hub did not answer within {timeout_s:g} s")
+                )
         return datasets.load_dataset(str(folder) if folder.is_dir() else name, config, split=split)
     except UserError:
         raise
@@ -83,7 +85,9 @@ def dataset_sentences(
     """One SourceSentence per row (document `<source>-<split>`), tag ids turned into their names."""
     names = tag_names(dataset, tags_column, name)
     if tokens_column not in dataset.features:
-        raise UserError(f"{name}: no column {tokens_column!r} (columns: {', '.join(dataset.features)}); use --tokens-column")
+        raise UserError(
+            f"{name}: no column {tokens_column!r} (columns: {', '.join(dataset.features)}); use --tokens-column"
+        )
     sentences: list[SourceSentence] = []
     doc_id = f"{source}-{split}"
     for row_index, row in enumerate(dataset.select_columns([tokens_column, tags_column])):

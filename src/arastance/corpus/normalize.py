@@ -12,7 +12,7 @@ characters outside AraBERT's alphabet dropped.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 TASHKEEL = re.compile("[\u064b-\u0652]")
 TATWEEL = "\u0640"

@@ -57,7 +57,11 @@ def record_problem(raw: Any, allowed: frozenset[str]) -> str | None:
     if not isinstance(raw["sentence_id"], int) or isinstance(raw["sentence_id"], bool):
         return "`sentence_id` must be an integer"
     tokens, tags = raw["tokens"], raw["ner_tags"]
-    if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) and t and not t.isspace() for t in tokens):
+    if (
+        not isinstance(tokens, list)
+        or not tokens
+        or not all(isinstance(t, str) and t and not t.isspace() for t in tokens)
+    ):
         return "`tokens` must be a non-empty list of non-empty strings"
     if not isinstance(tags, list) or len(tags) != len(tokens):
         return f"`ner_tags` must be a list with one tag per token ({len(tokens)} tokens)"
@@ -66,7 +70,9 @@ def record_problem(raw: Any, allowed: frozenset[str]) -> str | None:
     return _iob2_problem(tags, allowed)
 
 
-def parse_extra_records(text: str, file: str, schema: Schema, gold_doc_ids: frozenset[str] = frozenset()) -> list[Record]:
+def parse_extra_records(
+    text: str, file: str, schema: Schema, gold_doc_ids: frozenset[str] = frozenset()
+) -> list[Record]:
     """The records of one file, each with its `source` (the file's stem when the record has none).
 
     A record whose doc_id is a gold document is refused: it would put a held-out document's
@@ -93,7 +99,10 @@ def parse_extra_records(text: str, file: str, schema: Schema, gold_doc_ids: froz
             problems.append(f"{file}:{number}: {problem}")
             continue
         seen.add((raw["doc_id"], raw["sentence_id"]))
-        records.append({k: raw[k] for k in ("doc_id", "sentence_id", "tokens", "ner_tags")} | {"source": raw.get("source") or Path(file).stem})
+        records.append(
+            {k: raw[k] for k in ("doc_id", "sentence_id", "tokens", "ner_tags")}
+            | {"source": raw.get("source") or Path(file).stem}
+        )
     if not problems and not records:
         problems.append(f"{file}: no records (an empty file?)")
     if problems:
@@ -101,7 +110,9 @@ def parse_extra_records(text: str, file: str, schema: Schema, gold_doc_ids: froz
     return records
 
 
-def read_extra_records(paths: Sequence[Path | str], schema: Schema, gold_doc_ids: frozenset[str] = frozenset()) -> list[Record]:
+def read_extra_records(
+    paths: Sequence[Path | str], schema: Schema, gold_doc_ids: frozenset[str] = frozenset()
+) -> list[Record]:
     """Every file's records, in order; the problems of all files are reported together."""
     records: list[Record] = []
     problems: list[str] = []

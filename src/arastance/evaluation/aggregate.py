@@ -80,7 +80,9 @@ def find_runs(folders: Iterable[Path]) -> list[Path]:
             raise UserError(f"{folder}: no such folder")
         found = _runs_under(folder)
         if not found:
-            raise UserError(f"{folder}: no training run found (a run folder holds {CONFIG} and {METRICS}; a sweep folder holds runs)")
+            raise UserError(
+                f"{folder}: no training run found (a run folder holds {CONFIG} and {METRICS}; a sweep folder holds runs)"
+            )
         runs += [run for run in found if run.resolve() not in {r.resolve() for r in runs}]
     return runs
 
@@ -118,7 +120,7 @@ def read_run_scores(path: Path) -> RunScores:
     metrics = read_json(run.metrics_path)
     try:
         config = OmegaConf.to_container(OmegaConf.load(run.config_path), resolve=False)
-    except Exception as err:  # noqa: BLE001 - any YAML/OmegaConf failure means the same to the user
+    except Exception as err:
         raise UserError(f"{run.config_path}: cannot read the run's config ({err})") from None
     scores, fold_sd = run_scores(metrics)
     if not scores:
@@ -182,7 +184,12 @@ def aggregate(runs: Sequence[RunScores]) -> dict[str, Any]:
     if not runs:
         raise UserError("no runs to aggregate")
     groups = [
-        {"overrides": overrides, "runs": [str(r.path) for r in members], "seeds": [r.seed for r in members], "metrics": group_metrics(members)}
+        {
+            "overrides": overrides,
+            "runs": [str(r.path) for r in members],
+            "seeds": [r.seed for r in members],
+            "metrics": group_metrics(members),
+        }
         for overrides, members in group_runs(runs)
     ]
     summary: dict[str, Any] = {"runs": [str(r.path) for r in runs], "differing": differing_keys(runs), "groups": groups}
@@ -220,8 +227,17 @@ def seed_spread(runs: Sequence[RunScores], task: str) -> dict[str, Any]:
         )
     metrics = group_metrics(runs)
     prefix = f"{task}."
-    labels = {name[len(prefix) : -len(".f1")]: stats for name, stats in metrics.items() if name.startswith(prefix) and name.endswith(".f1")}
+    labels = {
+        name[len(prefix) : -len(".f1")]: stats
+        for name, stats in metrics.items()
+        if name.startswith(prefix) and name.endswith(".f1")
+    }
     headline = metrics.get(f"{task}.{get_task(task).headline}")
     if headline is None:
         raise UserError(f"{runs[0].path}: not a {task} run")
-    return {"runs": [str(r.path) for r in runs], "seeds": [r.seed for r in runs], "headline": headline, "per_label": labels}
+    return {
+        "runs": [str(r.path) for r in runs],
+        "seeds": [r.seed for r in runs],
+        "headline": headline,
+        "per_label": labels,
+    }

@@ -17,8 +17,16 @@ def add_parser(subparsers: Any) -> None:
         help="mean ± sd of the scores over several runs (seeds); runs that differ in more are grouped",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
-    parser.add_argument("folders", type=Path, nargs="+", metavar="DIR", help="sweep folders (hydra.sweep.dir) or run folders (run_dir)")
-    parser.add_argument("--out", type=Path, required=True, metavar="OUT", help="folder to write aggregate.json, aggregate.md and the plots into")
+    parser.add_argument(
+        "folders", type=Path, nargs="+", metavar="DIR", help="sweep folders (hydra.sweep.dir) or run folders (run_dir)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help="folder to write aggregate.json, aggregate.md and the plots into",
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     parser.set_defaults(func=run)
 
@@ -31,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
     written = write_aggregate(args.out, summary, plots=not args.no_plots)
     for index, group in enumerate(summary["groups"], start=1):
         headlines = {k: v for k, v in group["metrics"].items() if k.count(".") == 1}
-        shown = ", ".join(f"{k} {v['mean']:.4f} ± {v['sd']:.4f}" if v["sd"] is not None else f"{k} {v['mean']:.4f}" for k, v in headlines.items())
+        shown = ", ".join(
+            f"{k} {v['mean']:.4f} ± {v['sd']:.4f}" if v["sd"] is not None else f"{k} {v['mean']:.4f}"
+            for k, v in headlines.items()
+        )
         print(f"group {index} ({len(group['runs'])} run(s)): {shown}")
     print(f"aggregate: {written['md']}")
     return 0

@@ -26,7 +26,7 @@ def _f(x: float | None) -> str:
 
 
 def group_title(index: int, overrides: Mapping[str, Any]) -> str:
-    """"group 2: trainer.learning_rate=0.001" (or "all runs" when nothing but the seed differs)."""
+    """ "group 2: trainer.learning_rate=0.001" (or "all runs" when nothing but the seed differs)."""
     if not overrides:
         return "all runs (they differ in seed only)"
     return f"group {index}: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in overrides.items())
@@ -42,7 +42,9 @@ def plot_group(path: Path, title: str, metrics: Mapping[str, Mapping[str, Any]],
     from matplotlib.figure import Figure
 
     names = list(metrics)
-    with matplotlib.rc_context({"font.family": list(font_family()), "axes.spines.top": False, "axes.spines.right": False}):
+    with matplotlib.rc_context(
+        {"font.family": list(font_family()), "axes.spines.top": False, "axes.spines.right": False}
+    ):
         fig = Figure(figsize=(max(5.0, 0.75 * len(names) + 2.0), 4.2), layout="constrained")
         ax = fig.add_subplot()
         offsets = np.linspace(-0.15, 0.15, len(seeds)) if len(seeds) > 1 else np.zeros(1)
@@ -50,10 +52,27 @@ def plot_group(path: Path, title: str, metrics: Mapping[str, Mapping[str, Any]],
         for run, (seed, dx) in enumerate(zip(seeds, offsets)):
             xs = [i + dx for i, name in enumerate(names) if run < len(metrics[name]["values"])]
             ys = [metrics[name]["values"][run] for name in names if run < len(metrics[name]["values"])]
-            ax.scatter(xs, ys, s=22, color=colours(run % 10), zorder=3, label=f"seed {seed}" if seed is not None else f"run {run}")
+            ax.scatter(
+                xs,
+                ys,
+                s=22,
+                color=colours(run % 10),
+                zorder=3,
+                label=f"seed {seed}" if seed is not None else f"run {run}",
+            )
         means = [metrics[n]["mean"] for n in names]
         sds = [metrics[n]["sd"] or 0.0 for n in names]
-        ax.errorbar(range(len(names)), means, yerr=sds, fmt="_", markersize=16, color="black", capsize=4, linewidth=1, label="mean ± sd")
+        ax.errorbar(
+            range(len(names)),
+            means,
+            yerr=sds,
+            fmt="_",
+            markersize=16,
+            color="black",
+            capsize=4,
+            linewidth=1,
+            label="mean ± sd",
+        )
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel("score (held-out, pooled over folds)")
@@ -77,14 +96,30 @@ def render_md(summary: Mapping[str, Any], figures: Sequence[str | None]) -> str:
         "says how much a score moves with the seed, the second how much it moves from document to document.",
     ]
     if summary["differing"]:
-        lines += ["", "The runs differ in " + ", ".join(f"`{k}`" for k in summary["differing"]) + " besides the seed; each group is summarised on its own."]
+        lines += [
+            "",
+            "The runs differ in "
+            + ", ".join(f"`{k}`" for k in summary["differing"])
+            + " besides the seed; each group is summarised on its own.",
+        ]
     for index, (group, figure) in enumerate(zip(summary["groups"], figures), start=1):
         seeds = ", ".join(str(s) for s in group["seeds"])
-        lines += ["", f"## {group_title(index, group['overrides'])}", "", f"{len(group['runs'])} run(s), seeds {seeds}.", ""]
-        lines += ["| metric | n | mean | seed sd | fold sd | min | max | per run |", "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | :--- |"]
+        lines += [
+            "",
+            f"## {group_title(index, group['overrides'])}",
+            "",
+            f"{len(group['runs'])} run(s), seeds {seeds}.",
+            "",
+        ]
+        lines += [
+            "| metric | n | mean | seed sd | fold sd | min | max | per run |",
+            "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | :--- |",
+        ]
         for name, m in group["metrics"].items():
             per_run = ", ".join(_f(v) for v in m["values"])
-            lines.append(f"| {name} | {m['n']} | {_f(m['mean'])} | {_f(m['sd'])} | {_f(m['fold_sd'])} | {_f(m['min'])} | {_f(m['max'])} | {per_run} |")
+            lines.append(
+                f"| {name} | {m['n']} | {_f(m['mean'])} | {_f(m['sd'])} | {_f(m['fold_sd'])} | {_f(m['min'])} | {_f(m['max'])} | {per_run} |"
+            )
         if figure:
             lines += ["", f"![per-run scores, {group_title(index, group['overrides'])}]({figure})"]
     return "\n".join(lines) + "\n"
@@ -96,7 +131,12 @@ def write_aggregate(out_dir: Path, summary: Mapping[str, Any], plots: bool = Tru
     figures: list[str | None] = []
     for index, group in enumerate(summary["groups"], start=1):
         if plots:
-            plot_group(out_dir / figure_name(index), f"Per-run scores — {group_title(index, group['overrides'])}", group["metrics"], group["seeds"])
+            plot_group(
+                out_dir / figure_name(index),
+                f"Per-run scores — {group_title(index, group['overrides'])}",
+                group["metrics"],
+                group["seeds"],
+            )
         figures.append(figure_name(index) if plots else None)
     write_json(out_dir / AGGREGATE_JSON, summary)
     write_text(out_dir / AGGREGATE_MD, render_md(summary, figures))

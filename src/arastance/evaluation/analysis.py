@@ -18,16 +18,16 @@ import numpy as np
 from arastance.evaluation import baselines as bl
 from arastance.evaluation import bootstrap as bs
 from arastance.evaluation.errors_report import ErrorSentence, NerError, StanceItem, ner_errors
-from arastance.scoring.scorer import entity_spans, partial_match_scores
 from arastance.gold.convert import entity_at, tags_to_spans
+from arastance.gold.model import QUANTITY, GoldDocument
+from arastance.gold.splits import records_for
+from arastance.models.predictor import aggregate_document_stance
 from arastance.runs.reader import RunData
+from arastance.schema import Schema
 from arastance.scoring.align import ScoredSentence, align
 from arastance.scoring.metrics import ner_metrics, stance_metrics
+from arastance.scoring.scorer import entity_spans, partial_match_scores
 from arastance.scoring.spread import fold_spread
-from arastance.gold.model import QUANTITY, GoldDocument
-from arastance.models.predictor import aggregate_document_stance
-from arastance.schema import Schema
-from arastance.gold.splits import records_for
 
 GAZETTEER = "gazetteer"
 MAJORITY = "majority"
@@ -130,7 +130,16 @@ def quantity_agreement(
         if _same_value(pred, gold_value[(doc_id, start, end)]):
             agree += 1
         else:
-            disagreements.append({"doc_id": doc_id, "start": start, "end": end, "text": texts[doc_id][start:end], "gold_value": gold_value[(doc_id, start, end)], "pred_value": pred})
+            disagreements.append(
+                {
+                    "doc_id": doc_id,
+                    "start": start,
+                    "end": end,
+                    "text": texts[doc_id][start:end],
+                    "gold_value": gold_value[(doc_id, start, end)],
+                    "pred_value": pred,
+                }
+            )
     on_gold = sum(1 for (d, s, e), v in gold_value.items() if _same_value(value(d, s, e), v))
     n_gold, n_matched = len(gold_value), len(matched)
     summary = {
@@ -148,7 +157,13 @@ def quantity_agreement(
 # ----------------------------------------------------------------------------------- NER
 
 
-def _ner_counts_and_ci(gold: list[list[str]], pred: list[list[str]], labels: Sequence[str], weights: np.ndarray, settings: bs.BootstrapSettings) -> tuple[bs.Counts, dict[str, Any]]:
+def _ner_counts_and_ci(
+    gold: list[list[str]],
+    pred: list[list[str]],
+    labels: Sequence[str],
+    weights: np.ndarray,
+    settings: bs.BootstrapSettings,
+) -> tuple[bs.Counts, dict[str, Any]]:
     counts = bs.ner_counts(gold, pred, labels)
     return counts, {"bootstrap": settings.to_json(), **bs.ner_intervals(counts, weights, settings.confidence, labels)}
 
@@ -156,7 +171,9 @@ def _ner_counts_and_ci(gold: list[list[str]], pred: list[list[str]], labels: Seq
 def gazetteer_predictions(docs: Sequence[GoldDocument], fold: FoldSentences) -> list[list[str]]:
     """The gazetteer baseline's tags for a fold's test sentences, learnt from its training documents
     (dev documents excluded: the model never trains on them either)."""
-    mentions = [m for r in records_for(docs, fold.split["train"]) for m in bl.entity_mentions(r["tokens"], r["ner_tags"])]
+    mentions = [
+        m for r in records_for(docs, fold.split["train"]) for m in bl.entity_mentions(r["tokens"], r["ner_tags"])
+    ]
     gazetteer = bl.build_gazetteer(mentions)
     return [bl.gazetteer_tags(s.tokens, gazetteer) for s in fold.sentences]
 
@@ -172,8 +189,18 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
     block = ner_metrics(gold, pred, labels)
     per_fold = []
     for f in folds:
-        m = ner_metrics([list(s.gold_tags or ()) for s in f.sentences], [list(s.pred_tags or ()) for s in f.sentences], labels)
-        per_fold.append({"fold": f.name, "test": f.split["test"], "sentences": len(f.sentences), "micro_f1": m["micro"]["f1"], "per_label": m["per_label"]})
+        m = ner_metrics(
+            [list(s.gold_tags or ()) for s in f.sentences], [list(s.pred_tags or ()) for s in f.sentences], labels
+        )
+        per_fold.append(
+            {
+                "fold": f.name,
+                "test": f.split["test"],
+                "sentences": len(f.sentences),
+                "micro_f1": m["micro"]["f1"],
+                "per_label": m["per_label"],
+            }
+        )
     block["folds"] = fold_spread([f["per_label"] for f in per_fold], "f1", [f["micro_f1"] for f in per_fold])
     block["per_fold"] = per_fold
     counts, block["ci"] = _ner_counts_and_ci(gold, pred, labels, weights, settings)
@@ -184,23 +211,44 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
 
     by_id = {d.doc_id: d for d in run.docs}
     tested = {s.doc_id for s in sentences}
-    gold_q = [(d.doc_id, e.start, e.end, e.value) for d in run.docs if d.doc_id in tested for e in d.entities if e.label == QUANTITY]
-    pred_q = [(s.doc_id, a, b) for s in sentences for a, b, label in tags_to_spans(s.pred_tags or [], s.offsets) if label == QUANTITY]
-    block["quantity"], disagreements = quantity_agreement(gold_q, pred_q, {d: by_id[d].text for d in tested}, run.schema)
+    gold_q = [
+        (d.doc_id, e.start, e.end, e.value)
+        for d in run.docs
+        if d.doc_id in tested
+        for e in d.entities
+        if e.label == QUANTITY
+    ]
+    pred_q = [
+        (s.doc_id, a, b)
+        for s in sentences
+        for a, b, label in tags_to_spans(s.pred_tags or [], s.offsets)
+        if label == QUANTITY
+    ]
+    block["quantity"], disagreements = quantity_agreement(
+        gold_q, pred_q, {d: by_id[d].text for d in tested}, run.schema
+    )
 
     if with_baselines:
         base_pred = [tags for f in folds for tags in gazetteer_predictions(run.docs, f)]
         base = ner_metrics(gold, base_pred, labels)
         base_counts, base["ci"] = _ner_counts_and_ci(gold, base_pred, labels, weights, settings)
-        base["description"] = "exact word-aligned longest-first match of the entity strings in each fold's training documents, with their most frequent label"
+        base["description"] = (
+            "exact word-aligned longest-first match of the entity strings in each fold's training documents, with their most frequent label"
+        )
         start = 0
         fold_scores = []
         for f in folds:
-            m = ner_metrics([list(s.gold_tags or ()) for s in f.sentences], base_pred[start : start + len(f.sentences)], labels)
+            m = ner_metrics(
+                [list(s.gold_tags or ()) for s in f.sentences], base_pred[start : start + len(f.sentences)], labels
+            )
             fold_scores.append(m)
             start += len(f.sentences)
-        base["folds"] = fold_spread([m["per_label"] for m in fold_scores], "f1", [m["micro"]["f1"] for m in fold_scores])
-        base["model_minus_baseline"] = bs.paired_difference("ner", counts, base_counts, weights, labels, settings.confidence)
+        base["folds"] = fold_spread(
+            [m["per_label"] for m in fold_scores], "f1", [m["micro"]["f1"] for m in fold_scores]
+        )
+        base["model_minus_baseline"] = bs.paired_difference(
+            "ner", counts, base_counts, weights, labels, settings.confidence
+        )
         block["baselines"] = {GAZETTEER: base}
 
     errors = []
@@ -208,13 +256,17 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
         text, base_offset = sentence_text(by_id[s.doc_id], s)
         errors.append(
             ErrorSentence(
-                s.doc_id, s.sentence_id, text,
+                s.doc_id,
+                s.sentence_id,
+                text,
                 _relative(tags_to_spans(s.gold_tags or [], s.offsets), base_offset),
                 _relative(tags_to_spans(s.pred_tags or [], s.offsets), base_offset),
             )
         )
     block["run"] = _run_info(run)
-    return TaskAnalysis("ner", block, labels, ner_errors(errors), [], disagreements, _logs(run), run.settings.task.metric)
+    return TaskAnalysis(
+        "ner", block, labels, ner_errors(errors), [], disagreements, _logs(run), run.settings.task.metric
+    )
 
 
 # ----------------------------------------------------------------------------------- stance
@@ -239,7 +291,9 @@ def majority_predictions(run: RunData, fold: FoldSentences) -> tuple[str, list[s
     doc_pairs = []
     for doc in docs:
         n = sum(1 for s in fold.sentences if s.doc_id == doc.doc_id)
-        predicted = aggregate_document_stance(np.tile(one_hot, (n, 1)), classes, run.settings.task.doc_aggregation, run.settings.task.doc_threshold)
+        predicted = aggregate_document_stance(
+            np.tile(one_hot, (n, 1)), classes, run.settings.task.doc_aggregation, run.settings.task.doc_threshold
+        )
         doc_pairs.append((doc.doc_stance, predicted))
     return majority, [majority] * len(fold.sentences), doc_pairs
 
@@ -257,8 +311,19 @@ def analyse_stance(run: RunData, settings: bs.BootstrapSettings, with_baselines:
     per_fold = []
     for f in folds:
         fg, fp = _doc_stances(run, [f])
-        m = stance_metrics([str(s.gold_stance) for s in f.sentences], [str(s.pred_stance) for s in f.sentences], classes, fg, fp)
-        per_fold.append({"fold": f.name, "test": f.split["test"], "sentences": len(f.sentences), "macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "per_label": m["per_label"]})
+        m = stance_metrics(
+            [str(s.gold_stance) for s in f.sentences], [str(s.pred_stance) for s in f.sentences], classes, fg, fp
+        )
+        per_fold.append(
+            {
+                "fold": f.name,
+                "test": f.split["test"],
+                "sentences": len(f.sentences),
+                "macro_f1": m["macro_f1"],
+                "accuracy": m["accuracy"],
+                "per_label": m["per_label"],
+            }
+        )
     block["folds"] = fold_spread([f["per_label"] for f in per_fold], "f1", [f["macro_f1"] for f in per_fold])
     block["per_fold"] = per_fold
     counts = bs.stance_counts(gold, pred, classes)
@@ -280,12 +345,21 @@ def analyse_stance(run: RunData, settings: bs.BootstrapSettings, with_baselines:
         base["description"] = "every sentence gets the most frequent stance of the fold's training sentences"
         base["class_per_fold"] = majorities
         base["folds"] = fold_spread([m["per_label"] for m in fold_scores], "f1", [m["macro_f1"] for m in fold_scores])
-        base["model_minus_baseline"] = bs.paired_difference("stance", counts, base_counts, weights, classes, settings.confidence)
+        base["model_minus_baseline"] = bs.paired_difference(
+            "stance", counts, base_counts, weights, classes, settings.confidence
+        )
         block["baselines"] = {MAJORITY: base}
 
     by_id = {d.doc_id: d for d in run.docs}
     items = [
-        StanceItem(s.doc_id, s.sentence_id, sentence_text(by_id[s.doc_id], s)[0], str(s.gold_stance), str(s.pred_stance), s.stance_scores)
+        StanceItem(
+            s.doc_id,
+            s.sentence_id,
+            sentence_text(by_id[s.doc_id], s)[0],
+            str(s.gold_stance),
+            str(s.pred_stance),
+            s.stance_scores,
+        )
         for s in sentences
     ]
     block["run"] = _run_info(run)

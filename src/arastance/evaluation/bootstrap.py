@@ -40,7 +40,12 @@ class BootstrapSettings:
             raise ValueError(f"bootstrap confidence must be in (0, 1), got {self.confidence}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, "seed": self.seed, "confidence": self.confidence, "unit": "sentence, stratified by document"}
+        return {
+            "n": self.n,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "unit": "sentence, stratified by document",
+        }
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,9 @@ def _interval(values: np.ndarray, confidence: float) -> dict[str, float]:
 # ----------------------------------------------------------------------------------- task intervals
 
 
-def _per_label_intervals(labels: Sequence[str], reps: dict[str, np.ndarray], confidence: float, keep: Sequence[str]) -> dict[str, Any]:
+def _per_label_intervals(
+    labels: Sequence[str], reps: dict[str, np.ndarray], confidence: float, keep: Sequence[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for j, label in enumerate(labels):
         if label not in keep:
@@ -233,10 +240,16 @@ def headline_replicates(task: str, counts: Counts, weights: np.ndarray, labels: 
     return reps["micro_f1"] if get_task(task).headline == "micro_f1" else _macro_over(reps["f1"], counts.labels, labels)
 
 
-def paired_difference(task: str, model: Counts, baseline: Counts, weights: np.ndarray, labels: Sequence[str], confidence: float) -> dict[str, float]:
+def paired_difference(
+    task: str, model: Counts, baseline: Counts, weights: np.ndarray, labels: Sequence[str], confidence: float
+) -> dict[str, float]:
     """Headline(model) − headline(baseline) on the same resampled sentences: a paired interval, much
     tighter than comparing two separate intervals, because both systems see the same hard sentences."""
     ones = np.ones((1, weights.shape[1]), dtype=np.int64)
     point = headline_replicates(task, model, ones, labels) - headline_replicates(task, baseline, ones, labels)
     diff = headline_replicates(task, model, weights, labels) - headline_replicates(task, baseline, weights, labels)
-    return {"difference": float(point[0]), **_interval(diff, confidence), "share_replicates_model_better": float((diff > 0).mean())}
+    return {
+        "difference": float(point[0]),
+        **_interval(diff, confidence),
+        "share_replicates_model_better": float((diff > 0).mean()),
+    }

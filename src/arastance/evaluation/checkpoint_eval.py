@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arastance.errors import UserError
 import torch
 
+from arastance.errors import UserError
 from arastance.features.encode import units_from_records
 from arastance.gold.splits import records_for
 from arastance.models.device import Runtime, choose_runtime
@@ -54,7 +54,10 @@ class CheckpointEvaluation:
             "device": self.device,
             "precision": self.precision,
             "matches_training": self.matches_training,
-            "folds": [{"fold": f.name, "matches_training": not f.differences, "differences": f.differences[:50]} for f in self.folds],
+            "folds": [
+                {"fold": f.name, "matches_training": not f.differences, "differences": f.differences[:50]}
+                for f in self.folds
+            ],
         }
 
 
@@ -97,11 +100,17 @@ def evaluate_fold(run: RunData, fold: FoldRun, runtime: Runtime, progress: bool 
     metrics = score_predictions(predictions, settings.task, run.schema, test_docs)
     records = prediction_records(predictions, settings.task, run.schema, test_docs)
     stored = (fold.metrics or {}).get(run.task)
-    diffs = differences(metrics[run.task], stored) if stored is not None else ["training-time metrics.json has no scores for this task"]
+    diffs = (
+        differences(metrics[run.task], stored)
+        if stored is not None
+        else ["training-time metrics.json has no scores for this task"]
+    )
     return FoldEvaluation(fold.name, metrics, records, diffs)
 
 
-def evaluate_checkpoints(run_dir: Path, progress: bool = False, log: Callable[[str], None] = print) -> CheckpointEvaluation:
+def evaluate_checkpoints(
+    run_dir: Path, progress: bool = False, log: Callable[[str], None] = print
+) -> CheckpointEvaluation:
     """Re-predict and re-score every fold of a run; returns the run with the fresh predictions."""
     run = load_run(Path(run_dir), with_predictions=False)
     runtime = choose_runtime(run.settings.trainer.precision)
@@ -113,8 +122,14 @@ def evaluate_checkpoints(run_dir: Path, progress: bool = False, log: Callable[[s
     try:
         for fold in run.folds:
             result = evaluate_fold(run, fold, runtime, progress)
-            verdict = "equal to training" if not result.differences else f"{len(result.differences)} differences from training"
-            log(f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} ({verdict})")
+            verdict = (
+                "equal to training"
+                if not result.differences
+                else f"{len(result.differences)} differences from training"
+            )
+            log(
+                f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} ({verdict})"
+            )
             folds.append(result)
     finally:
         torch.set_num_threads(threads)  # a library call must not leave the caller single-threaded

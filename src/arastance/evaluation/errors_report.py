@@ -145,7 +145,7 @@ def mark(text: str, spans: Sequence[Span]) -> str:
 
 
 def _quote(text: str, span: Span | None) -> str:
-    return f"«{_one_line(text[span[0]:span[1]])}»" if span else ""
+    return f"«{_one_line(text[span[0] : span[1]])}»" if span else ""
 
 
 def _ner_item(e: NerError) -> list[str]:
@@ -155,7 +155,11 @@ def _ner_item(e: NerError) -> list[str]:
     elif e.kind == "false_positive":
         head = f"predicted **{e.pred[2]}** {_quote(e.text, e.pred)}" if e.pred else ""
     else:
-        head = f"gold **{e.gold[2]}** {_quote(e.text, e.gold)} → predicted **{e.pred[2]}** {_quote(e.text, e.pred)}" if e.gold and e.pred else ""
+        head = (
+            f"gold **{e.gold[2]}** {_quote(e.text, e.gold)} → predicted **{e.pred[2]}** {_quote(e.text, e.pred)}"
+            if e.gold and e.pred
+            else ""
+        )
     if e.overlaps:
         head += " (overlaps " + ", ".join(f"{o[2]} {_quote(e.text, o)}" for o in e.overlaps) + ")"
     lines = [f"- {where}: {head}"]
@@ -208,7 +212,9 @@ def render_errors_md(
         if quantity_disagreements:
             lines += ["", "### QUANTITY value disagreements (exactly matched spans)", ""]
             for q in quantity_disagreements:
-                lines.append(f"- `{q['doc_id']}` «{_one_line(q['text'])}»: gold value {q['gold_value']}, predicted value {q['pred_value']}")
+                lines.append(
+                    f"- `{q['doc_id']}` «{_one_line(q['text'])}»: gold value {q['gold_value']}, predicted value {q['pred_value']}"
+                )
     if stance is not None:
         grouped_stance = group_stance_errors(stance, classes)
         total = sum(len(v) for v in grouped_stance.values())

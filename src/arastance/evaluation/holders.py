@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from arastance.evaluation.bootstrap import BootstrapSettings, percentile_interval, resample_weights
-from arastance.runs.reader import RunData
 from arastance.gold.model import GoldDocument, Holder
-from arastance.holders.base import HolderMethod, Mention, sentence_holders
+from arastance.holders.base import HolderMethod, sentence_holders
+from arastance.runs.reader import RunData
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ def items_given_gold(docs: Sequence[GoldDocument], method: HolderMethod, no_stan
     items = []
     for doc in docs:
         sentences = _stance_sentences(doc, no_stance)
-        predicted = sentence_holders(doc.text, [(s.start, s.end, s.stance) for s in sentences], doc.entities, method, no_stance)
+        predicted = sentence_holders(
+            doc.text, [(s.start, s.end, s.stance) for s in sentences], doc.entities, method, no_stance
+        )
         items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted)]
     return items
 
@@ -69,7 +71,11 @@ def items_end_to_end(
         sentences = _stance_sentences(doc, no_stance)
         predicted_stance = [stances[doc.doc_id].get(s.start, no_stance) for s in sentences]
         predicted = sentence_holders(
-            doc.text, [(s.start, s.end, p) for s, p in zip(sentences, predicted_stance)], entities[doc.doc_id], method, no_stance
+            doc.text,
+            [(s.start, s.end, p) for s, p in zip(sentences, predicted_stance)],
+            entities[doc.doc_id],
+            method,
+            no_stance,
         )
         items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted)]
     return items
@@ -101,7 +107,10 @@ def holder_scores(items: Sequence[HolderItem], settings: BootstrapSettings) -> d
         accuracy=float(model.mean()),
         ci=_interval(model_reps, settings.confidence),
         null_baseline={"accuracy": float(null.mean()), "ci": _interval(null_reps, settings.confidence)},
-        model_minus_baseline={"difference": float(model.mean() - null.mean()), **_interval(model_reps - null_reps, settings.confidence)},
+        model_minus_baseline={
+            "difference": float(model.mean() - null.mean()),
+            **_interval(model_reps - null_reps, settings.confidence),
+        },
     )
     return out
 
@@ -120,24 +129,34 @@ def held_out_records(run: RunData) -> dict[str, dict[str, Any]]:
     return out
 
 
-def holder_metrics(stance_run: RunData, ner_run: RunData | None, settings: BootstrapSettings, method: HolderMethod, no_stance: str) -> dict[str, Any]:
+def holder_metrics(
+    stance_run: RunData, ner_run: RunData | None, settings: BootstrapSettings, method: HolderMethod, no_stance: str
+) -> dict[str, Any]:
     """metrics.json's `stance.holder`: (a) always, (b) when an NER run covers the stance run's documents."""
     out: dict[str, Any] = {"given_gold": holder_scores(items_given_gold(stance_run.docs, method, no_stance), settings)}
     if ner_run is not None:
         ner = {d: r.get("entities") or [] for d, r in held_out_records(ner_run).items()}
-        stance = {d: {int(s["start"]): str(s["stance"]) for s in r.get("sentences") or []} for d, r in held_out_records(stance_run).items()}
+        stance = {
+            d: {int(s["start"]): str(s["stance"]) for s in r.get("sentences") or []}
+            for d, r in held_out_records(stance_run).items()
+        }
         docs = [d for d in stance_run.docs if d.doc_id in ner and d.doc_id in stance]
         out["end_to_end"] = holder_scores(items_end_to_end(docs, ner, stance, method, no_stance), settings)
         out["end_to_end"]["documents"] = [d.doc_id for d in docs]
     return out
 
 
-def attach_holder_metrics(stance_metrics: dict[str, Any], stance_run: RunData, ner_run: RunData | None, settings: BootstrapSettings) -> None:
+def attach_holder_metrics(
+    stance_metrics: dict[str, Any], stance_run: RunData, ner_run: RunData | None, settings: BootstrapSettings
+) -> None:
     """Add `holder` to a stance analysis' metrics with the project's rule method (configs/holders/rules.yaml)."""
-    from arastance.holders.rules import load_rules, RuleHolders
+    from arastance.holders.rules import RuleHolders, load_rules
 
     rules = load_rules()
-    stance_metrics["holder"] = {"method": "rules (configs/holders/rules.yaml)", **holder_metrics(stance_run, ner_run, settings, RuleHolders(rules), rules.no_stance)}
+    stance_metrics["holder"] = {
+        "method": "rules (configs/holders/rules.yaml)",
+        **holder_metrics(stance_run, ner_run, settings, RuleHolders(rules), rules.no_stance),
+    }
 
 
 # ----------------------------------------------------------------------------------- report.md

@@ -57,7 +57,7 @@ def font_family() -> tuple[str, ...]:
         from matplotlib import font_manager
 
         available = {f.name for f in font_manager.fontManager.ttflist}
-    except Exception:  # noqa: BLE001 - a broken font cache must not cost the report its figures
+    except Exception:
         available = set()
     return (*(name for name in _PREFERRED_FONTS if name in available), "sans-serif")
 
@@ -78,7 +78,9 @@ def _rc() -> Any:
     """Fonts are resolved when a Text is created, so figures are built inside this context."""
     import matplotlib
 
-    return matplotlib.rc_context({"font.family": list(font_family()), "axes.spines.top": False, "axes.spines.right": False})
+    return matplotlib.rc_context(
+        {"font.family": list(font_family()), "axes.spines.top": False, "axes.spines.right": False}
+    )
 
 
 def plot_f1_with_ci(
@@ -115,7 +117,9 @@ def plot_f1_with_ci(
         ax.errorbar(x, values, yerr=err, fmt="none", ecolor="black", capsize=4, linewidth=1, label="95% CI")
         if baseline is not None:
             points = list(baseline) + ([baseline_headline] if headline and baseline_headline is not None else [])
-            ax.scatter(x[: len(points)], points, marker="D", color=_BASELINE, zorder=3, label=display_text(baseline_name))
+            ax.scatter(
+                x[: len(points)], points, marker="D", color=_BASELINE, zorder=3, label=display_text(baseline_name)
+            )
         ax.set_xticks(x, names, fontsize=8)
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("F1")
@@ -137,7 +141,9 @@ def plot_confusion(path: Path, title: str, classes: Sequence[str], matrix: Seque
         image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
-                ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", color="white" if share[i, j] > 0.55 else "black")
+                ax.text(
+                    j, i, f"{int(m[i, j])}", ha="center", va="center", color="white" if share[i, j] > 0.55 else "black"
+                )
         ticks = [display_text(c) for c in classes]
         ax.set_xticks(range(len(classes)), ticks, rotation=20, ha="right", fontsize=8)
         ax.set_yticks(range(len(classes)), [f"{t} ({int(r)})" for t, r in zip(ticks, rows[:, 0])], fontsize=8)
@@ -155,7 +161,9 @@ def learning_curve_series(log: Sequence[Mapping[str, Any]], key: str) -> tuple[l
     return steps, [points[s] for s in steps]
 
 
-def plot_learning_curves(path: Path, title: str, logs: Mapping[str, Sequence[Mapping[str, Any]]], dev_metric: str) -> Path:
+def plot_learning_curves(
+    path: Path, title: str, logs: Mapping[str, Sequence[Mapping[str, Any]]], dev_metric: str
+) -> Path:
     """Training loss and dev score against optimizer step, one line per fold."""
     with _rc():
         fig = _figure(10.0, 3.8)

@@ -19,7 +19,14 @@ from typing import Any
 from arastance.errors import UserError
 from arastance.evaluation import plots
 from arastance.evaluation.aggregate import report_runs, sweep_seed_block
-from arastance.evaluation.analysis import GAZETTEER, MAJORITY, TaskAnalysis, analyse_ner, analyse_stance, top_error_strings
+from arastance.evaluation.analysis import (
+    GAZETTEER,
+    MAJORITY,
+    TaskAnalysis,
+    analyse_ner,
+    analyse_stance,
+    top_error_strings,
+)
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
 from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
@@ -46,7 +53,9 @@ class ReportSettings:
         cfg: Mapping[str, Any] = eval_cfg or {}
         boot = cfg.get("bootstrap") or {}
         return cls(
-            bootstrap=BootstrapSettings(int(boot.get("n", 1000)), int(boot.get("seed", 0)), float(boot.get("confidence", 0.95))),
+            bootstrap=BootstrapSettings(
+                int(boot.get("n", 1000)), int(boot.get("seed", 0)), float(boot.get("confidence", 0.95))
+            ),
             baselines=bool(cfg.get("baselines", True)),
             plots=bool(cfg.get("plots", True)),
             top_errors=int(cfg.get("top_errors", 20)),
@@ -56,7 +65,9 @@ class ReportSettings:
 # ----------------------------------------------------------------------------------- entry points
 
 
-def build_report(out_dir: Path, ner_run: Path | None, stance_run: Path | None, eval_cfg: Any, title: str) -> dict[str, Any]:
+def build_report(
+    out_dir: Path, ner_run: Path | None, stance_run: Path | None, eval_cfg: Any, title: str
+) -> dict[str, Any]:
     """Read the runs' held-out predictions and write the report folder; returns its metrics.json."""
     if ner_run is None and stance_run is None:
         raise UserError("a report needs an NER run, a stance run, or both")
@@ -111,7 +122,7 @@ def analyse(run: RunData, settings: ReportSettings) -> TaskAnalysis:
 
 
 def headline_line(task: str, block: Mapping[str, Any]) -> str:
-    """"ner micro-F1 0.5590 [0.5150, 0.6050]": the task's headline score with its interval."""
+    """ "ner micro-F1 0.5590 [0.5150, 0.6050]": the task's headline score with its interval."""
     spec = get_task(task)
     ci: Any = block["ci"]
     for key in spec.headline_ci:
@@ -166,7 +177,9 @@ def _write(path: Path, text: str) -> None:
 # ----------------------------------------------------------------------------------- figures
 
 
-def _f1_figure(out_dir: Path, name: str, heading: str, a: TaskAnalysis, baseline_key: str, baseline_name: str, headline: str) -> str:
+def _f1_figure(
+    out_dir: Path, name: str, heading: str, a: TaskAnalysis, baseline_key: str, baseline_name: str, headline: str
+) -> str:
     """Per-label F1 with CI whiskers and the baseline's F1 beside it; `headline` is micro (NER) or macro_f1."""
     m = a.metrics
     labels = list(a.labels)
@@ -191,23 +204,42 @@ def _f1_figure(out_dir: Path, name: str, heading: str, a: TaskAnalysis, baseline
     return f"{name}.png"
 
 
-def write_figures(out_dir: Path, by_task: Mapping[str, TaskAnalysis], title: str, top_errors: int = 20) -> dict[str, str]:
+def write_figures(
+    out_dir: Path, by_task: Mapping[str, TaskAnalysis], title: str, top_errors: int = 20
+) -> dict[str, str]:
     """PNG files in out_dir; returns name → file name (relative, as report.md links them)."""
     figures: dict[str, str] = {}
     if "ner" in by_task:
         a = by_task["ner"]
-        figures["ner_f1"] = _f1_figure(out_dir, "ner_f1", f"NER F1 per label (strict) — {title}", a, GAZETTEER, "gazetteer baseline", "micro")
-        plots.plot_learning_curves(out_dir / "ner_learning_curves.png", f"NER learning curves — {title}", a.logs, a.dev_metric)
+        figures["ner_f1"] = _f1_figure(
+            out_dir, "ner_f1", f"NER F1 per label (strict) — {title}", a, GAZETTEER, "gazetteer baseline", "micro"
+        )
+        plots.plot_learning_curves(
+            out_dir / "ner_learning_curves.png", f"NER learning curves — {title}", a.logs, a.dev_metric
+        )
         figures["ner_learning_curves"] = "ner_learning_curves.png"
-        plots.plot_top_errors(out_dir / "ner_top_errors.png", f"NER: entity strings with most errors — {title}", top_error_strings(a.ner_errors, top_errors))
+        plots.plot_top_errors(
+            out_dir / "ner_top_errors.png",
+            f"NER: entity strings with most errors — {title}",
+            top_error_strings(a.ner_errors, top_errors),
+        )
         figures["ner_top_errors"] = "ner_top_errors.png"
     if "stance" in by_task:
         a = by_task["stance"]
-        figures["stance_f1"] = _f1_figure(out_dir, "stance_f1", f"Stance F1 per class — {title}", a, MAJORITY, "majority baseline", "macro_f1")
+        figures["stance_f1"] = _f1_figure(
+            out_dir, "stance_f1", f"Stance F1 per class — {title}", a, MAJORITY, "majority baseline", "macro_f1"
+        )
         cm = a.metrics["confusion_matrix"]
-        plots.plot_confusion(out_dir / "stance_confusion.png", f"Stance confusion matrix (sentences) — {title}", cm["labels"], cm["matrix"])
+        plots.plot_confusion(
+            out_dir / "stance_confusion.png",
+            f"Stance confusion matrix (sentences) — {title}",
+            cm["labels"],
+            cm["matrix"],
+        )
         figures["stance_confusion"] = "stance_confusion.png"
-        plots.plot_learning_curves(out_dir / "stance_learning_curves.png", f"Stance learning curves — {title}", a.logs, a.dev_metric)
+        plots.plot_learning_curves(
+            out_dir / "stance_learning_curves.png", f"Stance learning curves — {title}", a.logs, a.dev_metric
+        )
         figures["stance_learning_curves"] = "stance_learning_curves.png"
     return figures
 
@@ -226,7 +258,11 @@ def _ci(interval: Mapping[str, float] | None) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> list[str]:
     align = align or "l" + "r" * (len(header) - 1)
     rule = ["---:" if a == "r" else ":---" for a in align]
-    return ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |", *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join(rule) + " |",
+        *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
+    ]
 
 
 def _spread(folds: Mapping[str, Any], label: str) -> str:
@@ -241,7 +277,7 @@ def _seed_header(m: Mapping[str, Any]) -> list[str]:
 
 
 def _seed_spread(seeds: Mapping[str, Any] | None, label: str | None = None) -> str:
-    """"0.512 ± 0.031 (3)": a label's (or the headline's, label None) mean ± sd over the seeds' runs."""
+    """ "0.512 ± 0.031 (3)": a label's (or the headline's, label None) mean ± sd over the seeds' runs."""
     stats = None if seeds is None else seeds["headline"] if label is None else seeds["per_label"].get(label)
     if not stats:
         return "–"
@@ -269,10 +305,16 @@ def _design_sentence(metrics: Mapping[str, Any]) -> str:
     n_docs = metrics["data"]["documents"]
     runs = [metrics[t]["run"] for t in ("ner", "stance") if t in metrics]
     if any(f == "fixed" for run in runs for f in run["folds"]):
-        tested = sorted({d for t in ("ner", "stance") if t in metrics for f in metrics[t]["per_fold"] for d in f["test"]})
+        tested = sorted(
+            {d for t in ("ner", "stance") if t in metrics for f in metrics[t]["per_fold"] for d in f["test"]}
+        )
         return f"Scores are on the fixed split's test documents only ({', '.join(tested)}), by a model that never saw them."
     folds = max(len(run["folds"]) for run in runs)
-    coverage = "so each document is scored exactly once" if folds == n_docs else f"here {folds} of the {n_docs} folds, so only their test documents are scored"
+    coverage = (
+        "so each document is scored exactly once"
+        if folds == n_docs
+        else f"here {folds} of the {n_docs} folds, so only their test documents are scored"
+    )
     return (
         "Every score below is pooled over the held-out documents of leave-one-document-out cross-validation, "
         f"{coverage}, by a model that never saw it."
@@ -307,20 +349,48 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
         f"over {len(m['folds']['headline']['values'])} fold(s).{_seed_sentence(m, 'micro-F1')}"
     )
     lines.append("")
-    header = ["label", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m), "conlleval F1"]
+    header = [
+        "label",
+        "support",
+        "P",
+        "R",
+        "F1",
+        "F1 95% CI",
+        "fold F1 mean ± sd (folds)",
+        *_seed_header(m),
+        "conlleval F1",
+    ]
     if base:
         header.append("gazetteer F1")
     rows = []
     for label in labels:
         r = m["per_label"][label]
-        row = [label, r["support"], _f(r["precision"]), _f(r["recall"]), _f(r["f1"]), _ci(ci["per_label"][label]["f1"]), _spread(m["folds"], label), *_seed_columns(m, label),
-               _f(m["conlleval"]["per_label"].get(label, {}).get("f1", 0.0))]
+        row = [
+            label,
+            r["support"],
+            _f(r["precision"]),
+            _f(r["recall"]),
+            _f(r["f1"]),
+            _ci(ci["per_label"][label]["f1"]),
+            _spread(m["folds"], label),
+            *_seed_columns(m, label),
+            _f(m["conlleval"]["per_label"].get(label, {}).get("f1", 0.0)),
+        ]
         if base:
             row.append(_f(base["per_label"][label]["f1"]))
         rows.append(row)
     micro = m["micro"]
-    row = ["**micro**", micro["support"], _f(micro["precision"]), _f(micro["recall"]), f"**{_f(micro['f1'])}**", _ci(ci["micro"]["f1"]),
-           f"{_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}", *_seed_columns(m, None), _f(m["conlleval"]["micro"]["f1"])]
+    row = [
+        "**micro**",
+        micro["support"],
+        _f(micro["precision"]),
+        _f(micro["recall"]),
+        f"**{_f(micro['f1'])}**",
+        _ci(ci["micro"]["f1"]),
+        f"{_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}",
+        *_seed_columns(m, None),
+        _f(m["conlleval"]["micro"]["f1"]),
+    ]
     if base:
         row.append(_f(base["micro"]["f1"]))
     rows.append(row)
@@ -330,8 +400,14 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
 
     nv = m["nervaluate"]
     strategies = list(nv["overall"])
-    lines += ["", "### Partial matches (nervaluate)", "", "F1 under SemEval-2013 schemes: strict = exact extent and type; exact = extent only; "
-              "partial = any overlap, half credit; ent_type = overlap and type.", ""]
+    lines += [
+        "",
+        "### Partial matches (nervaluate)",
+        "",
+        "F1 under SemEval-2013 schemes: strict = exact extent and type; exact = extent only; "
+        "partial = any overlap, half credit; ent_type = overlap and type.",
+        "",
+    ]
     rows = [[label, *(_f(nv["per_label"][label][s]["f1"]) for s in strategies)] for label in labels]
     rows.append(["**overall**", *(_f(nv["overall"][s]["f1"]) for s in strategies)])
     lines += _table(["label", *strategies], rows)
@@ -351,17 +427,32 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
     ci = m["ci"]
     base = m.get("baselines", {}).get(MAJORITY)
     lines = ["## Stance", ""]
-    stance_eval = f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} {_ci(ci.get('stance_eval_f1'))}" if "stance_eval_f1" in m else ""
+    stance_eval = (
+        f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} {_ci(ci.get('stance_eval_f1'))}"
+        if "stance_eval_f1" in m
+        else ""
+    )
     lines.append(
         f"Sentence level. Macro-F1 **{_f(m['macro_f1'])}** {_ci(ci['macro_f1'])}{stance_eval}, accuracy {_f(m['accuracy'])} {_ci(ci['accuracy'])}; "
         f"folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
     )
     lines.append("")
-    header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m)] + (["majority F1"] if base else [])
+    header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m)] + (
+        ["majority F1"] if base else []
+    )
     rows = []
     for c in classes:
         r = m["per_label"][c]
-        row = [c, r["support"], _f(r["precision"]), _f(r["recall"]), _f(r["f1"]), _ci(ci["per_label"][c]["f1"]), _spread(m["folds"], c), *_seed_columns(m, c)]
+        row = [
+            c,
+            r["support"],
+            _f(r["precision"]),
+            _f(r["recall"]),
+            _f(r["f1"]),
+            _ci(ci["per_label"][c]["f1"]),
+            _spread(m["folds"], c),
+            *_seed_columns(m, c),
+        ]
         if base:
             row.append(_f(base["per_label"][c]["f1"]))
         rows.append(row)
@@ -370,15 +461,26 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
         lines += ["", f"![Stance F1 per class]({figures['stance_f1']})"]
     cm = m["confusion_matrix"]
     lines += ["", "### Confusion matrix (rows gold, columns predicted)", ""]
-    lines += _table(["gold \\ predicted", *cm["labels"], "total"], [[g, *row, sum(row)] for g, row in zip(cm["labels"], cm["matrix"])])
+    lines += _table(
+        ["gold \\ predicted", *cm["labels"], "total"],
+        [[g, *row, sum(row)] for g, row in zip(cm["labels"], cm["matrix"])],
+    )
     if "stance_confusion" in figures:
         lines += ["", f"![Stance confusion matrix]({figures['stance_confusion']})"]
     doc = m.get("document")
     if doc:
         dcm = doc["confusion_matrix"]
-        lines += ["", "### Document stance", "", f"Derived from the sentence predictions; {_f(doc['accuracy'])} accuracy over {doc['n']} documents "
-                  "(with this few documents, read it as a count, not a rate).", ""]
-        lines += _table(["gold \\ predicted", *dcm["labels"]], [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"])])
+        lines += [
+            "",
+            "### Document stance",
+            "",
+            f"Derived from the sentence predictions; {_f(doc['accuracy'])} accuracy over {doc['n']} documents "
+            "(with this few documents, read it as a count, not a rate).",
+            "",
+        ]
+        lines += _table(
+            ["gold \\ predicted", *dcm["labels"]], [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"])]
+        )
     if "holder" in m:
         lines += ["", *holder_section_md(m["holder"])]
     return lines
@@ -389,19 +491,39 @@ def _baselines_section(metrics: Mapping[str, Any]) -> list[str]:
     if "ner" in metrics and GAZETTEER in metrics["ner"].get("baselines", {}):
         m, b = metrics["ner"], metrics["ner"]["baselines"][GAZETTEER]
         d = b["model_minus_baseline"]
-        rows.append(["NER micro-F1", f"{_f(m['micro']['f1'])} {_ci(m['ci']['micro']['f1'])}", "gazetteer", f"{_f(b['micro']['f1'])} {_ci(b['ci']['micro']['f1'])}",
-                     f"{_f(d['difference'])} {_ci(d)}"])
+        rows.append(
+            [
+                "NER micro-F1",
+                f"{_f(m['micro']['f1'])} {_ci(m['ci']['micro']['f1'])}",
+                "gazetteer",
+                f"{_f(b['micro']['f1'])} {_ci(b['ci']['micro']['f1'])}",
+                f"{_f(d['difference'])} {_ci(d)}",
+            ]
+        )
     if "stance" in metrics and MAJORITY in metrics["stance"].get("baselines", {}):
         m, b = metrics["stance"], metrics["stance"]["baselines"][MAJORITY]
         d = b["model_minus_baseline"]
-        rows.append(["Stance macro-F1", f"{_f(m['macro_f1'])} {_ci(m['ci']['macro_f1'])}", "majority class", f"{_f(b['macro_f1'])} {_ci(b['ci']['macro_f1'])}",
-                     f"{_f(d['difference'])} {_ci(d)}"])
+        rows.append(
+            [
+                "Stance macro-F1",
+                f"{_f(m['macro_f1'])} {_ci(m['ci']['macro_f1'])}",
+                "majority class",
+                f"{_f(b['macro_f1'])} {_ci(b['ci']['macro_f1'])}",
+                f"{_f(d['difference'])} {_ci(d)}",
+            ]
+        )
     if not rows:
         return []
-    return ["## Model vs baselines", "",
-            "Same folds, same held-out sentences, same scoring functions. The difference interval is paired "
-            "(both systems on the same bootstrap resamples).", "",
-            *_table(["score", "model [95% CI]", "baseline", "baseline [95% CI]", "model − baseline [95% CI]"], rows, "llllr")]
+    return [
+        "## Model vs baselines",
+        "",
+        "Same folds, same held-out sentences, same scoring functions. The difference interval is paired "
+        "(both systems on the same bootstrap resamples).",
+        "",
+        *_table(
+            ["score", "model [95% CI]", "baseline", "baseline [95% CI]", "model − baseline [95% CI]"], rows, "llllr"
+        ),
+    ]
 
 
 def _folds_section(metrics: Mapping[str, Any]) -> list[str]:
@@ -416,14 +538,25 @@ def _folds_section(metrics: Mapping[str, Any]) -> list[str]:
 def _data_section(data: Mapping[str, Any]) -> list[str]:
     entities = data["entities"]
     labels = list(entities["per_label"])
-    lines = ["## Data", "", f"{data['documents']} documents, {data['sentences']} sentences, {entities['total']} entities.", ""]
+    lines = [
+        "## Data",
+        "",
+        f"{data['documents']} documents, {data['sentences']} sentences, {entities['total']} entities.",
+        "",
+    ]
     rows = [[d["doc_id"], *(d["entities"][label] for label in labels), d["total"]] for d in entities["per_document"]]
     rows.append(["**total**", *(entities["per_label"][label] for label in labels), entities["total"]])
     lines += _table(["document", *labels, "total"], rows)
     stance = data["stance"]
-    lines += [""] + _table(["stance", "sentences", "documents"], [[c, n, stance["documents"].get(c, 0)] for c, n in stance["sentences"].items()])
+    lines += [""] + _table(
+        ["stance", "sentences", "documents"],
+        [[c, n, stance["documents"].get(c, 0)] for c, n in stance["sentences"].items()],
+    )
     length = data["sentence_length_words"]
-    lines += ["", f"Sentence length in words: min {length['min']}, median {length['median']}, mean {length['mean']}, max {length['max']}."]
+    lines += [
+        "",
+        f"Sentence length in words: min {length['min']}, median {length['median']}, mean {length['mean']}, max {length['max']}.",
+    ]
     return lines
 
 
@@ -436,7 +569,9 @@ def render_report_md(metrics: Mapping[str, Any], figures: Mapping[str, str]) -> 
     if "checkpoint_eval" in metrics:
         ce = metrics["checkpoint_eval"]
         verdict = "equal to" if ce["matches_training"] else "**different from**"
-        lines.append(f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the training-time metrics.json")
+        lines.append(
+            f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the training-time metrics.json"
+        )
     lines += ["", *_honesty_paragraph(metrics), ""]
     if "ner" in metrics:
         lines += [*_ner_section(metrics["ner"], list(metrics["ner"]["per_label"]), figures), ""]

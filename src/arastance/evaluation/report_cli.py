@@ -20,7 +20,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--stance", type=Path, metavar="RUN", help="a stance training run folder (run_dir=)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the report into")
     parser.add_argument("--title", default="evaluation", help="report title (default: evaluation)")
-    parser.add_argument("--bootstrap-n", type=int, default=1000, metavar="N", help="bootstrap replicates (default: 1000)")
+    parser.add_argument(
+        "--bootstrap-n", type=int, default=1000, metavar="N", help="bootstrap replicates (default: 1000)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     parser.add_argument("--confidence", type=float, default=0.95, help="interval level (default: 0.95)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the gazetteer / majority-class baselines")

@@ -53,7 +53,9 @@ def padded_length(length: int, multiple: int) -> int:
     return int(math.ceil(length / multiple) * multiple) if multiple > 1 else length
 
 
-def plan_batches(lengths: Sequence[int], cfg: BatchingConfig, seed: int, epoch: int, shuffle: bool = True) -> list[list[int]]:
+def plan_batches(
+    lengths: Sequence[int], cfg: BatchingConfig, seed: int, epoch: int, shuffle: bool = True
+) -> list[list[int]]:
     """Indices grouped into micro-batches whose padded size stays within the token budget."""
     n = len(lengths)
     if n == 0:
@@ -61,7 +63,9 @@ def plan_batches(lengths: Sequence[int], cfg: BatchingConfig, seed: int, epoch: 
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(n) if shuffle else np.arange(n)
     median = float(np.median(lengths))
-    rows_at_median = max(1, min(cfg.max_rows, cfg.max_tokens // max(1, padded_length(int(median), cfg.pad_to_multiple_of))))
+    rows_at_median = max(
+        1, min(cfg.max_rows, cfg.max_tokens // max(1, padded_length(int(median), cfg.pad_to_multiple_of)))
+    )
     pool_size = max(1, cfg.pool_factor * rows_at_median) if shuffle else n
     batches: list[list[int]] = []
     for pool_start in range(0, n, pool_size):

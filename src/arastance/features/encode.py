@@ -62,7 +62,9 @@ class EncodingConfig:
 # ----------------------------------------------------------------------------- units
 
 
-def units_from_records(records: Sequence[dict[str, Any]], task: str, context: dict[str, Any] | None = None) -> list[Unit]:
+def units_from_records(
+    records: Sequence[dict[str, Any]], task: str, context: dict[str, Any] | None = None
+) -> list[Unit]:
     """Sentence records (gold.convert) → units; stance units get title / previous-sentence context."""
     context = context or {}
     by_doc: dict[str, list[dict[str, Any]]] = {}
@@ -138,7 +140,9 @@ def plan_windows(counts: Sequence[int], budget: int, stride: int) -> list[tuple[
     return [(s, e, cuts[k], cuts[k + 1]) for k, (s, e) in enumerate(spans)]
 
 
-def encode_units(units: Sequence[Unit], tokenizer: Any, normalize: Callable[[str], str], cfg: EncodingConfig) -> list[Window]:
+def encode_units(
+    units: Sequence[Unit], tokenizer: Any, normalize: Callable[[str], str], cfg: EncodingConfig
+) -> list[Window]:
     """Tokenise units into windows with labels. Deterministic and independent of batch order."""
     words = [model_words(u.words, normalize, tokenizer.unk_token) for u in units]
     first_pass = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
@@ -159,7 +163,9 @@ def _encode_unit(index, unit, words, counts, context, tokenizer, cfg) -> list[Wi
     for start, end, lo, hi in plan_windows(counts, single_budget, cfg.stride):
         piece = words[start:end]
         if use_context:
-            enc = tokenizer(piece, context, is_split_into_words=True, truncation="only_second", max_length=cfg.max_length)
+            enc = tokenizer(
+                piece, context, is_split_into_words=True, truncation="only_second", max_length=cfg.max_length
+            )
             seq_ids = enc.sequence_ids()
         else:
             enc = tokenizer(piece, is_split_into_words=True)
@@ -190,7 +196,9 @@ def _labels(unit: Unit, window: Window, cfg: EncodingConfig) -> list[int]:
 # ----------------------------------------------------------------------------- decoding
 
 
-def stitch_word_scores(windows: Sequence[Window], token_scores: Sequence[np.ndarray], n_words: Sequence[int]) -> list[np.ndarray]:
+def stitch_word_scores(
+    windows: Sequence[Window], token_scores: Sequence[np.ndarray], n_words: Sequence[int]
+) -> list[np.ndarray]:
     """Per unit, a (n_words, n_labels) array: each word's first-sub-word scores from its owner window."""
     n_labels = token_scores[0].shape[-1] if len(token_scores) else 0
     out = [np.zeros((n, n_labels), dtype=np.float32) for n in n_words]

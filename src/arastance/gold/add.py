@@ -76,7 +76,9 @@ def duplicate_problems(new: Sequence[tuple[str, str]], existing: dict[str, str])
         first = owner.setdefault(key, doc_id)
         if first != doc_id:
             where = "already in the gold" if first in existing else "also imported"
-            problems.append(f"document {doc_id}: same text as {first} ({where}); a text is annotated once, under one id")
+            problems.append(
+                f"document {doc_id}: same text as {first} ({where}); a text is annotated once, under one id"
+            )
     return problems
 
 

@@ -57,7 +57,9 @@ def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) ->
             ha = sa.holder.text if sa.holder else None
             hb = sb.holder.text if sb.holder else None
             if sa.stance != sb.stance or (sa.holder and sb.holder and sa.holder.start != sb.holder.start) or ha != hb:
-                lines.append(f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t{a.text[sa.start:sa.end]}")
+                lines.append(
+                    f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t{a.text[sa.start : sa.end]}"
+                )
         doc_equal += a.doc_stance == b.doc_stance
         if a.doc_stance != b.doc_stance:
             lines.append(f"{doc_id}\tdocument\tA={a.doc_stance}\tB={b.doc_stance}")

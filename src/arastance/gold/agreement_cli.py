@@ -35,7 +35,9 @@ def load_side(folder: Path, documents: Path) -> dict[str, GoldDocument]:
     """{doc_id: document} of one annotator's folder; any unreadable file refuses the comparison."""
     result = read_gold_dir(folder, documents)
     if result.problems:
-        raise UserError(f"{folder} cannot be compared ({len(result.problems)} problems):\n{list_problems(result.problems)}")
+        raise UserError(
+            f"{folder} cannot be compared ({len(result.problems)} problems):\n{list_problems(result.problems)}"
+        )
     return {item.doc.doc_id: item.doc for item in result.documents}
 
 

@@ -83,12 +83,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
 
     p = sub.add_parser(
-        "dataset", help="write the (valid) gold as a Hugging Face dataset folder with a dataset card; optionally push it"
+        "dataset",
+        help="write the (valid) gold as a Hugging Face dataset folder with a dataset card; optionally push it",
     )
     with_source(p)
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write (load it with datasets.load_dataset(DIR))")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder to write (load it with datasets.load_dataset(DIR))",
+    )
     p.add_argument("--force", action="store_true", help="replace DIR when it is not empty")
-    p.add_argument("--push", action="store_true", help="upload DIR to the Hugging Face Hub (your cached login or HF_TOKEN)")
+    p.add_argument(
+        "--push", action="store_true", help="upload DIR to the Hugging Face Hub (your cached login or HF_TOKEN)"
+    )
     p.add_argument("--repo-id", metavar="OWNER/NAME", help="Hub dataset repository for --push (created if missing)")
     p.add_argument("--private", action="store_true", help="create the Hub repository as private")
     p.set_defaults(func=cmd_dataset)

@@ -111,9 +111,7 @@ def document_rows(docs: Sequence[GoldDocument]) -> list[dict[str, Any]]:
                 "doc_id": doc.doc_id,
                 "text": doc.text,
                 "doc_stance": doc.doc_stance,
-                "entities": [
-                    {**{"value": None, "unit": None, "approximate": None}, **e.to_json()} for e in entities
-                ],
+                "entities": [{**{"value": None, "unit": None, "approximate": None}, **e.to_json()} for e in entities],
                 "sentences": [s.to_json() for s in sorted(doc.sentences, key=lambda s: s.start)],
             }
         )

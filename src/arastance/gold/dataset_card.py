@@ -45,7 +45,10 @@ def front_matter(built: Mapping[str, Any], schema: Schema, pretty_name: str) -> 
     )
     MetadataConfigs(
         {
-            name: {"data_files": [{"split": SPLIT, "path": data_file(name)}], **({"default": True} if name == DEFAULT_CONFIG else {})}
+            name: {
+                "data_files": [{"split": SPLIT, "path": data_file(name)}],
+                **({"default": True} if name == DEFAULT_CONFIG else {}),
+            }
             for name in CONFIGS
         }
     ).to_dataset_card_data(card_data)
@@ -78,7 +81,10 @@ def render_card(
     stance = stats["stance"]
     tokens = sum(len(t) for t in built["sentences"]["tokens"])
     agreement = section(adjudication, AGREEMENT_HEADING) or "_annotations/adjudication.md has no agreement section._"
-    label_rows = [f"| {label} | {entities['per_label'].get(label, 0)} | {_cell(schema.definitions.get(label, ''))} |" for label in schema.entity_labels]
+    label_rows = [
+        f"| {label} | {entities['per_label'].get(label, 0)} | {_cell(schema.definitions.get(label, ''))} |"
+        for label in schema.entity_labels
+    ]
     stance_rows = [
         f"| {label} | {stance['sentences'].get(label, 0)} | {stance['documents'].get(label, 0)} | {_cell(schema.definitions.get(label, ''))} |"
         for label in schema.stance_classes

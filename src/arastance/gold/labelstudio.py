@@ -275,7 +275,9 @@ class _TaskReader:
             message = f"result {k} ({from_name}) {start}-{end}: region text {shown} is not the text at its offsets"
             self.problem("ls-offset", message + _utf16_hint(text, start, end, written), start, text[start:end])
             return
-        if from_name in (ENTITIES, SENTENCES, HOLDER) and not self.claim_region_id(region_id, k, from_name, start, text, parsed):
+        if from_name in (ENTITIES, SENTENCES, HOLDER) and not self.claim_region_id(
+            region_id, k, from_name, start, text, parsed
+        ):
             return
         if from_name == ENTITIES:
             label = self.single(value.get("labels"), f"result {k} (entities)")

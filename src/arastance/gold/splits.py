@@ -93,7 +93,9 @@ def splits_from_config(data_cfg: Any, doc_ids: Sequence[str]) -> list[Split]:
         return [fixed_split(doc_ids, data_cfg.train_docs or [], data_cfg.dev_docs_ids or [], data_cfg.test_docs or [])]
     if data_cfg.split == EXTERNAL:
         if not data_cfg.extra_records:
-            raise UserError("data=external trains on data.extra_records alone: give data.extra_records=[FILE.jsonl,...]")
+            raise UserError(
+                "data=external trains on data.extra_records alone: give data.extra_records=[FILE.jsonl,...]"
+            )
         return [external_split(doc_ids)]
     raise UserError(f"data.split must be cv, fixed or external, got {data_cfg.split!r}")
 
@@ -115,13 +117,19 @@ def load_extra_records(data_cfg: Any, task: str, schema: Schema, gold_doc_ids: S
         )
     ratio = data_cfg.extra_ratio
     if ratio is not None and not float(ratio) > 0:
-        raise UserError(f"data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got {ratio!r}")
+        raise UserError(
+            f"data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got {ratio!r}"
+        )
     if ratio is not None and data_cfg.split == EXTERNAL:
-        raise UserError("data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set data.extra_ratio=null")
+        raise UserError(
+            "data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set data.extra_ratio=null"
+        )
     return read_extra_records(files, schema, frozenset(gold_doc_ids))
 
 
-def extra_for_split(records: Sequence[dict[str, Any]], gold_sentences: int, ratio: float | None, seed: int, split_name: str) -> list[dict[str, Any]]:
+def extra_for_split(
+    records: Sequence[dict[str, Any]], gold_sentences: int, ratio: float | None, seed: int, split_name: str
+) -> list[dict[str, Any]]:
     """The extra records one split trains on, with offsets: all of them, or with `ratio` a sample of
     round(ratio × gold_sentences) drawn without replacement, the same for the same seed and split."""
     import random

@@ -349,7 +349,9 @@ def _line_endings_problem(item: LoadedDocument) -> list[Problem]:
     converted file gives a problem for nearly every span; the rest is checked once it is converted back.
     """
     doc = item.doc
-    spans = [(e.start, e.end, e.text) for e in doc.entities] + [(h.start, h.end, h.text) for s in doc.sentences if (h := s.holder)]
+    spans = [(e.start, e.end, e.text) for e in doc.entities] + [
+        (h.start, h.end, h.text) for s in doc.sentences if (h := s.holder)
+    ]
     checkable = [(s, e, t) for s, e, t in spans if _is_int(s) and _is_int(e) and isinstance(t, str)]
 
     def fits(text: str) -> bool:

@@ -33,7 +33,10 @@ def config_file(*parts: str) -> Path:
     package was installed from — a project root made of annotations only still gets the rules."""
     from arastance.paths import project_root
 
-    candidates = [project_root() / "configs" / Path(*parts), Path(__file__).resolve().parents[3] / "configs" / Path(*parts)]
+    candidates = [
+        project_root() / "configs" / Path(*parts),
+        Path(__file__).resolve().parents[3] / "configs" / Path(*parts),
+    ]
     return next((c for c in candidates if c.is_file()), candidates[0])
 
 
@@ -153,7 +156,9 @@ def _words(context: SentenceContext, rules: HolderRules) -> list[_Word]:
             opened = None
     if opened is not None:
         # An unclosed quote (common in news copy) is read as speech up to the next clause separator.
-        end = next((j for j in range(opened + 1, len(tokens)) if tokens[j].text in rules.clause_separators), len(tokens))
+        end = next(
+            (j for j in range(opened + 1, len(tokens)) if tokens[j].text in rules.clause_separators), len(tokens)
+        )
         for j in range(opened, end):
             inside[j] = True
     return [_Word(t, inside[i], not any(ch.isalnum() for ch in t.text)) for i, t in enumerate(tokens)]
@@ -187,7 +192,7 @@ class RuleHolders:
     # -- cues
 
     def _headline(self, context: SentenceContext, words: Sequence[_Word], mentions: Sequence[Mention]) -> Holder | None:
-        """"مصادر أمنية: ..." — a speaker phrase of a few words, then a colon, and no verb before it."""
+        """ "مصادر أمنية: ..." — a speaker phrase of a few words, then a colon, and no verb before it."""
         count = 0
         for i, word in enumerate(words):
             if word.span.text == ":":
@@ -205,7 +210,9 @@ class RuleHolders:
                 count += 1
         return None
 
-    def _verb_subject(self, context: SentenceContext, words: Sequence[_Word], i: int, mentions: Sequence[Mention]) -> Holder | None:
+    def _verb_subject(
+        self, context: SentenceContext, words: Sequence[_Word], i: int, mentions: Sequence[Mention]
+    ) -> Holder | None:
         verb = words[i].span
         before = next((w for w in reversed(words[:i]) if w.span.text not in self.rules.quote_close), None)
         # A verb with a conjunction ("وأكد") opens a clause of its own: what precedes is not its subject.
@@ -250,7 +257,9 @@ class RuleHolders:
             window.pop()
         return window
 
-    def _demand_holder(self, context: SentenceContext, words: Sequence[_Word], i: int, mentions: Sequence[Mention]) -> Holder | None:
+    def _demand_holder(
+        self, context: SentenceContext, words: Sequence[_Word], i: int, mentions: Sequence[Mention]
+    ) -> Holder | None:
         following = [w for w in words[i + 1 :] if not w.punct][: self.rules.demand_window]
         starts = {w.span.start for w in following}
         found = next((m for m in mentions if m.start in starts), None)

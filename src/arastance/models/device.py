@@ -46,7 +46,9 @@ def resolve_device(device: str = "auto") -> torch.device:
     except (RuntimeError, ValueError):
         raise UserError(f"--device {device!r} is not a device (auto, cpu, cuda, cuda:1, ...)") from None
     if target.type == "cuda" and (not torch.cuda.is_available() or (target.index or 0) >= torch.cuda.device_count()):
-        raise UserError(f"--device {device}: no such CUDA device here ({torch.cuda.device_count()} visible); use --device cpu")
+        raise UserError(
+            f"--device {device}: no such CUDA device here ({torch.cuda.device_count()} visible); use --device cpu"
+        )
     return target
 
 

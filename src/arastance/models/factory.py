@@ -47,7 +47,10 @@ def pretrained_folder(path: Path) -> Path:
     found = model_config_folder(path)
     if found is not None:
         return found
-    folds = sorted((p.parent.parent.name for p in path.glob("fold-*/best/" + CONFIG_FILE)), key=lambda name: int(name.removeprefix("fold-")))
+    folds = sorted(
+        (p.parent.parent.name for p in path.glob("fold-*/best/" + CONFIG_FILE)),
+        key=lambda name: int(name.removeprefix("fold-")),
+    )
     if folds:
         raise UserError(
             f"model.pretrained={path} is a cross-validation run with one model per fold ({', '.join(folds)}), each "
@@ -95,7 +98,9 @@ def trained_labels(model_config: Mapping[str, Any]) -> tuple[str, dict[int, str]
     return task, {int(k): str(v) for k, v in (model_config.get("id2label") or {}).items()}
 
 
-def head_mismatch(source_labels: tuple[str, dict[int, str]] | None, task: str, id2label: Mapping[int, str]) -> str | None:
+def head_mismatch(
+    source_labels: tuple[str, dict[int, str]] | None, task: str, id2label: Mapping[int, str]
+) -> str | None:
     """Why a starting point's label head cannot be kept for `task` with the schema's `id2label`, or None."""
     if source_labels is None:
         return None
@@ -118,7 +123,9 @@ def reset_label_head(task_model: Any) -> None:
     torch.nn.init.zeros_(head.bias)
 
 
-def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]) -> LoadedModel:
+def load_for_task(
+    model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]
+) -> LoadedModel:
     source, local_only = resolve_model_source(model, cache_dir, corpus_texts)
     # A hub id resolved into the cache, or a local folder: a fine-tuned one may have a head to keep.
     source_labels = trained_labels(read_model_config(Path(source))) if (Path(source) / CONFIG_FILE).is_file() else None
@@ -127,7 +134,9 @@ def load_for_task(model: ModelSettings, task: str, id2label: dict[int, str], cac
     task_model = load_task_model(source, local_only, task, id2label, ignore_mismatched_sizes=mismatch is not None)
     if mismatch is not None:
         reset_label_head(task_model)
-        log.warning("model.pretrained=%s: %s, so its label head is re-initialised (the encoder is kept)", source, mismatch)
+        log.warning(
+            "model.pretrained=%s: %s, so its label head is re-initialised (the encoder is kept)", source, mismatch
+        )
     elif source_labels is not None:
         log.info("model.pretrained=%s: its %s labels are the schema's, label head kept", source, task)
     return LoadedModel(tokenizer, task_model, get_normalizer(model.normalization), source)
@@ -146,7 +155,9 @@ def load_saved(folder: str | Path, normalization: str, max_length: int) -> Loade
     model_class = getattr(transformers, task_of_architecture(str(architecture)).model_class)
     try:
         model = model_class.from_pretrained(folder)
-    except Exception as err:  # noqa: BLE001 - whatever the weights' reader raises, the cause is the user's folder
-        raise UserError(f"{folder}: the saved model cannot be loaded ({type(err).__name__}: {err}); {RECOVER}") from None
+    except Exception as err:
+        raise UserError(
+            f"{folder}: the saved model cannot be loaded ({type(err).__name__}: {err}); {RECOVER}"
+        ) from None
     tokenizer = load_tokenizer(str(folder), True, max_length)
     return LoadedModel(tokenizer, model, get_normalizer(normalization), str(folder))

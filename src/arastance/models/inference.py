@@ -17,7 +17,7 @@ from arastance.tasks import get_task
 
 
 def model_device_type(model: Any) -> str:
-    """"cpu" / "cuda" for a torch model; an exported one (ONNX Runtime, OpenVINO) runs on the CPU."""
+    """ "cpu" / "cuda" for a torch model; an exported one (ONNX Runtime, OpenVINO) runs on the CPU."""
     if isinstance(model, ExportedModel):
         return model.device_type
     return next(model.parameters()).device.type
@@ -99,7 +99,9 @@ def padded_batches(
         yield batch_indices, batch
 
 
-def unit_scores(windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: str) -> list[np.ndarray]:
+def unit_scores(
+    windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: str
+) -> list[np.ndarray]:
     """Window scores → per unit: (words, labels) for NER, (labels,) for stance."""
     if get_task(task).per_word:
         return stitch_word_scores(windows, scores, n_words)

@@ -16,7 +16,6 @@ from arastance.hub import offline as _offline
 from arastance.tasks import get_task
 
 
-
 def quiet_libraries() -> None:
     """Library chatter (weight-load reports, shard progress bars, per-file save logs) hides our own log."""
     import logging
@@ -50,7 +49,9 @@ def resolve_pretrained(name: str, connect_timeout_s: float) -> tuple[str, bool]:
     if _offline():
         raise UserError(_unreachable_message(name, "it is not in the local cache and HF_HUB_OFFLINE is set"))
     if not hub_reachable(connect_timeout_s):
-        raise UserError(_unreachable_message(name, f"the Hugging Face hub did not answer within {connect_timeout_s:g} s"))
+        raise UserError(
+            _unreachable_message(name, f"the Hugging Face hub did not answer within {connect_timeout_s:g} s")
+        )
     return name, False
 
 
@@ -66,7 +67,9 @@ def load_tokenizer(name_or_path: str, local_only: bool, model_max_length: int) -
     return tokenizer
 
 
-def load_task_model(name_or_path: str, local_only: bool, task: str, id2label: dict[int, str], ignore_mismatched_sizes: bool = False) -> Any:
+def load_task_model(
+    name_or_path: str, local_only: bool, task: str, id2label: dict[int, str], ignore_mismatched_sizes: bool = False
+) -> Any:
     """The task model; `ignore_mismatched_sizes` when the caller re-initialises a label head of another size."""
     import transformers
 

@@ -129,8 +129,14 @@ def export_fp32(model: Any, path: Path, opset: int) -> Path:
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            logits_module(fp32), tuple(example[n] for n in INPUT_NAMES), str(path), input_names=list(INPUT_NAMES),
-            output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False,
+            logits_module(fp32),
+            tuple(example[n] for n in INPUT_NAMES),
+            str(path),
+            input_names=list(INPUT_NAMES),
+            output_names=["logits"],
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
         )
     return path
 
@@ -143,7 +149,9 @@ def optimize_graph(path: Path, num_heads: int, hidden_size: int) -> None:
     """ORT's BERT fusions, in place (fused attention, skip-LayerNorm, fast GELU)."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    optimized = optimize_model(str(path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=1, use_gpu=False)
+    optimized = optimize_model(
+        str(path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=1, use_gpu=False
+    )
     optimized.save_model_to_file(str(path))
 
 
@@ -153,7 +161,9 @@ def quantize_int8(source: Path, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # The fused ops (com.microsoft domain) defeat ONNX shape inference; their outputs are fp32.
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    quantize_dynamic(
+        str(source), str(target), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": TensorProto.FLOAT}
+    )
     return target
 
 
@@ -188,7 +198,11 @@ class ExportedModel:
 
     def feed(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
         """The batch's tensors that are graph inputs, as the contiguous int64 arrays both runtimes take."""
-        return {k: np.ascontiguousarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.int64) for k, v in batch.items() if k in self.input_names}
+        return {
+            k: np.ascontiguousarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.int64)
+            for k, v in batch.items()
+            if k in self.input_names
+        }
 
     def logits(self, batch: dict[str, Any]) -> np.ndarray:
         raise NotImplementedError
@@ -249,7 +263,10 @@ def gated_variant(gate: dict[str, Any] | None, present: Collection[str]) -> str 
     passed = [
         (float(v["seconds"]), name)
         for name, v in (gate.get("variants") or {}).items()
-        if isinstance(v, dict) and v.get("passed") is True and name in present and isinstance(v.get("seconds"), (int, float))
+        if isinstance(v, dict)
+        and v.get("passed") is True
+        and name in present
+        and isinstance(v.get("seconds"), (int, float))
     ]
     fastest = min(passed, default=None)
     return fastest[1] if fastest and fastest[0] < torch_seconds else None
@@ -259,7 +276,9 @@ def present_variants(folder: Path) -> list[str]:
     return [name for name, variant in VARIANTS.items() if (folder / variant.file).is_file()]
 
 
-def decide_backend(requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: Collection[str]) -> tuple[str, str | None]:
+def decide_backend(
+    requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: Collection[str]
+) -> tuple[str, str | None]:
     """(backend, variant) for `--backend auto|torch|onnx|openvino`; pure (choose_backend reads the
     folder). `installed`: the runtimes whose package is importable (installed_runtimes).
 

@@ -48,13 +48,23 @@ def require_openvino(for_export: bool = False) -> None:
 
 def compile_properties(inference_precision: str, threads: int) -> dict[str, Any]:
     """One stream at the latency hint: batches come one after another, so all threads serve each one."""
-    properties: dict[str, Any] = {"INFERENCE_PRECISION_HINT": inference_precision, "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1}
+    properties: dict[str, Any] = {
+        "INFERENCE_PRECISION_HINT": inference_precision,
+        "PERFORMANCE_HINT": "LATENCY",
+        "NUM_STREAMS": 1,
+    }
     if threads > 0:
         properties["INFERENCE_NUM_THREADS"] = threads
     return properties
 
 
-def quantize_static_int8(fp32_onnx: Path, target: Path, calibration: Sequence[dict[str, np.ndarray]], inference_precision: str, pad_to_multiple_of: int) -> Path:
+def quantize_static_int8(
+    fp32_onnx: Path,
+    target: Path,
+    calibration: Sequence[dict[str, np.ndarray]],
+    inference_precision: str,
+    pad_to_multiple_of: int,
+) -> Path:
     """NNCF post-training int8 of the fp32 ONNX graph, calibrated on `calibration` (model feeds), saved
     as OpenVINO IR; the float weights stay fp32 on disk (no fp16 compression: equal output first)."""
     import nncf
@@ -63,7 +73,9 @@ def quantize_static_int8(fp32_onnx: Path, target: Path, calibration: Sequence[di
     model = ov.Core().read_model(str(fp32_onnx))
     # TRANSFORMER: NNCF's scheme for attention models (with SmoothQuant), the one it documents for BERT;
     # its default scheme loses more accuracy on them.
-    quantized = nncf.quantize(model, nncf.Dataset(list(calibration)), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration))
+    quantized = nncf.quantize(
+        model, nncf.Dataset(list(calibration)), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration)
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(target), compress_to_fp16=False)
     recorded = {"inference_precision": inference_precision, "pad_to_multiple_of": pad_to_multiple_of}
@@ -102,7 +114,9 @@ class OpenVinoModel(ExportedModel):
         super().__init__(path, variant)
         recorded = saved_compile_settings(path.parent)
         self.pad_to_multiple_of = saved_pad_multiple(recorded)
-        compiled = ov.Core().compile_model(str(path), "CPU", compile_properties(saved_precision(recorded, default_precision), threads))
+        compiled = ov.Core().compile_model(
+            str(path), "CPU", compile_properties(saved_precision(recorded, default_precision), threads)
+        )
         self.input_names = {port.get_any_name() for port in compiled.inputs}
         self.request = compiled.create_infer_request()
         self.output = compiled.output("logits")

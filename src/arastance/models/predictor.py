@@ -30,7 +30,9 @@ def resolve_eval_tokens(setting: int | str, device_type: str) -> int:
     return int(setting)
 
 
-def eval_batching(settings: InferenceSettings, device_type: str, pad_to_multiple_of: int | None = None) -> BatchingConfig:
+def eval_batching(
+    settings: InferenceSettings, device_type: str, pad_to_multiple_of: int | None = None
+) -> BatchingConfig:
     """Prediction batches; `pad_to_multiple_of` overrides the settings' (a runtime with its own, see
     models/openvino_backend.py)."""
     return BatchingConfig(
@@ -67,7 +69,11 @@ def unit_windows(loaded: LoadedModel, units: list[Unit], settings: InferenceSett
 
 
 def prediction_batches(
-    loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema, pad_to_multiple_of: int | None = None
+    loaded: LoadedModel,
+    units: list[Unit],
+    settings: InferenceSettings,
+    schema: Schema,
+    pad_to_multiple_of: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The model inputs predict_units would feed a CPU model (one running with `pad_to_multiple_of`,
     if given) for these units, batch by batch."""
@@ -77,7 +83,14 @@ def prediction_batches(
         yield batch
 
 
-def predict_units(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema, precision: str, progress: bool = False) -> TaskPredictions:
+def predict_units(
+    loaded: LoadedModel,
+    units: list[Unit],
+    settings: InferenceSettings,
+    schema: Schema,
+    precision: str,
+    progress: bool = False,
+) -> TaskPredictions:
     task = settings.task.name
     id2label = schema.id2label(task)
     windows = unit_windows(loaded, units, settings, schema)
@@ -114,18 +127,26 @@ def aggregate_document_stance(sentence_probs: np.ndarray, classes: Sequence[str]
     raise ValueError(f"unknown doc_aggregation {method!r}; use majority_non_none or mean_prob")
 
 
-def document_stances(predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]) -> tuple[list[str], list[str]]:
+def document_stances(
+    predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]
+) -> tuple[list[str], list[str]]:
     gold, pred = [], []
     for doc in docs:
         rows = [s for u, s in zip(predictions.units, predictions.scores) if u.doc_id == doc.doc_id]
         if not rows:
             continue
         gold.append(doc.doc_stance)
-        pred.append(aggregate_document_stance(np.stack(rows), schema.stance_classes, task.doc_aggregation, float(task.doc_threshold)))
+        pred.append(
+            aggregate_document_stance(
+                np.stack(rows), schema.stance_classes, task.doc_aggregation, float(task.doc_threshold)
+            )
+        )
     return gold, pred
 
 
-def prediction_records(predictions: TaskPredictions, settings: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]) -> list[dict[str, Any]]:
+def prediction_records(
+    predictions: TaskPredictions, settings: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]
+) -> list[dict[str, Any]]:
     """predictions.jsonl: one line per document, character offsets into the raw text."""
     task = settings.name
     per_word = get_task(task).per_word
@@ -133,13 +154,18 @@ def prediction_records(predictions: TaskPredictions, settings: TaskSettings, sch
     out: dict[str, dict[str, Any]] = {}
     for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels):
         doc = by_doc[unit.doc_id]
-        record = out.setdefault(unit.doc_id, {"doc_id": unit.doc_id, "task": task, "gold_doc_stance": doc.doc_stance, "entities": [], "sentences": []})
+        record = out.setdefault(
+            unit.doc_id,
+            {"doc_id": unit.doc_id, "task": task, "gold_doc_stance": doc.doc_stance, "entities": [], "sentences": []},
+        )
         if per_word:
             for start, end, label in tags_to_spans(labels, unit.offsets):
                 first = next(i for i, (s, _e) in enumerate(unit.offsets) if s == start)
                 last = next(i for i, (_s, e) in enumerate(unit.offsets) if e == end)
                 score = float(np.mean([scores[i].max() for i in range(first, last + 1)]))
-                record["entities"].append({"start": start, "end": end, "label": label, "text": doc.text[start:end], "score": round(score, 4)})
+                record["entities"].append(
+                    {"start": start, "end": end, "label": label, "text": doc.text[start:end], "score": round(score, 4)}
+                )
         else:
             start, end = unit.offsets[0][0] if unit.offsets else 0, unit.offsets[-1][1] if unit.offsets else 0
             record["sentences"].append(
@@ -156,5 +182,3 @@ def prediction_records(predictions: TaskPredictions, settings: TaskSettings, sch
         for record, doc_stance in zip(out.values(), pred):
             record["doc_stance"] = doc_stance
     return list(out.values())
-
-

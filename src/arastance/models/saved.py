@@ -17,8 +17,20 @@ from arastance.errors import UserError
 
 CONFIG_FILE = "config.json"
 # Any one of these holds a vocabulary; tokenizer.json is what save_pretrained writes for fast tokenizers.
-VOCABULARY_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+VOCABULARY_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+WEIGHT_FILES = (
+    "model.safetensors",
+    "pytorch_model.bin",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+)
 SAFETENSORS_LENGTH_BYTES = 8  # the file starts with the header length, a little-endian u64
 
 RECOVER = "copy the folder again from the training run's fold-K/best/ or re-run `arastance publish`"
@@ -48,7 +60,9 @@ def read_model_config(folder: Path) -> dict[str, Any]:
     try:
         config = json.loads(text)
     except json.JSONDecodeError as err:
-        raise UserError(f"{path}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); the file is corrupt ({RECOVER})") from None
+        raise UserError(
+            f"{path}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); the file is corrupt ({RECOVER})"
+        ) from None
     if not isinstance(config, dict):
         raise UserError(f"{path}: holds a JSON {type(config).__name__}, not the object of a model config ({RECOVER})")
     return config
@@ -80,7 +94,11 @@ def safetensors_problem(path: Path) -> str | None:
             header = json.loads(handle.read(header_length))
         except (json.JSONDecodeError, UnicodeDecodeError):
             return "corrupt safetensors header (not JSON)"
-    ends = [int(entry["data_offsets"][1]) for key, entry in header.items() if key != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry]
+    ends = [
+        int(entry["data_offsets"][1])
+        for key, entry in header.items()
+        if key != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry
+    ]
     expected = SAFETENSORS_LENGTH_BYTES + header_length + max(ends, default=0)
     if size < expected:
         return f"truncated: {size} bytes, its header says {expected}"

@@ -95,7 +95,7 @@ def read_policy(root: Path | None = None) -> ThreadPolicy:
 
     try:
         path = (root or project_root()) / THREADS_CONFIG
-    except Exception:  # noqa: BLE001 - no project here (an installed package): the defaults
+    except Exception:
         return ThreadPolicy()
     if not path.is_file():
         return ThreadPolicy()
@@ -111,7 +111,7 @@ def read_policy(root: Path | None = None) -> ThreadPolicy:
     if policy.threads != "auto" and not (isinstance(policy.threads, int) and policy.threads >= 1):
         raise UserError(f"{path}: threads must be auto or a whole number ≥ 1, got {policy.threads!r}")
     if policy.wait_policy not in ("passive", "active", ""):
-        raise UserError(f"{path}: wait_policy must be passive, active or \"\", got {policy.wait_policy!r}")
+        raise UserError(f'{path}: wait_policy must be passive, active or "", got {policy.wait_policy!r}')
     return policy
 
 

@@ -26,9 +26,13 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # Seed the whole Arabic alphabet (and digits, Latin letters, punctuation) so that a word with a
 # letter unseen in five documents becomes sub-words, not [UNK].
 ARABIC_LETTERS = [chr(c) for c in range(0x0621, 0x064B)] + [chr(c) for c in range(0x0671, 0x06D4)]
-SEED_ALPHABET = ARABIC_LETTERS + list("0123456789") + [chr(c) for c in range(ord("a"), ord("z") + 1)] + [
-    chr(c) for c in range(ord("A"), ord("Z") + 1)
-] + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~،؛؟«»“”‘’–—…٪")
+SEED_ALPHABET = (
+    ARABIC_LETTERS
+    + list("0123456789")
+    + [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~،؛؟«»“”‘’–—…٪")
+)
 
 
 # Part of the cache key: a change to how the model is built must not reuse an older build.
@@ -42,7 +46,9 @@ def tiny_model_dir(cache_dir: Path, spec: dict[str, Any], texts: Sequence[str]) 
     return Path(cache_dir) / f"tiny-{digest.hexdigest()[:12]}"
 
 
-def ensure_tiny_model(cache_dir: Path, spec: dict[str, Any], texts: Sequence[str], normalize: Callable[[str], str]) -> Path:
+def ensure_tiny_model(
+    cache_dir: Path, spec: dict[str, Any], texts: Sequence[str], normalize: Callable[[str], str]
+) -> Path:
     """Return the folder of the tiny model, building it if it is not there yet."""
     target = tiny_model_dir(cache_dir, spec, texts)
     if (target / "config.json").is_file():
@@ -80,16 +86,22 @@ def corpus_vocabulary(counts: Counter[str], vocab_size: int, min_frequency: int)
     characters = sorted(set(SEED_ALPHABET) | {ch for word in counts for ch in word})
     pieces = SPECIAL_TOKENS + characters + [f"##{ch}" for ch in characters]
     known = set(pieces)
-    words = sorted((w for w, n in counts.items() if n >= min_frequency and w not in known), key=lambda w: (-counts[w], w))
+    words = sorted(
+        (w for w, n in counts.items() if n >= min_frequency and w not in known), key=lambda w: (-counts[w], w)
+    )
     return pieces + words[: max(0, vocab_size - len(pieces))]
 
 
-def build_tiny_model(out_dir: Path, spec: dict[str, Any], texts: Sequence[str], normalize: Callable[[str], str]) -> None:
+def build_tiny_model(
+    out_dir: Path, spec: dict[str, Any], texts: Sequence[str], normalize: Callable[[str], str]
+) -> None:
     import torch
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertForMaskedLM, BertTokenizer
 
-    normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
+    normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
+    )
     pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     counts: Counter[str] = Counter(
         word
@@ -97,7 +109,11 @@ def build_tiny_model(out_dir: Path, spec: dict[str, Any], texts: Sequence[str], 
         for word, _span in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line))
     )
     vocab = corpus_vocabulary(counts, int(spec["vocab_size"]), int(spec.get("min_frequency", 1)))
-    tok = Tokenizer(models.WordPiece(vocab={token: i for i, token in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok = Tokenizer(
+        models.WordPiece(
+            vocab={token: i for i, token in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100
+        )
+    )
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")

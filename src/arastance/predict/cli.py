@@ -35,7 +35,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_model_arguments(p)
-    p.add_argument("files", nargs="*", metavar="FILE", help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin")
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin",
+    )
     p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.set_defaults(func=run)
@@ -48,7 +53,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     from arastance.models.onnx_backend import BACKENDS
 
     p.add_argument(
-        "--backend", choices=BACKENDS, default="auto",
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
         help=(
             "auto: on the CPU, the fastest exported variant (ONNX Runtime or OpenVINO) whose gate in the published "
             "folder's onnx/gate.json passed, else torch; onnx / openvino: that runtime's variant (default auto)"
@@ -82,7 +89,10 @@ def expand_inputs(items: Sequence[str], prog: str = "arastance") -> list[str]:
         if item != STDIN and path.is_dir():
             found, skipped = folder_documents(path)
             if skipped:
-                print(f"{prog}: {item}: skipped {len(skipped)} entries that are not .txt files: {', '.join(skipped)}", file=sys.stderr)
+                print(
+                    f"{prog}: {item}: skipped {len(skipped)} entries that are not .txt files: {', '.join(skipped)}",
+                    file=sys.stderr,
+                )
             if not found:
                 raise UserError(f"{item}: a folder without .txt files")
             out += found

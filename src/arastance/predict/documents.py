@@ -51,7 +51,11 @@ class TaskModel:
     def version(self) -> str:
         """`task:name@hash` of the weights: Label Studio's model_version, stable across copies of a folder."""
         digest = hashlib.sha256()
-        for path in sorted(self.folder.glob("*.safetensors")) + sorted(self.folder.glob("*.bin")) + [self.folder / "config.json"]:
+        for path in (
+            sorted(self.folder.glob("*.safetensors"))
+            + sorted(self.folder.glob("*.bin"))
+            + [self.folder / "config.json"]
+        ):
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
@@ -111,7 +115,7 @@ def load_settings(folder: Path, task: str) -> tuple[Any, str]:
         return default_settings(task), "configs/ defaults"
     try:
         cfg = OmegaConf.load(path)
-    except Exception as err:  # noqa: BLE001 - any YAML/OmegaConf failure is a bad file for the user
+    except Exception as err:
         raise UserError(f"{path}: cannot read the training config: {err}") from None
     trained = OmegaConf.select(cfg, "task.name")
     if trained != task:
@@ -171,7 +175,9 @@ def load_published_tokenizer(published: PublishedFolder) -> Any:
     return LoadedModel(tokenizer, None, get_normalizer(published.settings.model.normalization), str(published.folder))
 
 
-def load_published_model(path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None) -> TaskModel:
+def load_published_model(
+    path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None
+) -> TaskModel:
     """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
     auto | torch | onnx | openvino as models.onnx_backend.choose_backend decides. `onnx_variant` (a
     name in onnx_backend.VARIANTS) loads that exported file whatever its gate says (for measuring the
@@ -184,7 +190,11 @@ def load_published_model(path: Path, task: str, device: str = "auto", backend: s
     published = read_published_folder(path, task)
     folder, settings, max_length = published.folder, published.settings, published.max_length
     runtime = choose_runtime(settings.trainer.precision, device)
-    chosen, variant = (VARIANTS[onnx_variant].backend, onnx_variant) if onnx_variant else choose_backend(backend, runtime.device.type, folder)
+    chosen, variant = (
+        (VARIANTS[onnx_variant].backend, onnx_variant)
+        if onnx_variant
+        else choose_backend(backend, runtime.device.type, folder)
+    )
     if chosen != "torch" and variant is not None:
         # The exported graph with the folder's tokenizer: no torch weights loaded (half the memory).
         loaded = replace(load_published_tokenizer(published), model=exported_model(folder, variant))
@@ -206,7 +216,12 @@ def raw_sentence_records(doc_id: str, text: str) -> list[dict[str, Any]]:
     for index, sentence in enumerate(split_sentences(text)):
         tokens = tokenize_words(text, sentence.start, sentence.end)
         records.append(
-            {"doc_id": doc_id, "sentence_id": index, "tokens": [t.text for t in tokens], "offsets": [[t.start, t.end] for t in tokens]}
+            {
+                "doc_id": doc_id,
+                "sentence_id": index,
+                "tokens": [t.text for t in tokens],
+                "offsets": [[t.start, t.end] for t in tokens],
+            }
         )
     return records
 
@@ -227,7 +242,9 @@ def _doc_index(doc_id: str) -> int:
     return int(doc_id[1:])
 
 
-def _task_records(model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]) -> tuple[dict[int, dict[str, Any]], list[list[np.ndarray]]]:
+def _task_records(
+    model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]
+) -> tuple[dict[int, dict[str, Any]], list[list[np.ndarray]]]:
     """prediction_records of one task by document index, and each document's per-unit probabilities
     (NER: one (words, tags) array per sentence), in the order of the document's units."""
     from arastance.features.encode import units_from_records
@@ -243,7 +260,12 @@ def _task_records(model: TaskModel, records: list[dict[str, Any]], texts: Sequen
         probabilities[_doc_index(unit.doc_id)].append(np.asarray(scores))
     docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts)]
     wanted = {u.doc_id for u in units}
-    by_doc = {_doc_index(r["doc_id"]): r for r in prediction_records(predictions, model.settings.task, model.schema, [d for d in docs if d.doc_id in wanted])}
+    by_doc = {
+        _doc_index(r["doc_id"]): r
+        for r in prediction_records(
+            predictions, model.settings.task, model.schema, [d for d in docs if d.doc_id in wanted]
+        )
+    }
     return by_doc, probabilities
 
 
@@ -257,7 +279,9 @@ def empty_doc_stance(model: TaskModel) -> str:
     )
 
 
-def predict_documents(texts: Sequence[str], ner: TaskModel | None = None, stance: TaskModel | None = None) -> list[dict[str, Any]]:
+def predict_documents(
+    texts: Sequence[str], ner: TaskModel | None = None, stance: TaskModel | None = None
+) -> list[dict[str, Any]]:
     """One result per text: {"entities", "sentences", "doc_stance"}; a task without a model gives None.
 
     All texts go through the model together, so batches mix documents and are sorted by length.
@@ -284,7 +308,9 @@ def predict_documents_with_word_probabilities(
         by_doc, _ = _task_records(stance, records, texts)
         for i in range(len(texts)):
             record = by_doc.get(i)
-            results[i]["sentences"] = [{k: s[k] for k in ("start", "end", "stance", "scores")} for s in record["sentences"]] if record else []
+            results[i]["sentences"] = (
+                [{k: s[k] for k in ("start", "end", "stance", "scores")} for s in record["sentences"]] if record else []
+            )
             results[i]["doc_stance"] = record["doc_stance"] if record else empty_doc_stance(stance)
         add_holders(texts, results)
     return results, word_probabilities
@@ -293,7 +319,7 @@ def predict_documents_with_word_probabilities(
 def add_holders(texts: Sequence[str], results: list[dict[str, Any]]) -> None:
     """`holder` on every predicted sentence (holders/rules.py; from the predicted entities when NER ran)."""
     from arastance.holders.base import holder_json, sentence_holders
-    from arastance.holders.rules import load_rules, RuleHolders
+    from arastance.holders.rules import RuleHolders, load_rules
 
     rules = load_rules()
     for text, result in zip(texts, results):

@@ -45,11 +45,15 @@ def predicted_document(doc_id: str, text: str, result: dict[str, Any], schema: S
 
     entities = tuple(entity_at(text, e["start"], e["end"], e["label"], schema) for e in result.get("entities") or [])
     if result.get("sentences") is not None:
-        sentences = tuple(Sentence(s["start"], s["end"], s["stance"], _holder(s.get("holder"))) for s in result["sentences"])
+        sentences = tuple(
+            Sentence(s["start"], s["end"], s["stance"], _holder(s.get("holder"))) for s in result["sentences"]
+        )
     else:
         # No stance model: the sentence regions are still needed (the importer builds sentences from
         # them); their stance is left for the annotator.
-        sentences = tuple(Sentence(r["offsets"][0][0], r["offsets"][-1][1], "") for r in raw_sentence_records(doc_id, text))
+        sentences = tuple(
+            Sentence(r["offsets"][0][0], r["offsets"][-1][1], "") for r in raw_sentence_records(doc_id, text)
+        )
     return GoldDocument(doc_id, text, result.get("doc_stance") or "", entities, sentences, schema.version)
 
 
@@ -108,4 +112,3 @@ def preannotation_tasks(
 def predictions_as_annotations(tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """What an annotator who accepts every prediction submits: each task's prediction as its annotation."""
     return [{**task, "annotations": [{"result": task["predictions"][0]["result"]}]} for task in tasks]
-

@@ -25,7 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "JSON and bring the export back with `arastance gold import`."
         ),
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="text files, one document each (folders: their *.txt; `-`: stdin)")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="text files, one document each (folders: their *.txt; `-`: stdin)"
+    )
     add_model_arguments(p)
     p.add_argument("--out", type=Path, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write")
     p.add_argument("--model-version", help="Label Studio model_version (default: model folder names and weight hashes)")
@@ -63,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     for batch in chunks(texts, args.batch_docs):
         batch_results, word_probs = predict_documents_with_word_probabilities(batch, ner, stance)
         if args.rank == "uncertainty":
-            uncertainties += [document_uncertainty(w, r) for w, r in zip(word_probs or [None] * len(batch), batch_results)]
+            uncertainties += [
+                document_uncertainty(w, r) for w, r in zip(word_probs or [None] * len(batch), batch_results)
+            ]
         results += batch_results
         bar.update(len(batch))
     bar.close()
@@ -80,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
     n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
     if args.rank == "uncertainty" and tasks:
-        print(f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … {tasks[-1]['meta']['uncertainty']}", file=sys.stderr)
+        print(
+            f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … {tasks[-1]['meta']['uncertainty']}",
+            file=sys.stderr,
+        )
     print(
         f"wrote {len(tasks)} tasks ({n_entities} predicted entities, model_version {version}) to {args.out}.\n"
         "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this file, "

@@ -82,6 +82,8 @@ def document_uncertainty(word_probs: Sequence[np.ndarray] | None, result: Mappin
 
 def rank_by_uncertainty(tasks: Sequence[dict[str, Any]], uncertainties: Sequence[Uncertainty]) -> list[dict[str, Any]]:
     """The tasks, most uncertain first (ties keep the input order), each with `meta.uncertainty`."""
-    scored = [{**task, "meta": {**task.get("meta", {}), **u.meta()}} for task, u in zip(tasks, uncertainties, strict=True)]
+    scored = [
+        {**task, "meta": {**task.get("meta", {}), **u.meta()}} for task, u in zip(tasks, uncertainties, strict=True)
+    ]
     order = sorted(range(len(scored)), key=lambda i: -uncertainties[i].score)
     return [scored[i] for i in order]

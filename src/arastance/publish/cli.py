@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from arastance.errors import UserError
+from arastance.models.model_config import check_model_config
 from arastance.paths import schema_path
 from arastance.publish.card import render_card
-from arastance.models.model_config import check_model_config
 from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
 from arastance.schema import SchemaError, load_schema
 
@@ -27,22 +27,38 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "metrics.json, schema.yaml and a model card README.md with Hub metadata; optionally upload it."
         ),
     )
-    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a training run folder (holds config.yaml and best/ or fold-K/)")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (replaced if an earlier publish wrote it)")
-    p.add_argument("--fold", type=int, metavar="K", help="cross-validation run: publish fold-K's model (default: fold 0)")
     p.add_argument(
-        "--scores-from", type=Path, metavar="CV_RUN",
+        "run_dir", type=Path, metavar="RUN_DIR", help="a training run folder (holds config.yaml and best/ or fold-K/)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the folder to write (replaced if an earlier publish wrote it)",
+    )
+    p.add_argument(
+        "--fold", type=int, metavar="K", help="cross-validation run: publish fold-K's model (default: fold 0)"
+    )
+    p.add_argument(
+        "--scores-from",
+        type=Path,
+        metavar="CV_RUN",
         help="report the scores of this cross-validation run (same task and model config), e.g. for a final model trained on all documents",
     )
     p.add_argument(
-        "--onnx", choices=("auto", "yes", "no"), default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
+        "--onnx",
+        choices=("auto", "yes", "no"),
+        default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
         help=(
             "export onnx/ (fp32 + int8; with the openvino extra also openvino/ static int8) gated against torch on the gold, for `predict --backend auto` "
             f"(auto: when onnxruntime is installed; default ${ONNX_DEFAULT_VARIABLE} or auto)"
         ),
     )
     p.add_argument("--name", help="model name in the card (default: from --repo-id, else arastance-TASK-MODEL)")
-    p.add_argument("--push", action="store_true", help="upload DIR to the Hugging Face Hub (uses your cached login or HF_TOKEN)")
+    p.add_argument(
+        "--push", action="store_true", help="upload DIR to the Hugging Face Hub (uses your cached login or HF_TOKEN)"
+    )
     p.add_argument("--repo-id", metavar="OWNER/NAME", help="Hub repository for --push (created if missing)")
     p.add_argument("--private", action="store_true", help="create the Hub repository as private")
     p.set_defaults(func=run)
@@ -90,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
     check_model_config(model_config, schema, source.task)
     facts = card_facts(source, schema, model_config, args.repo_id, args.name)
     export = onnx_hook(args.onnx, source.task)
-    out = write_package(source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length, export)
+    out = write_package(
+        source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length, export
+    )
     what = f"{source.fold} of the cross-validation run" if source.fold else "the run's model"
     print(f"published {what} {source.run_dir} to {out}", file=sys.stderr)
     if source.fold:

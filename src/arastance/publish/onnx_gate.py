@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 
 from arastance.errors import UserError
-from arastance.models.onnx_backend import GATE_FILE, INPUT_NAMES, ONNX_DIR, VARIANTS, ExportSettings, export_variants, gate_passed
+from arastance.models.onnx_backend import (
+    GATE_FILE,
+    INPUT_NAMES,
+    ONNX_DIR,
+    VARIANTS,
+    ExportSettings,
+    export_variants,
+    gate_passed,
+)
 from arastance.settings import boolean, config_problems, integer, number, one_of, section
 from arastance.tasks import get_task
 
@@ -112,14 +120,24 @@ def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: Exp
     units = gold_units(task, dict(torch_model.settings.task.context or {}))
     limits = {"min_word_agreement": settings.min_word_agreement, "max_f1_difference": settings.max_f1_difference}
     if not units:
-        return {"task": task, "limits": limits, "units": 0, "note": "no gold documents here: the gate was not measured", "variants": {}}
+        return {
+            "task": task,
+            "limits": limits,
+            "units": 0,
+            "note": "no gold documents here: the gate was not measured",
+            "variants": {},
+        }
     per_word = get_task(task).per_word
     reference, torch_seconds = timed_predictions(torch_model, units)
     reference_score = headline_score(reference, torch_model)
     out: dict[str, Any] = {
-        "task": task, "limits": limits, "units": len(units), "words": len(flat_labels(reference.labels, per_word)) if per_word else None,
+        "task": task,
+        "limits": limits,
+        "units": len(units),
+        "words": len(flat_labels(reference.labels, per_word)) if per_word else None,
         "torch": {"precision": torch_model.precision, "score": reference_score, "seconds": torch_seconds},
-        "score_name": get_task(task).headline_name, "variants": {},
+        "score_name": get_task(task).headline_name,
+        "variants": {},
     }
     for variant in variants:
         model = load_onnx_variant(folder, task, variant)
@@ -127,7 +145,10 @@ def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: Exp
         agree = agreement(reference.labels, predictions.labels, per_word)
         score = headline_score(predictions, model)
         out["variants"][variant] = {
-            "agreement": agree, "score": score, "score_difference": abs(score - reference_score), "seconds": seconds,
+            "agreement": agree,
+            "score": score,
+            "score_difference": abs(score - reference_score),
+            "seconds": seconds,
             "passed": gate_passed(agree, abs(score - reference_score), settings),
         }
     return out
@@ -150,7 +171,9 @@ def calibration_feeds(folder: Path, task: str, limit: int, pad_to_multiple_of: i
     published = read_published_folder(folder, task)  # the tokenizer and settings: no model, no runtime session
     units = gold_units(task, dict(published.settings.task.context or {}))
     tokenizer = load_published_tokenizer(published)
-    batches = itertools.islice(prediction_batches(tokenizer, units, published.settings.inference, published.schema, pad_to_multiple_of), limit)
+    batches = itertools.islice(
+        prediction_batches(tokenizer, units, published.settings.inference, published.schema, pad_to_multiple_of), limit
+    )
     return [{name: tensor.numpy() for name, tensor in batch.items() if name in INPUT_NAMES} for batch in batches]
 
 
@@ -164,12 +187,16 @@ def export_openvino(staging: Path, task: str, fp32_onnx: Path, settings: ExportS
     if not openvino_available(for_export=True):
         print(f"openvino-int8: not exported ({NOT_INSTALLED})", file=sys.stderr)
         return {}
-    feeds = calibration_feeds(staging, task, settings.openvino_calibration_batches, settings.openvino_pad_to_multiple_of)
+    feeds = calibration_feeds(
+        staging, task, settings.openvino_calibration_batches, settings.openvino_pad_to_multiple_of
+    )
     if not feeds:
         print("openvino-int8: not exported (no gold documents here to calibrate it on)", file=sys.stderr)
         return {}
     target = staging / VARIANTS["openvino-int8"].file
-    quantized = quantize_static_int8(fp32_onnx, target, feeds, settings.openvino_inference_precision, settings.openvino_pad_to_multiple_of)
+    quantized = quantize_static_int8(
+        fp32_onnx, target, feeds, settings.openvino_inference_precision, settings.openvino_pad_to_multiple_of
+    )
     return {"openvino-int8": quantized}
 
 

@@ -162,8 +162,19 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     run_metrics = _read_json(RunDir(scores_run).metrics_path)
     spread = (run_metrics.get(task) or {}).get("folds")
     return RunSource(
-        run_dir, task, config, config_text, model_dir, folds, chosen, model_metrics, scores, file,
-        spread, scores_run, _overrides(run_dir),
+        run_dir,
+        task,
+        config,
+        config_text,
+        model_dir,
+        folds,
+        chosen,
+        model_metrics,
+        scores,
+        file,
+        spread,
+        scores_run,
+        _overrides(run_dir),
     )
 
 
@@ -179,7 +190,9 @@ def check_out_dir(out: Path, source: RunSource) -> None:
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise UserError(f"--out {out} exists, is not empty and was not written by `arastance publish`; choose another folder")
+        raise UserError(
+            f"--out {out} exists, is not empty and was not written by `arastance publish`; choose another folder"
+        )
 
 
 # --------------------------------------------------------------------------- card facts
@@ -191,7 +204,9 @@ def _max_length(config: dict[str, Any], model_config: dict[str, Any]) -> int:
     return min(configured, int(positions)) if positions else configured
 
 
-def document_facts(config: dict[str, Any], split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]) -> list[DocFacts]:
+def document_facts(
+    config: dict[str, Any], split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]
+) -> list[DocFacts]:
     """Size of each gold document and its role for the published model; [] when the gold is not here."""
     from arastance.corpus.segment import split_sentences, tokenize_words
     from arastance.gold.io import read_gold
@@ -277,7 +292,9 @@ def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | No
     return {spec.headline_name.replace("-", " "): value} if value is not None else None
 
 
-def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], repo_id: str | None, model_name: str | None) -> CardFacts:
+def card_facts(
+    source: RunSource, schema: Schema, model_config: dict[str, Any], repo_id: str | None, model_name: str | None
+) -> CardFacts:
     config = source.config
     task = source.task
     model_cfg = config.get("model") or {}
@@ -326,7 +343,11 @@ def card_facts(source: RunSource, schema: Schema, model_config: dict[str, Any], 
         train_overrides=source.overrides,
         repo_id=repo_id,
         own_test=_own_test(task, source.model_metrics) if source.is_cv else None,
-        ci_confidence=float(dig(source.scores, ("bootstrap", "confidence")) or dig(task_scores, ("ci", "bootstrap", "confidence")) or 0.95),
+        ci_confidence=float(
+            dig(source.scores, ("bootstrap", "confidence"))
+            or dig(task_scores, ("ci", "bootstrap", "confidence"))
+            or 0.95
+        ),
         baseline=baseline_line(task, task_scores),
     )
 
@@ -340,7 +361,10 @@ def metrics_payload(source: RunSource, facts: CardFacts) -> dict[str, Any]:
         "folds": facts.n_folds,
         "scores": source.scores,
         "published_fold": source.fold,
-        "published_model": {"split": source.model_metrics.get("split"), "scores": source.model_metrics.get(source.task)},
+        "published_model": {
+            "split": source.model_metrics.get("split"),
+            "scores": source.model_metrics.get(source.task),
+        },
     }
 
 
@@ -379,7 +403,9 @@ def write_package(
                 shutil.copyfile(item, staging / item.name)  # not copy2: best/ weights are 0600
         _patch_tokenizer_config(staging, max_length)
         (staging / "training_config.yaml").write_text(source.config_text, encoding="utf-8")
-        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (staging / "metrics.json").write_text(
+            json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         shutil.copyfile(schema_file, staging / "schema.yaml")
         (staging / "README.md").write_text(card, encoding="utf-8")
         if extra is not None:

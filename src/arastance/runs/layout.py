@@ -183,7 +183,9 @@ class RunDir:
         """fold-K folders in fold order; () for a single split."""
         if not self.path.is_dir():
             return ()
-        found = [(int(m.group(1)), p.name) for p in self.path.iterdir() if p.is_dir() and (m := FOLD_PATTERN.match(p.name))]
+        found = [
+            (int(m.group(1)), p.name) for p in self.path.iterdir() if p.is_dir() and (m := FOLD_PATTERN.match(p.name))
+        ]
         return tuple(name for _, name in sorted(found))
 
     def splits(self) -> list[SplitDir]:

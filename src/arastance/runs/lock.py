@@ -69,7 +69,9 @@ class RunLock:
         previous = _read_all(fd)
         if previous.strip():
             # Locked, yet the file names someone: that run died without releasing it (a kill).
-            self.note(f"took over the stale lock of a run that is gone ({parse_holder(previous).describe()}): {self.path}")
+            self.note(
+                f"took over the stale lock of a run that is gone ({parse_holder(previous).describe()}): {self.path}"
+            )
         self._fd = fd
         self._record(holder_record(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z")))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
-from arastance.runs.layout import RunDir, SplitDir, read_json
+from arastance.runs.layout import RunDir, SplitDir
 from arastance.schema import Schema
 from arastance.settings import RunSettings, from_config
 from arastance.tasks import get_task
@@ -55,10 +55,12 @@ def read_run_config(run_dir: Path) -> Any:
         raise UserError(f"{run_dir}: no such run folder")
     path = next((p for p in RunDir(run_dir).config_candidates() if p.is_file()), None)
     if path is None:
-        raise UserError(f"{run_dir}: not a training run (no config.yaml); pass the folder given as run_dir= to training")
+        raise UserError(
+            f"{run_dir}: not a training run (no config.yaml); pass the folder given as run_dir= to training"
+        )
     try:
         cfg = OmegaConf.load(path)
-    except Exception as err:  # noqa: BLE001 - any YAML/OmegaConf failure means the same to the user
+    except Exception as err:
         raise UserError(f"{path}: cannot read the run's config ({err})") from None
     for key in ("task.name", "paths.gold_dir", "paths.documents_dir", "paths.annotations_dir"):
         if OmegaConf.select(cfg, key) is None:
@@ -80,18 +82,22 @@ def _existing(path_value: str, what: str) -> Path:
 
 
 def run_schema_and_gold(cfg: Any) -> tuple[Schema, list[GoldDocument]]:
-    from arastance.schema import load_schema
     from arastance.gold.splits import load_gold
+    from arastance.schema import load_schema
 
     schema = load_schema(_existing(cfg.paths.annotations_dir, "annotations_dir") / "schema.yaml")
-    docs = load_gold(_existing(cfg.paths.gold_dir, "gold_dir"), _existing(cfg.paths.documents_dir, "documents_dir"), schema)
+    docs = load_gold(
+        _existing(cfg.paths.gold_dir, "gold_dir"), _existing(cfg.paths.documents_dir, "documents_dir"), schema
+    )
     return schema, docs
 
 
 def fold_split(fold_dir: Path, metrics: dict[str, Any], known: set[str]) -> dict[str, list[str]]:
     split = metrics.get("split")
     if not isinstance(split, dict) or not isinstance(split.get("test"), list):
-        raise UserError(f"{fold_dir / 'metrics.json'}: no 'split' with the held-out documents (trained with an older version?)")
+        raise UserError(
+            f"{fold_dir / 'metrics.json'}: no 'split' with the held-out documents (trained with an older version?)"
+        )
     out = {side: [str(d) for d in split.get(side) or []] for side in ("train", "dev", "test")}
     missing = sorted({d for ids in out.values() for d in ids} - known)
     if missing:
@@ -113,7 +119,9 @@ def load_run(run_dir: Path, with_predictions: bool = True) -> RunData:
 
 def _read_fold(split_dir: SplitDir, known: set[str], with_predictions: bool) -> FoldRun:
     if not split_dir.is_finished():
-        raise UserError(f"{split_dir.path}: no metrics.json, so this fold did not finish; re-run training (resume=true finishes it)")
+        raise UserError(
+            f"{split_dir.path}: no metrics.json, so this fold did not finish; re-run training (resume=true finishes it)"
+        )
     metrics = split_dir.read_metrics()
     return FoldRun(
         name=str(metrics.get("split", {}).get("name") or split_dir.name),

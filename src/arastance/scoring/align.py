@@ -37,7 +37,11 @@ def align(predictions: Sequence[dict[str, Any]], docs: Sequence[GoldDocument], t
             sentence = ScoredSentence(doc.doc_id, gold["sentence_id"], gold["tokens"], gold["offsets"])
             if get_task(task).per_word:
                 start, end = gold["offsets"][0][0], gold["offsets"][-1][1]
-                spans = [(e["start"], e["end"], e["label"]) for e in record["entities"] if start <= e["start"] and e["end"] <= end]
+                spans = [
+                    (e["start"], e["end"], e["label"])
+                    for e in record["entities"]
+                    if start <= e["start"] and e["end"] <= end
+                ]
                 sentence.gold_tags = gold["ner_tags"]
                 sentence.pred_tags = spans_to_tags(spans, gold["offsets"])
             else:

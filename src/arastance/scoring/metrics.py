@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from arastance.scoring.scorer import classification_scores, score_sequences
 from arastance.gold.model import GoldDocument
 from arastance.models.predictor import TaskPredictions, document_stances
 from arastance.schema import Schema
+from arastance.scoring.scorer import classification_scores, score_sequences
 from arastance.settings import TaskSettings
 from arastance.tasks import get_task
 
 
-def ner_metrics(gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]], labels: Sequence[str]) -> dict[str, Any]:
+def ner_metrics(
+    gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, Any]:
     strict = score_sequences(gold_tags, pred_tags, mode="strict")
     conlleval = score_sequences(gold_tags, pred_tags, mode="conlleval")
     zero = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
@@ -47,11 +49,17 @@ def stance_metrics(
     scores = classification_scores(gold, pred, classes)
     if gold_docs:
         doc_scores = classification_scores(gold_docs, pred_docs, classes)
-        scores["document"] = {"accuracy": doc_scores["accuracy"], "n": len(gold_docs), "confusion_matrix": doc_scores["confusion_matrix"]}
+        scores["document"] = {
+            "accuracy": doc_scores["accuracy"],
+            "n": len(gold_docs),
+            "confusion_matrix": doc_scores["confusion_matrix"],
+        }
     return scores
 
 
-def score_predictions(predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]) -> dict[str, Any]:
+def score_predictions(
+    predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]
+) -> dict[str, Any]:
     if get_task(task.name).per_word:
         gold = [list(u.ner_tags or ()) for u in predictions.units]
         return {task.name: ner_metrics(gold, predictions.labels, schema.entity_labels)}

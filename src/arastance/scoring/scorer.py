@@ -190,17 +190,14 @@ def score_sequences(
     n_correct = Counter(span[1] for span in gold_spans & pred_spans)
     labels = sorted(n_gold.keys() | n_pred.keys())
     per_label = {
-        label: {**_prf(n_correct[label], n_pred[label], n_gold[label]), "support": n_gold[label]}
-        for label in labels
+        label: {**_prf(n_correct[label], n_pred[label], n_gold[label]), "support": n_gold[label]} for label in labels
     }
     total = len(gold_spans)
     micro = {**_prf(len(gold_spans & pred_spans), len(pred_spans), total), "support": total}
 
     metrics = ("precision", "recall", "f1")
     macro = {m: float(np.mean([per_label[lab][m] for lab in labels])) if labels else 0.0 for m in metrics}
-    weighted = {
-        m: (sum(per_label[lab][m] * n_gold[lab] for lab in labels) / total) if total else 0.0 for m in metrics
-    }
+    weighted = {m: (sum(per_label[lab][m] * n_gold[lab] for lab in labels) / total) if total else 0.0 for m in metrics}
     return {
         "mode": mode,
         "labels": per_label,

@@ -12,7 +12,9 @@ def _mean_std(values: Sequence[float]) -> dict[str, float]:
     return {"mean": float(np.mean(values)) if values else 0.0, "std": float(np.std(values)) if values else 0.0}
 
 
-def fold_spread(per_label: Sequence[Mapping[str, Mapping[str, float]]], key: str, headline: Sequence[float]) -> dict[str, Any]:
+def fold_spread(
+    per_label: Sequence[Mapping[str, Mapping[str, float]]], key: str, headline: Sequence[float]
+) -> dict[str, Any]:
     """A fold whose test document has no gold mention of a label says nothing about that label, so it
     is left out of the label's mean (n_folds says how many folds count)."""
     labels = sorted({label for fold in per_label for label in fold})

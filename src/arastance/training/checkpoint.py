@@ -119,7 +119,9 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     return None
 
 
-def save_checkpoint(accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int) -> Path:
+def save_checkpoint(
+    accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int
+) -> Path:
     """Write a checkpoint into `folder` atomically (all ranks call this; rank 0 renames and prunes).
 
     A full disk or a read-only folder ends the run with a UserError naming the folder; the half-written

@@ -54,7 +54,15 @@ def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
     return RunLock(run.path, log.warning) if _is_main_process() else nullcontext()
 
 
-def _train_fold(settings: RunSettings, split: Split, docs: list[GoldDocument], schema: Schema, split_dir: SplitDir, corpus_texts: list[str], extra: list[Any]) -> None:
+def _train_fold(
+    settings: RunSettings,
+    split: Split,
+    docs: list[GoldDocument],
+    schema: Schema,
+    split_dir: SplitDir,
+    corpus_texts: list[str],
+    extra: list[Any],
+) -> None:
     """Train one fold; a fold that failed before writing anything leaves no empty fold-K/ behind."""
     try:
         train_split(settings, split, docs, schema, split_dir, corpus_texts, extra)

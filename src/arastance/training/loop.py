@@ -28,8 +28,8 @@ from arastance.features.batching import (
     collate,
     has_padding,
     padding_fraction,
-    plan_token_counts,
     plan_batches,
+    plan_token_counts,
     resolve_max_rows,
     resolve_pad_multiple,
 )
@@ -137,7 +137,9 @@ def build_optimizer(model: Any, trainer: TrainerSettings, device_type: str) -> t
         {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0},
     ]
     betas = (float(trainer.adam_betas[0]), float(trainer.adam_betas[1]))
-    return torch.optim.AdamW(groups, lr=trainer.learning_rate, betas=betas, eps=trainer.adam_eps, fused=device_type in {"cuda", "cpu"})
+    return torch.optim.AdamW(
+        groups, lr=trainer.learning_rate, betas=betas, eps=trainer.adam_eps, fused=device_type in {"cuda", "cpu"}
+    )
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, trainer: TrainerSettings, max_steps: int) -> Any:
@@ -146,7 +148,9 @@ def build_scheduler(optimizer: torch.optim.Optimizer, trainer: TrainerSettings, 
     return get_linear_schedule_with_warmup(optimizer, int(trainer.warmup_ratio * max_steps), max_steps)
 
 
-def task_loss(task: str, logits: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None) -> torch.Tensor:
+def task_loss(
+    task: str, logits: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None
+) -> torch.Tensor:
     weight = class_weights.to(logits.device) if class_weights is not None else None
     if get_task(task).per_word:
         return torch.nn.functional.cross_entropy(
@@ -159,15 +163,21 @@ def step_plan(n_micro: int, per_step: int) -> int:
     return max(1, math.ceil(n_micro / per_step))
 
 
-def micro_batches_for_step(plan: Sequence[list[int]], step_in_epoch: int, per_step: int, rank: int, accum: int) -> list[list[int]]:
+def micro_batches_for_step(
+    plan: Sequence[list[int]], step_in_epoch: int, per_step: int, rank: int, accum: int
+) -> list[list[int]]:
     """This rank's micro-batches for one optimizer step; a short last step wraps to the epoch start."""
     base = step_in_epoch * per_step
     return [plan[(base + rank * accum + a) % len(plan)] for a in range(accum)]
 
 
-def step_micro_batches(plan: Sequence[list[int]], step_in_epoch: int, per_step: int, num_processes: int, accum: int) -> list[list[int]]:
+def step_micro_batches(
+    plan: Sequence[list[int]], step_in_epoch: int, per_step: int, num_processes: int, accum: int
+) -> list[list[int]]:
     """Every rank's micro-batches of one optimizer step."""
-    return [b for rank in range(num_processes) for b in micro_batches_for_step(plan, step_in_epoch, per_step, rank, accum)]
+    return [
+        b for rank in range(num_processes) for b in micro_batches_for_step(plan, step_in_epoch, per_step, rank, accum)
+    ]
 
 
 # torch.compile's modes that capture CUDA graphs on a CUDA device.
@@ -198,7 +208,9 @@ def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, to
         host = {k: v.pin_memory() for k, v in host.items()}
     batch = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
     labels = batch.pop("labels")
-    batch["attention_mask"] = step_attention_mask(step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple))
+    batch["attention_mask"] = step_attention_mask(
+        step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple)
+    )
     if step.mark_dynamic:
         mark_batch_dynamic(batch)
     return batch, labels
@@ -217,8 +229,16 @@ def mark_batch_dynamic(batch: dict[str, torch.Tensor | None]) -> None:
                 maybe_mark_dynamic(tensor, dim)
 
 
-def optimizer_step(accelerator: Any, model: Any, optimizer: Any, scheduler: Any, step: StepInputs, micro: Sequence[Sequence[int]],
-                   class_weights: torch.Tensor | None, max_grad_norm: float) -> torch.Tensor:
+def optimizer_step(
+    accelerator: Any,
+    model: Any,
+    optimizer: Any,
+    scheduler: Any,
+    step: StepInputs,
+    micro: Sequence[Sequence[int]],
+    class_weights: torch.Tensor | None,
+    max_grad_norm: float,
+) -> torch.Tensor:
     """One optimizer step over this rank's micro-batches (gradients synchronised on the last one);
     returns the step's loss, left on the device."""
     step_loss = torch.zeros((), device=step.device)
@@ -281,14 +301,24 @@ def read_losses(accelerator: Any, unread: Sequence[torch.Tensor]) -> list[float]
     return [float(v) for v in accelerator.reduce(torch.stack(list(unread)), reduction="mean").tolist()]
 
 
-def log_record(state: LoopState, loss: float, lr: float, real: int, computed: int, window: StepWindow) -> dict[str, Any]:
+def log_record(
+    state: LoopState, loss: float, lr: float, real: int, computed: int, window: StepWindow
+) -> dict[str, Any]:
     """One train_log line: this step's loss, learning rate and tokens, and the throughput over the
     window of steps since the previous log line (single steps are not timed: the host runs ahead)."""
     return {
-        "step": state.step, "epoch": state.epoch, "loss": loss, "lr": lr,
-        "real_tokens_per_s": window.real_tokens / max(window.seconds, 1e-9), "real_tokens": real, "computed_tokens": computed,
-        "step_seconds": window.seconds / max(1, window.steps), "window_steps": window.steps, "window_seconds": window.seconds,
-        "window_real_tokens": window.real_tokens, "window_computed_tokens": window.computed_tokens,
+        "step": state.step,
+        "epoch": state.epoch,
+        "loss": loss,
+        "lr": lr,
+        "real_tokens_per_s": window.real_tokens / max(window.seconds, 1e-9),
+        "real_tokens": real,
+        "computed_tokens": computed,
+        "step_seconds": window.seconds / max(1, window.steps),
+        "window_steps": window.steps,
+        "window_seconds": window.seconds,
+        "window_real_tokens": window.real_tokens,
+        "window_computed_tokens": window.computed_tokens,
     }
 
 
@@ -317,7 +347,15 @@ def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
         pass  # not glibc: nothing to tune
 
 
-def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, seed: int, split_dir: SplitDir, resume: bool, log: Callable[[str], None]) -> LoopResult:
+def run_loop(
+    accelerator: Any,
+    inputs: LoopInputs,
+    trainer: TrainerSettings,
+    seed: int,
+    split_dir: SplitDir,
+    resume: bool,
+    log: Callable[[str], None],
+) -> LoopResult:
     device_type = accelerator.device.type
     keep_freed_memory_on_cpu(device_type, trainer.cpu_keep_freed_memory)
     lengths = [len(w) for w in inputs.train_windows]
@@ -353,8 +391,14 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
             state.plan = plan_batches(lengths, batching, seed, state.epoch)
 
         step_inputs = StepInputs(
-            windows=inputs.train_windows, lengths=lengths, pad_token_id=inputs.pad_token_id, pad_multiple=batching.pad_to_multiple_of,
-            task=inputs.task, device=accelerator.device, model_config=inputs.model.config, mark_dynamic=trainer.compile,
+            windows=inputs.train_windows,
+            lengths=lengths,
+            pad_token_id=inputs.pad_token_id,
+            pad_multiple=batching.pad_to_multiple_of,
+            task=inputs.task,
+            device=accelerator.device,
+            model_config=inputs.model.config,
+            mark_dynamic=trainer.compile,
             cuda_graphs=trainer.compile and device_type == "cuda" and trainer.compile_mode in CUDA_GRAPH_MODES,
         )
         class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
@@ -367,13 +411,22 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
                 state.step_in_epoch = 0
                 state.plan = plan_batches(lengths, batching, seed, state.epoch)
             model.train()
-            micro = micro_batches_for_step(state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum)
-            unread_losses.append(optimizer_step(accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm))
+            micro = micro_batches_for_step(
+                state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum
+            )
+            unread_losses.append(
+                optimizer_step(
+                    accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm
+                )
+            )
             state.step += 1
             state.step_in_epoch += 1
             # Every rank's micro-batches of this step, counted from the plan on the host: no all-reduce.
             real, computed = plan_token_counts(
-                step_micro_batches(state.plan, state.step_in_epoch - 1, schedule.per_step, accelerator.num_processes, accum), lengths,
+                step_micro_batches(
+                    state.plan, state.step_in_epoch - 1, schedule.per_step, accelerator.num_processes, accum
+                ),
+                lengths,
                 batching.pad_to_multiple_of,
             )
             timer.add_step(real, computed)
@@ -403,7 +456,14 @@ def run_loop(accelerator: Any, inputs: LoopInputs, trainer: TrainerSettings, see
                 if stopped_early:
                     log(_early_stop_note(state, trainer.early_stopping_patience))
             if save_now or stopped_early:
-                save_checkpoint(accelerator, split_dir.checkpoints, state.step, state.to_json(), inputs.config_yaml, trainer.keep_checkpoints)
+                save_checkpoint(
+                    accelerator,
+                    split_dir.checkpoints,
+                    state.step,
+                    state.to_json(),
+                    inputs.config_yaml,
+                    trainer.keep_checkpoints,
+                )
             timer.restart()
     finally:
         restore_sigint()  # also when a step fails: an in-process caller (a notebook) gets its Ctrl-C back
@@ -437,7 +497,9 @@ def _early_stop_note(state: LoopState, patience: int) -> str:
 def interrupted_message(step: int, checkpoints: Path) -> str:
     last = latest_checkpoint(checkpoints)
     saved = f"last checkpoint {last.name}" if last else "no checkpoint yet"
-    return f"interrupted at step {step} ({saved} in {checkpoints}); resume with `resume=true` (same command, same run_dir)"
+    return (
+        f"interrupted at step {step} ({saved} in {checkpoints}); resume with `resume=true` (same command, same run_dir)"
+    )
 
 
 def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], None]:
@@ -456,7 +518,15 @@ def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
-def _evaluate(accelerator: Any, model: Any, inputs: LoopInputs, state: LoopState, trainer: TrainerSettings, split_dir: SplitDir, writer: Trackers) -> bool:
+def _evaluate(
+    accelerator: Any,
+    model: Any,
+    inputs: LoopInputs,
+    state: LoopState,
+    trainer: TrainerSettings,
+    split_dir: SplitDir,
+    writer: Trackers,
+) -> bool:
     """Dev evaluation on the main process; returns True when early stopping triggers."""
     if inputs.evaluate_dev is None:
         return False

@@ -55,7 +55,9 @@ def saved_configs(run: RunDir) -> list[Path]:
     """The configs the run's existing work was done with: finished splits and every kept checkpoint."""
     found = [p for p in run.config_candidates() if p.is_file()]
     for split in run.splits():
-        found.extend(c / "config.yaml" for c in complete_checkpoints(split.checkpoints) if (c / "config.yaml").is_file())
+        found.extend(
+            c / "config.yaml" for c in complete_checkpoints(split.checkpoints) if (c / "config.yaml").is_file()
+        )
     return list(dict.fromkeys(found))
 
 

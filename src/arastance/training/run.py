@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from arastance.errors import UserError
 from arastance.features.encode import Unit, Window, encode_units, units_from_records
 from arastance.gold.model import GoldDocument
-from arastance.errors import UserError
 from arastance.gold.splits import Split, extra_for_split, records_for
 from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
@@ -90,12 +90,19 @@ def make_accelerator(runtime: Runtime) -> Any:
     # otherwise step it num_processes times, shrinking warm-up and decay on more GPUs).
     _reset_single_process_state()
     return Accelerator(
-        mixed_precision=runtime.accelerate_mixed_precision, cpu=runtime.device.type == "cpu", step_scheduler_with_optimizer=False
+        mixed_precision=runtime.accelerate_mixed_precision,
+        cpu=runtime.device.type == "cpu",
+        step_scheduler_with_optimizer=False,
     )
 
 
 def split_data(
-    settings: RunSettings, split: Split, docs: Sequence[GoldDocument], loaded: LoadedModel, schema: Schema, extra_records: Sequence[dict[str, Any]] = ()
+    settings: RunSettings,
+    split: Split,
+    docs: Sequence[GoldDocument],
+    loaded: LoadedModel,
+    schema: Schema,
+    extra_records: Sequence[dict[str, Any]] = (),
 ) -> SplitData:
     task = settings.task.name
     context = dict(settings.task.context or {})
@@ -104,7 +111,9 @@ def split_data(
     train_units = units_from_records(gold_train, task, context) + units_from_records(extra, task, context)
     if not train_units:
         raise UserError(f"{split.name}: nothing to train on (no gold training documents and no data.extra_records)")
-    dev_units, test_units = (units_from_records(records_for(docs, ids), task, context) for ids in (split.dev, split.test))
+    dev_units, test_units = (
+        units_from_records(records_for(docs, ids), task, context) for ids in (split.dev, split.test)
+    )
     enc = encoding_config(task, settings.data.stride, schema.label2id(task), settings.model.max_length)
     return SplitData(
         train_units=train_units,
@@ -117,7 +126,9 @@ def split_data(
     )
 
 
-def loop_inputs(settings: RunSettings, data: SplitData, loaded: LoadedModel, schema: Schema, split_dir: SplitDir, precision: str) -> LoopInputs:
+def loop_inputs(
+    settings: RunSettings, data: SplitData, loaded: LoadedModel, schema: Schema, split_dir: SplitDir, precision: str
+) -> LoopInputs:
     task = settings.task
 
     def evaluate_dev(model: Any) -> float:
@@ -145,7 +156,9 @@ def loop_inputs(settings: RunSettings, data: SplitData, loaded: LoadedModel, sch
     )
 
 
-def predict_held_out(settings: RunSettings, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def predict_held_out(
+    settings: RunSettings, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Scores and prediction records of the kept model (reloaded from best/, as users will load it)."""
     best = load_saved(split_dir.best, settings.model.normalization, settings.model.max_length)
     prepare_for_inference(best.model.to(runtime.device), runtime.precision)
@@ -188,14 +201,22 @@ def train_split(
     accelerator = make_accelerator(runtime)
     seed_everything(settings.seed)
     with accelerator.main_process_first():
-        loaded = load_for_task(settings.model, settings.task.name, schema.id2label(settings.task.name), settings.paths.cache_dir, corpus_texts)
+        loaded = load_for_task(
+            settings.model,
+            settings.task.name,
+            schema.id2label(settings.task.name),
+            settings.paths.cache_dir,
+            corpus_texts,
+        )
     data = split_data(settings, split, docs, loaded, schema, extra_records)
     inputs = loop_inputs(settings, data, loaded, schema, split_dir, runtime.precision)
     result = run_loop(accelerator, inputs, settings.trainer, settings.seed, split_dir, settings.resume, log.info)
 
     metrics: dict[str, Any] = {}
     if accelerator.is_main_process:
-        metrics, records = predict_held_out(settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision))
+        metrics, records = predict_held_out(
+            settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision)
+        )
         metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
         metrics["split"] = split.to_json()
         metrics["data"] = data.data

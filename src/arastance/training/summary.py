@@ -39,5 +39,7 @@ def run_summary(
     if latest is not None:
         lines.append(f"  {latest} -> {run_dir.name}")
     lines.append(f"next: arastance evaluate run_dir={run_dir}   (report with confidence intervals, plots, errors)")
-    lines.append(f"      arastance publish {run_dir} --out DIR   (a folder plain transformers loads, with a model card)")
+    lines.append(
+        f"      arastance publish {run_dir} --out DIR   (a folder plain transformers loads, with a model card)"
+    )
     return "\n".join(lines)

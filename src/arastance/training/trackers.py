@@ -24,14 +24,17 @@ from arastance.errors import UserError
 from arastance.runs.layout import SplitDir
 from arastance.settings import TRACKERS, TrainerSettings
 
+
 def check_trackers(names: Sequence[str]) -> None:
     """Fail before training, with what to do, for a tracker we do not know or cannot import."""
     unknown = [n for n in names if n not in TRACKERS]
     if unknown:
         raise UserError(f"trainer.trackers: unknown tracker(s) {', '.join(unknown)} (known: {', '.join(TRACKERS)})")
     if "mlflow" in names and importlib.util.find_spec("mlflow") is None:
-        raise UserError('trainer.trackers has mlflow, but mlflow is not installed: pip install -e ".[mlflow]" '
-                        "(or drop mlflow from trainer.trackers)")
+        raise UserError(
+            'trainer.trackers has mlflow, but mlflow is not installed: pip install -e ".[mlflow]" '
+            "(or drop mlflow from trainer.trackers)"
+        )
 
 
 class Trackers:
@@ -52,7 +55,9 @@ class Trackers:
             tracker.finish()
 
 
-def open_trackers(trainer: TrainerSettings, split_dir: SplitDir, task: str, seed: int, is_main_process: bool) -> Trackers:
+def open_trackers(
+    trainer: TrainerSettings, split_dir: SplitDir, task: str, seed: int, is_main_process: bool
+) -> Trackers:
     check_trackers(trainer.trackers)
     if not is_main_process:
         return Trackers([])
@@ -85,8 +90,14 @@ def _mlflow(trainer: TrainerSettings, split_dir: SplitDir, task: str, seed: int)
         mlflow.set_tracking_uri(local_store_uri(store))
     run_folder = store.parent
     run_name = run_folder.name if run_folder == split_dir.path.resolve() else f"{run_folder.name}/{split_dir.name}"
-    tracker = MLflowTracker(experiment_name=f"arastance-{task}", logging_dir=(store / "artifacts").as_uri(), run_name=run_name,
-                            tags={"task": task, "split": split_dir.name})
+    tracker = MLflowTracker(
+        experiment_name=f"arastance-{task}",
+        logging_dir=(store / "artifacts").as_uri(),
+        run_name=run_name,
+        tags={"task": task, "split": split_dir.name},
+    )
     tracker.start()
-    tracker.store_init_configuration({"seed": seed, **{f"trainer.{k}": v for k, v in dataclasses.asdict(trainer).items()}})
+    tracker.store_init_configuration(
+        {"seed": seed, **{f"trainer.{k}": v for k, v in dataclasses.asdict(trainer).items()}}
+    )
     return tracker

@@ -43,7 +43,9 @@ def point_and_ci(entry: Mapping[str, Any], key: str) -> tuple[float | None, tupl
     raw = entry.get(key)
     ci: tuple[float, float] | None = None
     if isinstance(raw, Mapping):
-        value = next((v for v in (_number(raw.get(k)) for k in ("value", "point", "estimate", "mean")) if v is not None), None)
+        value = next(
+            (v for v in (_number(raw.get(k)) for k in ("value", "point", "estimate", "mean")) if v is not None), None
+        )
         ci = _pair(raw.get("ci")) or _pair(raw)
     else:
         value = _number(raw)
@@ -63,7 +65,9 @@ def dig(data: Any, path: Sequence[str]) -> Any:
     return data
 
 
-def score_rows(task_scores: Mapping[str, Any], labels: Sequence[str], spread: Mapping[str, Any] | None) -> list[ScoreRow]:
+def score_rows(
+    task_scores: Mapping[str, Any], labels: Sequence[str], spread: Mapping[str, Any] | None
+) -> list[ScoreRow]:
     """One row per schema label (in schema order), with fold mean ± std when the run has them."""
     per_label = task_scores.get("per_label") or {}
     fold_table = (spread or {}).get("per_label") or {}
@@ -108,9 +112,21 @@ def headlines(task: str, task_scores: Mapping[str, Any]) -> list[Headline]:
         document = task_scores.get("document") or {}
         wanted = [
             (task_scores, "macro_f1", "sentence macro F1", "f1", ("ci", "macro_f1")),
-            (task_scores, "stance_eval_f1", "StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL F1)", "f1", ("ci", "stance_eval_f1")),
+            (
+                task_scores,
+                "stance_eval_f1",
+                "StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL F1)",
+                "f1",
+                ("ci", "stance_eval_f1"),
+            ),
             (task_scores, "accuracy", "sentence accuracy", "accuracy", ("ci", "accuracy")),
-            (document, "accuracy", f"document-stance accuracy (n={document.get('n', '?')})", "accuracy", ("ci", "document_accuracy")),
+            (
+                document,
+                "accuracy",
+                f"document-stance accuracy (n={document.get('n', '?')})",
+                "accuracy",
+                ("ci", "document_accuracy"),
+            ),
         ]
     out = []
     for entry, key, name, metric_type, ci_path in wanted:

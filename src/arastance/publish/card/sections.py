@@ -65,14 +65,23 @@ def intended_use_section(facts: CardFacts) -> str:
             "",
             "Out of scope: any decision about people or organisations without human review; other topics, "
             "dialects or genres without a new evaluation; "
-            + ("stance towards any other target (the classes only make sense for this one)." if not get_task(facts.task).per_word else "nested entities, entity linking, relations."),
+            + (
+                "stance towards any other target (the classes only make sense for this one)."
+                if not get_task(facts.task).per_word
+                else "nested entities, entity linking, relations."
+            ),
         ]
     )
 
 
 def schema_section(facts: CardFacts) -> str:
     schema = facts.schema
-    lines = ["## Label schema", "", f"Schema version {schema.version} (`annotations/schema.yaml`, the project's single source of truth).", ""]
+    lines = [
+        "## Label schema",
+        "",
+        f"Schema version {schema.version} (`annotations/schema.yaml`, the project's single source of truth).",
+        "",
+    ]
     if get_task(facts.task).per_word:
         lines += ["| label | definition |", "|---|---|"]
         lines += [f"| {label} | {table_cell(schema.definitions.get(label, ''))} |" for label in schema.entity_labels]
@@ -80,8 +89,8 @@ def schema_section(facts: CardFacts) -> str:
             "",
             f"The model predicts one IOB2 tag per word, `config.json` `id2label`: {', '.join(f'`{t}`' for t in schema.iob_tags)}. "
             "Only the first sub-word of each word was trained (the others are ignored by the loss): `arastance predict` "
-            "reads each word's tag from its first sub-word; a pipeline with `aggregation_strategy=\"simple\"` uses "
-            "every sub-word's own guess, `\"first\"` is closer to training. QUANTITY entities get a normalised "
+            'reads each word\'s tag from its first sub-word; a pipeline with `aggregation_strategy="simple"` uses '
+            'every sub-word\'s own guess, `"first"` is closer to training. QUANTITY entities get a normalised '
             "`value`, `unit` and `approximate` flag from `arastance predict` (rules in the annotation guidelines).",
         ]
     else:
@@ -90,8 +99,12 @@ def schema_section(facts: CardFacts) -> str:
         context = [name for name in ("title", "previous") if facts.context.get(name)]
         lines += [""]
         if context:
-            what = " and ".join({"title": "the article's title", "previous": "the previous sentence"}[c] for c in context)
-            lines.append(f"Each sentence was encoded with {what} as the second segment (`text_pair`), when it fits in {facts.max_length} sub-words.")
+            what = " and ".join(
+                {"title": "the article's title", "previous": "the previous sentence"}[c] for c in context
+            )
+            lines.append(
+                f"Each sentence was encoded with {what} as the second segment (`text_pair`), when it fits in {facts.max_length} sub-words."
+            )
         if facts.doc_aggregation:
             lines.append(
                 f"The document stance is derived from the sentence predictions by `{facts.doc_aggregation}`"
@@ -135,7 +148,12 @@ def scores_section(facts: CardFacts) -> str:
     if facts.baseline:
         lines += ["", facts.baseline]
     if facts.own_test:
-        lines += ["", f"The published {facts.published_fold} model alone, on its own test document: " + ", ".join(f"{k} {v:.3f}" for k, v in facts.own_test.items()) + "."]
+        lines += [
+            "",
+            f"The published {facts.published_fold} model alone, on its own test document: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in facts.own_test.items())
+            + ".",
+        ]
     return "\n".join(lines)
 
 
@@ -192,7 +210,11 @@ def training_data_section(facts: CardFacts) -> str:
     total_words = sum(d.words for d in docs)
     lines += [
         f"**Five documents.** The whole gold set is {len(docs) or 5} Arabic news articles"
-        + (f" ({total_words:,} words, {sum(d.sentences for d in docs)} sentences, {sum(d.entities for d in docs)} entity mentions)" if docs else "")
+        + (
+            f" ({total_words:,} words, {sum(d.sentences for d in docs)} sentences, {sum(d.entities for d in docs)} entity mentions)"
+            if docs
+            else ""
+        )
         + " about the US military presence in Syria, annotated independently by two annotators from written "
         "guidelines, every disagreement adjudicated (`annotations/adjudication.md`). The data is not published on the Hub.",
         "",
@@ -214,12 +236,18 @@ def _beyond_the_gold(facts: CardFacts) -> list[str]:
     lines = []
     if facts.extra_data:
         sources = ", ".join(f"{name} ({count:g})" for name, count in facts.extra_data.get("extra_sources", {}).items())
-        lines += ["", f"**Extra sentences.** Training also used {facts.extra_data['extra_train_sentences']:g} sentences converted "
-                  f"from external corpora ({sources}; `data.extra_records`), on the training side only: dev and held-out "
-                  "documents are gold, so the scores below are on gold documents."]
+        lines += [
+            "",
+            f"**Extra sentences.** Training also used {facts.extra_data['extra_train_sentences']:g} sentences converted "
+            f"from external corpora ({sources}; `data.extra_records`), on the training side only: dev and held-out "
+            "documents are gold, so the scores below are on gold documents.",
+        ]
     if facts.first_stage:
-        lines += ["", f"**Two stages.** This model was fine-tuned on the gold from a first-stage model (`{facts.first_stage}`), "
-                  "itself trained on external corpora (configs/experiment/ner_two_stage_*.yaml)."]
+        lines += [
+            "",
+            f"**Two stages.** This model was fine-tuned on the gold from a first-stage model (`{facts.first_stage}`), "
+            "itself trained on external corpora (configs/experiment/ner_two_stage_*.yaml).",
+        ]
     return lines
 
 

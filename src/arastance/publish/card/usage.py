@@ -108,7 +108,11 @@ def _arastance_example(facts: CardFacts, model: str) -> list[str]:
         "`unit` and `approximate`), `sentences` (`start`, `end`, `stance`, `scores`, `holder`) and `doc_stance`, with offsets into the "
         "original, un-normalised text. It reads `training_config.yaml` from this folder for the normalisation, "
         "windowing and stance context used in training."
-        + (" (Download the folder first: `hf download " + facts.repo_id + " --local-dir LOCAL_COPY`.)" if facts.repo_id else ""),
+        + (
+            " (Download the folder first: `hf download " + facts.repo_id + " --local-dir LOCAL_COPY`.)"
+            if facts.repo_id
+            else ""
+        ),
     ]
 
 
@@ -126,16 +130,26 @@ def reproduce_section(facts: CardFacts) -> str:
         "run_dir=outputs/reproduce hydra.run.dir=outputs/reproduce",
     ]
     if facts.train_overrides is not None:
-        lines += ["# or, as it was launched:", ".venv/bin/python -m arastance.train " + " ".join(shell_quote(o) for o in facts.train_overrides)]
+        lines += [
+            "# or, as it was launched:",
+            ".venv/bin/python -m arastance.train " + " ".join(shell_quote(o) for o in facts.train_overrides),
+        ]
     lines += [
         "make evaluate RUN=outputs/reproduce            # report/metrics.json with bootstrap intervals",
         ".venv/bin/arastance publish outputs/reproduce --out published"
-        + (f" --fold {facts.published_fold.split('-')[-1]}" if facts.published_fold and not facts.scores_from_other_run else "")
+        + (
+            f" --fold {facts.published_fold.split('-')[-1]}"
+            if facts.published_fold and not facts.scores_from_other_run
+            else ""
+        )
         + (" --scores-from <the cross-validation run>" if facts.scores_from_other_run else ""),
         "```",
     ]
     if facts.scores_from_other_run:
-        lines += ["", f"The scores come from the cross-validation run `{facts.scores_source}` (same task and model settings)."]
+        lines += [
+            "",
+            f"The scores come from the cross-validation run `{facts.scores_source}` (same task and model settings).",
+        ]
     if facts.is_cv and not facts.scores_from_other_run:
         lines += _final_model(facts)
     lines += _settings_table(facts)
