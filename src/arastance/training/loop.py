@@ -35,6 +35,7 @@ from arastance.features.batching import (
 )
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.models.masks import step_attention_mask
+from arastance.models.threads import rebalance_threads
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
@@ -410,6 +411,7 @@ def run_loop(
                 state.epoch += 1
                 state.step_in_epoch = 0
                 state.plan = plan_batches(lengths, batching, seed, state.epoch)
+            rebalance_threads()  # load that arrived after the start: fewer threads than cores that are free
             model.train()
             micro = micro_batches_for_step(
                 state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum

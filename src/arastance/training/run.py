@@ -22,6 +22,7 @@ from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
 from arastance.models.inference import prepare_for_inference
 from arastance.models.predictor import encoding_config, predict_units, prediction_records
+from arastance.models.threads import hold_threads
 from arastance.runs.layout import SplitDir
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
@@ -196,6 +197,7 @@ def train_split(
     (gold only); write the split's folder."""
     split_dir.path.mkdir(parents=True, exist_ok=True)
     if settings.trainer.torch_threads > 0:
+        hold_threads()
         torch.set_num_threads(settings.trainer.torch_threads)
     runtime = choose_runtime(settings.trainer.precision)
     accelerator = make_accelerator(runtime)
