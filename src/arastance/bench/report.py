@@ -133,10 +133,7 @@ def markdown_table(result: dict[str, Any]) -> str:
         f"({shares.get('inference_backend', 'predict_ours')}, the fastest that passed its gate).",
     ]
     if "demo_seconds_idle" in shares:
-        lines.append(
-            f"`make demo`: {shares['demo_seconds_idle']:.1f} s idle, {shares['demo_seconds_loaded']:.1f} s beside one busy process "
-            f"({shares['demo_loaded_vs_idle']:.2f}×)."
-        )
+        lines.append(demo_sentence(shares))
     return "\n".join(lines) + "\n"
 
 
@@ -147,3 +144,19 @@ def _padding(row: dict[str, Any]) -> str:
 
 def _screened(row: dict[str, Any]) -> str:
     return f" (screened on {row['screen_sentences']:,} sentences)" if "screen_sentences" in row else ""
+
+
+DEMO_SIDES = {
+    "loaded": "beside one busy process",
+    "arriving_1": "with one busy process arriving 5 s in",
+    "arriving_2": "with two arriving 5 s in",
+}
+
+
+def demo_sentence(shares: dict[str, Any]) -> str:
+    parts = [f"{shares['demo_seconds_idle']:.1f} s idle"] + [
+        f"{shares[f'demo_seconds_{side}']:.1f} s {text} ({shares[f'demo_{side}_vs_idle']:.2f}×)"
+        for side, text in DEMO_SIDES.items()
+        if f"demo_seconds_{side}" in shares
+    ]
+    return "`make demo`: " + ", ".join(parts) + "."
