@@ -36,6 +36,7 @@ from arastance.features.batching import (
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.models.masks import step_attention_mask
 from arastance.models.threads import rebalance_threads
+from arastance.phases import timed_phase
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
@@ -348,6 +349,7 @@ def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
         pass  # not glibc: nothing to tune
 
 
+@timed_phase("train_steps")
 def run_loop(
     accelerator: Any,
     inputs: LoopInputs,
@@ -520,6 +522,7 @@ def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
+@timed_phase("dev_eval")
 def _evaluate(
     accelerator: Any,
     model: Any,
