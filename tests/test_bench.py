@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from omegaconf import OmegaConf
 
 from arastance.bench.inputs import ROOT
@@ -254,3 +255,34 @@ def test_the_pipeline_is_screened_in_every_setting_and_its_finalists_timed_on_th
     row = best_setting([{"batch_size": b} for b in (1, 8, 32)], timed, screen, whole, finalists=2)
     assert runs == [(1, 10), (8, 10), (32, 10), (8, 100), (32, 100)]  # batch 1 never runs on the whole input
     assert row["batch_size"] == 32 and row["sentences"] == 100 and row["sentences_per_s"] == 7.0
+
+
+def test_time_to_result_rows_become_figures_and_a_phase_table() -> None:
+    from arastance.bench.report import markdown_table, ratios
+
+    rows = [
+        {"kind": "demo", "side": "idle", "seconds": 30.0},
+        {
+            "kind": "time_to_result",
+            "side": "demo_ner_tiny",
+            "seconds": {"train_steps": 20.0, "checkpoint": 6.0, "startup": 2.0, "other": 2.0, "wall": 30.0},
+            "overhead_share": 0.3333,
+        },
+    ]
+    shares = ratios(rows, ())  # the load plan: no training or prediction sides
+    assert shares["time_to_result_demo_ner_tiny_seconds"] == 30.0
+    assert shares["time_to_result_demo_ner_tiny_overhead_share"] == 0.3333
+    machine = {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"}
+    table = markdown_table({"command": "make bench BENCH=load", "machine": machine, "rows": rows, "ratios": shares})
+    assert "| model | training |" not in table  # no empty tables for sides that did not run
+    assert "| train steps | 20.0 s (67%) |" in table and "| checkpoint | 6.0 s (20%) |" in table
+    assert "| outside training and evaluation forwards | 33% |" in table
+
+
+@pytest.mark.slow
+def test_a_timed_train_run_gives_its_phases(tmp_path) -> None:
+    from arastance.bench.time_to_result import timed_train
+
+    block = timed_train(["experiment=demo_ner", "trainer.num_epochs=1", "data.folds=[0]"], threads=1)
+    assert {"train_steps", "model_build", "checkpoint", "startup"} <= set(block["seconds"])
+    assert 0.0 < block["overhead_share"] < 1.0
