@@ -13,11 +13,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arastance.annotation.doccano import dumps_doccano, loads_doccano
+from arastance.annotation.labelstudio import documents_to_tasks, tasks_to_documents
 from arastance.corpus.segment import split_sentences, tokenize_words
 from arastance.gold.convert import from_conll, records_to_document, sentence_records, tags_to_spans, to_conll
-from arastance.gold.doccano import dumps_doccano, loads_doccano
 from arastance.gold.io import dumps_jsonl, parse_jsonl, read_gold_dir, write_standoff
-from arastance.gold.labelstudio import documents_to_tasks, tasks_to_documents
 from arastance.gold.model import QUANTITY, Entity, GoldDocument, Holder, Sentence
 from arastance.gold.validate import validate, validate_document
 from arastance.schema import load_schema

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from arastance.annotation.labelstudio import labeling_config, tasks_to_documents
 from arastance.cli import main
 from arastance.errors import UserError
-from arastance.gold.labelstudio import labeling_config, tasks_to_documents
 from arastance.gold.validate import validate_path
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.predict.preannotate import doc_id_for, predicted_document, predictions_as_annotations
