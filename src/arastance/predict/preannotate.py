@@ -107,8 +107,3 @@ def preannotation_tasks(
         seen[doc_id] = source
         tasks.append(prediction_task(predicted_document(doc_id, text, result, schema), result, model_version))
     return tasks
-
-
-def predictions_as_annotations(tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What an annotator who accepts every prediction submits: each task's prediction as its annotation."""
-    return [{**task, "annotations": [{"result": task["predictions"][0]["result"]}]} for task in tasks]
