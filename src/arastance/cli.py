@@ -63,7 +63,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("demo", "arastance.demo", "the whole flow offline on the tiny model, about 30 s on 2 CPU cores", "argv"),
     Command(
-        "bench", "arastance.bench", "our training loop and prediction against transformers.Trainer and pipeline", "argv"
+        "bench",
+        "arastance.bench.cli",
+        "our training loop and prediction against transformers.Trainer and pipeline",
+        "argv",
     ),
     Command("agreement", "arastance.annotation.agreement_cli", "inter-annotator agreement between two gold folders"),
 )
