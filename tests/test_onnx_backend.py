@@ -239,7 +239,7 @@ def test_openvino_and_onnx_asked_for_explicitly_stay_in_their_runtime() -> None:
     assert decide_backend("onnx", "cpu", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("onnx", "int8")
     with pytest.raises(UserError, match=r"pip install 'arastance\[openvino\]'"):
         decide_backend("openvino", "cpu", WITH_OPENVINO, ALL, {"onnx"})
-    with pytest.raises(UserError, match="no openvino/model-int8.xml in the model folder"):
+    with pytest.raises(UserError, match=r"no openvino/model-int8\.xml in the model folder"):
         decide_backend("openvino", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"})
     with pytest.raises(UserError, match="CPU only"):
         decide_backend("openvino", "cuda", WITH_OPENVINO, ALL, {"onnx", "openvino"})

@@ -67,7 +67,7 @@ def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path]
         tmp_path / "tasks.json",
     )
     names = config_names()
-    assert [t["data"]["doc_id"] for t in tasks][0] == "new_article"
+    assert tasks[0]["data"]["doc_id"] == "new_article"
     assert tasks[1]["data"]["doc_id"].startswith("doc_") or tasks[1]["data"]["doc_id"].count("_") >= 1
     for task in tasks:
         assert set(task) == {"data", "predictions"} and task["data"]["schema_version"] == schema().version

@@ -132,7 +132,8 @@ def gpu_sides(plan: GpuPlan) -> list[Side]:
             )
         )
     top = max(plan.budgets)
-    return sides + [
+    return [
+        *sides,
         Side(
             "ours_compiled",
             "ours",

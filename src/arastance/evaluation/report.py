@@ -548,10 +548,13 @@ def _data_section(data: Mapping[str, Any]) -> list[str]:
     rows.append(["**total**", *(entities["per_label"][label] for label in labels), entities["total"]])
     lines += _table(["document", *labels, "total"], rows)
     stance = data["stance"]
-    lines += [""] + _table(
-        ["stance", "sentences", "documents"],
-        [[c, n, stance["documents"].get(c, 0)] for c, n in stance["sentences"].items()],
-    )
+    lines += [
+        "",
+        *_table(
+            ["stance", "sentences", "documents"],
+            [[c, n, stance["documents"].get(c, 0)] for c, n in stance["sentences"].items()],
+        ),
+    ]
     length = data["sentence_length_words"]
     lines += [
         "",

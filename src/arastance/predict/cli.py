@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         for batch in chunks(read_all(sources), args.batch_docs):
             readable = [(s, t) for s, t, e in batch if t is not None]
             results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, text, error in batch:
+            for source, _text, error in batch:
                 if error is not None:
                     failed += 1
                     print(f"arastance predict: {error}", file=sys.stderr)

@@ -91,7 +91,7 @@ def _auto_classes_example(facts: CardFacts, model: str) -> list[str]:
             "    probs = model(**enc).logits.softmax(-1)[0]",
             "print({model.config.id2label[i]: round(float(p), 3) for i, p in enumerate(probs)})",
         ]
-    return lines + ["```"]
+    return [*lines, "```"]
 
 
 def _arastance_example(facts: CardFacts, model: str) -> list[str]:
