@@ -105,7 +105,7 @@ def test_accepted_predictions_round_trip_through_the_importer(
     stance = load_published_model(models["stance"], "stance", "cpu")
     texts = [d.read_text(encoding="utf-8") for d in docs]
     results = predict_documents(texts, ner, stance)
-    for doc, task, text, result in zip(imported, tasks, texts, results):
+    for doc, task, text, result in zip(imported, tasks, texts, results, strict=True):
         expected = predicted_document(task["data"]["doc_id"], text, result, schema())
         assert doc == expected  # entities with QUANTITY value/unit/approximate, sentences, stances, doc stance
         assert len(doc.entities) == len(result["entities"]) > 0

@@ -170,12 +170,12 @@ def test_batching_does_not_change_results(ner: TaskModel, stance: TaskModel) -> 
     texts = [MIXED, "قسد.", "", " ".join(["سوريا"] * 700), "وقالت واشنطن إنها باقية. ثم غادر الوفد."]
     together = predict_documents(texts, ner, stance)
     alone = [predict_documents([t], ner, stance)[0] for t in texts]
-    for a, b in zip(together, alone):
+    for a, b in zip(together, alone, strict=True):
         assert [(e["start"], e["end"], e["label"]) for e in a["entities"]] == [
             (e["start"], e["end"], e["label"]) for e in b["entities"]
         ]
         assert [s["stance"] for s in a["sentences"]] == [s["stance"] for s in b["sentences"]]
-        for sa, sb in zip(a["sentences"], b["sentences"]):
+        for sa, sb in zip(a["sentences"], b["sentences"], strict=True):
             assert sa["scores"] == pytest.approx(sb["scores"], abs=2e-4)
         assert a["doc_stance"] == b["doc_stance"]
 

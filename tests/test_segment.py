@@ -39,7 +39,7 @@ def test_tokens_and_sentences_index_the_raw_text(path: Path) -> None:
         assert text[token.start : token.end] == token.text and token.text.strip() == token.text
     sentences = split_sentences(text)
     covered = set()
-    for previous, sentence in zip([None, *sentences], sentences):
+    for previous, sentence in zip([None, *sentences], sentences, strict=False):  # each with the one before
         assert text[sentence.start : sentence.end] == sentence.text
         assert previous is None or previous.end <= sentence.start
         covered.update(range(sentence.start, sentence.end))

@@ -64,7 +64,7 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
         rights = np.array([r.held[right] for r in rows])
         ax.barh(y, -lefts, color=plots._BASELINE, label=left)
         ax.barh(y, rights, color=plots._MODEL, label=right)
-        for yi, lv, rv in zip(y, lefts, rights):
+        for yi, lv, rv in zip(y, lefts, rights, strict=True):
             if lv:
                 ax.text(-lv, yi, f"{lv} ", ha="right", va="center", fontsize=8)
             if rv:

@@ -50,7 +50,7 @@ def items_given_gold(docs: Sequence[GoldDocument], method: HolderMethod, no_stan
         predicted = sentence_holders(
             doc.text, [(s.start, s.end, s.stance) for s in sentences], doc.entities, method, no_stance
         )
-        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted)]
+        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted, strict=True)]
     return items
 
 
@@ -72,12 +72,12 @@ def items_end_to_end(
         predicted_stance = [stances[doc.doc_id].get(s.start, no_stance) for s in sentences]
         predicted = sentence_holders(
             doc.text,
-            [(s.start, s.end, p) for s, p in zip(sentences, predicted_stance)],
+            [(s.start, s.end, p) for s, p in zip(sentences, predicted_stance, strict=True)],
             entities[doc.doc_id],
             method,
             no_stance,
         )
-        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted)]
+        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted, strict=True)]
     return items
 
 

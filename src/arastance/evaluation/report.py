@@ -100,7 +100,7 @@ def write_runs_report(
         if analysis.task in (seeds or {}):
             analysis.metrics["seeds"] = dict((seeds or {})[analysis.task])
     ner_run = next((r for r in runs if r.task == "ner"), None)
-    for analysis, run in zip(analyses, runs):
+    for analysis, run in zip(analyses, runs, strict=True):
         if run.task == "stance" and ner_run is not None:  # holder (b) needs the NER run's predictions
             attach_holder_metrics(analysis.metrics, run, ner_run, settings.bootstrap)
     return write_report(out_dir, analyses, runs[0].docs, runs[0].schema, settings, title, extra)
@@ -463,7 +463,7 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
     lines += ["", "### Confusion matrix (rows gold, columns predicted)", ""]
     lines += _table(
         ["gold \\ predicted", *cm["labels"], "total"],
-        [[g, *row, sum(row)] for g, row in zip(cm["labels"], cm["matrix"])],
+        [[g, *row, sum(row)] for g, row in zip(cm["labels"], cm["matrix"], strict=True)],
     )
     if "stance_confusion" in figures:
         lines += ["", f"![Stance confusion matrix]({figures['stance_confusion']})"]
@@ -479,7 +479,8 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
             "",
         ]
         lines += _table(
-            ["gold \\ predicted", *dcm["labels"]], [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"])]
+            ["gold \\ predicted", *dcm["labels"]],
+            [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"], strict=True)],
         )
     if "holder" in m:
         lines += ["", *holder_section_md(m["holder"])]

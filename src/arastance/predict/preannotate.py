@@ -100,7 +100,7 @@ def preannotation_tasks(
     from arastance.errors import UserError
 
     tasks, seen = [], {}
-    for source, text, result in zip(sources, texts, results):
+    for source, text, result in zip(sources, texts, results, strict=True):
         doc_id = doc_id_for(source, text)
         if doc_id in seen:
             raise UserError(f"{source} and {seen[doc_id]} would both be document {doc_id}; rename one")

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         batch_results, word_probs = predict_documents_with_word_probabilities(batch, ner, stance)
         if args.rank == "uncertainty":
             uncertainties += [
-                document_uncertainty(w, r) for w, r in zip(word_probs or [None] * len(batch), batch_results)
+                document_uncertainty(w, r)
+                for w, r in zip(word_probs or [None] * len(batch), batch_results, strict=True)
             ]
         results += batch_results
         bar.update(len(batch))

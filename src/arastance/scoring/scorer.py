@@ -104,7 +104,7 @@ def _check_tags(sequences: Sequence[Sequence[str]], side: str) -> None:
 def _check_aligned(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> None:
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} sentences but predictions have {len(pred)}")
-    for s, (g, p) in enumerate(zip(gold, pred)):
+    for s, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if len(g) != len(p):
             raise ValueError(f"sentence {s}: gold has {len(g)} tags but predictions have {len(p)}")
     _check_tags(gold, "gold")
