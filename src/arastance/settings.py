@@ -336,7 +336,8 @@ def _cross_key_problems(raw: Mapping[str, Any]) -> list[str]:
     if _is_int(max_tokens) and _is_int(max_length) and 0 < max_tokens < max_length:
         # A budget below one full window would put every window in a batch of its own.
         return [
-            f"trainer.max_tokens={max_tokens}: must be at least model.max_length ({max_length}), so a full window fits a batch"
+            f"trainer.max_tokens={max_tokens}: must be at least model.max_length ({max_length}), so a full window fits "
+            "a batch"
         ]
     return []
 

@@ -30,9 +30,10 @@ def markdown(summary: ActorSummary, stance_columns: Mapping[str, str], title: st
     lines = [
         f"# Who says what — {title}",
         "",
-        f"{summary.documents} document(s). One row per actor (surface forms merged through configs/actors/aliases.yaml); "
-        "`mentions` counts its entity mentions and the holder spans that are not entities, the stance columns the "
-        f"sentences it holds, `documents` where it appears. The articles' own voice (no holder): {authorial}.",
+        f"{summary.documents} document(s). One row per actor (surface forms merged through "
+        "configs/actors/aliases.yaml); `mentions` counts its entity mentions and the holder spans that are not "
+        "entities, the stance columns the sentences it holds, `documents` where it appears. The articles' own voice "
+        f"(no holder): {authorial}.",
         "",
     ]
     if figure:

@@ -287,7 +287,8 @@ def run_gpu_bench(dry_run: bool, threads: int, out: Path) -> dict[str, Any]:
             print(f"[bench-gpu]   failed: {error_summary(row)}", flush=True)
         else:
             print(
-                f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} syncs/step",
+                f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} "
+                "syncs/step",
                 flush=True,
             )
         result = gpu_result(rows, plan, model_dir, mean_length, dry_run, threads)

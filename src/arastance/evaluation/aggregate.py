@@ -81,7 +81,8 @@ def find_runs(folders: Iterable[Path]) -> list[Path]:
         found = _runs_under(folder)
         if not found:
             raise UserError(
-                f"{folder}: no training run found (a run folder holds {CONFIG} and {METRICS}; a sweep folder holds runs)"
+                f"{folder}: no training run found (a run folder holds {CONFIG} and {METRICS}; a sweep folder holds "
+                "runs)"
             )
         runs += [run for run in found if run.resolve() not in {r.resolve() for r in runs}]
     return runs

@@ -118,7 +118,8 @@ def render_md(summary: Mapping[str, Any], figures: Sequence[str | None]) -> str:
         for name, m in group["metrics"].items():
             per_run = ", ".join(_f(v) for v in m["values"])
             lines.append(
-                f"| {name} | {m['n']} | {_f(m['mean'])} | {_f(m['sd'])} | {_f(m['fold_sd'])} | {_f(m['min'])} | {_f(m['max'])} | {per_run} |"
+                f"| {name} | {m['n']} | {_f(m['mean'])} | {_f(m['sd'])} | {_f(m['fold_sd'])} | {_f(m['min'])} | "
+                f"{_f(m['max'])} | {per_run} |"
             )
         if figure:
             lines += ["", f"![per-run scores, {group_title(index, group['overrides'])}]({figure})"]

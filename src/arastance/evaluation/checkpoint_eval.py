@@ -130,7 +130,8 @@ def evaluate_checkpoints(
                 else f"{len(result.differences)} differences from training"
             )
             log(
-                f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} ({verdict})"
+                f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} "
+                f"({verdict})"
             )
             folds.append(result)
     finally:

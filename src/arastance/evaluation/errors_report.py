@@ -213,7 +213,8 @@ def render_errors_md(
             lines += ["", "### QUANTITY value disagreements (exactly matched spans)", ""]
             for q in quantity_disagreements:
                 lines.append(
-                    f"- `{q['doc_id']}` «{_one_line(q['text'])}»: gold value {q['gold_value']}, predicted value {q['pred_value']}"
+                    f"- `{q['doc_id']}` «{_one_line(q['text'])}»: gold value {q['gold_value']}, predicted value "
+                    f"{q['pred_value']}"
                 )
     if stance is not None:
         grouped_stance = group_stance_errors(stance, classes)

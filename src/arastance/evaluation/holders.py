@@ -188,10 +188,11 @@ def holder_section_md(block: Mapping[str, Any]) -> list[str]:
     lines = [
         "### Stance holders",
         "",
-        f"Exact-span accuracy of the holder on the {given['n']} gold stance sentences ({given.get('gold_holders', 0)} with a "
-        f"holder, the rest the article's own voice), method: {block['method']}. The baseline says every sentence is "
-        "authorial (holder null); the difference interval is paired. The rule cues were written while reading the "
-        "project's first five gold documents: on those, (a) is an in-sample figure, not an estimate for new text.",
+        f"Exact-span accuracy of the holder on the {given['n']} gold stance sentences ({given.get('gold_holders', 0)} "
+        f"with a holder, the rest the article's own voice), method: {block['method']}. The baseline says every "
+        "sentence is authorial (holder null); the difference interval is paired. The rule cues were written while "
+        "reading the project's first five gold documents: on those, (a) is an in-sample figure, not an estimate for "
+        "new text.",
         "",
         "| holder | sentences | accuracy [95% CI] | always-null [95% CI] | difference [95% CI] |",
         "| :--- | ---: | :--- | :--- | :--- |",

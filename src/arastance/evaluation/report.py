@@ -296,7 +296,8 @@ def _seed_sentence(m: Mapping[str, Any], name: str) -> str:
     listed = ", ".join(str(s) for s in seeds["seeds"])
     return (
         f" Seeds: {name} {_seed_spread(seeds)} over {len(seeds['runs'])} runs (seeds {listed}); every other figure is "
-        f"the first run's (`{seeds['runs'][0]}`), and the seed column is each label's F1 mean ± sample sd over the runs."
+        f"the first run's (`{seeds['runs'][0]}`), and the seed column is each label's F1 mean ± sample sd over the "
+        "runs."
     )
 
 
@@ -327,15 +328,15 @@ def _honesty_paragraph(metrics: Mapping[str, Any]) -> list[str]:
     return [
         "## How to read these numbers",
         "",
-        f"The gold set is {data['documents']} documents ({data['sentences']} sentences, {data['entities']['total']} entities). "
-        f"{_design_sentence(metrics)} With this little data the point "
-        f"estimates move a lot with a single sentence: **the {conf}% intervals are the honest headline, not the point "
-        "estimates.** Labels with a handful of gold mentions (see the support column) have intervals too wide to rank "
-        "them, and a difference between two systems counts only when the paired interval of their difference excludes 0. "
-        f"Intervals come from a {metrics['bootstrap']['n']}-replicate percentile bootstrap that resamples sentences "
-        "within each document (documents are too few to resample), so they reflect sentence-to-sentence variation "
-        "within these documents, not how the model would do on other sources, topics or time periods; "
-        "that uncertainty is larger and this evaluation cannot measure it.",
+        f"The gold set is {data['documents']} documents ({data['sentences']} sentences, {data['entities']['total']} "
+        f"entities). {_design_sentence(metrics)} With this little data the point estimates move a lot with a single "
+        f"sentence: **the {conf}% intervals are the honest headline, not the point estimates.** Labels with a handful "
+        "of gold mentions (see the support column) have intervals too wide to rank them, and a difference between two "
+        "systems counts only when the paired interval of their difference excludes 0. Intervals come from a "
+        f"{metrics['bootstrap']['n']}-replicate percentile bootstrap that resamples sentences within each document "
+        "(documents are too few to resample), so they reflect sentence-to-sentence variation within these documents, "
+        "not how the model would do on other sources, topics or time periods; that uncertainty is larger and this "
+        "evaluation cannot measure it.",
     ]
 
 
@@ -345,8 +346,9 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
     lines = ["## NER", ""]
     lines.append(
         f"Entity-level, strict IOB2 (seqeval strict). Micro-F1 **{_f(m['micro']['f1'])}** {_ci(ci['micro']['f1'])}, "
-        f"macro-F1 {_f(m['macro']['f1'])} {_ci(ci['macro_f1'])}; folds: micro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])} "
-        f"over {len(m['folds']['headline']['values'])} fold(s).{_seed_sentence(m, 'micro-F1')}"
+        f"macro-F1 {_f(m['macro']['f1'])} {_ci(ci['macro_f1'])}; folds: micro-F1 {_f(m['folds']['headline']['mean'])} "
+        f"± {_f(m['folds']['headline']['std'])} over {len(m['folds']['headline']['values'])} "
+        f"fold(s).{_seed_sentence(m, 'micro-F1')}"
     )
     lines.append("")
     header = [
@@ -416,9 +418,10 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
     lines += ["", "### QUANTITY values", ""]
     lines.append(
         f"{q['exact_span_matches']} of {q['predicted']} predicted QUANTITY spans match a gold span exactly; for "
-        f"{q['value_agree']} of them the normalised value equals the gold value ({_f(q['agreement_on_matched'])} of matched, "
-        f"{_f(q['agreement_on_gold'])} of all {q['gold']} gold QUANTITY entities). On the gold spans themselves the normaliser "
-        f"agrees with the annotated value {_f(q['normaliser_on_gold_spans'])} of the time (its ceiling)."
+        f"{q['value_agree']} of them the normalised value equals the gold value ({_f(q['agreement_on_matched'])} of "
+        f"matched, {_f(q['agreement_on_gold'])} of all {q['gold']} gold QUANTITY entities). On the gold spans "
+        f"themselves the normaliser agrees with the annotated value {_f(q['normaliser_on_gold_spans'])} of the time "
+        "(its ceiling)."
     )
     return lines
 
@@ -428,13 +431,15 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
     base = m.get("baselines", {}).get(MAJORITY)
     lines = ["## Stance", ""]
     stance_eval = (
-        f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} {_ci(ci.get('stance_eval_f1'))}"
+        f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} "
+        f"{_ci(ci.get('stance_eval_f1'))}"
         if "stance_eval_f1" in m
         else ""
     )
     lines.append(
-        f"Sentence level. Macro-F1 **{_f(m['macro_f1'])}** {_ci(ci['macro_f1'])}{stance_eval}, accuracy {_f(m['accuracy'])} {_ci(ci['accuracy'])}; "
-        f"folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
+        f"Sentence level. Macro-F1 **{_f(m['macro_f1'])}** {_ci(ci['macro_f1'])}{stance_eval}, accuracy "
+        f"{_f(m['accuracy'])} {_ci(ci['accuracy'])}; folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± "
+        f"{_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
     )
     lines.append("")
     header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m)] + (
@@ -559,7 +564,8 @@ def _data_section(data: Mapping[str, Any]) -> list[str]:
     length = data["sentence_length_words"]
     lines += [
         "",
-        f"Sentence length in words: min {length['min']}, median {length['median']}, mean {length['mean']}, max {length['max']}.",
+        f"Sentence length in words: min {length['min']}, median {length['median']}, mean {length['mean']}, max "
+        f"{length['max']}.",
     ]
     return lines
 
@@ -574,7 +580,8 @@ def render_report_md(metrics: Mapping[str, Any], figures: Mapping[str, str]) -> 
         ce = metrics["checkpoint_eval"]
         verdict = "equal to" if ce["matches_training"] else "**different from**"
         lines.append(
-            f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the training-time metrics.json"
+            f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the "
+            "training-time metrics.json"
         )
     lines += ["", *_honesty_paragraph(metrics), ""]
     if "ner" in metrics:

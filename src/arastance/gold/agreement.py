@@ -58,7 +58,8 @@ def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) ->
             hb = sb.holder.text if sb.holder else None
             if sa.stance != sb.stance or (sa.holder and sb.holder and sa.holder.start != sb.holder.start) or ha != hb:
                 lines.append(
-                    f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t{a.text[sa.start : sa.end]}"
+                    f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t"
+                    f"{a.text[sa.start : sa.end]}"
                 )
         doc_equal += a.doc_stance == b.doc_stance
         if a.doc_stance != b.doc_stance:

@@ -30,8 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
         description=(
             "One JSON line per document: {source, entities: [{start, end, label, score, text (QUANTITY: value, unit, "
-            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], doc_stance}, offsets into the document's exact "
-            "characters; a task without its model is null. An unreadable file gives {source, error} and exit status 1."
+            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], "
+            "doc_stance}, offsets into the document's exact characters; a task without its model is null. An "
+            "unreadable file gives {source, error} and exit status 1."
         ),
     )
     add_model_arguments(p)

@@ -21,8 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="Label Studio tasks pre-filled with model predictions, for annotators to correct",
         description=(
             "Write Label Studio tasks whose `predictions` hold the models' entities, sentence stances and document "
-            "stance. Import them into a project set up with `arastance gold labelstudio-config`, correct them, export as "
-            "JSON and bring the export back with `arastance gold import`."
+            "stance. Import them into a project set up with `arastance gold labelstudio-config`, correct them, export "
+            "as JSON and bring the export back with `arastance gold import`."
         ),
     )
     p.add_argument(
@@ -86,13 +86,14 @@ def run(args: argparse.Namespace) -> int:
     n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
     if args.rank == "uncertainty" and tasks:
         print(
-            f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … {tasks[-1]['meta']['uncertainty']}",
+            f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … "
+            f"{tasks[-1]['meta']['uncertainty']}",
             file=sys.stderr,
         )
     print(
         f"wrote {len(tasks)} tasks ({n_entities} predicted entities, model_version {version}) to {args.out}.\n"
-        "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this file, "
-        "correct the predictions, export as JSON, then `arastance gold import EXPORT.json`.",
+        "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this "
+        "file, correct the predictions, export as JSON, then `arastance gold import EXPORT.json`.",
         file=sys.stderr,
     )
     return 0

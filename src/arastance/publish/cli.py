@@ -51,8 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=("auto", "yes", "no"),
         default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
         help=(
-            "export onnx/ (fp32 + int8; with the openvino extra also openvino/ static int8) gated against torch on the gold, for `predict --backend auto` "
-            f"(auto: when onnxruntime is installed; default ${ONNX_DEFAULT_VARIABLE} or auto)"
+            "export onnx/ (fp32 + int8; with the openvino extra also openvino/ static int8) gated against torch on the "
+            "gold, for `predict --backend auto` (auto: when onnxruntime is installed; default "
+            f"${ONNX_DEFAULT_VARIABLE} or auto)"
         ),
     )
     p.add_argument("--name", help="model name in the card (default: from --repo-id, else arastance-TASK-MODEL)")
