@@ -251,7 +251,9 @@ def gpu_result(
         "machine": machine(threads),
         "peak_bf16_flops": peak,
         "flops_per_real_token": flops,
-        "flops_formula": "6·N + 12·L·H·S: N non-embedding parameters, L layers, H hidden size, S mean real sentence length (tokens)",
+        "flops_formula": (
+            "6·N + 12·L·H·S: N non-embedding parameters, L layers, H hidden size, S mean real sentence length (tokens)"
+        ),
         "mean_sentence_tokens": mean_length,
         "plan": asdict(plan),
         "hyper_parameters": HYPER,

@@ -309,7 +309,10 @@ def _design_sentence(metrics: Mapping[str, Any]) -> str:
         tested = sorted(
             {d for t in ("ner", "stance") if t in metrics for f in metrics[t]["per_fold"] for d in f["test"]}
         )
-        return f"Scores are on the fixed split's test documents only ({', '.join(tested)}), by a model that never saw them."
+        return (
+            f"Scores are on the fixed split's test documents only ({', '.join(tested)}), by a model that never "
+            "saw them."
+        )
     folds = max(len(run["folds"]) for run in runs)
     coverage = (
         "so each document is scored exactly once"

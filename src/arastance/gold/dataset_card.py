@@ -37,7 +37,9 @@ def front_matter(built: Mapping[str, Any], schema: Schema, pretty_name: str) -> 
         language=["ar"],
         license="other",
         license_name="unknown-texts",
-        license_details="Annotations: Apache-2.0 (the arastance repository). Texts: news articles whose licence is unknown.",
+        license_details=(
+            "Annotations: Apache-2.0 (the arastance repository). Texts: news articles whose licence is unknown."
+        ),
         task_categories=["token-classification", "text-classification"],
         task_ids=["named-entity-recognition"],
         size_categories=["n<1K"],

@@ -90,7 +90,10 @@ def safetensors_problem(path: Path) -> str | None:
             return f"{size} bytes, too short to be a safetensors file"
         (header_length,) = struct.unpack("<Q", prefix)
         if SAFETENSORS_LENGTH_BYTES + header_length > size:
-            return f"truncated or not a safetensors file: its header alone claims {header_length} bytes of a {size}-byte file"
+            return (
+                f"truncated or not a safetensors file: its header alone claims {header_length} bytes of a {size}-byte "
+                "file"
+            )
         try:
             header = json.loads(handle.read(header_length))
         except (json.JSONDecodeError, UnicodeDecodeError):

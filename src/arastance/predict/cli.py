@@ -40,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "files",
         nargs="*",
         metavar="FILE",
-        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin",
+        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); "
+        "`-` or nothing: stdin",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")

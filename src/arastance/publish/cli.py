@@ -44,7 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--scores-from",
         type=Path,
         metavar="CV_RUN",
-        help="report the scores of this cross-validation run (same task and model config), e.g. for a final model trained on all documents",
+        help="report the scores of this cross-validation run (same task and model config), e.g. for a final model "
+        "trained on all documents",
     )
     p.add_argument(
         "--onnx",

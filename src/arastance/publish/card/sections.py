@@ -200,7 +200,10 @@ def _per_label_table(facts: CardFacts) -> list[str]:
         rule += "---|"
     lines = [header, rule]
     for r in facts.rows:
-        row = f"| {r.label} | {fmt_score(r.precision)} | {fmt_score(r.recall)} | {fmt_score(r.f1)} | {fmt_ci(r.f1_ci)} | {r.support if r.support is not None else '–'} |"
+        row = (
+            f"| {r.label} | {fmt_score(r.precision)} | {fmt_score(r.recall)} | {fmt_score(r.f1)} | {fmt_ci(r.f1_ci)} | "
+            f"{r.support if r.support is not None else '–'} |"
+        )
         if with_folds:
             row += f" {r.folds[0]:.3f} ± {r.folds[1]:.3f} ({r.folds[2]}) |" if r.folds else " – |"
         lines.append(row)
