@@ -287,7 +287,10 @@ def test_cli_needs_a_model_and_input(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_byte_order_mark_changes_no_entity_and_offsets_count_it(every_word: TaskModel, ner: TaskModel) -> None:
     text = "قالت قسد إن القوات الأميركية باقية في الحسكة."
     marked_text = "\ufeff" + text
-    spans = lambda record: [(e["start"], e["end"], e["label"], e["text"]) for e in record["entities"]]  # noqa: E731
+
+    def spans(record):
+        return [(e["start"], e["end"], e["label"], e["text"]) for e in record["entities"]]
+
     for model in (every_word, ner):
         [plain], [marked] = predict_documents([text], model), predict_documents([marked_text], model)
         assert spans(marked) == [(s + 1, e + 1, label, t) for s, e, label, t in spans(plain)]

@@ -171,7 +171,7 @@ def section(cls: type[T], node: Any) -> T:
     """A settings dataclass from a config section; keys the dataclass does not name are ignored."""
     raw = _plain(node) or {}
     values = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]  # T is a settings dataclass; a TypeVar can't say so
         if f.name in raw:
             default = f.default if f.default is not dataclasses.MISSING else None
             values[f.name] = _coerce(raw[f.name], default)

@@ -92,7 +92,7 @@ def classify_spans(gold: Sequence[Span], pred: Sequence[Span]) -> list[tuple[str
 
     errors += [("false_negative", g, None) for g in g_left]
     errors += [("false_positive", None, p) for p in p_left]
-    return sorted(errors, key=lambda e: ((e[1] or e[2])[0], (e[1] or e[2])[1]))  # type: ignore[index]
+    return sorted(errors, key=lambda e: ((e[1] or e[2])[0], (e[1] or e[2])[1]))  # type: ignore[index]  # one is set
 
 
 def ner_errors(sentences: Sequence[ErrorSentence]) -> list[NerError]:

@@ -10,7 +10,7 @@ docs/metrics_schema.md documents metrics.json.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -114,7 +114,10 @@ def analyse_stance_and_holders(run: RunData, bootstrap: BootstrapSettings, basel
 
 
 # What a report computes for each task (tasks.py names them).
-ANALYSES = {"ner": analyse_ner, "stance": analyse_stance_and_holders}
+ANALYSES: dict[str, Callable[[RunData, BootstrapSettings, bool], TaskAnalysis]] = {
+    "ner": analyse_ner,
+    "stance": analyse_stance_and_holders,
+}
 
 
 def analyse(run: RunData, settings: ReportSettings) -> TaskAnalysis:

@@ -155,7 +155,15 @@ def encode_units(
     return windows
 
 
-def _encode_unit(index, unit, words, counts, context, tokenizer, cfg) -> list[Window]:
+def _encode_unit(
+    index: int,
+    unit: Unit,
+    words: list[str],
+    counts: list[int],
+    context: list[str],
+    tokenizer: Any,
+    cfg: EncodingConfig,
+) -> list[Window]:
     single_budget = cfg.max_length - 2
     total = sum(counts)
     use_context = bool(context) and cfg.max_length - 3 - total >= max(1, cfg.min_context_tokens)
@@ -189,8 +197,8 @@ def _labels(unit: Unit, window: Window, cfg: EncodingConfig) -> list[int]:
     labels, previous = [], None
     lo, hi = window.owned
     for w in window.word_ids:
-        first_subword = w is not None and w != previous
-        labels.append(cfg.label2id[unit.ner_tags[w]] if first_subword and lo <= w < hi else IGNORE_INDEX)
+        owned_first_subword = w is not None and w != previous and lo <= w < hi
+        labels.append(cfg.label2id[unit.ner_tags[w]] if w is not None and owned_first_subword else IGNORE_INDEX)
         previous = w
     return labels
 

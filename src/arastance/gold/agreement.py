@@ -24,7 +24,7 @@ def cohen_kappa(a: list[str], b: list[str]) -> float:
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def entity_key(entity: Entity) -> tuple[object, ...]:
+def entity_key(entity: Entity) -> tuple[int, int, str, float | None, str | None, bool | None]:
     """What two annotators must agree on for an entity: span, label and the QUANTITY attributes."""
     return (entity.start, entity.end, entity.label, entity.value, entity.unit, entity.approximate)
 

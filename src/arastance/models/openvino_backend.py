@@ -35,10 +35,10 @@ NOT_INSTALLED = (
 def openvino_available(for_export: bool = False) -> bool:
     """openvino runs the variant; exporting it also needs nncf (the quantiser)."""
     try:
-        import openvino  # noqa: F401
+        import openvino  # noqa: F401  (imported only to see whether it is installed)
 
         if for_export:
-            import nncf  # noqa: F401
+            import nncf  # noqa: F401  (likewise)
     except ImportError:
         return False
     return True

@@ -97,6 +97,7 @@ def predict_units(
     batching = model_batching(loaded, settings)
     scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
+    labels: list[list[str]] | list[str]
     if get_task(task).per_word:
         labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]
     else:

@@ -73,7 +73,8 @@ TEXT_SUFFIX = ".txt"  # compared case-insensitively: Windows tools write NOTES.T
 
 def folder_documents(folder: Path) -> tuple[list[str], list[str]]:
     """(the folder's text files, the other entries it holds), each sorted; subfolders are not entered."""
-    texts, skipped = [], []
+    texts: list[str] = []
+    skipped: list[str] = []
     for path in sorted(folder.iterdir()):
         is_text = path.is_file() and path.suffix.lower() == TEXT_SUFFIX
         (texts if is_text else skipped).append(str(path))

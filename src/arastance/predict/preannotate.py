@@ -99,7 +99,8 @@ def preannotation_tasks(
     """Tasks for documents and their predictions; refuses two documents with the same doc_id."""
     from arastance.errors import UserError
 
-    tasks, seen = [], {}
+    tasks: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}  # doc_id → the source that took it
     for source, text, result in zip(sources, texts, results, strict=True):
         doc_id = doc_id_for(source, text)
         if doc_id in seen:

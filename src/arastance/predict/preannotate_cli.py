@@ -9,10 +9,15 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arastance.errors import UserError
 from arastance.predict.cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,10 +70,8 @@ def run(args: argparse.Namespace) -> int:
     for batch in chunks(texts, args.batch_docs):
         batch_results, word_probs = predict_documents_with_word_probabilities(batch, ner, stance)
         if args.rank == "uncertainty":
-            uncertainties += [
-                document_uncertainty(w, r)
-                for w, r in zip(word_probs or [None] * len(batch), batch_results, strict=True)
-            ]
+            probs: Sequence[Sequence[np.ndarray] | None] = [None] * len(batch) if word_probs is None else word_probs
+            uncertainties += [document_uncertainty(w, r) for w, r in zip(probs, batch_results, strict=True)]
         results += batch_results
         bar.update(len(batch))
     bar.close()

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from arastance.errors import UserError
@@ -66,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def onnx_hook(choice: str, task: str):
+def onnx_hook(choice: str, task: str) -> Callable[[Path], None] | None:
     """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
     from arastance.models.onnx_backend import onnx_available, require_onnx
     from arastance.publish.onnx_gate import export_and_gate, export_settings
