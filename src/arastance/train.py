@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -74,7 +74,7 @@ def _hydra_job() -> Any | None:
     return HydraConfig.get() if HydraConfig.initialized() else None
 
 
-def _is_multirun(job: Any | None) -> bool:
+def _is_multirun(job: Any | None) -> TypeGuard[Any]:  # True: `job` is not None
     from hydra.types import RunMode
 
     return job is not None and job.mode == RunMode.MULTIRUN
