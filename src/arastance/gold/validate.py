@@ -36,13 +36,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arastance.corpus.segment import Span, tokenize_words
+from arastance.corpus.text import is_blank
 from arastance.gold.io import DOC_ID, LoadedDocument, Problem, doc_id_problem, quote, read_gold, read_text
 from arastance.gold.model import QUANTITY, GoldDocument
 from arastance.paths import documents_dir as repo_documents_dir
@@ -243,10 +243,10 @@ class _Checker:
         covered = bytearray(len(text))
         for start, end in sentences:
             covered[start:end] = b"\x01" * (end - start)
-        # One problem per run of uncovered text (whitespace does not end a run; covered text does).
+        # One problem per run of uncovered text (whitespace does not end a run; covered text does);
+        # invisible characters are not text (corpus/text.py), so no sentence needs to cover them.
         run: list[int] = []  # [start, end) of the current run
-        for match in re.finditer(r"\S", text):
-            pos = match.start()
+        for pos in (i for i, ch in enumerate(text) if not is_blank(ch)):
             if covered[pos]:
                 self._uncovered(run)
                 run = []
