@@ -86,3 +86,52 @@ def test_invisible_characters_anywhere_change_no_word_and_no_sentence(inserts, p
     assert [(w.start, w.end) for w in words] == mapped(tokenize_words(PLAIN), decorated)
     assert [fold(w.text) for w in words] == [w.text for w in tokenize_words(PLAIN)]
     assert [(s.start, s.end) for s in split_sentences(decorated.text)] == mapped(split_sentences(PLAIN), decorated)
+
+
+# --------------------------------------------------------------------------- unknown words
+
+
+def tiny_loaded(tokenizer):
+    from arastance.models.factory import LoadedModel
+
+    return LoadedModel(tokenizer, None, get_normalizer("arabert_v02"), "tiny")
+
+
+def test_a_document_of_unknown_words_gets_a_warning_with_the_share(tiny_tokenizer) -> None:
+    from arastance.predict.unknown import unknown_words, unknown_words_warning
+
+    loaded = tiny_loaded(tiny_tokenizer)
+    known = [w.text for w in tokenize_words(PLAIN)]
+    assert unknown_words_warning(known, loaded, 0.5) is None
+    # Punctuation does not count: a document of unknown words with commas is still unknown.
+    foreign = ["中文", "،", "שלום", "。", "русский", "ελληνικά"]
+    assert unknown_words(foreign, loaded) == (4, 4)
+    warning = unknown_words_warning(foreign, loaded, 0.5)
+    assert warning is not None and "4 of 4 words (100%) are unknown to the model ([UNK])" in warning
+    mixed = known[:3] + foreign
+    assert unknown_words(mixed, loaded) == (4, 7)
+    assert unknown_words_warning(mixed, loaded, 0.6) is None and unknown_words_warning(mixed, loaded, 0.5)
+
+
+def test_presentation_forms_are_known_words(tiny_tokenizer) -> None:
+    from arastance.predict.unknown import unknown_words
+
+    decorated = decorate(PLAIN, inside_words(PLAIN))
+    assert unknown_words([w.text for w in tokenize_words(decorated.text)], tiny_loaded(tiny_tokenizer))[0] == 0
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "half", "true"])
+def test_a_bad_warning_threshold_is_refused_naming_the_file(tmp_path, value: str) -> None:
+    from arastance.errors import UserError
+    from arastance.predict.unknown import KEY, _threshold_at
+
+    path = tmp_path / "predict.yaml"
+    path.write_text(f"{KEY}: {value}\n", encoding="utf-8")
+    with pytest.raises(UserError, match=f"{path}: {KEY}="):
+        _threshold_at(path)
+
+
+def test_the_configured_threshold_is_read() -> None:
+    from arastance.predict.unknown import warning_threshold
+
+    assert 0.0 < warning_threshold() <= 1.0

@@ -99,14 +99,17 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
 
 def text_documents(sources: Sequence[str], args: argparse.Namespace, rules: Any) -> list[Any]:
     from arastance.actors.summary import document_from_prediction
-    from arastance.predict.cli import load_models
+    from arastance.predict.cli import load_models, print_warnings
     from arastance.predict.documents import predict_documents
 
     if args.ner is None or args.stance is None:
         raise UserError("raw text needs both models: --ner DIR --stance DIR (or give `arastance predict` output)")
     ner, stance = load_models(args)
     texts = [read_input_text(s) for s in sources]
-    return [document_from_prediction(s, r, rules) for s, r in zip(sources, predict_documents(texts, ner, stance))]
+    results = predict_documents(texts, ner, stance)
+    for source, result in zip(sources, results, strict=True):
+        print_warnings("arastance actors", source, result)
+    return [document_from_prediction(s, r, rules) for s, r in zip(sources, results, strict=True)]
 
 
 def split_inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:

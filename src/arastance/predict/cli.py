@@ -4,8 +4,9 @@ Each FILE is one document (a folder stands for its *.txt files, also *.TXT, and 
 listed on stderr as skipped; `-` or nothing for stdin). UTF-8 only: a UTF-16 file is refused as such;
 a UTF-8 byte-order mark is not text (never a word) but offsets count it, as they index the raw input. Output:
 {"source", "entities": [{"start","end","label","score","text"(,"value","unit","approximate")}],
- "sentences": [{"start","end","stance","scores","holder"}], "doc_stance"} with offsets into the file's exact
-characters; a task whose model was not given is null. A file that cannot be read gives
+ "sentences": [{"start","end","stance","scores","holder"}], "doc_stance"(, "warnings": [...])} with offsets into
+the file's exact characters; a task whose model was not given is null; `warnings` (also on stderr) when most
+words are unknown to the model (configs/predict.yaml). A file that cannot be read gives
 {"source", "error"} and exit status 1, after every other file has been predicted.
 """
 
@@ -138,6 +139,12 @@ def progress_bar(total: int, what: str) -> Any:
     return tqdm(total=total, desc=what, unit="file", disable=True if total < MANY_FILES else None, file=sys.stderr)
 
 
+def print_warnings(prog: str, source: str, result: dict[str, Any]) -> None:
+    """A document's warnings (predict/unknown.py) on stderr, one line each, named by its source."""
+    for warning in result.get("warnings", ()):
+        print(f"{prog}: warning: {source}: {warning}", file=sys.stderr)
+
+
 def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
     from arastance.predict.documents import load_published_model
 
@@ -180,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
                     record: dict[str, Any] = {"source": source, "error": error}
                 else:
                     record = {"source": source, **next(results)}
+                    print_warnings("arastance predict", source, record)
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()  # lines appear as batches finish: a long run can be followed and piped
             bar.update(len(batch))
