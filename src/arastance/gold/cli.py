@@ -24,7 +24,7 @@ from arastance.gold.io import (
     write_standoff,
     write_text,
 )
-from arastance.gold.labelstudio import dumps_tasks, labeling_config, loads_tasks
+from arastance.gold.labelstudio import dumps_tasks, labeling_config, loads_tasks, parse_control_map
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats, format_stats
 from arastance.gold.validate import ValidationReport, validate, validate_path
@@ -80,6 +80,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         p.add_argument("file", type=Path)
         p.add_argument("--out", type=Path, required=True, help="root of the standoff directory")
         p.add_argument("--force", action="store_true", help="overwrite existing files")
+        if name == "import-labelstudio":
+            add_control_option(p)
         p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
 
     p = sub.add_parser(
@@ -113,6 +115,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("file", type=Path)
     p.add_argument("--force", action="store_true", help="overwrite documents that already exist")
+    add_control_option(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -123,6 +126,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def add_control_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--control",
+        action="append",
+        default=[],
+        metavar="THEIRS=OURS",
+        help=(
+            "read the export's control THEIRS as ours (e.g. label=entities for the stock NER template), or drop it "
+            "with THEIRS=- (relation=- for relations); repeatable. A control neither ours nor mapped is refused"
+        ),
+    )
 
 
 def _schema() -> Schema:
@@ -266,7 +282,8 @@ def cmd_labelstudio_config(args: argparse.Namespace) -> int:
 
 def cmd_import_labelstudio(args: argparse.Namespace) -> int:
     schema = _schema()
-    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file))
+    controls = parse_control_map(args.control)
+    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file), controls=controls)
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
 
 
@@ -334,5 +351,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """New documents from Label Studio into annotations/: only tasks with a completed annotation."""
     schema = _schema()
-    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file), require_annotation=False)
+    controls = parse_control_map(args.control)
+    docs, problems = loads_tasks(
+        read_input_text(args.file), schema, str(args.file), require_annotation=False, controls=controls
+    )
     return _write_imported(docs, problems, args.file, annotations_dir(), schema, args.force)

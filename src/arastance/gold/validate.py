@@ -21,7 +21,7 @@ doc-stance           the document stance is missing or not in schema.yaml
 holder-span          a holder is not inside its sentence
 sentence-order       sentences are not sorted by start
 sentence-overlap     two sentences overlap
-sentence-coverage    non-space text that no sentence covers
+sentence-coverage    visible text that no sentence covers (whitespace and invisible characters need none)
 doc-id               the doc_id cannot be a file name (it names documents/<doc_id>.txt)
 doc-id-duplicate     two documents share a doc_id
 file-name            a standoff file is not named <doc_id>.json
