@@ -92,6 +92,6 @@ def test_problems_name_the_line(schema, base):
 def test_what_the_importer_does_not_know_is_refused_not_skipped(schema, base, change, expected):
     line = document_to_line(base, "1.0")
     change(line)
-    docs, problems = loads_doccano(json.dumps(line, ensure_ascii=False), schema, "d.jsonl")
+    _, problems = loads_doccano(json.dumps(line, ensure_ascii=False), schema, "d.jsonl")
     assert [p.rule for p in problems] == ["doccano-format"] and expected in str(problems[0])
     assert "d.jsonl:1" in str(problems[0])
