@@ -340,3 +340,12 @@ def test_a_malformed_control_mapping_is_refused(gold, capsys, tmp_path, pair, ex
         capsys, "gold", "import-labelstudio", str(exported), "--out", str(tmp_path / "x"), "--control", pair
     )
     assert code == 1 and expected in err and "entities" in err
+
+
+@pytest.mark.parametrize(
+    "command", [["validate"], ["stats"], ["export"], ["convert", "--to", "conll"]], ids=lambda c: c[0]
+)
+def test_a_gold_folder_without_documents_is_refused_not_summarised(project, capsys, command):
+    code, out, err = _run(capsys, "gold", *command)
+    assert code == 1 and "[no-documents] no gold documents here" in out + err
+    assert "0 errors" not in out and "TOTAL" not in out

@@ -67,10 +67,11 @@ def gold_documents(gold: str, rules: Any) -> list[Any]:
 
 
 def prediction_documents(path: Path, rules: Any) -> list[Any]:
-    """The records of an `arastance predict` JSONL file; every record must carry stance sentences with holders."""
+    """The records of an `arastance predict` JSONL file; every record must carry stance sentences with holders,
+    and a file without records is refused (an empty table would look like a summary of nothing found)."""
     from arastance.actors.summary import document_from_prediction
 
-    docs = []
+    docs: list[Any] = []
     for number, line in enumerate(read_input_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -94,6 +95,8 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
             docs.append(document_from_prediction(f"{path}:{record.get('source', number)}", record, rules))
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{where}: malformed prediction record ({type(err).__name__}: {err})") from None
+    if not docs:
+        raise UserError(f"{path}: no prediction records (an empty file?); nothing to summarise")
     return docs
 
 

@@ -200,7 +200,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     # Stats describe what is there even while annotators still have problems to fix; a file that
     # cannot be read at all is still an error.
     report = validate_path(_source(args), schema, args.documents)
-    unreadable = [p for p in report.problems if p.rule in ("read", "empty-file", "json", "format", "missing-text")]
+    unreadable = [
+        p for p in report.problems if p.rule in ("read", "empty-file", "json", "format", "missing-text", "no-documents")
+    ]
     if unreadable:
         raise UserError(f"cannot read the gold:\n{list_problems(unreadable)}")
     stats = compute_stats([d.doc for d in report.documents], schema)

@@ -29,6 +29,7 @@ document-text        a JSONL document's text differs from documents/<doc_id>.txt
 line-endings         the text's line endings (CRLF / LF) differ from those it was annotated on: the
                      offsets all fit once they are converted (one problem instead of hundreds)
 schema-version       the document's schema_version is missing or not the schema's
+no-documents         the path holds no gold document (an empty folder or a JSONL file of blank lines)
 """
 
 from __future__ import annotations
@@ -405,4 +406,7 @@ def validate_path(path: Path, schema: Schema, documents_dir: Path | None = None)
     if documents_dir is None:
         documents_dir = repo_documents_dir()
     problems = result.problems + validate(result.documents, schema, documents_dir)
+    if not result.documents and not problems:
+        # A summary of no documents (stats of zeros, an empty export) looks like a result: a wrong path is refused.
+        problems.append(Problem(str(path), None, None, None, "no-documents", "no gold documents here"))
     return ValidationReport(result.documents, problems)
