@@ -121,10 +121,9 @@ def split_inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(str(p) for p in path.glob("*.txt") if p.is_file())
-            if not found:
-                raise UserError(f"{item}: a folder without .txt files")
-            texts += found
+            from arastance.predict.cli import expand_inputs
+
+            texts += expand_inputs([item], "arastance actors")  # what predict reads of a folder, skips named
         elif path.suffix == ".jsonl":
             predictions.append(path)
         elif path.suffix == ".txt":

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from arastance.errors import UserError, decode_input, read_input_text
+from arastance.errors import UserError, dead_link, decode_input, read_input_text
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
@@ -70,13 +70,18 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 TEXT_SUFFIX = ".txt"  # compared case-insensitively: Windows tools write NOTES.TXT
 
 
-def folder_documents(folder: Path) -> tuple[list[str], list[str]]:
-    """(the folder's text files, the other entries it holds), each sorted; subfolders are not entered."""
-    texts, skipped = [], []
+def folder_documents(folder: Path) -> tuple[list[str], list[str], list[str]]:
+    """(the folder's text files, the other entries it holds, its links that lead to no file as
+    "NAME: a looping link" / "NAME: a broken link (...)"), each sorted; subfolders are not entered."""
+    texts, skipped, dead = [], [], []
     for path in sorted(folder.iterdir()):
+        link = dead_link(path)
+        if link is not None:
+            dead.append(f"{path}: {link}")
+            continue
         is_text = path.is_file() and path.suffix.lower() == TEXT_SUFFIX
         (texts if is_text else skipped).append(str(path))
-    return texts, skipped
+    return texts, skipped, dead
 
 
 def expand_inputs(items: Sequence[str], prog: str = "arastance") -> list[str]:
@@ -88,14 +93,20 @@ def expand_inputs(items: Sequence[str], prog: str = "arastance") -> list[str]:
     for item in items:
         path = Path(item)
         if item != STDIN and path.is_dir():
-            found, skipped = folder_documents(path)
+            found, skipped, dead = folder_documents(path)
             if skipped:
                 print(
                     f"{prog}: {item}: skipped {len(skipped)} entries that are not .txt files: {', '.join(skipped)}",
                     file=sys.stderr,
                 )
+            if dead:
+                print(
+                    f"{prog}: {item}: skipped {len(dead)} links that lead to no file: {'; '.join(dead)}",
+                    file=sys.stderr,
+                )
             if not found:
-                raise UserError(f"{item}: a folder without .txt files")
+                links = f" (and {len(dead)} links that lead to no file)" if dead else ""
+                raise UserError(f"{item}: a folder without .txt files{links}")
             out += found
         else:
             out.append(item)
