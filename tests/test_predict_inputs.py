@@ -70,7 +70,7 @@ def test_links_that_lead_nowhere_are_named_as_such(tmp_path: Path, capsys: pytes
 
 def test_a_named_link_that_leads_nowhere_is_named_as_such(tmp_path: Path) -> None:
     _dead_links(tmp_path)
-    with pytest.raises(UserError, match="loop.txt: a looping link"):
+    with pytest.raises(UserError, match=r"loop\.txt: a looping link"):
         read_input_text(tmp_path / "loop.txt")
-    with pytest.raises(UserError, match="gone.txt: a broken link"):
+    with pytest.raises(UserError, match=r"gone\.txt: a broken link"):
         read_input_text(tmp_path / "gone.txt")
