@@ -135,3 +135,12 @@ def test_the_configured_threshold_is_read() -> None:
     from arastance.predict.unknown import warning_threshold
 
     assert 0.0 < warning_threshold() <= 1.0
+
+
+def test_quantity_attributes_of_decorated_text_are_the_plain_ones(schema) -> None:
+    from arastance.gold.quantity import parse_quantity
+
+    before, span = "ونحو ", "٩٠٠ جندي"
+    plain = parse_quantity(before, span, schema)
+    assert plain == (900, "جندي", True)
+    assert parse_quantity(decorate(before, [(1, ZWJ)]).text, decorate(span, [(5, ZWJ), (0, RLM)]).text, schema) == plain
