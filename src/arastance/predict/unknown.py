@@ -44,14 +44,10 @@ def unknown_words(words: Sequence[str], loaded: Any) -> tuple[int, int]:
     if not counted:
         return 0, 0
     tokenizer = loaded.tokenizer
-    encoded = tokenizer(
-        model_words(counted, loaded.normalize, tokenizer.unk_token), is_split_into_words=True, add_special_tokens=False
-    )
-    known = [False] * len(counted)
-    for token_id, word in zip(encoded["input_ids"], encoded.word_ids(), strict=True):
-        if word is not None and token_id != tokenizer.unk_token_id:
-            known[word] = True
-    return known.count(False), len(counted)
+    # One sequence per word: a whole document as one sequence would pass the model's length and warn.
+    encoded = tokenizer(model_words(counted, loaded.normalize, tokenizer.unk_token), add_special_tokens=False)
+    unknown = sum(1 for ids in encoded["input_ids"] if all(i == tokenizer.unk_token_id for i in ids))
+    return unknown, len(counted)
 
 
 def unknown_words_warning(words: Sequence[str], loaded: Any, threshold: float) -> str | None:
