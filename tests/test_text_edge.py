@@ -144,3 +144,19 @@ def test_quantity_attributes_of_decorated_text_are_the_plain_ones(schema) -> Non
     plain = parse_quantity(before, span, schema)
     assert plain == (900, "جندي", True)
     assert parse_quantity(decorate(before, [(1, ZWJ)]).text, decorate(span, [(5, ZWJ), (0, RLM)]).text, schema) == plain
+
+
+def test_a_gold_span_that_takes_in_a_bidi_mark_is_named_by_its_code_point(schema) -> None:
+    from arastance.gold.io import LoadedDocument
+    from arastance.gold.model import Entity, GoldDocument, Sentence
+    from arastance.gold.validate import validate
+
+    text = f"قالت {RLM}قسد إن القوات باقية."
+    mark = text.index(RLM)
+    entity = Entity(mark, mark + 4, "ORG", text[mark : mark + 4])
+    doc = GoldDocument("d", text, "NONE", (entity,), (Sentence(0, len(text), "NONE", None),), schema.version)
+    problems = validate([LoadedDocument(doc, "d.json")], schema)
+    assert [p.rule for p in problems] == ["word-boundary"]
+    assert "starts on an invisible character (U+200F)" in problems[0].message
+    fixed = GoldDocument("d", text, "NONE", (Entity(mark + 1, mark + 4, "ORG", "قسد"),), doc.sentences, schema.version)
+    assert validate([LoadedDocument(fixed, "d.json")], schema) == []

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.corpus.segment import Span, tokenize_words
-from arastance.corpus.text import is_blank
+from arastance.corpus.text import is_blank, is_invisible
 from arastance.gold.io import DOC_ID, LoadedDocument, Problem, doc_id_problem, quote, read_gold, read_text
 from arastance.gold.model import QUANTITY, GoldDocument
 from arastance.paths import documents_dir as repo_documents_dir
@@ -121,8 +121,9 @@ class _Checker:
             )
         for offset, side, ok in ((start, "starts", start in self.words.starts), (end, "ends", end in self.words.ends)):
             if not ok:
-                inside = self.words.word_at(offset if side == "starts" else offset - 1)
-                where = f"inside the word {_show(inside.text)}" if inside else "on whitespace"
+                at = offset if side == "starts" else offset - 1
+                inside = self.words.word_at(at)
+                where = f"inside the word {_show(inside.text)}" if inside else _blank_name(self.doc.text, at)
                 self.add("word-boundary", f"{what} {start}-{end} {side} {where}", offset, actual)
         return True
 
@@ -410,3 +411,11 @@ def validate_path(path: Path, schema: Schema, documents_dir: Path | None = None)
         # A summary of no documents (stats of zeros, an empty export) looks like a result: a wrong path is refused.
         problems.append(Problem(str(path), None, None, None, "no-documents", "no gold documents here"))
     return ValidationReport(result.documents, problems)
+
+
+def _blank_name(text: str, at: int) -> str:
+    """Where a span boundary that is in no word lies: whitespace, or an invisible character (corpus/text.py),
+    named by its code point since it cannot be seen."""
+    if 0 <= at < len(text) and is_invisible(text[at]):
+        return f"on an invisible character (U+{ord(text[at]):04X}); move it past the mark"
+    return "on whitespace"
