@@ -44,12 +44,12 @@ def entity_marks(gold: Sequence[Span], pred: Sequence[Span]) -> list[Mark]:
     for kind, g, p in classify_spans(gold, pred):
         name = KIND_OF[kind]
         if kind == "type" and g and p:
-            marks.append(Mark(g[0], g[1], name, f"{g[2]}→{p[2]}", f"gold {g[2]}, predicted {p[2]}"))
+            marks.append(Mark(g[0], g[1], name, f"{g[2]}→{p[2]}", f"gold {g[2]}, predicted {p[2]}", g[2]))
             continue
         if g:
-            marks.append(Mark(g[0], g[1], name, g[2] + (" (gold)" if p else ""), f"{name}: gold {g[2]}"))
+            marks.append(Mark(g[0], g[1], name, g[2] + (" (gold)" if p else ""), f"{name}: gold {g[2]}", g[2]))
         if p:
-            marks.append(Mark(p[0], p[1], name, p[2] + (" (pred)" if g else ""), f"{name}: predicted {p[2]}"))
+            marks.append(Mark(p[0], p[1], name, p[2] + (" (pred)" if g else ""), f"{name}: predicted {p[2]}", p[2]))
     return marks
 
 
@@ -108,7 +108,7 @@ def document_view(
             gold = tags_to_spans(scored.gold_tags or [], scored.offsets)
             pred = tags_to_spans(scored.pred_tags or [], scored.offsets)
             marks = entity_marks(gold, pred)
-        tags = [f"{m.kind}:{m.label.split('→')[0].split(' ')[0]}" for m in marks]
+        tags = [m.tag for m in marks]
         notes: list[Note] = []
         if stance is not None and pred_stances[i] is not None:
             ok = pred_stances[i] == sentence.stance

@@ -22,6 +22,12 @@ class Mark:
     kind: str
     label: str
     title: str = ""  # the tooltip: what the span is, in words
+    key: str = ""  # the label the page's filter matches (default: `label`)
+
+    @property
+    def tag(self) -> str:
+        """ "kind:label", what a sentence lists for the filter."""
+        return f"{self.kind}:{self.key or self.label}"
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,8 @@ def write_prediction_pages(out: Path, items: Sequence[Predicted], title: str, se
         write_text(out, render_page(page))
         return [out]
     written = []
+    for stale in folder.glob("[0-9][0-9][0-9][0-9].html"):  # a larger earlier run's pages would still be linked
+        stale.unlink()
     for number, item in enumerate(items, start=1):
         path = folder / f"{number:04d}.html"
         links = [(f"← index: {title}", f"../{out.name}")]
