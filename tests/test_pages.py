@@ -123,3 +123,19 @@ def test_page_settings_refuse_a_bad_value(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="documents_per_page"):
         PageSettings.load(bad)
     assert PageSettings.load().documents_per_page >= 1  # the shipped configs/pages.yaml
+
+
+def test_view_reads_relative_sources_from_root_and_refuses_stdin(tmp_path: Path, capsys) -> None:
+    from arastance.cli import main
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(TEXT, encoding="utf-8")
+    predictions = tmp_path / "pred.jsonl"
+    lines = [prediction_record("docs/a.txt"), prediction_record("-")]
+    predictions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n", encoding="utf-8")
+    assert main(["view", str(predictions), "--root", str(tmp_path), "--out", str(tmp_path / "v.html")]) != 0
+    err = capsys.readouterr().err
+    assert f"{predictions}:2" in err and "no source file" in err  # the first record was read from --root
+    predictions.write_text(json.dumps(lines[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["view", str(predictions), "--root", str(tmp_path), "--out", str(tmp_path / "v.html")]) == 0
+    assert "docs/a.txt" in (tmp_path / "v.html").read_text(encoding="utf-8")
