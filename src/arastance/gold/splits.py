@@ -118,11 +118,13 @@ def load_extra_records(data_cfg: Any, task: str, schema: Schema, gold_doc_ids: S
     ratio = data_cfg.extra_ratio
     if ratio is not None and not float(ratio) > 0:
         raise UserError(
-            f"data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got {ratio!r}"
+            "data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got "
+            f"{ratio!r}"
         )
     if ratio is not None and data_cfg.split == EXTERNAL:
         raise UserError(
-            "data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set data.extra_ratio=null"
+            "data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set "
+            "data.extra_ratio=null"
         )
     return read_extra_records(files, schema, frozenset(gold_doc_ids))
 
