@@ -178,14 +178,14 @@ def run(args: argparse.Namespace, keep: list[tuple[str, str, dict[str, Any]]] | 
         for batch in chunks(read_all(sources), args.batch_docs):
             readable = [(s, t) for s, t, e in batch if t is not None]
             results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, _text, error in batch:
+            for source, text, error in batch:
                 if error is not None:
                     failed += 1
                     print(f"arastance predict: {error}", file=sys.stderr)
                     record: dict[str, Any] = {"source": source, "error": error}
                 else:
                     record = {"source": source, **next(results)}
-                    if keep is not None:
+                    if keep is not None and text is not None:
                         keep.append((source, text, record))
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()  # lines appear as batches finish: a long run can be followed and piped
