@@ -76,7 +76,7 @@ publish: $(STAMP) ## Package a run for plain transformers + model card (RUN=... 
 	@test -n "$(RUN)" || { echo "usage: make publish RUN=<run_dir> [OUT=dir]"; exit 2; }
 	$(BIN)/arastance publish $(RUN) --out $(if $(OUT),$(OUT),$(RUN)/published)
 
-bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load (BENCH=quick: ~15 min on 2 cores)
+bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load, time to result (BENCH=quick: ~15 min on 2 cores; BENCH=load: the last two only)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode $(BENCH)
 
 bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, compiled, 4k/16k/64k tokens), MFU, syncs (< 8 min)

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import ConfigError, UserError, exit_on_failure
 from arastance.paths import CONFIGS_DIR
+from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_hydra_traces
 from arastance.schema import load_schema
 from arastance.settings import RunSettings, from_config, validate_training_config
@@ -31,6 +32,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # A full or read-only disk under hydra's train.log must not turn every log line into a
     # "--- Logging error ---" traceback: the write that fails is reported once, by the failure handler.
     logging.raiseExceptions = False
+    start_command()
     try:
         validate_training_config(cfg)
     except ConfigError:
@@ -39,8 +41,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         raise
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
-    from arastance.models.loading import quiet_libraries
-    from arastance.training.cv import is_main_process, run_all
+    with CLOCK.phase("imports"):
+        from arastance.models.loading import quiet_libraries
+        from arastance.training.cv import is_main_process, run_all
 
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()

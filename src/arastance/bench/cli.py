@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
     from arastance.bench.report import markdown_table
     from arastance.bench.run import WORKERS, run_bench
+    from arastance.models.threads import hold_threads
 
+    hold_threads()  # the bench's sides compare at one fixed count
     torch.set_num_threads(args.threads)
     if args.worker or args.dry_run:
         import transformers

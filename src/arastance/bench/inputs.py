@@ -33,6 +33,9 @@ class Plan:
     demo_repeats: int = 0  # `make demo` idle and beside a busy process, this many times each (min taken)
     pipeline_screen_repeat: int = 2  # gold repetitions each pipeline setting is screened on
     pipeline_finalists: int = 3  # the fastest screened settings, timed on predict_repeat
+    # Time to result (bench/time_to_result.py): training steps per fold of the base-shaped 5-fold run
+    # (0: not run). Capped so that a CPU bench ends; the phases other than the steps are what it measures.
+    run_max_steps: int = 0
 
 
 PLANS = {
@@ -44,6 +47,7 @@ PLANS = {
         predict_repeat=20,
         models=("tiny", "base"),
         demo_repeats=1,
+        run_max_steps=6,
     ),
     "full": Plan(
         repeat=30,
@@ -53,6 +57,19 @@ PLANS = {
         predict_repeat=30,
         models=("tiny", "base"),
         demo_repeats=2,
+        run_max_steps=12,
+    ),
+    # `make bench BENCH=load`: only what a user waits for — the demo under load arriving mid-run and the
+    # time to result of whole runs; no training or prediction sides.
+    "load": Plan(
+        repeat=0,
+        batch_sentences=0,
+        warmup_steps=0,
+        default_trainer_steps=0,
+        predict_repeat=0,
+        models=(),
+        demo_repeats=1,
+        run_max_steps=6,
     ),
 }
 # Any: the values are handed on as keyword arguments of different types (seed an int, the rest floats).

@@ -17,6 +17,7 @@ from arastance.errors import UserError
 from arastance.gold.convert import sentence_records
 from arastance.gold.model import GoldDocument
 from arastance.gold.validate import validate_path
+from arastance.phases import timed_phase
 from arastance.schema import Schema
 from arastance.tasks import get_task
 
@@ -35,6 +36,7 @@ class Split:
         return {"name": self.name, "train": list(self.train), "dev": list(self.dev), "test": list(self.test)}
 
 
+@timed_phase("data")
 def load_gold(gold_dir: str | Path, documents_dir: str | Path, schema: Schema) -> list[GoldDocument]:
     """The validated gold; invalid gold is refused with every problem listed (training on it would lie)."""
     report = validate_path(Path(gold_dir), schema, Path(documents_dir))

@@ -31,6 +31,7 @@ from typing import Any
 
 from arastance.errors import UserError, writing
 from arastance.paths import swap_in_folder
+from arastance.phases import timed_phase
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
@@ -112,6 +113,7 @@ class SplitDir:
         path = self.train_log_path
         return read_jsonl(path, tolerate_torn_tail=True) if path.is_file() else []
 
+    @timed_phase("write")
     def write_results(self, metrics: dict[str, Any], predictions: Sequence[dict[str, Any]], config_yaml: str) -> None:
         """What a finished split leaves: predictions and config first, metrics.json (its 'done' mark) last."""
         self.path.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.phases import timed_phase
 
 CHECKPOINT_PATTERN = re.compile(r"^step-(\d{6})$")
 STATE_FILE = "trainer_state.json"
@@ -119,6 +120,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     return None
 
 
+@timed_phase("checkpoint")
 def save_checkpoint(
     accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int
 ) -> Path:

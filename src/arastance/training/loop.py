@@ -35,6 +35,8 @@ from arastance.features.batching import (
 )
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.models.masks import step_attention_mask
+from arastance.models.threads import rebalance_threads
+from arastance.phases import timed_phase
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
@@ -348,6 +350,7 @@ def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
         pass  # not glibc: nothing to tune
 
 
+@timed_phase("train_steps")
 def run_loop(
     accelerator: Any,
     inputs: LoopInputs,
@@ -411,6 +414,7 @@ def run_loop(
                 state.epoch += 1
                 state.step_in_epoch = 0
                 state.plan = plan_batches(lengths, batching, seed, state.epoch)
+            rebalance_threads()  # load that arrived after the start: fewer threads than cores that are free
             model.train()
             micro = micro_batches_for_step(
                 state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum
@@ -519,6 +523,7 @@ def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
+@timed_phase("dev_eval")
 def _evaluate(
     accelerator: Any,
     model: Any,
