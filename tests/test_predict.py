@@ -338,3 +338,21 @@ def test_a_document_of_unknown_words_is_reported(
     [warning] = records[1]["warnings"]
     assert "5 of 5 words (100%) are unknown to the model" in warning
     assert f"arastance predict: warning: {foreign}: {warning}" in err and str(arabic) not in err
+
+
+@pytest.mark.slow
+def test_cli_html_page_and_view_show_every_document(
+    models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # sources relative to where predict ran: view reads them from there too
+    for name, text in (("a.txt", "قال مسؤول في قسد إن القوات باقية. <b>x</b> &amp;"), ("b.txt", "الحسكة.")):
+        Path(name).write_text(text, encoding="utf-8")
+    models_args = ["--ner", str(models["ner_every_word"]), "--stance", str(models["stance"])]
+    assert main(["predict", *models_args, "a.txt", "b.txt", "--out", "p.jsonl", "--html", "p.html"]) == 0
+    assert len(Path("p.jsonl").read_text(encoding="utf-8").splitlines()) == 2  # the JSON lines as without --html
+    page = Path("p.html").read_text(encoding="utf-8")
+    assert page.count('<article class="document"') == 2 and "Who holds which stance" in page
+    assert "&lt;" in page and "&amp;" in page and "<b>" not in page  # markup in a document is text
+    capsys.readouterr()
+    assert main(["view", "p.jsonl", "--out", "v.html"]) == 0
+    assert Path("v.html").read_text(encoding="utf-8").count('<article class="document"') == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,8 @@ def gold_documents(gold: str, rules: Any) -> list[Any]:
     return [document_from_gold(d.doc, rules) for d in result.documents]
 
 
-def prediction_documents(path: Path, rules: Any) -> list[Any]:
-    """The records of an `arastance predict` JSONL file; every record must carry stance sentences with holders,
-    and a file without records is refused (an empty table would look like a summary of nothing found)."""
-    from arastance.actors.summary import document_from_prediction
-
-    docs: list[Any] = []
+def prediction_records(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """(path:line, line number, record) of each record of an `arastance predict` JSONL file."""
     for number, line in enumerate(read_input_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -84,6 +80,15 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
             raise UserError(f"{where}: not a prediction record (a JSON object)")
         if "error" in record:
             raise UserError(f"{where}: `arastance predict` could not read {record.get('source')!r}: {record['error']}")
+        yield where, number, record
+
+
+def prediction_documents(path: Path, rules: Any) -> list[Any]:
+    """The records of an `arastance predict` JSONL file; every record must carry stance sentences with holders."""
+    from arastance.actors.summary import document_from_prediction
+
+    docs = []
+    for where, number, record in prediction_records(path):
         sentences = record.get("sentences")
         if not isinstance(sentences, list):
             raise UserError(

@@ -1,4 +1,4 @@
-"""Evaluation reports: metrics.json, report.md, errors.md and PNG figures for an NER and/or a stance run.
+"""Evaluation reports: metrics.json, report.md, report.html, errors.md and PNG figures for an NER and/or a stance run.
 
     build_report(Path("reports/demo"), ner_run, stance_run, cfg.eval, "Demo")   # from run folders
     write_report(out_dir, [analysis, ...], ...)                                 # from computed analyses
@@ -30,6 +30,7 @@ from arastance.evaluation.analysis import (
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
 from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
+from arastance.evaluation.report_html import figure_uris, render_report_html
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
 from arastance.runs.layout import write_text
@@ -156,7 +157,10 @@ def write_report(
     figures = write_figures(out_dir, by_task, title, settings.top_errors) if settings.plots else {}
     metrics["figures"] = figures
     _write(out_dir / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    _write(out_dir / "report.md", render_report_md(metrics, figures))
+    report_md = render_report_md(metrics, figures)
+    _write(out_dir / "report.md", report_md)
+    inlined = render_report_md(metrics, figure_uris(out_dir, figures))  # one file: figures as data: URIs
+    _write(out_dir / "report.html", render_report_html(metrics, inlined, by_task, docs, schema))
     ner, stance = by_task.get("ner"), by_task.get("stance")
     _write(
         out_dir / "errors.md",

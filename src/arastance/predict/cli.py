@@ -25,7 +25,7 @@ STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "predict",
         help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
@@ -47,6 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.set_defaults(func=run)
+    return p  # view/predict_cli.py adds --html to it
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -174,7 +175,8 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- command
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, keep: list[tuple[str, str, dict[str, Any]]] | None = None) -> int:
+    """Predict every input; `keep` (when given) receives (source, text, record) of each readable one."""
     from arastance.models.loading import quiet_libraries
     from arastance.predict.documents import predict_documents
 
@@ -195,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         for batch in chunks(read_all(sources), args.batch_docs):
             readable = [(s, t) for s, t, e in batch if t is not None]
             results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, _text, error in batch:
+            for source, text, error in batch:
                 if error is not None:
                     failed += 1
                     print(f"arastance predict: {error}", file=sys.stderr)
@@ -203,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     record = {"source": source, **next(results)}
                     print_warnings("arastance predict", source, record)
+                    if keep is not None and text is not None:
+                        keep.append((source, text, record))
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()  # lines appear as batches finish: a long run can be followed and piped
             bar.update(len(batch))
