@@ -35,6 +35,7 @@ from arastance.gold.stats import compute_stats
 from arastance.runs.layout import write_text
 from arastance.runs.reader import RunData, load_run
 from arastance.schema import Schema
+from arastance.settings import EvalSettings, checked
 from arastance.tasks import get_task
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
@@ -49,16 +50,15 @@ class ReportSettings:
 
     @classmethod
     def from_cfg(cls, eval_cfg: Any) -> ReportSettings:
-        """From the `eval` config group (DictConfig or plain mapping); missing keys take defaults."""
-        cfg: Mapping[str, Any] = eval_cfg or {}
-        boot = cfg.get("bootstrap") or {}
+        """From the `eval` config group (DictConfig, plain mapping or checked EvalSettings): every key and
+        value checked by the settings rules; missing keys take their defaults."""
+        settings = eval_cfg if isinstance(eval_cfg, EvalSettings) else checked(EvalSettings, eval_cfg, prefix="eval.")
+        boot = settings.bootstrap
         return cls(
-            bootstrap=BootstrapSettings(
-                int(boot.get("n", 1000)), int(boot.get("seed", 0)), float(boot.get("confidence", 0.95))
-            ),
-            baselines=bool(cfg.get("baselines", True)),
-            plots=bool(cfg.get("plots", True)),
-            top_errors=int(cfg.get("top_errors", 20)),
+            bootstrap=BootstrapSettings(boot.n, boot.seed, boot.confidence),
+            baselines=settings.baselines,
+            plots=settings.plots,
+            top_errors=settings.top_errors,
         )
 
 
