@@ -13,7 +13,8 @@ status) instead of one message listing every problem.
 typo included, is refused with the known keys and the closest match), every value is checked by its
 field's rule, then the cross-key rules run on the built settings. `from_config` does it for a composed
 config (`arastance train`, the demo, sweeps) and for a run's saved config.yaml (`evaluate`, `publish`,
-`predict` on a run's best/); a key missing from an older saved config takes the default below.
+`predict` on a run's best/); a key missing from an older saved config takes the default below. The
+files read without hydra (configs/onnx/export.yaml, configs/threads.yaml) go through it too.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ DOC_AGGREGATIONS = ("majority_non_none", "mean_prob")
 # data.split: leave-one-document-out, the listed documents, or the extra records alone (gold/splits.py).
 SPLITS = ("cv", "fixed", "external")
 OPENVINO_PRECISIONS = ("bf16", "f32")  # OpenVINO's INFERENCE_PRECISION_HINT values
+WAIT_POLICIES = ("passive", "active", "")  # OMP_WAIT_POLICY's values; "": left to the OpenMP library
 
 
 @dataclass(frozen=True)
@@ -342,12 +344,14 @@ class RunSettings:
                 f"({self.model.max_length}), so a full window fits a batch"
             )
         if not self.model.pretrained and not self.model.tiny:
-            found.append(
-                "model.pretrained is not set (and the model config builds no tiny model): give a hub id or a "
-                "folder, e.g. stage 2 of the two-stage recipe starts from stage 1's run: "
-                "model.pretrained=outputs/ner-stage1/best"
-            )
+            found.append(NO_MODEL_SOURCE)
         return found + _data_problems(self.data, spec.per_word, spec.name)
+
+
+NO_MODEL_SOURCE = (
+    "model.pretrained is not set (and the model config builds no tiny model): give a hub id or a folder, e.g. "
+    "stage 2 of the two-stage recipe starts from stage 1's run: model.pretrained=outputs/ner-stage1/best"
+)
 
 
 def _data_problems(data: DataSettings, per_word: bool, task: str) -> list[str]:
@@ -399,6 +403,18 @@ class ExportSettings:
     max_f1_difference: float = setting(0.01, _NON_NEGATIVE)
 
 
+@dataclass(frozen=True)
+class ThreadPolicy:
+    """configs/threads.yaml (documents each field): threads and their wait policy (models/threads.py)."""
+
+    threads: int | str = setting(AUTO, auto_or_integer(1))  # auto: free cores; N: exactly N
+    # OMP_WAIT_POLICY: passive | active | "" (the library's default)
+    wait_policy: str = setting("", Check(lambda v: v in WAIT_POLICIES, 'passive, active or "" (the library\'s)'))
+    # other processes' use of a core from which it counts as busy
+    busy_share: float = setting(0.5, number(0.0, 1.0, low_open=True))
+    sample_seconds: float = setting(0.2, _NON_NEGATIVE)
+
+
 # --------------------------------------------------------------------------- reading a config
 
 
@@ -407,6 +423,8 @@ def _plain(node: Any) -> Any:
 
     A mandatory value left unset (`???`) or an interpolation that cannot resolve is a config error
     naming the key, not an internal error."""
+    if not type(node).__module__.startswith("omegaconf"):
+        return node  # plain YAML (threads.yaml is read before anything heavy loads: no omegaconf import)
     from omegaconf import DictConfig, ListConfig, OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
@@ -502,7 +520,7 @@ def checked(cls: type[T], cfg: Any, source: str = "", prefix: str = "", **extra:
         fix = "Fix it in that file." if source else "Fix it in configs/ or on the command line."
         raise ConfigError(where + "; ".join(found) + ". " + fix)
     settings = build(cls, raw)
-    return dataclasses.replace(settings, **extra) if extra else settings  # type: ignore[type-var]
+    return dataclasses.replace(settings, **extra) if extra else settings  # type: ignore[type-var]  # every T here is a settings dataclass; mypy cannot bound a type[T]
 
 
 def from_config(cfg: Any, config_yaml: str = "", source: str = "") -> RunSettings:

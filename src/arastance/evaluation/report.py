@@ -71,6 +71,7 @@ def build_report(
     """Read the runs' held-out predictions and write the report folder; returns its metrics.json."""
     if ner_run is None and stance_run is None:
         raise UserError("a report needs an NER run, a stance run, or both")
+    settings = ReportSettings.from_cfg(eval_cfg)  # checked before any run is read
     runs, seeds = [], {}
     for expected, path in (("ner", ner_run), ("stance", stance_run)):
         if path is None:
@@ -84,7 +85,7 @@ def build_report(
         seed_block = sweep_seed_block(seed_paths, expected)
         if seed_block is not None:
             seeds[expected] = seed_block
-    return write_runs_report(Path(out_dir), runs, ReportSettings.from_cfg(eval_cfg), title, seeds=seeds)
+    return write_runs_report(Path(out_dir), runs, settings, title, seeds=seeds)
 
 
 def write_runs_report(
