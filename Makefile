@@ -34,6 +34,12 @@ test: $(STAMP) ## Run the whole test suite (offline)
 
 test-fast: $(STAMP) ## The tests that do not train or run the pipeline end to end (skips @pytest.mark.slow)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+
+lint: $(STAMP) ## Lint, import order and formatting (ruff) of src, tests and scripts; types of src (mypy)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+
 test-labelstudio: $(STAMP) ## Round trip of the gold through a real Label Studio (installs it in .venv-labelstudio, minutes)
 	scripts/test_labelstudio.sh $(ARGS)
 
@@ -68,6 +74,6 @@ bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, 
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode gpu
 
 clean: ## Remove outputs, reports and caches (keeps .venv)
-	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
+	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache .mypy_cache .ruff_cache
 
-.PHONY: help setup test test-fast test-labelstudio validate stats export demo train evaluate publish bench bench-gpu clean
+.PHONY: help setup test test-fast lint test-labelstudio validate stats export demo train evaluate publish bench bench-gpu clean

@@ -184,7 +184,8 @@ def test_demo_rows_run_idle_and_beside_a_busy_process_that_is_then_stopped(tmp_p
     script = (
         "import json, os, sys\n"
         "pid = int(open(sys.argv[2]).read()) if os.path.exists(sys.argv[2]) else None\n"
-        "alive = pid is not None and os.path.exists(f'/proc/{pid}') and open(f'/proc/{pid}/stat').read().split()[2] != 'Z'\n"
+        "alive = pid is not None and os.path.exists(f'/proc/{pid}') and open(f'/proc/{pid}/stat').read().split()[2] != "
+        "'Z'\n"
         "json.dump({'busy_alive': alive, 'omp': os.environ.get('OMP_NUM_THREADS')}, open(sys.argv[1], 'w'))\n"
     )
     reports = []

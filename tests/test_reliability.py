@@ -335,7 +335,7 @@ def wait_for_any(folder: Path, pattern: str, proc: subprocess.Popen, seconds: fl
     deadline = time.monotonic() + seconds
     while not any(folder.glob(pattern)):
         assert proc.poll() is None, "the run ended before the fault could be injected"
-        assert time.monotonic() < deadline, f"{path} never appeared"
+        assert time.monotonic() < deadline, f"{folder / pattern} never appeared"
         time.sleep(0.02)
 
 

@@ -66,5 +66,5 @@ def test_the_repository_config_is_valid() -> None:
 def test_a_bad_config_names_the_file(tmp_path: Path, text: str) -> None:
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "threads.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(UserError, match="threads.yaml"):
+    with pytest.raises(UserError, match=r"threads\.yaml"):
         read_policy(tmp_path)

@@ -19,7 +19,8 @@ from arastance.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
-# The two-stage recipe's experiments need their inputs (extra records, stage 1's run): tests/test_two_stage.py runs them.
+# The two-stage recipe's experiments need their inputs (extra records, stage 1's run): tests/test_two_stage.py
+# runs them.
 EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml") if not p.stem.startswith("ner_two_stage"))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -40,13 +40,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
     from arastance.models.loading import quiet_libraries
-    from arastance.training.cv import run_all
+    from arastance.training.cv import is_main_process, run_all
 
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     metrics = run_all(settings, schema)
-    if metrics and _is_main_process():
+    if metrics and is_main_process():
         print(finish(settings, metrics), flush=True)
     return metrics
 
@@ -64,10 +64,6 @@ def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
     )
 
 
-def _is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
 def _hydra_job() -> Any | None:
     """The running hydra job's config (hydra.*), or None outside a hydra app (compose(), tests)."""
     from hydra.core.hydra_config import HydraConfig
@@ -75,7 +71,7 @@ def _hydra_job() -> Any | None:
     return HydraConfig.get() if HydraConfig.initialized() else None
 
 
-def _is_multirun(job: Any | None) -> bool:
+def _is_multirun(job: Any | None) -> TypeGuard[Any]:  # True: `job` is not None
     from hydra.types import RunMode
 
     return job is not None and job.mode == RunMode.MULTIRUN

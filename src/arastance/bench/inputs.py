@@ -10,7 +10,11 @@ import resource
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arastance.features.encode import Window
+    from arastance.schema import Schema
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -51,8 +55,15 @@ PLANS = {
         demo_repeats=2,
     ),
 }
-HYPER = {"learning_rate": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1, "max_grad_norm": 1.0, "seed": 1234}
-BASE_SHAPE = {
+# Any: the values are handed on as keyword arguments of different types (seed an int, the rest floats).
+HYPER: dict[str, Any] = {
+    "learning_rate": 5e-5,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "seed": 1234,
+}
+BASE_SHAPE: dict[str, Any] = {  # Any: BertConfig(**BASE_SHAPE) checks each key against its own parameter
     "hidden_size": 768,
     "num_hidden_layers": 12,
     "num_attention_heads": 12,
@@ -61,7 +72,7 @@ BASE_SHAPE = {
 }
 
 
-def bench_schema():
+def bench_schema() -> Schema:
     from arastance.schema import load_schema
 
     return load_schema(ROOT / "annotations" / "schema.yaml")
@@ -104,7 +115,7 @@ def bench_base_model(tiny: Path, out: Path) -> Path:
     return out
 
 
-def encoded_windows(model_dir: Path, repeat: int):
+def encoded_windows(model_dir: Path, repeat: int) -> tuple[Any, list[Window]]:
     """(tokenizer, windows): the gold NER sentences encoded as training encodes them, `repeat` times.
     A repeated sentence encodes to the same window, so the gold is encoded once and the list repeated."""
     from transformers import AutoTokenizer
@@ -121,14 +132,14 @@ def encoded_windows(model_dir: Path, repeat: int):
     ) * repeat
 
 
-def load_ner_model(model_dir: Path, attention: str | None = None):
+def load_ner_model(model_dir: Path, attention: str | None = None) -> Any:
     import torch
     from transformers import AutoModelForTokenClassification
 
     schema = bench_schema()
     torch.manual_seed(HYPER["seed"])
     id2label = schema.id2label("ner")
-    extra = {"attn_implementation": attention} if attention else {}
+    extra: dict[str, Any] = {"attn_implementation": attention} if attention else {}
     return AutoModelForTokenClassification.from_pretrained(
         model_dir, num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()}, **extra
     )

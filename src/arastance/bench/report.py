@@ -104,17 +104,19 @@ def markdown_table(result: dict[str, Any]) -> str:
     ]
     for r in (r for r in result["rows"] if r["kind"] == "train"):
         lines.append(
-            f"| {r['model']} | {r['side']} | {r['real_tokens_per_s']:,.0f} | {r['padded_fraction']:.1%} | {r['median_step_s']:.3f} s | "
-            f"{r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
+            f"| {r['model']} | {r['side']} | {r['real_tokens_per_s']:,.0f} | {r['padded_fraction']:.1%} | "
+            f"{r['median_step_s']:.3f} s | {r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
         )
     lines += [
         "",
-        "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | gate |",
+        "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | "
+        "gate |",
         "|---|---|---:|---:|---|---:|---|",
     ]
     for r in (r for r in result["rows"] if r["kind"] == "predict"):
         settings = (
-            f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
+            f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, "
+            f"{r['attention']} attention"
             if "batch_size" in r
             else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}{_padding(r)}"
         )
@@ -127,15 +129,15 @@ def markdown_table(result: dict[str, Any]) -> str:
     shares = result["ratios"]
     lines += [
         "",
-        f"Ratios (base-shaped model): training {shares['train_real_tokens_per_s_vs_trainer']:.2f}× the default Trainer, "
-        f"{shares['train_real_tokens_per_s_vs_tuned_trainer']:.2f}× the tuned Trainer; our padded fraction "
+        f"Ratios (base-shaped model): training {shares['train_real_tokens_per_s_vs_trainer']:.2f}× the default "
+        f"Trainer, {shares['train_real_tokens_per_s_vs_tuned_trainer']:.2f}× the tuned Trainer; our padded fraction "
         f"{shares['padded_fraction']:.1%}; prediction {shares['inference_vs_pipeline']:.2f}× the pipeline "
         f"({shares.get('inference_backend', 'predict_ours')}, the fastest that passed its gate).",
     ]
     if "demo_seconds_idle" in shares:
         lines.append(
-            f"`make demo`: {shares['demo_seconds_idle']:.1f} s idle, {shares['demo_seconds_loaded']:.1f} s beside one busy process "
-            f"({shares['demo_loaded_vs_idle']:.2f}×)."
+            f"`make demo`: {shares['demo_seconds_idle']:.1f} s idle, {shares['demo_seconds_loaded']:.1f} s beside one "
+            f"busy process ({shares['demo_loaded_vs_idle']:.2f}×)."
         )
     return "\n".join(lines) + "\n"
 

@@ -111,8 +111,8 @@ def variant_side(variant: str) -> str:
 
 
 def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict[str, Any]]:
-    """The pipeline, our torch path and each exported variant (ONNX Runtime, OpenVINO) on the base-shaped model, trained by this
-    bench's training rows when they ran (the gate needs a trained model), with each backend's gate."""
+    """The pipeline, our torch path and each exported variant (ONNX Runtime, OpenVINO) on the base-shaped model,
+    trained by this bench's training rows when they ran (the gate needs a trained model), with each backend's gate."""
     trained = models["base_trained"]
     model_dir = trained if (trained / "config.json").is_file() else models["base"]
     folder = ROOT / ".cache" / "bench-predict-published"

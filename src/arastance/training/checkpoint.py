@@ -33,7 +33,7 @@ def checkpoint_name(step: int) -> str:
 
 
 def _step_of(path: Path) -> int:
-    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
+    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]  # only matched names come here
 
 
 def checkpoint_folders(folder: Path) -> list[Path]:
@@ -102,7 +102,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     some but none is complete, since starting over silently would throw their training away.
     """
     folders = checkpoint_folders(folder)
-    rejected = []
+    rejected: list[str] = []
     for candidate in reversed(folders):
         problem = manifest_problem(candidate) if (candidate / MANIFEST).is_file() else "no manifest (never finished)"
         if problem is None:

@@ -199,18 +199,19 @@ class StepInputs:
     cuda_graphs: bool = False  # torch.compile replays CUDA graphs (reduce-overhead, max-autotune on CUDA)
 
 
-def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor | None], torch.Tensor]:
     """(model inputs, labels) of one micro-batch on the device, without a host-device sync: on CUDA
     the host tensors are pinned so the copies run asynchronously (a copy from pageable memory waits
     for the device), and the attention mask is decided from the host's lengths."""
     host = collate([step.windows[i] for i in indices], step.pad_token_id, step.pad_multiple, step.task)
     if step.device.type == "cuda":
         host = {k: v.pin_memory() for k, v in host.items()}
-    batch = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
-    labels = batch.pop("labels")
-    batch["attention_mask"] = step_attention_mask(
-        step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple)
+    moved = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
+    labels = moved.pop("labels")
+    mask = step_attention_mask(
+        step.model_config, moved["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple)
     )
+    batch = {**moved, "attention_mask": mask}
     if step.mark_dynamic:
         mark_batch_dynamic(batch)
     return batch, labels
@@ -502,7 +503,7 @@ def interrupted_message(step: int, checkpoints: Path) -> str:
     )
 
 
-def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], None]:
+def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], object]:
     """Ctrl-C during training ends with one line saying where it stood (no traceback); returns the undo.
 
     A handler rather than an `except` around the loop, so the step it reports is the one in progress
