@@ -36,6 +36,7 @@ from arastance.gold.stats import compute_stats
 from arastance.runs.layout import write_text
 from arastance.runs.reader import RunData, load_run
 from arastance.schema import Schema
+from arastance.settings import EvalSettings, checked
 from arastance.tasks import get_task
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
@@ -50,16 +51,15 @@ class ReportSettings:
 
     @classmethod
     def from_cfg(cls, eval_cfg: Any) -> ReportSettings:
-        """From the `eval` config group (DictConfig or plain mapping); missing keys take defaults."""
-        cfg: Mapping[str, Any] = eval_cfg or {}
-        boot = cfg.get("bootstrap") or {}
+        """From the `eval` config group (DictConfig, plain mapping or checked EvalSettings): every key and
+        value checked by the settings rules; missing keys take their defaults."""
+        settings = eval_cfg if isinstance(eval_cfg, EvalSettings) else checked(EvalSettings, eval_cfg, prefix="eval.")
+        boot = settings.bootstrap
         return cls(
-            bootstrap=BootstrapSettings(
-                int(boot.get("n", 1000)), int(boot.get("seed", 0)), float(boot.get("confidence", 0.95))
-            ),
-            baselines=bool(cfg.get("baselines", True)),
-            plots=bool(cfg.get("plots", True)),
-            top_errors=int(cfg.get("top_errors", 20)),
+            bootstrap=BootstrapSettings(boot.n, boot.seed, boot.confidence),
+            baselines=settings.baselines,
+            plots=settings.plots,
+            top_errors=settings.top_errors,
         )
 
 
@@ -72,6 +72,7 @@ def build_report(
     """Read the runs' held-out predictions and write the report folder; returns its metrics.json."""
     if ner_run is None and stance_run is None:
         raise UserError("a report needs an NER run, a stance run, or both")
+    settings = ReportSettings.from_cfg(eval_cfg)  # checked before any run is read
     runs, seeds = [], {}
     for expected, path in (("ner", ner_run), ("stance", stance_run)):
         if path is None:
@@ -85,7 +86,7 @@ def build_report(
         seed_block = sweep_seed_block(seed_paths, expected)
         if seed_block is not None:
             seeds[expected] = seed_block
-    return write_runs_report(Path(out_dir), runs, ReportSettings.from_cfg(eval_cfg), title, seeds=seeds)
+    return write_runs_report(Path(out_dir), runs, settings, title, seeds=seeds)
 
 
 def write_runs_report(

@@ -158,7 +158,7 @@ def read_published_folder(path: Path, task: str) -> PublishedFolder:
     check_model_config(model_config, schema, task)
     cfg, settings_from = load_settings(folder, task)
     positions = model_config.get("max_position_embeddings")
-    settings = from_config(cfg)
+    settings = from_config(cfg, source=settings_from)
     max_length = settings.model.max_length
     if positions:
         max_length = min(max_length, int(positions))
