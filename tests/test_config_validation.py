@@ -19,6 +19,8 @@ from arastance.errors import ConfigError, failure_status
 from arastance.settings import (
     EvaluateSettings,
     ExportSettings,
+    PageSettings,
+    PredictWarnings,
     RunSettings,
     ThreadPolicy,
     config_fields,
@@ -162,7 +164,15 @@ def test_every_yaml_default_agrees_with_its_field(
     assert differ == {}, "yaml default → field default: " + repr(differ)
 
 
-@pytest.mark.parametrize(("name", "cls"), [("onnx/export.yaml", ExportSettings), ("threads.yaml", ThreadPolicy)])
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("onnx/export.yaml", ExportSettings),
+        ("threads.yaml", ThreadPolicy),
+        ("predict.yaml", PredictWarnings),
+        ("pages.yaml", PageSettings),
+    ],
+)
 def test_the_plain_yaml_configs_agree_with_their_fields(name: str, cls: type) -> None:
     """configs/onnx/export.yaml and configs/threads.yaml are read without hydra; an installed package
     without configs/ runs on the fields' defaults, so the two must be the same."""

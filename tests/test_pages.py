@@ -10,7 +10,8 @@ import pytest
 from arastance.errors import UserError
 from arastance.evaluation.report_html import entity_marks, render_report_html
 from arastance.pages.marks import Mark, segments
-from arastance.view.predictions import PageSettings, Predicted, documents_folder, write_prediction_pages
+from arastance.settings import PageSettings
+from arastance.view.predictions import Predicted, documents_folder, load_page_settings, write_prediction_pages
 from helpers.pages import TEXT, gold_document, prediction_record
 
 
@@ -121,8 +122,8 @@ def test_page_settings_refuse_a_bad_value(tmp_path: Path) -> None:
     bad = tmp_path / "pages.yaml"
     bad.write_text("documents_per_page: 0\n", encoding="utf-8")
     with pytest.raises(UserError, match="documents_per_page"):
-        PageSettings.load(bad)
-    assert PageSettings.load().documents_per_page >= 1  # the shipped configs/pages.yaml
+        load_page_settings(bad)
+    assert load_page_settings().documents_per_page >= 1  # the shipped configs/pages.yaml
 
 
 def test_view_reads_relative_sources_from_root_and_refuses_stdin(tmp_path: Path, capsys) -> None:

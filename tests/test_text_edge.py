@@ -127,7 +127,7 @@ def test_a_bad_warning_threshold_is_refused_naming_the_file(tmp_path, value: str
 
     path = tmp_path / "predict.yaml"
     path.write_text(f"{KEY}: {value}\n", encoding="utf-8")
-    with pytest.raises(UserError, match=f"{path}: {KEY}="):
+    with pytest.raises(UserError, match=rf"{path}.*{KEY}"):
         _threshold_at(path)
 
 

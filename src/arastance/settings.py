@@ -419,6 +419,22 @@ class ThreadPolicy:
     raise_after: int = setting(2, integer(1))
 
 
+@dataclass(frozen=True)
+class PredictWarnings:
+    """configs/predict.yaml: the warnings of the commands that predict on raw documents (predict/unknown.py)."""
+
+    # a document where at least this share of the words reach the model as [UNK] is reported
+    unknown_words_warning_share: float = setting(0.5, number(0.0, 1.0, low_open=True))
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """configs/pages.yaml: HTML pages of predictions (view/)."""
+
+    # up to this many documents one page holds them all; above it, an index and one page per document
+    documents_per_page: int = setting(50, integer(1))
+
+
 # --------------------------------------------------------------------------- reading a config
 
 

@@ -14,8 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from arastance.errors import UserError
-
 CONFIG = ("predict.yaml",)
 KEY = "unknown_words_warning_share"
 
@@ -23,11 +21,10 @@ KEY = "unknown_words_warning_share"
 @lru_cache(maxsize=4)
 def _threshold_at(path: Path) -> float:
     from arastance.holders.rules import read_config_mapping
+    from arastance.settings import PredictWarnings, checked
 
-    value = read_config_mapping(path, "the prediction warnings").get(KEY)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
-        raise UserError(f"{path}: {KEY}={value!r}: must be a share in (0, 1]")
-    return float(value)
+    raw = read_config_mapping(path, "the prediction warnings")
+    return float(checked(PredictWarnings, raw, source=str(path)).unknown_words_warning_share)
 
 
 def warning_threshold() -> float:

@@ -47,9 +47,9 @@ def read_predicted(path: Path, root: Path | None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from arastance.view.predictions import PageSettings, write_prediction_pages
+    from arastance.view.predictions import load_page_settings, write_prediction_pages
 
-    settings = PageSettings.load()
+    settings = load_page_settings()
     items = [item for path in args.predictions for item in read_predicted(path, args.root)]
     if not items:
         raise UserError(f"{', '.join(map(str, args.predictions))}: no prediction records")

@@ -27,9 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.html is None:
         return predict_cli.run(args)
-    from arastance.view.predictions import PageSettings, Predicted, write_prediction_pages
+    from arastance.view.predictions import Predicted, load_page_settings, write_prediction_pages
 
-    settings = PageSettings.load()  # a broken setting fails before the models load, not after
+    settings = load_page_settings()  # a broken setting fails before the models load, not after
     kept: list[tuple[str, str, dict[str, Any]]] = []
     status = predict_cli.run(args, keep=kept)
     items = [Predicted(source, text, record) for source, text, record in kept]

@@ -21,6 +21,7 @@ from arastance.pages.render import (
     render_page,
     sentence_view,
 )
+from arastance.settings import PageSettings, checked
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,12 @@ class Predicted:
     record: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class PageSettings:
-    documents_per_page: int
+def load_page_settings(path: Path | None = None) -> PageSettings:
+    """configs/pages.yaml, checked by the settings rules (settings.PageSettings)."""
+    from arastance.holders.rules import config_file, read_config_mapping
 
-    @classmethod
-    def load(cls, path: Path | None = None) -> PageSettings:
-        from arastance.holders.rules import config_file, read_config_mapping
-
-        path = path or config_file("pages.yaml")
-        raw = read_config_mapping(path, "the page settings")
-        value = raw.get("documents_per_page")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise UserError(f"{path}: documents_per_page must be a whole number ≥ 1, not {value!r}")
-        return cls(value)
+    path = path or config_file("pages.yaml")
+    return checked(PageSettings, read_config_mapping(path, "the page settings"), source=str(path))
 
 
 def check_offsets(item: Predicted, where: str) -> None:
