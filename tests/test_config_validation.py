@@ -188,7 +188,7 @@ def test_a_disagreeing_default_or_a_key_without_field_is_caught(monkeypatch: pyt
         _leaves(RunSettings, raw)
     del raw["trainer"]["max_tokenz"]
     leaves = _leaves(RunSettings, raw)
-    assert leaves["trainer.max_tokens"] == (1234, 4096)
+    assert leaves["trainer.max_tokens"] == (1234, "auto")
 
 
 def test_every_key_of_every_group_file_has_a_field() -> None:

@@ -135,3 +135,39 @@ def test_a_step_that_fails_gives_ctrl_c_back_to_the_caller(tmp_path: Path, monke
             lambda *_: None,
         )
     assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.parametrize(
+    ("save_every", "seconds", "step", "last", "eval_now", "since", "due"),
+    [
+        (5, 600.0, 10, False, False, 0.0, True),  # every N steps
+        (5, 600.0, 7, True, False, 0.0, True),  # and at the last one
+        (5, 600.0, 7, False, True, 9999.0, False),
+        (0, 600.0, 7, False, True, 601.0, True),  # by time, at an evaluation point
+        (0, 600.0, 7, False, False, 601.0, False),  # not between evaluation points
+        (0, 600.0, 7, False, True, 599.0, False),
+        (0, 600.0, 7, True, True, 601.0, False),  # never at the last step
+    ],
+)
+def test_checkpoints_are_due_by_steps_or_by_time(save_every, seconds, step, last, eval_now, since, due) -> None:
+    from arastance.training.loop import checkpoint_due
+
+    assert checkpoint_due(save_every, seconds, step, last, eval_now, since) is due
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [(0.0, ["step-000004", "step-000008"]), (3600.0, [])])
+def test_by_time_the_loop_saves_at_evaluation_points_and_not_at_the_end(tmp_path: Path, seconds, expected) -> None:
+    from dataclasses import replace
+
+    from accelerate import Accelerator
+
+    from arastance.runs.layout import SplitDir
+    from arastance.training.loop import run_loop
+
+    _model, inputs = tiny_loop_inputs(windows(60))
+    trainer = replace(tiny_trainer(log_steps=5, max_steps=10), save_steps=0, eval_steps=4, save_every_seconds=seconds)
+    trainer = replace(trainer, keep_checkpoints=0)
+    run_loop(Accelerator(cpu=True), inputs, trainer, 1, SplitDir(tmp_path), False, lambda *_: None)
+    checkpoints = tmp_path / "checkpoints"
+    found = sorted(p.name for p in checkpoints.iterdir()) if checkpoints.is_dir() else []
+    assert found == expected

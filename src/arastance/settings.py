@@ -213,13 +213,19 @@ class TrainerSettings:
     num_epochs: int = setting(10, integer(1))
     max_steps: int = setting(0, integer(0, note=" (0: train for trainer.num_epochs)"))
     gradient_accumulation_steps: int = setting(1, integer(1))
-    max_tokens: int = setting(4096, integer(1))
+    max_tokens: int | str = setting(AUTO, auto_or_integer(1))
+    step_tokens: int = setting(0, integer(0, note=" (0: max_tokens x gradient_accumulation_steps)"))
+    probe_budgets: tuple[int, ...] = setting(
+        (4096, 8192, 16384, 32768, 65536, 131072), list_of(integer(1), "token budgets (integers >= 1)")
+    )
+    probe_memory_share: float = setting(0.85, number(0.0, 1.0, low_open=True))
     max_rows: int | str = setting(AUTO, auto_or_integer(1))
     pool_factor: int = setting(50, integer(1))
     pad_to_multiple_of: int | str = setting(AUTO, auto_or_integer(1))
     precision: str = setting("bf16", one_of(PRECISIONS))
     eval_steps: int = setting(0, integer(0, note=" (0: at the end of each epoch)"))
-    save_steps: int = setting(0, integer(0, note=" (0: at the end of each epoch)"))
+    save_steps: int = setting(0, integer(0, note=" (0: by time, every save_every_seconds)"))
+    save_every_seconds: float = setting(600.0, number(0.0))
     keep_checkpoints: int = setting(2, integer(0, note=" (0: keep all)"))
     early_stopping_patience: int = setting(3, integer(0, note=" (0: never stop early)"))
     log_steps: int = setting(10, integer(1))
@@ -337,12 +343,19 @@ class RunSettings:
                 f"task.metric={self.task.metric!r}: task {spec.name} has no such dev metric; "
                 f"choose one of {', '.join(spec.dev_metrics)}"
             )
-        if self.trainer.max_tokens < self.model.max_length:
+        if self.trainer.max_tokens != AUTO and int(self.trainer.max_tokens) < self.model.max_length:
             # A budget below one full window would put every window in a batch of its own.
             found.append(
                 f"trainer.max_tokens={self.trainer.max_tokens}: must be at least model.max_length "
                 f"({self.model.max_length}), so a full window fits a batch"
             )
+        if self.trainer.step_tokens and self.trainer.gradient_accumulation_steps != 1:
+            found.append(
+                f"trainer.step_tokens={self.trainer.step_tokens} sets the accumulation itself: leave "
+                f"trainer.gradient_accumulation_steps at 1 (it is {self.trainer.gradient_accumulation_steps})"
+            )
+        if not self.trainer.probe_budgets:
+            found.append("trainer.probe_budgets: give at least one token budget")
         if not self.model.pretrained and not self.model.tiny:
             found.append(NO_MODEL_SOURCE)
         return found + _data_problems(self.data, spec.per_word, spec.name)

@@ -105,12 +105,12 @@ class Schedule:
     steps_per_epoch: int
     max_steps: int
     eval_every: int
-    save_every: int
+    save_every: int  # 0: by time (checkpoint_due)
 
 
 def batching_config(trainer: TrainerSettings, device_type: str) -> BatchingConfig:
     return BatchingConfig(
-        max_tokens=trainer.max_tokens,
+        max_tokens=int(trainer.max_tokens),  # resolved before the loop (training/budget.py)
         max_rows=resolve_max_rows(trainer.max_rows, device_type),
         pool_factor=trainer.pool_factor,
         pad_to_multiple_of=resolve_pad_multiple(trainer.pad_to_multiple_of, device_type),
@@ -125,7 +125,7 @@ def make_schedule(trainer: TrainerSettings, n_micro_batches: int, num_processes:
         steps_per_epoch=steps_per_epoch,
         max_steps=trainer.max_steps or steps_per_epoch * trainer.num_epochs,
         eval_every=trainer.eval_steps or steps_per_epoch,
-        save_every=trainer.save_steps or steps_per_epoch,
+        save_every=trainer.save_steps,
     )
 
 
@@ -159,6 +159,18 @@ def task_loss(
             logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight, ignore_index=IGNORE_INDEX
         )
     return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weight)
+
+
+def checkpoint_due(
+    save_every: int, save_every_seconds: float, step: int, last: bool, eval_now: bool, since_saved: float
+) -> bool:
+    """Whether this step writes a checkpoint. Every `save_every` steps and at the last one; with
+    save_every=0, by time: at an evaluation point once `save_every_seconds` have passed since the last
+    checkpoint, and never at the last step — the run is about to write its results, and a checkpoint
+    only serves resuming after a kill (trainer/default.yaml has what saving every epoch cost)."""
+    if save_every:
+        return step % save_every == 0 or last
+    return eval_now and not last and since_saved >= save_every_seconds
 
 
 def step_plan(n_micro: int, per_step: int) -> int:
@@ -409,6 +421,7 @@ def run_loop(
         # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
         # reading it every step would make the host wait for the device every step.
         unread_losses: list[torch.Tensor] = []
+        saved_at = time.monotonic()
         while state.step < schedule.max_steps and not stopped_early:
             if state.step_in_epoch >= step_plan(len(state.plan), schedule.per_step):
                 state.epoch += 1
@@ -441,7 +454,11 @@ def run_loop(
             last = state.step == schedule.max_steps
             log_now = state.step % trainer.log_steps == 0 or last
             eval_now = state.step % schedule.eval_every == 0 or last
-            save_now = state.step % schedule.save_every == 0 or last
+            save_now = checkpoint_due(
+                schedule.save_every, trainer.save_every_seconds, state.step, last, eval_now, time.monotonic() - saved_at
+            )
+            if not schedule.save_every and eval_now and accelerator.num_processes > 1:
+                save_now = _broadcast_float(accelerator, float(save_now)) > 0.5  # rank 0's clock: all save, or none
             if not (log_now or eval_now or save_now):
                 continue
             losses = read_losses(accelerator, unread_losses)
@@ -460,7 +477,8 @@ def run_loop(
                 stopped_early = _evaluate(accelerator, model, inputs, state, trainer, split_dir, writer)
                 if stopped_early:
                     log(_early_stop_note(state, trainer.early_stopping_patience))
-            if save_now or stopped_early:
+            if save_now or (stopped_early and schedule.save_every):
+                saved_at = time.monotonic()
                 save_checkpoint(
                     accelerator,
                     split_dir.checkpoints,

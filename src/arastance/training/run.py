@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,9 @@ from arastance.phases import CLOCK, time_block, timed_phase, times_since
 from arastance.runs.layout import SplitDir
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
-from arastance.settings import RunSettings
+from arastance.settings import RunSettings, TrainerSettings
 from arastance.tasks import get_task
+from arastance.training.budget import device_budget_probe, resolve_budget
 from arastance.training.loop import LoopInputs, LoopResult, run_loop, seed_everything
 
 log = logging.getLogger("arastance.train")
@@ -188,6 +190,26 @@ def final_block(result: LoopResult, settings: RunSettings, has_dev: bool, accele
     }
 
 
+def token_budget(settings: RunSettings, loaded: LoadedModel, runtime: Runtime, accelerator: Any) -> TrainerSettings:
+    """The trainer settings with the micro-batch budget decided for this device (training/budget.py)."""
+    device_type = runtime.device.type
+    probe = device_budget_probe(
+        loaded.model.to(accelerator.device) if device_type == "cuda" else loaded.model,
+        settings.trainer,
+        settings.model.max_length,
+        runtime.precision,
+        Path(settings.paths.cache_dir),
+    )
+    trainer = resolve_budget(settings.trainer, device_type, accelerator.num_processes, probe)
+    if trainer.max_tokens != settings.trainer.max_tokens or trainer.step_tokens:
+        log.info(
+            "tokens per micro-batch %s, %d micro-batch(es) per process and optimizer step",
+            trainer.max_tokens,
+            trainer.gradient_accumulation_steps,
+        )
+    return trainer
+
+
 def train_split(
     settings: RunSettings,
     split: Split,
@@ -217,7 +239,8 @@ def train_split(
         )
     data = split_data(settings, split, docs, loaded, schema, extra_records)
     inputs = loop_inputs(settings, data, loaded, schema, split_dir, runtime.precision)
-    result = run_loop(accelerator, inputs, settings.trainer, settings.seed, split_dir, settings.resume, log.info)
+    trainer = token_budget(settings, loaded, runtime, accelerator)
+    result = run_loop(accelerator, inputs, trainer, settings.seed, split_dir, settings.resume, log.info)
 
     metrics: dict[str, Any] = {}
     if accelerator.is_main_process:
@@ -225,6 +248,8 @@ def train_split(
             settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision)
         )
         metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
+        metrics["final"]["micro_batch_tokens"] = int(trainer.max_tokens)
+        metrics["final"]["accumulation"] = trainer.gradient_accumulation_steps
         metrics["split"] = split.to_json()
         metrics["data"] = data.data
         metrics["history"] = result.history
