@@ -19,6 +19,7 @@ from arastance.bench.inputs import load_ner_model
 from arastance.bench.prediction import predict_inputs
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.publish.onnx_gate import load_onnx_variant
+from arastance.tasks import NER
 
 folder = (
     Path(sys.argv[1])
@@ -38,12 +39,12 @@ def cpu(f):
     return best
 
 
-from arastance.models.onnx_backend import present_variants
+from arastance.models.variants import present_variants
 
 # Every exported variant the folder holds (ONNX Runtime fp32 and int8; OpenVINO int8 with the openvino extra).
 models = {
-    "torch bf16": load_published_model(folder, "ner", "cpu", "torch"),
-    **{v: load_onnx_variant(folder, "ner", v) for v in present_variants(folder)},
+    "torch bf16": load_published_model(folder, NER, "cpu", "torch"),
+    **{v: load_onnx_variant(folder, NER, v) for v in present_variants(folder)},
 }
 for name, m in models.items():
     s = cpu(lambda d: predict_documents(d, ner=m))

@@ -111,13 +111,14 @@ def encoded_windows(model_dir: Path, repeat: int):
 
     from arastance.corpus.normalize import normalize_arabert_v02
     from arastance.features.encode import EncodingConfig, encode_units, units_from_records
+    from arastance.tasks import NER
 
     schema = bench_schema()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.model_max_length = 512
-    cfg = EncodingConfig(task="ner", max_length=512, stride=128, label2id=schema.label2id("ner"))
+    cfg = EncodingConfig(task=NER, max_length=512, stride=128, label2id=schema.label2id("ner"))
     return tokenizer, encode_units(
-        units_from_records(gold_records(), "ner"), tokenizer, normalize_arabert_v02, cfg
+        units_from_records(gold_records(), NER), tokenizer, normalize_arabert_v02, cfg
     ) * repeat
 
 

@@ -14,6 +14,7 @@ from arastance.paths import schema_path
 from arastance.publish.card import render_card
 from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
 from arastance.schema import SchemaError, load_schema
+from arastance.tasks import TaskSpec, get_task
 
 ONNX_DEFAULT_VARIABLE = "ARASTANCE_PUBLISH_ONNX"
 
@@ -64,7 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def onnx_hook(choice: str, task: str):
+def onnx_hook(choice: str, task: TaskSpec):
     """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
     from arastance.models.onnx_backend import onnx_available, require_onnx
     from arastance.publish.onnx_gate import export_and_gate, export_settings
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
     check_model_config(model_config, schema, source.task)
     facts = card_facts(source, schema, model_config, args.repo_id, args.name)
-    export = onnx_hook(args.onnx, source.task)
+    export = onnx_hook(args.onnx, get_task(source.task))
     out = write_package(
         source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length, export
     )
