@@ -1,7 +1,7 @@
 """Which exported variant `predict` runs (`--backend auto|torch|onnx|openvino`), and opening it.
 
-Its own module so that the two runtimes' modules (models/onnx_backend.py, models/openvino_backend.py)
-import neither each other nor the chooser: the chooser imports both, one way.
+Its own module so that the runtimes' modules never import back: openvino_backend.py builds on
+onnx_backend.py's ExportedModel, this chooser imports both, and onnx_backend.py imports neither.
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ def read_published_folder(path: Path, task: TaskSpec) -> PublishedFolder:
     if found != task.name:
         raise UserError(f"--{task.name} {path}: that is a {found} model; pass it as --{found}")
     schema = schema_for(folder)
-    check_model_config(model_config, schema, task.name)
+    check_model_config(model_config, schema, task)
     cfg, settings_from = load_settings(folder, task)
     positions = model_config.get("max_position_embeddings")
     settings = from_config(cfg)
@@ -249,7 +249,7 @@ def raw_sentence_records(doc_id: str, text: str) -> list[dict[str, Any]]:
 
 
 def entity_json(entity: dict[str, Any], text: str, schema: Schema) -> dict[str, Any]:
-    """An entity of prediction_records in the output shape; QUANTITY gets its normalised attributes."""
+    """An entity of Predictor.records in the output shape; QUANTITY gets its normalised attributes."""
     from arastance.gold.convert import entity_at
     from arastance.gold.model import QUANTITY
 
@@ -267,7 +267,7 @@ def _doc_index(doc_id: str) -> int:
 def _task_records(
     model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]
 ) -> tuple[dict[int, dict[str, Any]], list[list[np.ndarray]]]:
-    """prediction_records of one task by document index, and each document's per-unit probabilities
+    """Predictor.records of one task by document index, and each document's per-unit probabilities
     (NER: one (words, tags) array per sentence), in the order of the document's units."""
     from arastance.features.encode import units_from_records
     from arastance.gold.model import GoldDocument

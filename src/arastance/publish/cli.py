@@ -104,9 +104,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from err
     source = locate_run(args.run_dir, args.fold, args.scores_from)
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
-    check_model_config(model_config, schema, source.task)
+    spec = get_task(source.task)  # looked up once; the spec travels from here
+    check_model_config(model_config, schema, spec)
     facts = card_facts(source, schema, model_config, args.repo_id, args.name)
-    export = onnx_hook(args.onnx, get_task(source.task))
+    export = onnx_hook(args.onnx, spec)
     out = write_package(
         source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length, export
     )

@@ -115,7 +115,7 @@ def schema_section(facts: CardFacts) -> str:
 
 
 def doc_stance_rule(aggregation: str, threshold: float | None) -> str:
-    """How `aggregation` (configs/task/stance.yaml, models/predictor.py) picks a document stance, ties included."""
+    """How `aggregation` (configs/task/stance.yaml, features/predictions.py) picks a document stance, ties included."""
     if aggregation == "majority_non_none":
         return (
             ": the most frequent non-NONE sentence stance; a tie between classes goes to the class with the larger "
