@@ -116,7 +116,7 @@ def test_onnx_predictions_equal_torch_within_the_gate(published: Path) -> None:
     fp32 = load_onnx_variant(published, NER, "fp32")
     same = fp32.predictor.predict(units)
     assert same.labels == reference.labels
-    for a, b in zip(same.scores, reference.scores):
+    for a, b in zip(same.scores, reference.scores, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
     int8 = load_onnx_variant(published, NER, "int8")
     quantised = int8.predictor.predict(units)
@@ -354,7 +354,7 @@ def test_openvino_predictions_are_the_gated_ones(published: Path, tmp_path: Path
     )
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [Path(r["source"]).name for r in records] == [d.name for d in documents]
-    for record, document in zip(records, documents):
+    for record, document in zip(records, documents, strict=True):
         text = document.read_text(encoding="utf-8")
         assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
 

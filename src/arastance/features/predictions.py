@@ -32,7 +32,7 @@ class TaskPredictions:
     def rows_by_doc(self) -> dict[str, list[np.ndarray]]:
         """Each document's unit scores in unit order, in one pass (documents in first-seen order)."""
         rows: dict[str, list[np.ndarray]] = {}
-        for unit, scores in zip(self.units, self.scores):
+        for unit, scores in zip(self.units, self.scores, strict=True):
             rows.setdefault(unit.doc_id, []).append(scores)
         return rows
 

@@ -60,7 +60,7 @@ class ExportSettings:
 
 def onnx_available() -> bool:
     try:
-        import onnxruntime  # noqa: F401
+        import onnxruntime  # noqa: F401  (imported only to see whether it is installed)
     except ImportError:
         return False
     return True

@@ -58,7 +58,8 @@ def eval_batching(
 
 
 def model_batching(loaded: LoadedModel, settings: InferenceSettings) -> BatchingConfig:
-    """The batches Predictor.predict runs this model with: an exported runtime's own width multiple, else the settings'."""
+    """The batches Predictor.predict runs this model with: an exported runtime's own width multiple, else
+    the settings'."""
     return eval_batching(settings, model_device_type(loaded.model), model_pad_multiple(loaded.model))
 
 
@@ -161,7 +162,7 @@ def sentence_record(unit: Unit, scores: np.ndarray, stance: str, classes: Sequen
         "end": end,
         "stance": stance,
         "gold": unit.stance,
-        "scores": {c: round(float(p), 4) for c, p in zip(classes, scores)},
+        "scores": {c: round(float(p), 4) for c, p in zip(classes, scores, strict=True)},
     }
 
 
@@ -174,7 +175,7 @@ def prediction_records(
     spec = predictions.spec
     by_doc = {d.doc_id: d for d in docs}
     out: dict[str, dict[str, Any]] = {}
-    for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels):
+    for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels, strict=True):
         doc = by_doc[unit.doc_id]
         record = out.setdefault(
             unit.doc_id,
@@ -192,6 +193,6 @@ def prediction_records(
             record["sentences"].append(sentence_record(unit, scores, labels, schema.stance_classes))
     if not spec.per_word:
         _, pred = document_stances(predictions, settings, schema.stance_classes, [by_doc[d] for d in out])
-        for record, doc_stance in zip(out.values(), pred):
+        for record, doc_stance in zip(out.values(), pred, strict=True):
             record["doc_stance"] = doc_stance
     return list(out.values())

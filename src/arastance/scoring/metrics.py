@@ -64,6 +64,6 @@ def score_predictions(
     if predictions.spec.per_word:
         gold = [list(u.ner_tags or ()) for u in predictions.units]
         return {name: ner_metrics(gold, predictions.labels, schema.entity_labels)}
-    gold = [u.stance for u in predictions.units]
+    stances: list[Any] = [u.stance for u in predictions.units]  # a unit without one is refused by the scorer
     doc_gold, doc_pred = document_stances(predictions, task, schema.stance_classes, docs)
-    return {name: stance_metrics(gold, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}
+    return {name: stance_metrics(stances, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}

@@ -21,6 +21,8 @@ from arastance.gold.splits import Split, extra_for_split, records_for
 from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task
 from arastance.models.predictor import Predictor, encoding_config, load_saved_predictor
+from arastance.models.threads import hold_threads
+from arastance.phases import CLOCK, time_block, timed_phase, times_since
 from arastance.runs.layout import SplitDir
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
@@ -95,6 +97,7 @@ def make_accelerator(runtime: Runtime) -> Any:
     )
 
 
+@timed_phase("tokenise")
 def split_data(
     settings: RunSettings,
     spec: TaskSpec,
@@ -141,6 +144,7 @@ def loop_inputs(
         predictions = predictor.with_model(model).predict(data.dev_units)
         return float(score_predictions(predictions, task, schema, data.dev_docs)[task.name][task.metric])
 
+    @timed_phase("save_best")
     def save_best(model: Any) -> None:
         def write(folder: Any) -> None:
             model.save_pretrained(folder)
@@ -161,6 +165,7 @@ def loop_inputs(
     )
 
 
+@timed_phase("held_out_predict")
 def predict_held_out(
     settings: RunSettings, spec: TaskSpec, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -203,7 +208,9 @@ def train_split(
     (gold only); write the split's folder."""
     spec = get_task(settings.task.name)  # looked up once here; the spec travels from now on
     split_dir.path.mkdir(parents=True, exist_ok=True)
+    fold_start = CLOCK.snapshot()
     if settings.trainer.torch_threads > 0:
+        hold_threads()
         torch.set_num_threads(settings.trainer.torch_threads)
     runtime = choose_runtime(settings.trainer.precision)
     accelerator = make_accelerator(runtime)
@@ -229,6 +236,7 @@ def train_split(
         metrics["split"] = split.to_json()
         metrics["data"] = data.data
         metrics["history"] = result.history
+        metrics["time"] = time_block(times_since(fold_start))
         split_dir.write_results(metrics, records, settings.config_yaml)
     accelerator.wait_for_everyone()
     return metrics
