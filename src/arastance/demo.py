@@ -48,15 +48,12 @@ def copy_report(report: Path, run_dir: Path) -> Path:
 
     Copied to a temporary folder first, then renamed: a reader never sees half a report.
     """
-    from arastance.paths import swap_in_folder
     from arastance.runs.layout import RunDir
+    from arastance.writer import copy_folder
 
     target = RunDir(run_dir).report_dir
-    staging = target.with_name(target.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
     try:
-        shutil.copytree(report, staging)
-        swap_in_folder(staging, target)
+        copy_folder(report, target)
     except OSError as err:
         raise UserError(f"cannot copy the report {report} into {target}: {err.strerror or err}") from None
     return target

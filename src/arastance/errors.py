@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-# Exit statuses of every arastance command (the console script and the hydra entry points alike).
-EXIT_USER_ERROR = 1  # bad input the message explains
-EXIT_UNEXPECTED = 2  # a bug: message, and the traceback with ARASTANCE_DEBUG=1
-EXIT_CONFIG_ERROR = 2  # a config value out of range: caught before any work, like a usage error
-EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+# Exit statuses of every arastance command (README, "Exit statuses"): a script tells "you gave me
+# something wrong" (1, 2) from "this is a bug" (70) and from "stopped" (130, 143).
+EXIT_USER_ERROR = 1  # bad input (a file, a folder, a model) the message explains
+EXIT_USAGE = 2  # a bad command line or config: argparse's and hydra's own errors, a config value out of range
+EXIT_CONFIG_ERROR = EXIT_USAGE
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug, with the traceback under ARASTANCE_DEBUG=1
+EXIT_UNEXPECTED = EXIT_INTERNAL
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130: Ctrl-C, as shells report it
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: `kill`, a scheduler's stop, a container's shutdown
 
 
 class UserError(Exception):
@@ -38,11 +44,39 @@ class ConfigError(UserError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during a command that can say where it stood and how to go on (one line, exit 130)."""
+    """Ctrl-C or SIGTERM during a command that can say where it stood and how to go on (one line,
+    exit 128 + the signal: 130 or 143)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, signum: int = signal.SIGINT) -> None:
         super().__init__(message)
         self.message = message
+        self.signum = signum
+
+
+class Terminated(Interrupted):
+    """SIGTERM, raised where the program stands so that every `finally` and context manager runs
+    (temporary files and staging folders removed) as for Ctrl-C."""
+
+    def __init__(self, message: str = "terminated (SIGTERM)") -> None:
+        super().__init__(message, signal.SIGTERM)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def terminate_like_ctrl_c() -> None:
+    """SIGTERM raises Terminated in the main thread, as SIGINT raises KeyboardInterrupt.
+
+    Left alone where SIGTERM is ignored (nohup-like parents) or outside the main thread (tests).
+    """
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+class HandledExit(SystemExit):
+    """The SystemExit of a failure already reported by failure_status (hydra apps raise it), told
+    apart from hydra's own exit(1) after a bad override, which the CLI reports as a usage error."""
 
 
 # Below this much free space a failed write is put down to a full disk: torch's C++ writer reports
@@ -115,8 +149,9 @@ def read_input_text(path: Path | str) -> str:
 def failure_status(prog: str, err: BaseException) -> int:
     """The one place that turns a failure into a message on stderr and an exit status.
 
-    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line, 130; any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
-    2, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
+    ConfigError → its message, 2; UserError → its message, 1; Interrupted (Ctrl-C, SIGTERM) → its one
+    line, 130 or 143; any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
+    70, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
     """
     if isinstance(err, ConfigError):
         print(f"{prog}: config error: {err}", file=sys.stderr)
@@ -126,7 +161,7 @@ def failure_status(prog: str, err: BaseException) -> int:
         return EXIT_USER_ERROR
     if isinstance(err, Interrupted):
         print(f"{prog}: {err.message}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + err.signum
     if isinstance(err, KeyboardInterrupt):
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -146,4 +181,4 @@ def exit_on_failure(prog: str) -> Iterator[None]:
     try:
         yield
     except (Exception, KeyboardInterrupt) as err:
-        raise SystemExit(failure_status(prog, err)) from None
+        raise HandledExit(failure_status(prog, err)) from None

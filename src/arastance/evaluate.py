@@ -12,7 +12,6 @@ with the fresh predictions. Expected failures print one message and exit with st
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from omegaconf import DictConfig
 
 from arastance.errors import exit_on_failure
 from arastance.paths import CONFIGS_DIR
+from arastance.writer import write_jsonl
 
 
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
@@ -65,10 +65,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     title = str(cfg.get("title") or f"{run.task} run {run_dir.name}")
     metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
     predictions_dir = report_dir / "predictions"
-    predictions_dir.mkdir(parents=True, exist_ok=True)
     for fold in result.folds:
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fold.records)
-        (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
+        write_jsonl(predictions_dir / f"{fold.name}.jsonl", fold.records)
 
     print(
         f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))"

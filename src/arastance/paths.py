@@ -1,10 +1,8 @@
-"""Where the repository's data lives (overridable with ARASTANCE_ROOT for installed use), and how a
-built output folder is put in place."""
+"""Where the repository's data lives (overridable with ARASTANCE_ROOT for installed use)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 # The hydra configs of the checkout the package is installed from (editable install). An absolute
@@ -40,12 +38,11 @@ def gold_dir() -> Path:
     return annotations_dir() / "gold"
 
 
-def swap_in_folder(staging: Path, out: Path) -> None:
-    """Rename a complete folder to `out`; a previous `out` is removed only once the new one is there."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-    os.rename(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def missing_repository_file(path: Path) -> str:
+    """What to say when a file of the repository (schema, gold) is not where project_root() looked."""
+    env = os.environ.get("ARASTANCE_ROOT")
+    where = f"ARASTANCE_ROOT={env}" if env else f"no annotations/schema.yaml in {Path.cwd()} or its parents"
+    return (
+        f"{path}: no such file ({where}); run arastance inside the repository checkout, "
+        "or set ARASTANCE_ROOT to the checkout's folder"
+    )

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from arastance.errors import UserError
-from arastance.paths import schema_path
+from arastance.paths import missing_repository_file, schema_path
 from arastance.tasks import get_task
 
 
@@ -68,7 +68,11 @@ def parse_schema(raw: dict[str, Any], source: str = "schema.yaml") -> Schema:
 
 
 def load_schema(path: Path | None = None) -> Schema:
-    path = Path(path) if path else schema_path()
+    if path is None:
+        path = schema_path()
+        if not path.is_file():  # the default: a run outside the repository, where ARASTANCE_ROOT helps
+            raise SchemaError(missing_repository_file(path))
+    path = Path(path)
     return _load_schema_cached(str(path.resolve()))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.actors.summary import COLUMNS, ActorRow, ActorSummary
+from arastance.writer import write_text
 
 
 def csv_text(summary: ActorSummary, stance_columns: Mapping[str, str]) -> str:
@@ -95,6 +96,6 @@ def write_outputs(
     left, right = (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
     fig = actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
     plots._save(fig, paths["png"])
-    paths["csv"].write_text(csv_text(summary, stance_columns), encoding="utf-8")
-    paths["md"].write_text(markdown(summary, stance_columns, title, paths["png"].name), encoding="utf-8")
+    write_text(paths["csv"], csv_text(summary, stance_columns))
+    write_text(paths["md"], markdown(summary, stance_columns, title, paths["png"].name))
     return paths

@@ -32,10 +32,10 @@ from arastance.evaluation.errors_report import render_errors_md
 from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
-from arastance.runs.layout import write_text
 from arastance.runs.reader import RunData, load_run
 from arastance.schema import Schema
 from arastance.tasks import get_task
+from arastance.writer import write_text
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
 

@@ -12,6 +12,7 @@ characters; a task whose model was not given is null. A file that cannot be read
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from arastance.errors import UserError, decode_input, read_input_text
+from arastance.writer import refuse_overwriting_inputs, replacing
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
@@ -152,41 +154,48 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- command
 
 
+def write_batch(out: IO[str], batch: Sequence[tuple[str, str | None, str | None]], ner: Any, stance: Any) -> int:
+    """One JSON line per document of `batch` (source, text or None, error or None); returns the failures."""
+    from arastance.predict.documents import predict_documents
+
+    readable = [(s, t) for s, t, e in batch if t is not None]
+    results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
+    failed = 0
+    for source, _text, error in batch:
+        if error is not None:
+            failed += 1
+            print(f"arastance predict: {error}", file=sys.stderr)
+            record: dict[str, Any] = {"source": source, "error": error}
+        else:
+            record = {"source": source, **next(results)}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return failed
+
+
 def run(args: argparse.Namespace) -> int:
     from arastance.models.loading import quiet_libraries
-    from arastance.predict.documents import predict_documents
 
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")
     sources = expand_inputs(args.files, "arastance predict")
     if STDIN in sources and sys.stdin.isatty():
         raise UserError("no input: give FILE ... or pipe text on stdin (`-`)")
+    refuse_overwriting_inputs(args.out, [s for s in sources if s != STDIN])
     quiet_libraries()
     ner, stance = load_models(args)
     failed = 0
     bar = progress_bar(len(sources), "predict")
+    # Streamed into a temporary file renamed at the end: a reader never sees half of it, and of two
+    # runs with the same --out the last to finish wins, whole.
+    output = replacing(args.out) if args.out else contextlib.nullcontext(sys.stdout)
     try:
-        out: IO[str] = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    except OSError as err:
-        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
-    try:
-        for batch in chunks(read_all(sources), args.batch_docs):
-            readable = [(s, t) for s, t, e in batch if t is not None]
-            results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, text, error in batch:
-                if error is not None:
-                    failed += 1
-                    print(f"arastance predict: {error}", file=sys.stderr)
-                    record: dict[str, Any] = {"source": source, "error": error}
-                else:
-                    record = {"source": source, **next(results)}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()  # lines appear as batches finish: a long run can be followed and piped
-            bar.update(len(batch))
+        with output as out:
+            for batch in chunks(read_all(sources), args.batch_docs):
+                failed += write_batch(out, batch, ner, stance)
+                out.flush()  # lines appear as batches finish: a long run can be followed and piped
+                bar.update(len(batch))
     except OSError as err:
         raise UserError(f"cannot write the output: {err.strerror or err}") from None
     finally:
         bar.close()
-        if out is not sys.stdout:
-            out.close()
     return 1 if failed else 0
