@@ -446,7 +446,8 @@ def test_a_full_or_read_only_disk_mid_run_names_the_folder_and_keeps_earlier_che
     )
     first = run / "checkpoints" / "step-000002"
     assert manifest_problem(first) is None
-    assert not list(run.rglob(".tmp-*")) and not (run / "metrics.json").exists()
+    leftovers = [*run.rglob(".tmp-*"), *run.rglob(".*.tmp-*"), *run.rglob(".*.building-*")]
+    assert not leftovers and not (run / "metrics.json").exists()
     best = run / "best"
     assert not best.exists() or {"config.json", "model.safetensors"} <= {p.name for p in best.iterdir()}
 

@@ -92,8 +92,15 @@ def run(out: Path, runs: Path, overrides: list[str]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="arastance demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("reports/demo"))
-    parser.add_argument("--runs", type=Path, default=Path("outputs/demo"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports/demo"), help="folder for the report (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("outputs/demo"),
+        help="folder for the two training runs, ner/ and stance/, replaced on each demo (default: %(default)s)",
+    )
     parser.add_argument("overrides", nargs="*", help="hydra overrides applied to both runs (e.g. trainer.num_epochs=2)")
     args = parser.parse_args(argv)
     from arastance.models.loading import quiet_libraries

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import exit_on_failure
-from arastance.paths import CONFIGS_DIR
+from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.writer import write_jsonl
 
 
@@ -83,6 +83,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             print(f"  {line}", file=sys.stderr)
     print(f"report: {report_dir / 'report.md'}")
     return metrics
+
+
+# --help lists only the config groups evaluate reads (configs/evaluate.yaml's hydra.help.template).
+OmegaConf.register_new_resolver("arastance.config_groups", config_groups_help, replace=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="evaluate")

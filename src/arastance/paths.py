@@ -11,6 +11,23 @@ from pathlib import Path
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 
+def config_groups_help(app: str) -> str:
+    """The `group: option, ...` lines of the config groups that `app`'s config (train, evaluate) reads.
+
+    Hydra's own --help lists every folder of configs/, also those only other commands read (corpus
+    label maps, the ONNX export, the holder rules, actor aliases); this lists the app's defaults list.
+    """
+    import yaml
+
+    defaults = yaml.safe_load((CONFIGS_DIR / f"{app}.yaml").read_text(encoding="utf-8")).get("defaults", [])
+    groups = [next(iter(d)) for d in defaults if isinstance(d, dict) and "/" not in next(iter(d))]
+    lines = []
+    for group in groups:
+        options = sorted(p.stem for p in (CONFIGS_DIR / group).glob("*.yaml"))
+        lines.append(f"{group}: {', '.join(options)}")
+    return "\n".join(lines)
+
+
 def project_root() -> Path:
     """The repository root: $ARASTANCE_ROOT, else the nearest parent holding annotations/schema.yaml."""
     env = os.environ.get("ARASTANCE_ROOT")
