@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mode",
         choices=[*sorted(PLANS), "gpu"],
         default="full",
-        help="quick or full: CPU plans of bench/inputs.py (default: %(default)s); gpu: the training sides on one CUDA device",
+        help="quick or full: the CPU plans of bench/inputs.py (default: %(default)s); "
+        "gpu: the training sides on one CUDA device",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="with --mode gpu: the same code on the CPU, tiny shapes, in seconds"
