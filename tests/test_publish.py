@@ -355,6 +355,8 @@ def test_out_folder_protection_and_republish(
 ) -> None:
     run = str(runs["stance_fixed"])
     assert main(["publish", run, "--out", run]) == 1
+    assert "is also an input" in capsys.readouterr().err  # refused at the CLI entry, as for every --out
+    assert main(["publish", run, "--out", str(Path(run).parent)]) == 1
     assert "would overwrite the run" in capsys.readouterr().err
     other = tmp_path / "notes"
     other.mkdir()
