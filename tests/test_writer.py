@@ -327,7 +327,7 @@ def test_a_signal_mid_write_is_one_line_its_status_and_no_temporary(
 def test_sigterm_during_publish_removes_the_staging_folder(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from tests.helpers.publish_runs import trained_runs
+    from helpers.publish_runs import trained_runs
 
     run = trained_runs(tmp_path_factory)["stance_fixed"]
     out = tmp_path / "published" / "stance"
