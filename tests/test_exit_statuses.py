@@ -74,3 +74,13 @@ def test_argv_program_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
     assert status(["bench", "--no-such-flag"]) == EXIT_USAGE
     monkeypatch.setattr(arastance.demo, "run", boom)
     assert status(["demo", "--out", "o", "--runs", "r"]) == EXIT_INTERNAL
+
+
+def test_a_run_outside_the_repository_names_arastance_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ARASTANCE_ROOT", raising=False)
+    assert status(["train", "model=tiny", "trainer=smoke", f"run_dir={tmp_path / 'run'}"]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/annotations/schema.yaml: no such file" in err and "set ARASTANCE_ROOT" in err
+    assert "Traceback" not in err

@@ -68,11 +68,7 @@ def parse_schema(raw: dict[str, Any], source: str = "schema.yaml") -> Schema:
 
 
 def load_schema(path: Path | None = None) -> Schema:
-    if path is None:
-        path = schema_path()
-        if not path.is_file():  # the default: a run outside the repository, where ARASTANCE_ROOT helps
-            raise SchemaError(missing_repository_file(path))
-    path = Path(path)
+    path = Path(path) if path else schema_path()
     return _load_schema_cached(str(path.resolve()))
 
 
@@ -80,6 +76,8 @@ def load_schema(path: Path | None = None) -> Schema:
 def _load_schema_cached(path: str) -> Schema:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:  # most often a run outside the repository, where ARASTANCE_ROOT helps
+        raise SchemaError(missing_repository_file(Path(path))) from None
     except (OSError, yaml.YAMLError) as err:
         raise SchemaError(f"{path}: cannot read schema: {err}") from err
     if not isinstance(raw, dict):
