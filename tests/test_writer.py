@@ -335,3 +335,22 @@ def test_sigterm_during_publish_removes_the_staging_folder(
     assert done.returncode == 143, done.stderr[-3000:]
     assert done.stderr.strip().splitlines()[-1] == "arastance publish: terminated (SIGTERM)"
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_sigterm_during_predict_leaves_no_output_and_no_temporary(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from helpers.publish_runs import trained_runs
+
+    model = tmp_path / "stance"
+    assert main(["publish", str(trained_runs(tmp_path_factory)["stance_fixed"]), "--out", str(model)]) == 0
+    article = tmp_path / "a.txt"
+    article.write_text("قال الوزير إن الحكومة ستبقى.\n", encoding="utf-8")
+    out = tmp_path / "out" / "predictions.jsonl"
+    done = run_until_written_then(
+        signal.SIGTERM, tmp_path, ["predict", "--stance", str(model), "--out", str(out), str(article)]
+    )
+    assert done.returncode == 143, done.stderr[-3000:]
+    assert done.stderr.strip().splitlines()[-1] == "arastance predict: terminated (SIGTERM)"
+    assert list(out.parent.iterdir()) == []
