@@ -146,6 +146,12 @@ def read_input_text(path: Path | str) -> str:
     return decode_input(data, str(path))
 
 
+def _is_missing_config_value(err: BaseException) -> bool:
+    """OmegaConf's "???" read before it was given (`arastance evaluate` without run_dir=): a usage error.
+    Told by name, so that a command that never loads omegaconf does not import it here."""
+    return type(err).__name__ == "MissingMandatoryValue" and type(err).__module__.startswith("omegaconf")
+
+
 def failure_status(prog: str, err: BaseException) -> int:
     """The one place that turns a failure into a message on stderr and an exit status.
 
@@ -155,6 +161,12 @@ def failure_status(prog: str, err: BaseException) -> int:
     """
     if isinstance(err, ConfigError):
         print(f"{prog}: config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if _is_missing_config_value(err):
+        key = getattr(err, "full_key", "") or "a key"
+        print(
+            f"{prog}: config error: {key} has no value (???); give it on the command line: {key}=...", file=sys.stderr
+        )
         return EXIT_CONFIG_ERROR
     if isinstance(err, UserError):
         print(f"{prog}: {err}", file=sys.stderr)
