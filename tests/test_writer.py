@@ -354,3 +354,54 @@ def test_sigterm_during_predict_leaves_no_output_and_no_temporary(
     assert done.returncode == 143, done.stderr[-3000:]
     assert done.stderr.strip().splitlines()[-1] == "arastance predict: terminated (SIGTERM)"
     assert list(out.parent.iterdir()) == []
+
+
+TWO_FOLDER_WRITERS = """
+import sys, time
+from pathlib import Path
+from arastance.writer import building_folder, write_text
+target, me, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+for round in range(20):
+    with building_folder(target) as staging:
+        for name in ("config.json", "model.safetensors", "README.md"):
+            write_text(staging / name, f"{me} {round}")
+        (target.parent / f"ready-{me}-{round}").touch()
+        while not (target.parent / f"ready-{other}-{round}").exists():
+            time.sleep(0.001)
+"""
+
+
+def test_two_real_writers_of_one_folder_leave_one_whole_folder(tmp_path: Path) -> None:
+    target = tmp_path / "published"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", TWO_FOLDER_WRITERS, str(target), me, other], env=_env())
+        for me, other in (("a", "b"), ("b", "a"))
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    contents = {p.read_text(encoding="utf-8") for p in target.iterdir()}
+    assert len(contents) == 1 and sorted(p.name for p in target.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_folder_swapped_in_by_another_writer_between_two_renames_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "published"
+    rename = os.rename
+    landed = []
+
+    def theirs_lands_first(src: Path, dst: Path) -> None:
+        if Path(dst) == out and not landed:  # the other writer's folder arrives just before ours
+            landed.append(True)
+            (out / "theirs").mkdir(parents=True)
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", theirs_lands_first)
+    with writer.building_folder(out) as staging:
+        writer.write_text(staging / "mine", "x")
+    assert landed and sorted(p.name for p in out.iterdir()) == ["mine"]
+    assert [p.name for p in tmp_path.iterdir()] == ["published"]

@@ -180,15 +180,38 @@ def save_figure(fig: Any, path: Path | str, **options: Any) -> None:
         fig.savefig(handle, format=fmt, **options)
 
 
+# How often a folder swap retries when another writer's folder lands at `out` between its two renames.
+_SWAP_ATTEMPTS = 8
+
+
 def swap_in_folder(staging: Path, out: Path) -> None:
-    """Rename a complete folder to `out`; a previous `out` is removed only once the new one is there."""
-    old = None
-    if out.exists():
-        old = _sibling(out, "old")
-        os.rename(out, old)
-    os.rename(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Rename a complete folder to `out`; a previous `out` is removed only once the new one is there.
+
+    Two writers swapping at once: whichever renames last wins, the other's folder is removed as a
+    previous one would be (a folder cannot be renamed over a non-empty one, hence the retry).
+    """
+    for attempt in range(_SWAP_ATTEMPTS):
+        old: Path | None = _sibling(out, "old")
+        try:
+            os.rename(out, old)
+        except FileNotFoundError:
+            old = None
+        try:
+            os.rename(staging, out)
+        except BaseException as err:
+            retry = isinstance(err, OSError) and err.errno in (errno.ENOTEMPTY, errno.EEXIST)
+            retry = retry and attempt < _SWAP_ATTEMPTS - 1
+            if old is not None and retry:  # a newer folder of another writer is at `out`: ours goes in over it
+                shutil.rmtree(old, ignore_errors=True)
+            elif old is not None:  # failed for good: the previous folder goes back
+                with contextlib.suppress(OSError):
+                    os.rename(old, out)
+            if retry:
+                continue
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return
 
 
 @contextlib.contextmanager
