@@ -51,7 +51,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("models/onnx_backend.py", "save_model_to_file"): "onnx/ inside the publish staging folder",
     ("models/onnx_backend.py", "quantize_dynamic"): "onnx/ inside the publish staging folder",
     ("models/openvino_backend.py", "save_model"): "openvino/ inside the publish staging folder",
-    ("gold/dataset.py", "to_parquet"): "into the staging folder of the dataset export (writer.building_folder)",
+    ("annotation/dataset.py", "to_parquet"): "into the staging folder of the dataset export (writer.building_folder)",
     ("bench/inputs.py", "save_pretrained"): "bench's throwaway models, in its own temporary folder",
     ("bench/training.py", "save_pretrained"): "bench's throwaway models, in its own temporary folder",
     ("bench/prediction.py", "save_pretrained"): "bench's throwaway models, in its own temporary folder",

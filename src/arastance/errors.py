@@ -107,7 +107,7 @@ def writing(folder: Path | str, what: str, after: str = "") -> Iterator[None]:
     try:
         yield
     except OSError as err:
-        cause = err.strerror or str(err)
+        cause: str | None = err.strerror or str(err)
         raise UserError(f"cannot write {what} in {folder}: {cause}{after}") from None
     except Exception:
         cause = storage_problem(folder)

@@ -112,8 +112,9 @@ def replacing(path: Path | str, binary: bool = False) -> Iterator[IO[Any]]:
         with _storage_errors(target):
             target.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666: the umask decides, as for open()
-        mode = "wb" if binary else "w"
-        with open(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) as handle:
+        # newline="": text is written as given (offsets into gold texts count \r\n as two characters).
+        handle: IO[Any] = open(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")
+        with handle:
             try:
                 yield handle
                 handle.flush()
@@ -191,9 +192,10 @@ def swap_in_folder(staging: Path, out: Path) -> None:
     previous one would be (a folder cannot be renamed over a non-empty one, hence the retry).
     """
     for attempt in range(_SWAP_ATTEMPTS):
-        old: Path | None = _sibling(out, "old")
+        moved = _sibling(out, "old")
+        old: Path | None = moved
         try:
-            os.rename(out, old)
+            os.rename(out, moved)
         except FileNotFoundError:
             old = None
         try:

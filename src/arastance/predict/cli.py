@@ -32,8 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
         description=(
             "One JSON line per document: {source, entities: [{start, end, label, score, text (QUANTITY: value, unit, "
-            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], doc_stance}, offsets into the document's exact "
-            "characters; a task without its model is null. An unreadable file gives {source, error} and exit status 1."
+            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], "
+            "doc_stance}, offsets into the document's exact characters; a task without its model is null. An "
+            "unreadable file gives {source, error} and exit status 1."
         ),
     )
     add_model_arguments(p)
@@ -41,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "files",
         nargs="*",
         metavar="FILE",
-        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin",
+        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); "
+        "`-` or nothing: stdin",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
@@ -73,7 +75,8 @@ TEXT_SUFFIX = ".txt"  # compared case-insensitively: Windows tools write NOTES.T
 
 def folder_documents(folder: Path) -> tuple[list[str], list[str]]:
     """(the folder's text files, the other entries it holds), each sorted; subfolders are not entered."""
-    texts, skipped = [], []
+    texts: list[str] = []
+    skipped: list[str] = []
     for path in sorted(folder.iterdir()):
         is_text = path.is_file() and path.suffix.lower() == TEXT_SUFFIX
         (texts if is_text else skipped).append(str(path))

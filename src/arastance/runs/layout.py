@@ -9,7 +9,8 @@
         best/                 sit in RUN itself): the model kept (save_pretrained model + tokenizer)
         checkpoints/step-N/   resumable training state, complete when its manifest.json matches
         metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
-      mlruns/                 the local MLflow store (SQLite), when trainer.trackers has mlflow (one MLflow run per fold)
+      mlruns/                 the local MLflow store (SQLite), when trainer.trackers has mlflow (one MLflow run
+                              per fold)
 
 Writers replace a file atomically (write a sibling temporary file, then rename), so a kill, a full
 disk or a read-only folder never leaves half a metrics.json or half a best/ behind; a failed write is a
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.phases import timed_phase
 from arastance.writer import building_folder, point_link, write_json, write_jsonl, write_text
 
 CONFIG = "config.yaml"
@@ -110,6 +112,7 @@ class SplitDir:
         path = self.train_log_path
         return read_jsonl(path, tolerate_torn_tail=True) if path.is_file() else []
 
+    @timed_phase("write")
     def write_results(self, metrics: dict[str, Any], predictions: Sequence[dict[str, Any]], config_yaml: str) -> None:
         """What a finished split leaves: predictions and config first, metrics.json (its 'done' mark) last."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -257,6 +260,13 @@ def read_json(path: Path) -> Any:
         raise UserError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"{path}: cannot read ({err})") from None
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object")
+    return data
 
 
 def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:

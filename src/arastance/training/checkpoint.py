@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.phases import timed_phase
 from arastance.writer import swap_in_folder, write_json, write_text
 
 CHECKPOINT_PATTERN = re.compile(r"^step-(\d{6})$")
@@ -34,7 +35,7 @@ def checkpoint_name(step: int) -> str:
 
 
 def _step_of(path: Path) -> int:
-    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
+    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]  # only matched names come here
 
 
 def checkpoint_folders(folder: Path) -> list[Path]:
@@ -103,7 +104,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     some but none is complete, since starting over silently would throw their training away.
     """
     folders = checkpoint_folders(folder)
-    rejected = []
+    rejected: list[str] = []
     for candidate in reversed(folders):
         problem = manifest_problem(candidate) if (candidate / MANIFEST).is_file() else "no manifest (never finished)"
         if problem is None:
@@ -120,6 +121,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     return None
 
 
+@timed_phase("checkpoint")
 def save_checkpoint(
     accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int
 ) -> Path:
