@@ -405,3 +405,13 @@ def test_a_folder_swapped_in_by_another_writer_between_two_renames_is_replaced(
         writer.write_text(staging / "mine", "x")
     assert landed and sorted(p.name for p in out.iterdir()) == ["mine"]
     assert [p.name for p in tmp_path.iterdir()] == ["published"]
+
+
+def test_an_output_that_is_a_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "predictions.jsonl"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    writer.write_text(link, "new\n")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"

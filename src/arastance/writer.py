@@ -106,6 +106,8 @@ def replacing(path: Path | str, binary: bool = False) -> Iterator[IO[Any]]:
     SIGTERM the temporary is removed and `path` keeps its old content.
     """
     target = Path(path)
+    if target.is_symlink():  # written through, as open() would: the link stays a link
+        target = target.resolve()
     sweep_leftovers(target)
     tmp = _sibling(target, "tmp")
     try:
