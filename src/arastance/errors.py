@@ -189,7 +189,11 @@ def failure_status(prog: str, err: BaseException) -> int:
 
 @contextmanager
 def exit_on_failure(prog: str) -> Iterator[None]:
-    """Wraps an entry point whose caller expects SystemExit (hydra apps, `python -m` mains)."""
+    """Wraps an entry point whose caller expects SystemExit (hydra apps, `python -m` mains).
+
+    SIGTERM is taken here too, for the processes that do not start at the CLI (`python -m
+    arastance.train`, the workers of `accelerate launch`)."""
+    terminate_like_ctrl_c()
     try:
         yield
     except (Exception, KeyboardInterrupt) as err:
