@@ -52,6 +52,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("models/onnx_backend.py", "quantize_dynamic"): "onnx/ inside the publish staging folder",
     ("models/openvino_backend.py", "save_model"): "openvino/ inside the publish staging folder",
     ("annotation/dataset.py", "to_parquet"): "into the staging folder of the dataset export (writer.building_folder)",
+    ("view/predictions.py", "savefig"): "into an in-memory buffer that becomes a data URI in the page, not a file",
     ("bench/inputs.py", "save_pretrained"): "bench's throwaway models, in its own temporary folder",
     ("bench/training.py", "save_pretrained"): "bench's throwaway models, in its own temporary folder",
     ("bench/prediction.py", "save_pretrained"): "bench's throwaway models, in its own temporary folder",

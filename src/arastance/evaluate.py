@@ -13,7 +13,6 @@ with the fresh predictions. Expected failures print one message and exit with st
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import hydra
@@ -21,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import exit_on_failure
 from arastance.paths import CONFIGS_DIR, config_groups_help
+from arastance.settings import EvaluateSettings, checked
 from arastance.writer import write_jsonl
 
 
@@ -40,8 +40,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from arastance.evaluation.aggregate import report_runs, sweep_seed_block
     from arastance.runs.reader import read_run_config
 
+    # Every key and value checked before any work (an unknown `+key`, a confidence of 95).
+    config = checked(EvaluateSettings, cfg)
     # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
-    seed_paths = report_runs(Path(str(cfg.run_dir)))
+    seed_paths = report_runs(config.run_dir)
     run_dir = seed_paths[0]
     read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
 
@@ -50,9 +52,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from arastance.models.loading import quiet_libraries
 
     quiet_libraries()
-    result = evaluate_checkpoints(run_dir, progress=bool(cfg.get("progress", False)))
+    result = evaluate_checkpoints(run_dir, progress=config.progress)
     run = result.run
-    settings = ReportSettings.from_cfg(cfg.eval)
+    settings = ReportSettings.from_cfg(config.eval)
     analysis = analyse(run, settings)
     seeds = sweep_seed_block(seed_paths, run.task)
     if seeds is not None:
@@ -61,8 +63,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]
 
-    report_dir = Path(str(cfg.report_dir))
-    title = str(cfg.get("title") or f"{run.task} run {run_dir.name}")
+    report_dir = config.report_dir
+    title = config.title or f"{run.task} run {run_dir.name}"
     metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
     predictions_dir = report_dir / "predictions"
     for fold in result.folds:

@@ -86,6 +86,17 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
     return fig
 
 
+def figure_sides(stance_columns: Mapping[str, str]) -> tuple[str, str]:
+    """(left, right) stance classes of the diverging figure."""
+    classes = list(stance_columns)
+    return (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
+
+
+def summary_figure(summary: ActorSummary, stance_columns: Mapping[str, str], title: str) -> Any:
+    left, right = figure_sides(stance_columns)
+    return actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
+
+
 def write_outputs(
     out_dir: Path, summary: ActorSummary, stance_columns: Mapping[str, str], title: str
 ) -> dict[str, Path]:
@@ -93,10 +104,7 @@ def write_outputs(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out_dir / "actors.csv", "md": out_dir / "actors.md", "png": out_dir / "actors.png"}
-    classes = list(stance_columns)
-    left, right = (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
-    fig = actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
-    plots._save(fig, paths["png"])
+    plots._save(summary_figure(summary, stance_columns, title), paths["png"])
     write_text(paths["csv"], csv_text(summary, stance_columns))
     write_text(paths["md"], markdown(summary, stance_columns, title, paths["png"].name))
     return paths

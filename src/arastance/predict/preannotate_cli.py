@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arastance.errors import UserError
-from arastance.predict.cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
+from arastance.predict.cli import (
+    add_model_arguments,
+    chunks,
+    expand_inputs,
+    load_models,
+    print_warnings,
+    progress_bar,
+    read_source,
+)
 from arastance.writer import refuse_overwriting_inputs, write_text
 
 if TYPE_CHECKING:
@@ -76,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         results += batch_results
         bar.update(len(batch))
     bar.close()
+    for source, result in zip(sources, results, strict=True):
+        print_warnings("arastance preannotate", source, result)
     tasks = preannotation_tasks(sources, texts, results, schema, version)
     if args.rank == "uncertainty":
         tasks = rank_by_uncertainty(tasks, uncertainties)
