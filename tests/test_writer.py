@@ -259,11 +259,14 @@ def test_every_command_refuses_an_input_as_output(tmp_path: Path, capsys: pytest
         ["corpus", "convert", "--format", "conll", "--label-map", str(ANERCORP), str(source), "--out", str(source)],
         ["preannotate", "--ner", str(tmp_path), str(source), "--out", str(source)],
         ["actors", str(source), "--out", str(source)],
+        ["predict", "--ner", str(tmp_path), "--html", str(source), str(source)],
     ]
     for argv in commands:
         assert main(argv) == 1, argv
         assert "is also an input" in capsys.readouterr().err
     assert source.read_text(encoding="utf-8") == CONLL
+    same = ["predict", "--ner", str(tmp_path), str(source), "--out", "p.out", "--html", "./p.out"]
+    assert main(same) == 1 and "--out and --html name the same file" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- SIGTERM

@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
-from arastance.errors import EXIT_USAGE, HandledExit, failure_status, terminate_like_ctrl_c
+from arastance.errors import EXIT_USAGE, HandledExit, UserError, failure_status, terminate_like_ctrl_c
 from arastance.writer import refuse_overwriting_inputs
 
 # How a command's module takes its arguments:
@@ -143,18 +143,24 @@ def _status(prog: str, run: Callable[[], object], hydra: bool) -> int:
     return result if isinstance(result, int) else 0
 
 
+# argparse destinations that name what a command writes; every other existing path is an input.
+OUTPUT_OPTIONS = ("out", "html")
+
+
 def refuse_output_among_inputs(args: argparse.Namespace) -> None:
-    """`--out` naming one of the command's own inputs (after links) is refused before anything is opened.
+    """An output option (`--out`, `--html`) naming one of the command's inputs (after links), or both
+    naming one file, is refused before anything is opened.
 
     Every path-valued argument that exists is an input; commands that expand folders into files
     (predict, preannotate) check the expanded list again.
     """
-    out = getattr(args, "out", None)
-    if out is None:
-        return
-    values = [v for name, v in vars(args).items() if name != "out" for v in (v if isinstance(v, list) else [v])]
+    outputs = {name: getattr(args, name) for name in OUTPUT_OPTIONS if getattr(args, name, None) is not None}
+    values = [v for name, v in vars(args).items() if name not in outputs for v in (v if isinstance(v, list) else [v])]
     inputs = [v for v in values if isinstance(v, (str, Path)) and str(v) and os.path.lexists(v)]
-    refuse_overwriting_inputs(out, inputs)
+    for name, out in outputs.items():
+        refuse_overwriting_inputs(out, inputs, f"--{name}")
+    if len({Path(out).resolve() for out in outputs.values()}) < len(outputs):
+        raise UserError(f"{' and '.join(f'--{name}' for name in outputs)} name the same file; give each its own")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
