@@ -33,11 +33,11 @@ from arastance.evaluation.holders import attach_holder_metrics, holder_section_m
 from arastance.evaluation.report_html import figure_uris, render_report_html
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
-from arastance.runs.layout import write_text
 from arastance.runs.reader import RunData, load_run
 from arastance.schema import Schema
 from arastance.settings import EvalSettings, checked
 from arastance.tasks import get_task
+from arastance.writer import write_text
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
 
