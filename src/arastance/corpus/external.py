@@ -190,6 +190,50 @@ def to_iob2(tags: Sequence[str], strict: bool = False) -> tuple[list[str], list[
     return out, problems
 
 
+def iob1_starts(tags: Sequence[str]) -> list[int]:
+    """Indices of the `I-X` tags that do not continue an `X` entity (after `O`, another type, or first in
+    the sentence): IOB1 starts, or repairs of a broken IOB2 file. `to_iob2` reads each as the start of a
+    mention, as conlleval does; the converter counts them so that the repair is never silent."""
+    starts: list[int] = []
+    previous = ""
+    for i, tag in enumerate(tags):
+        parts = split_tag(tag)
+        prefix, kind = parts if parts is not None else ("", "")
+        if prefix == "I" and previous != kind:
+            starts.append(i)
+        previous = kind
+    return starts
+
+
+def source_file(place: str) -> str:
+    """The file (or dataset split) part of a token's place: "FILE:LINE" → FILE, "NAME[split] row R" → NAME[split]."""
+    return place.rsplit(" row ", 1)[0] if " row " in place else place.rsplit(":", 1)[0]
+
+
+@dataclass
+class Repairs:
+    """Per input file: the places of the `I-` tags read as mention starts, and the sentences holding one."""
+
+    places: dict[str, list[str]] = field(default_factory=dict)
+    sentences: Counter[str] = field(default_factory=Counter)
+
+    def add(self, sentence: SourceSentence, indices: Sequence[int]) -> None:
+        if not indices:
+            return
+        file = source_file(sentence.places[indices[0]])
+        self.places.setdefault(file, []).extend(sentence.places[i] for i in indices)
+        self.sentences[file] += 1
+
+    def lines(self) -> list[str]:
+        return [
+            f"repaired in {file}: {len(places):,} I- tag{'s' if len(places) != 1 else ''} with no B- before "
+            f"{'them' if len(places) != 1 else 'it'} ({self.sentences[file]:,} sentence"
+            f"{'s' if self.sentences[file] != 1 else ''}) read as the start of a mention, as conlleval reads "
+            f"them; first at {places[0]}"
+            for file, places in self.places.items()
+        ]
+
+
 def map_iob2(tags: Sequence[str], labels: dict[str, str | None]) -> list[str]:
     """IOB2 source tags → IOB2 schema tags; a dropped type's tokens become O. Every type must be in `labels`."""
     mapped: list[str] = []
@@ -211,6 +255,7 @@ class Conversion:
     records: list[Record]
     mentions: Counter[str]  # source type → entity mentions (after IOB2 normalisation)
     tokens: int
+    repairs: Repairs = field(default_factory=Repairs)
 
 
 def convert_sentences(
@@ -222,10 +267,13 @@ def convert_sentences(
     problems: list[str] = []
     unmapped_seen: set[str] = set()
     sentence_ids: Counter[str] = Counter()
+    repairs = Repairs()
     tokens = 0
     for sentence in sentences:
         iob2, tag_problems = to_iob2(sentence.tags, strict_iob2)
         problems += [f"{sentence.places[i]}: {message}" for i, message in tag_problems]
+        if not strict_iob2:
+            repairs.add(sentence, iob1_starts(sentence.tags))
         for i, tag in enumerate(iob2):
             if tag == OUTSIDE:
                 continue
@@ -256,7 +304,7 @@ def convert_sentences(
         raise CorpusError(problems)
     if not records:
         raise CorpusError([f"{label_map.source}: no sentence to convert (empty input?)"])
-    return Conversion(records, mentions, tokens)
+    return Conversion(records, mentions, tokens, repairs)
 
 
 def format_counts(conversion: Conversion, label_map: LabelMap) -> str:
@@ -273,4 +321,5 @@ def format_counts(conversion: Conversion, label_map: LabelMap) -> str:
         f"{len(conversion.records):,} sentences, {conversion.tokens:,} tokens, {docs:,} documents; "
         f"{kept:,} mentions kept, {dropped:,} dropped"
     )
+    lines += conversion.repairs.lines()
     return "\n".join(lines) + "\n"
