@@ -26,10 +26,11 @@ log = logging.getLogger("arastance.train")
 
 def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
     docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, schema)
-    corpus_texts = [d.text for d in docs]
+    gold_texts = [d.text for d in docs]
     docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
     extra = load_extra_records(settings.data, settings.task.name, schema, [d.doc_id for d in docs])
+    corpus_texts = vocabulary_texts(gold_texts, extra)
     run = RunDir(settings.run_dir)
     with _run_lock(run):
         refuse_to_overwrite(run, settings.resume)
@@ -47,6 +48,13 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
         if not _is_main_process():
             return {}
         return _pool(run, docs, schema, settings)
+
+
+def vocabulary_texts(gold_texts: list[str], extra: list[dict[str, Any]]) -> list[str]:
+    """All text the run trains on, which a model built from the corpus (the tiny model) learns its
+    vocabulary from: the gold documents, then every extra record's sentence. Built from the gold
+    alone, the tiny tokenizer spelled most public-corpus words letter by letter or as [UNK]."""
+    return gold_texts + [" ".join(record["tokens"]) for record in extra]
 
 
 def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
