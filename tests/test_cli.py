@@ -163,12 +163,12 @@ def test_exit_on_failure_raises_system_exit_with_the_status(monkeypatch: pytest.
 def test_an_unexpected_error_in_a_parser_command_is_status_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import arastance.gold.cli
+    import arastance.annotation.cli
 
     def broken(args: object) -> int:
         raise RuntimeError("boom")
 
     monkeypatch.delenv("ARASTANCE_DEBUG", raising=False)
-    monkeypatch.setattr(arastance.gold.cli, "cmd_validate", broken)
+    monkeypatch.setattr(arastance.annotation.cli, "cmd_validate", broken)
     assert cli.main(["gold", "validate"]) == 2
     assert "arastance gold: unexpected error: RuntimeError: boom" in capsys.readouterr().err

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from arastance.annotation.labelstudio import document_to_task, labeling_config, loads_tasks, tasks_to_documents
 from arastance.gold.io import read_gold
-from arastance.gold.labelstudio import document_to_task, labeling_config, loads_tasks, tasks_to_documents
 from arastance.gold.model import GoldDocument
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gold"

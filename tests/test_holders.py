@@ -10,7 +10,7 @@ import yaml
 from arastance.errors import UserError
 from arastance.gold.model import Entity
 from arastance.holders.base import sentence_holders
-from arastance.holders.rules import HolderRules, RuleHolders, load_rules, rule_method
+from arastance.holders.rules import HolderRules, RuleHolders, load_rules
 from arastance.predict.documents import add_holders
 
 RULES_FILE = Path(__file__).resolve().parents[1] / "configs" / "holders" / "rules.yaml"
@@ -18,7 +18,7 @@ RULES_FILE = Path(__file__).resolve().parents[1] / "configs" / "holders" / "rule
 
 @pytest.fixture(scope="module")
 def method() -> RuleHolders:
-    return rule_method(RULES_FILE)
+    return RuleHolders(load_rules(RULES_FILE))
 
 
 def entities(text: str, *mentions: tuple[str, str]) -> list[Entity]:

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from arastance.annotation.labelstudio import labeling_config, tasks_to_documents
 from arastance.cli import main
 from arastance.errors import UserError
-from arastance.gold.labelstudio import labeling_config, tasks_to_documents
 from arastance.gold.validate import validate_path
 from arastance.predict.documents import load_published_model, predict_documents
-from arastance.predict.preannotate import doc_id_for, predicted_document, predictions_as_annotations
+from arastance.predict.preannotate import doc_id_for, predicted_document
 from helpers.publish_runs import biased_copy, schema, trained_runs
+
+
+def predictions_as_annotations(tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an annotator who accepts every prediction submits: each task's prediction as its annotation."""
+    return [{**task, "annotations": [{"result": task["predictions"][0]["result"]}]} for task in tasks]
+
 
 TEXT = (
     "أميركا تعزز قواتها ولن تنسحب من سوريا\n"

@@ -40,13 +40,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
     from arastance.models.loading import quiet_libraries
-    from arastance.training.cv import run_all
+    from arastance.training.cv import is_main_process, run_all
 
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     metrics = run_all(settings, schema)
-    if metrics and _is_main_process():
+    if metrics and is_main_process():
         print(finish(settings, metrics), flush=True)
     return metrics
 
@@ -62,10 +62,6 @@ def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
     return run_summary(
         run.path, metrics, finals, settings.task.name, settings.task.metric, settings.trainer.max_steps, latest
     )
-
-
-def _is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _hydra_job() -> Any | None:

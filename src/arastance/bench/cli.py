@@ -1,5 +1,5 @@
-"""The benchmark's command line: `python -m arastance.bench --mode quick|full`, or `add_parser` for a
-sub-command of `arastance`. `--worker SPEC` (hidden) runs one side; bench.run starts it in a subprocess."""
+"""The benchmark's command line: `python -m arastance.bench --mode quick|full`, also run as `arastance bench`.
+`--worker SPEC` (hidden) runs one side; bench.run starts it in a subprocess."""
 
 from __future__ import annotations
 
@@ -23,14 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from arastance import bench
-
-    p = subparsers.add_parser("bench", help=bench.__doc__.splitlines()[0], description=bench.__doc__.splitlines()[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

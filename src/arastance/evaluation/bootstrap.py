@@ -157,10 +157,6 @@ def replicate_scores(counts: Counts, weights: np.ndarray) -> dict[str, np.ndarra
     return scores_from_counts(weights @ counts.tp, weights @ counts.fp, weights @ counts.fn)
 
 
-def point_scores(counts: Counts) -> dict[str, np.ndarray]:
-    return scores_from_counts(counts.tp.sum(axis=0), counts.fp.sum(axis=0), counts.fn.sum(axis=0))
-
-
 def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval over axis 0 (the replicates)."""
     alpha = (1.0 - confidence) / 2.0

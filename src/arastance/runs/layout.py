@@ -274,6 +274,13 @@ def read_json(path: Path) -> Any:
         raise UserError(f"{path}: cannot read ({err})") from None
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object")
+    return data
+
+
 def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
     """JSON lines; a training log may end in a half-written line after a crash, which is skipped."""
     try:

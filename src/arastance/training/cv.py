@@ -45,7 +45,7 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
                 log.info("%s already finished: skipped on resume", split.name)
                 continue
             _train_fold(settings, split, docs, schema, split_dir, corpus_texts, extra)
-        if not _is_main_process():
+        if not is_main_process():
             return {}
         return _pool(run, docs, schema, settings)
 
@@ -59,7 +59,7 @@ def vocabulary_texts(gold_texts: list[str], extra: list[dict[str, Any]]) -> list
 
 def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
     """The main process holds the run folder's lock (the other ranks of a DDP run work under it)."""
-    return RunLock(run.path, log.warning) if _is_main_process() else nullcontext()
+    return RunLock(run.path, log.warning) if is_main_process() else nullcontext()
 
 
 def _train_fold(
@@ -109,5 +109,6 @@ def pooled_metrics(run: RunDir, docs: list, schema: Schema, task: str) -> dict[s
     return {task: block, "final": final, "data": pooled_data_block([m.get("data", {}) for m in per_fold])}
 
 
-def _is_main_process() -> bool:
+def is_main_process() -> bool:
+    """Rank 0 of a distributed launch (torchrun sets RANK), or a plain single-process run."""
     return int(os.environ.get("RANK", "0")) == 0

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from arastance.gold.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT, data_file
+from arastance.annotation.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT, data_file
 from arastance.schema import Schema
 
 AGREEMENT_HEADING = "## Agreement before adjudication"
