@@ -81,6 +81,11 @@ class DataSettings:
     test_docs: tuple[str, ...] = ()
     extra_records: tuple[str, ...] = ()
     extra_ratio: float | None = None
+    # A corpus's own test split (converted records), scored after training beside the gold (evaluation/test_sets.py).
+    eval_records: tuple[str, ...] = ()
+    # null: the gold schema's labels. A corpus label map (configs/corpus/NAME.yaml): train and score on its
+    # `native_labels` (data=external only; corpus/external.py native_schema).
+    labels: str | None = None
     # Nested search (configs/hparams_search/*_nested.yaml): CV fold K's test document is left out of
     # the whole run, which cross-validates over the other documents. None: every document is used.
     outer_fold: int | None = None
@@ -306,6 +311,8 @@ TRAINING_RULES: tuple[Rule, ...] = (
     number("task.doc_threshold", 0.0, 1.0),
     integer("data.stride", 0),
     integer("data.dev_docs", 0),
+    Rule("data.eval_records", _key_list, "a list of converted record files, e.g. [test.jsonl]"),
+    Rule("data.labels", lambda v: v is None or (isinstance(v, str) and bool(v)), "null or a corpus label map file"),
 )
 
 _MISSING = object()
