@@ -56,6 +56,8 @@ class LabelMap:
     source: str
     labels: dict[str, str | None]  # source type → schema label, None = dropped
     file: str
+    # The corpus's own types (`native_labels:`), for runs that train and score on them (data.labels).
+    native: tuple[str, ...] = ()
 
 
 def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
@@ -76,9 +78,12 @@ def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
             problems.append(f"{file}: key `labels.{name}`: a source type is a tag without its B-/I- prefix")
         else:
             labels[name] = label
+    native = raw.get("native_labels") or []
+    if not isinstance(native, list) or not all(isinstance(t, str) and t in labels for t in native):
+        problems.append(f"{file}: key `native_labels` must list source types named under `labels:`, got {native!r}")
     if problems:
         raise CorpusError(problems)
-    return LabelMap(str(source), labels, file)
+    return LabelMap(str(source), labels, file, tuple(native))
 
 
 def load_label_map(path: Path, schema: Schema) -> LabelMap:
@@ -92,6 +97,19 @@ def load_label_map(path: Path, schema: Schema) -> LabelMap:
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise CorpusError([f"{path}:{where} not valid YAML ({getattr(err, 'problem', None) or err})"]) from None
     return parse_label_map(raw, str(path), schema)
+
+
+def native_label_map(label_map: LabelMap) -> LabelMap:
+    """The map that keeps the corpus's own types (`native_labels:`) as they are: PERS stays PERS."""
+    if not label_map.native:
+        raise CorpusError([f"{label_map.file}: no `native_labels:` list, so the corpus's own labels are not declared"])
+    return LabelMap(label_map.source, {t: t for t in label_map.native}, label_map.file, label_map.native)
+
+
+def native_schema(schema: Schema, label_map_file: Path) -> Schema:
+    """The schema a run on a corpus's own labels uses (data.labels=configs/corpus/NAME.yaml): its entity
+    labels are the corpus's `native_labels`; stance and holders keep the gold schema's (such a run never uses them)."""
+    return schema.with_entity_labels(native_label_map(load_label_map(label_map_file, schema)).native)
 
 
 # --------------------------------------------------------------------------- source sentences

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arastance.corpus.external import native_schema
 from arastance.corpus.records import read_extra_records, with_word_offsets
 from arastance.errors import UserError
 from arastance.gold.convert import sentence_records
@@ -96,8 +97,22 @@ def splits_from_config(data_cfg: Any, doc_ids: Sequence[str]) -> list[Split]:
             raise UserError(
                 "data=external trains on data.extra_records alone: give data.extra_records=[FILE.jsonl,...]"
             )
-        return [external_split(doc_ids)]
+        # On a corpus's own labels the gold (our schema) cannot be scored: nothing of it is held out.
+        return [external_split(() if getattr(data_cfg, "labels", None) else doc_ids)]
     raise UserError(f"data.split must be cv, fixed or external, got {data_cfg.split!r}")
+
+
+def run_schema(schema: Schema, data_cfg: Any, task: str) -> Schema:
+    """The labels a run trains and scores on: the gold schema, or with data.labels a corpus's own types
+    (checked before any work: NER only, and trained on that corpus alone, data=external)."""
+    if not getattr(data_cfg, "labels", None):
+        return schema
+    if not get_task(task).per_word or data_cfg.split != EXTERNAL:
+        raise UserError(
+            f"data.labels={data_cfg.labels!r} trains on a corpus's own labels, which the gold does not have: "
+            f"it needs task=ner and data=external (got task={task}, data.split={data_cfg.split})"
+        )
+    return native_schema(schema, Path(str(data_cfg.labels)))
 
 
 def records_for(docs: Sequence[GoldDocument], doc_ids: Sequence[str]) -> list[dict[str, Any]]:

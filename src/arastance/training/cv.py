@@ -11,7 +11,7 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
-from arastance.gold.splits import Split, load_extra_records, load_gold, splits_from_config
+from arastance.gold.splits import Split, load_extra_records, load_gold, run_schema, splits_from_config
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
 from arastance.schema import Schema
@@ -24,8 +24,11 @@ from arastance.training.run import pooled_data_block, train_split
 log = logging.getLogger("arastance.train")
 
 
-def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
-    docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, schema)
+def run_all(settings: RunSettings, gold_schema: Schema) -> dict[str, Any]:
+    """`gold_schema` validates the gold; the run trains and scores on `run_schema` (a corpus's own labels
+    with data.labels)."""
+    docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, gold_schema)
+    schema = run_schema(gold_schema, settings.data, settings.task.name)
     gold_texts = [d.text for d in docs]
     docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
