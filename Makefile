@@ -38,8 +38,23 @@ test: $(STAMP) ## Run the whole test suite (offline)
 
 test-fast: $(STAMP) ## The tests that do not train or run the pipeline end to end (skips @pytest.mark.slow)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+
+lint: $(STAMP) ## Lint, import order and formatting (ruff) of src, tests and scripts; types of src (mypy)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+
 test-labelstudio: $(STAMP) ## Round trip of the gold through a real Label Studio (installs it in .venv-labelstudio, minutes)
 	scripts/test_labelstudio.sh $(ARGS)
+
+browser: ## Install Debian's chromium for the browser test of the HTML pages (apt, root; minutes the first time)
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test-browser: $(STAMP) browser ## report.html and the predictions page in headless Chromium (tests/test_pages_browser.py)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m browser tests/test_pages_browser.py $(ARGS)
+
+screenshots: $(STAMP) browser ## Regenerate docs/report.png and docs/predictions.png from the demo's tiny model (runs the demo)
+	HF_HUB_OFFLINE=1 scripts/screenshots.sh
 
 validate: $(STAMP) ## Validate the gold annotations (annotations/gold/)
 	$(BIN)/arastance gold validate
@@ -72,13 +87,13 @@ anercorp: $(STAMP) ## ANERcorp on its own labels, as published (TRAIN=â€¦ TEST=â
 	$(BIN)/arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml --native-labels $(TEST) --out $(ANERCORP_DIR)/test.jsonl
 	$(BIN)/arastance train experiment=$(EXPERIMENT) data.extra_records=[$(ANERCORP_DIR)/train.jsonl] data.eval_records=[$(ANERCORP_DIR)/test.jsonl] $(ARGS)
 
-bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load (BENCH=quick: ~15 min on 2 cores)
+bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load, time to result (BENCH=quick: ~15 min on 2 cores; BENCH=load: the last two only)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode $(BENCH)
 
 bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, compiled, 4k/16k/64k tokens), MFU, syncs (< 8 min)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode gpu
 
 clean: ## Remove outputs, reports and caches (keeps .venv)
-	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
+	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache .mypy_cache .ruff_cache
 
-.PHONY: help setup test test-fast test-labelstudio validate stats export demo train evaluate publish anercorp bench bench-gpu clean
+.PHONY: help setup test test-fast lint test-labelstudio browser test-browser screenshots validate stats export demo train evaluate publish anercorp bench bench-gpu clean

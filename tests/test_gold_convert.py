@@ -34,7 +34,7 @@ def test_sentence_records_of_the_fixture(base):
     first = records[0]
     assert first["doc_id"] == "base"
     assert first["tokens"][:3] == ["مصادر", "أمنية", ":"]  # punctuation is split off
-    tagged = [(tok, tag) for tok, tag in zip(first["tokens"], first["ner_tags"]) if tag != "O"]
+    tagged = [(tok, tag) for tok, tag in zip(first["tokens"], first["ner_tags"], strict=True) if tag != "O"]
     assert tagged == [("القوات", "B-ORG"), ("الأميركية", "I-ORG"), ("سوريا", "B-GPE")]
     assert first["stance"] == "PRO_STAY" and first["holder"] is None
     third = records[2]
@@ -44,7 +44,7 @@ def test_sentence_records_of_the_fixture(base):
     assert third["ner_tags"][i - 1 : i + 2] == ["O", "B-ORG", "O"]
     # offsets index the document text
     for record in records:
-        for token, (start, end) in zip(record["tokens"], record["offsets"]):
+        for token, (start, end) in zip(record["tokens"], record["offsets"], strict=True):
             assert base.text[start:end] == token
 
 

@@ -107,7 +107,7 @@ def test_latest_non_cancelled_annotation_wins(schema, base):
 def test_quantity_attributes_are_filled_when_missing(schema, base):
     task = document_to_task(base, "1.0")
     task["annotations"][0]["result"] = [r for r in _results(task) if not r["from_name"].startswith("quantity_")]
-    docs, problems = tasks_to_documents([task], schema)
+    docs, _ = tasks_to_documents([task], schema)
     quantity = next(e for e in docs[0].entities if e.label == "QUANTITY")
     assert (quantity.value, quantity.unit, quantity.approximate) == (900, "جندي", True)  # "نحو" before it
 
@@ -143,7 +143,7 @@ def test_structural_problems_are_problems_not_exceptions(schema):
             "annotations": [{"result": [{"from_name": "entities", "value": {"start": 0, "end": 9}}]}],
         },
     ]
-    docs, problems = tasks_to_documents(tasks, schema, "x.json")
+    _, problems = tasks_to_documents(tasks, schema, "x.json")
     assert [p.rule for p in problems] == ["ls-format", "ls-format", "ls-no-annotation", "ls-format", "ls-offset"]
     assert [p.message.split(":")[0] for p in problems] == ["task 0", "task 2", "task 3", "task 4", "task 5"]
     # without require_annotation, an unfinished task is skipped silently
@@ -216,8 +216,38 @@ def test_duplicate_region_id_is_a_problem_naming_task_and_id(schema, base, from_
     task["id"] = 7
     regions = [r for r in _results(task) if r["from_name"] == from_name]
     regions[1]["id"] = regions[0]["id"]
-    docs, problems = tasks_to_documents([task], schema, "export.json")
+    _, problems = tasks_to_documents([task], schema, "export.json")
     duplicate = [p for p in problems if p.rule == "ls-duplicate-id"]
     assert len(duplicate) == 1
     message = str(duplicate[0])
     assert "task 7" in message and repr(regions[0]["id"]) in message and "export.json" in message
+
+
+def test_an_unknown_approximate_choice_is_a_problem_not_a_guess(schema, base):
+    task = document_to_task(base, "1.0")
+    for result in _results(task):
+        if result["from_name"] == "quantity_approximate":
+            result["value"]["choices"] = ["roughly"]
+    _, problems = tasks_to_documents([task], schema)
+    assert [p.rule for p in problems] == ["ls-format"] and "'roughly' is not approximate or exact" in problems[
+        0
+    ].message
+
+
+def test_a_control_mapping_reads_another_template(schema, base):
+    task = document_to_task(base, "1.0")
+    for result in _results(task):
+        result["from_name"] = {"entities": "label", "doc_stance": "document"}.get(
+            result["from_name"], result["from_name"]
+        )
+    docs, problems = tasks_to_documents([task, copy.deepcopy(task)], schema)
+    assert docs[0].entities == () and docs[0].doc_stance == ""
+    # once each, not once per task; named with the known controls and the way to map it
+    assert [p.rule for p in problems] == ["ls-control", "ls-control"]
+    for problem, name in zip(problems, ["label", "document"], strict=True):
+        assert (
+            f"control {name!r} is not one of ours (entities, sentences, holder, stance, doc_stance" in problem.message
+        )
+        assert f"--control {name}=OURS" in problem.message and f"--control {name}=-" in problem.message
+    docs, problems = tasks_to_documents([task], schema, controls={"label": "entities", "document": "doc_stance"})
+    assert problems == [] and docs == [base]

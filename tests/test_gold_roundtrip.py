@@ -138,8 +138,11 @@ def test_iob2_round_trip(doc):
     spans = sorted(span for r in records for span in tags_to_spans(r["ner_tags"], r["offsets"]))
     assert spans == sorted((e.start, e.end, e.label) for e in doc.entities)
     back = records_to_document(records, doc.text, doc.doc_stance, SCHEMA, SCHEMA.version)
+
     # spans, labels, sentences, stances and holders come back; QUANTITY attributes are re-derived
-    strip = lambda d: [(e.start, e.end, e.label, e.text) for e in d.entities]  # noqa: E731
+    def strip(d):
+        return [(e.start, e.end, e.label, e.text) for e in d.entities]
+
     assert strip(back) == strip(doc)
     assert back.sentences == doc.sentences
     # CoNLL keeps tokens, tags and document grouping

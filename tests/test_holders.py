@@ -134,13 +134,13 @@ def test_cues_come_from_the_config() -> None:
 def test_a_broken_rules_file_is_a_user_error(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("reporting_verbs: []\n", encoding="utf-8")
-    with pytest.raises(UserError, match="rules.yaml: `windows` needs integer"):
+    with pytest.raises(UserError, match=r"rules\.yaml: `windows` needs integer"):
         load_rules(path)
     path.write_text(
         "windows: {subject: 3, demand: 1, headline_colon: 2}\neligible_labels: [PER]\nreporting_verbs: []\n",
         encoding="utf-8",
     )
-    with pytest.raises(UserError, match="rules.yaml: `conjunctions` must be a non-empty list"):
+    with pytest.raises(UserError, match=r"rules\.yaml: `conjunctions` must be a non-empty list"):
         load_rules(path)
     with pytest.raises(UserError, match="no such file"):
         load_rules(tmp_path / "missing.yaml")

@@ -75,7 +75,7 @@ def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path]
         tmp_path / "tasks.json",
     )
     names = config_names()
-    assert [t["data"]["doc_id"] for t in tasks][0] == "new_article"
+    assert tasks[0]["data"]["doc_id"] == "new_article"
     assert tasks[1]["data"]["doc_id"].startswith("doc_") or tasks[1]["data"]["doc_id"].count("_") >= 1
     for task in tasks:
         assert set(task) == {"data", "predictions"} and task["data"]["schema_version"] == schema().version
@@ -113,7 +113,7 @@ def test_accepted_predictions_round_trip_through_the_importer(
     stance = load_published_model(models["stance"], "stance", "cpu")
     texts = [d.read_text(encoding="utf-8") for d in docs]
     results = predict_documents(texts, ner, stance)
-    for doc, task, text, result in zip(imported, tasks, texts, results):
+    for doc, task, text, result in zip(imported, tasks, texts, results, strict=True):
         expected = predicted_document(task["data"]["doc_id"], text, result, schema())
         assert doc == expected  # entities with QUANTITY value/unit/approximate, sentences, stances, doc stance
         assert len(doc.entities) == len(result["entities"]) > 0
@@ -222,3 +222,12 @@ def test_predicted_document_requires_nothing_from_the_model_it_lacks() -> None:
         from arastance.predict.preannotate import preannotation_tasks
 
         preannotation_tasks(["a/x.txt", "b/x.txt"], ["1", "2"], [{}, {}], schema(), "v")
+
+
+def test_a_document_warning_goes_into_the_task_meta() -> None:
+    from arastance.predict.preannotate import preannotation_tasks
+
+    plain = {"entities": [], "sentences": None, "doc_stance": None}
+    warned = {**plain, "warnings": ["5 of 5 words (100%) are unknown to the model ([UNK])"]}
+    tasks = preannotation_tasks(["a.txt", "b.txt"], ["قسد.", "中文."], [plain, warned], schema(), "v")
+    assert "meta" not in tasks[0] and tasks[1]["meta"] == {"warnings": warned["warnings"]}

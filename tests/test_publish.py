@@ -255,8 +255,8 @@ def test_card_prefers_report_with_confidence_intervals(runs: dict[str, Path], tm
         and "No confidence intervals" not in body
     )
     assert (
-        "Baseline (the majority class of the training sentences): macro F1 0.250. Model minus baseline: +0.010 [-0.100, 0.120], the model ahead in 55% of bootstrap replicates."
-        in body
+        "Baseline (the majority class of the training sentences): macro F1 0.250. Model minus baseline: +0.010 "
+        "[-0.100, 0.120], the model ahead in 55% of bootstrap replicates." in body
     )
     assert meta["model-index"][0]["results"][0]["metrics"][0]["value"] == pytest.approx(round(stance["macro_f1"], 4))
 
@@ -355,6 +355,8 @@ def test_out_folder_protection_and_republish(
 ) -> None:
     run = str(runs["stance_fixed"])
     assert main(["publish", run, "--out", run]) == 1
+    assert "is also an input" in capsys.readouterr().err  # refused at the CLI entry, as for every --out
+    assert main(["publish", run, "--out", str(Path(run).parent)]) == 1
     assert "would overwrite the run" in capsys.readouterr().err
     other = tmp_path / "notes"
     other.mkdir()
@@ -373,6 +375,27 @@ def test_out_folder_protection_and_republish(
 def test_not_a_run_folder(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["stance_fixed"] / "best"), "--out", str(tmp_path / "x")]) == 1
     assert "pass the run folder above it" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_run_saved_by_an_older_version_publishes_with_todays_defaults(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """publish reads RUN/config.yaml through the checked settings: keys added since (here the eval group,
+    trainer.compile_scope, trainer.trackers) take their defaults; a key no setting defines is refused."""
+    run = tmp_path / "old-run"
+    shutil.copytree(runs["stance_fixed"], run)
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    del config["eval"], config["trainer"]["compile_scope"], config["trainer"]["trackers"]
+    (run / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["publish", str(run), "--out", str(tmp_path / "pub")]) == 0
+    card = (tmp_path / "pub" / "README.md").read_text(encoding="utf-8")
+    assert f"token budget {config['trainer']['max_tokens']}" in card and f"| seed | {config['seed']} |" in card
+    config["trainer"]["max_stepz"] = 3
+    (run / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["publish", str(run), "--out", str(tmp_path / "pub2")]) == 2
+    err = capsys.readouterr().err
+    assert f"{run / 'config.yaml'}: trainer.max_stepz: unknown key (did you mean trainer.max_steps?)" in err
 
 
 def test_point_and_ci_shapes() -> None:
@@ -437,3 +460,23 @@ def test_push_needs_a_valid_repo_id(runs: dict[str, Path], tmp_path: Path, capsy
 def test_make_publish_target_matches_the_cli() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "arastance publish $(RUN) --out" in makefile
+
+
+@pytest.mark.slow
+def test_publish_is_quiet_by_default_and_verbose_shows_the_libraries(runs: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ARASTANCE_ROOT": str(REPO_ROOT)}
+    common = [sys.executable, "-m", "arastance.cli", "publish", str(runs["stance_fixed"]), "--onnx", "yes"]
+    quiet = subprocess.run([*common, "--out", str(tmp_path / "q")], capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert quiet.stdout == ""
+    ours = ("onnx ", "published ")
+    assert [line for line in quiet.stderr.splitlines() if not line.startswith(ours)] == []
+    verbose = subprocess.run(
+        [*common, "--out", str(tmp_path / "v"), "--verbose"], capture_output=True, text=True, env=env
+    )
+    assert verbose.returncode == 0 and "Loading weights" in verbose.stderr

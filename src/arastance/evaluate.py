@@ -12,16 +12,17 @@ with the fresh predictions. Expected failures print one message and exit with st
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import exit_on_failure
-from arastance.paths import CONFIGS_DIR
+from arastance.paths import CONFIGS_DIR, config_groups_help
+from arastance.settings import EvaluateSettings, checked
+from arastance.writer import write_jsonl
 
 
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
@@ -40,8 +41,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from arastance.evaluation.aggregate import report_runs, sweep_seed_block
     from arastance.runs.reader import read_run_config
 
+    # Every key and value checked before any work (an unknown `+key`, a confidence of 95).
+    config = checked(EvaluateSettings, cfg)
     # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
-    seed_paths = report_runs(Path(str(cfg.run_dir)))
+    seed_paths = report_runs(config.run_dir)
     run_dir = seed_paths[0]
     read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
 
@@ -51,9 +54,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from arastance.models.loading import quiet_libraries
 
     quiet_libraries()
-    result = evaluate_checkpoints(run_dir, progress=bool(cfg.get("progress", False)))
+    result = evaluate_checkpoints(run_dir, progress=config.progress)
     run = result.run
-    settings = ReportSettings.from_cfg(cfg.eval)
+    settings = ReportSettings.from_cfg(config.eval)
     analysis = analyse(run, settings)
     seeds = sweep_seed_block(seed_paths, run.task)
     if seeds is not None:
@@ -63,20 +66,19 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]
 
     extra: dict[str, Any] = {"checkpoint_eval": summary}
-    test_sets = corpus_test_sets(cfg, run, settings.bootstrap)
+    test_sets = corpus_test_sets(config.eval_records, run, settings.bootstrap)
     if test_sets:
         extra["test_sets"] = test_sets
-    report_dir = Path(str(cfg.report_dir))
-    title = str(cfg.get("title") or f"{run.task} run {run_dir.name}")
+    report_dir = config.report_dir
+    title = config.title or f"{run.task} run {run_dir.name}"
     metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, extra)
     predictions_dir = report_dir / "predictions"
-    predictions_dir.mkdir(parents=True, exist_ok=True)
     for fold in result.folds:
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fold.records)
-        (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
+        write_jsonl(predictions_dir / f"{fold.name}.jsonl", fold.records)
 
     print(
-        f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))"
+        f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, "
+        f"{len(run.folds)} fold(s))"
     )
     if summary["matches_training"]:
         print("scores equal the training-time metrics.json")
@@ -94,19 +96,22 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-def corpus_test_sets(cfg: DictConfig, run: Any, bootstrap: Any) -> dict[str, Any]:
+def corpus_test_sets(files: Sequence[str] | None, run: Any, bootstrap: Any) -> dict[str, Any]:
     """The run's data.eval_records, or the files given as `eval_records=[…]`, scored with its saved models."""
     from arastance.evaluation.test_sets import load_corpus_test_sets, score_run_test_sets
     from arastance.models.device import choose_runtime
     from arastance.runs.layout import RunDir
 
-    files = cfg.get("eval_records")
-    files = list(run.settings.data.eval_records) if files is None else [str(f) for f in files]
-    test_sets = load_corpus_test_sets(files, run.task, run.schema)
+    chosen = list(run.settings.data.eval_records) if files is None else list(files)
+    test_sets = load_corpus_test_sets(chosen, run.task, run.schema)
     if not test_sets:
         return {}
     runtime = choose_runtime(run.settings.trainer.precision)  # as training scored them
     return score_run_test_sets(RunDir(run.path), run.settings, run.schema, test_sets, runtime, bootstrap)
+
+
+# --help lists only the config groups evaluate reads (configs/evaluate.yaml's hydra.help.template).
+OmegaConf.register_new_resolver("arastance.config_groups", config_groups_help, replace=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="evaluate")

@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import ConfigError, UserError, exit_on_failure
-from arastance.paths import CONFIGS_DIR
+from arastance.paths import CONFIGS_DIR, config_groups_help
+from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_hydra_traces
 from arastance.schema import Schema, load_schema
-from arastance.settings import RunSettings, from_config, validate_training_config
+from arastance.settings import DataSettings, RunSettings, checked, from_config, validate_training_config
 
 if TYPE_CHECKING:
     from arastance.evaluation.test_sets import CorpusTestSet
@@ -34,6 +35,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # A full or read-only disk under hydra's train.log must not turn every log line into a
     # "--- Logging error ---" traceback: the write that fails is reported once, by the failure handler.
     logging.raiseExceptions = False
+    start_command()
     try:
         validate_training_config(cfg)
     except ConfigError:
@@ -42,17 +44,18 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         raise
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
-    from arastance.evaluation.test_sets import load_corpus_test_sets
-    from arastance.gold.splits import run_schema
-    from arastance.models.loading import quiet_libraries
-    from arastance.training.cv import is_main_process, run_all
+    with CLOCK.phase("imports"):
+        from arastance.evaluation.test_sets import load_corpus_test_sets
+        from arastance.gold.splits import run_schema
+        from arastance.models.loading import quiet_libraries
+        from arastance.training.cv import is_main_process, run_all
 
     settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     # A corpus's test split is read and checked before any training, like every other input.
     test_sets = load_corpus_test_sets(
-        settings.data.eval_records, settings.task.name, run_schema(schema, settings.data, settings.task.name)
+        settings.data.eval_records, settings.task.name, run_schema(schema, settings.data)
     )
     metrics = run_all(settings, schema)
     if metrics and is_main_process():
@@ -74,7 +77,7 @@ def score_test_sets_after_training(
 
     run = RunDir(settings.run_dir)
     bootstrap = ReportSettings.from_cfg(cfg.eval).bootstrap
-    labels = run_schema(schema, settings.data, settings.task.name)
+    labels = run_schema(schema, settings.data)
     runtime = choose_runtime(settings.trainer.precision)
     block = score_run_test_sets(
         run, settings, labels, test_sets, runtime, bootstrap, logging.getLogger("arastance.train").info
@@ -112,7 +115,7 @@ def _hydra_job() -> Any | None:
     return HydraConfig.get() if HydraConfig.initialized() else None
 
 
-def _is_multirun(job: Any | None) -> bool:
+def _is_multirun(job: Any | None) -> TypeGuard[Any]:  # True: `job` is not None
     from hydra.types import RunMode
 
     return job is not None and job.mode == RunMode.MULTIRUN
@@ -129,6 +132,8 @@ def job_run_dir(single_run_dir: str) -> str:
 
 # Registered on import: configs/train.yaml's run_dir needs it wherever train.yaml is composed.
 OmegaConf.register_new_resolver("arastance.job_run_dir", job_run_dir, replace=True)
+# configs/train.yaml and evaluate.yaml's --help: only the groups the app reads.
+OmegaConf.register_new_resolver("arastance.config_groups", config_groups_help, replace=True)
 
 
 def overridden_keys(overrides: list[str]) -> set[str]:
@@ -151,8 +156,7 @@ def _is_search(job: Any | None) -> bool:
 
 def refuse_search_without_dev(job: Any | None, data: Any) -> None:
     """The objective is a dev score: a search whose splits have no dev documents fails before training."""
-    has_dev = int(data.get("dev_docs") or 0) >= 1 if data.get("split", "cv") == "cv" else bool(data.get("dev_docs_ids"))
-    if _is_search(job) and not has_dev:
+    if _is_search(job) and not checked(DataSettings, data, prefix="data.").has_dev:
         raise UserError(
             "a search maximises the dev score, and these splits have no dev documents: set data.dev_docs >= 1 "
             "(cross-validation) or data.dev_docs_ids (data=fixed)"

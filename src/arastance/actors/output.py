@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.actors.summary import COLUMNS, ActorRow, ActorSummary
+from arastance.writer import write_text
 
 
 def csv_text(summary: ActorSummary, stance_columns: Mapping[str, str]) -> str:
@@ -30,9 +31,10 @@ def markdown(summary: ActorSummary, stance_columns: Mapping[str, str], title: st
     lines = [
         f"# Who says what — {title}",
         "",
-        f"{summary.documents} document(s). One row per actor (surface forms merged through configs/actors/aliases.yaml); "
-        "`mentions` counts its entity mentions and the holder spans that are not entities, the stance columns the "
-        f"sentences it holds, `documents` where it appears. The articles' own voice (no holder): {authorial}.",
+        f"{summary.documents} document(s). One row per actor (surface forms merged through "
+        "configs/actors/aliases.yaml); `mentions` counts its entity mentions and the holder spans that are not "
+        "entities, the stance columns the sentences it holds, `documents` where it appears. The articles' own voice "
+        f"(no holder): {authorial}.",
         "",
     ]
     if figure:
@@ -64,7 +66,7 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
         rights = np.array([r.held[right] for r in rows])
         ax.barh(y, -lefts, color=plots._BASELINE, label=left)
         ax.barh(y, rights, color=plots._MODEL, label=right)
-        for yi, lv, rv in zip(y, lefts, rights):
+        for yi, lv, rv in zip(y, lefts, rights, strict=True):
             if lv:
                 ax.text(-lv, yi, f"{lv} ", ha="right", va="center", fontsize=8)
             if rv:
@@ -84,6 +86,17 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
     return fig
 
 
+def figure_sides(stance_columns: Mapping[str, str]) -> tuple[str, str]:
+    """(left, right) stance classes of the diverging figure."""
+    classes = list(stance_columns)
+    return (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
+
+
+def summary_figure(summary: ActorSummary, stance_columns: Mapping[str, str], title: str) -> Any:
+    left, right = figure_sides(stance_columns)
+    return actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
+
+
 def write_outputs(
     out_dir: Path, summary: ActorSummary, stance_columns: Mapping[str, str], title: str
 ) -> dict[str, Path]:
@@ -91,10 +104,7 @@ def write_outputs(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out_dir / "actors.csv", "md": out_dir / "actors.md", "png": out_dir / "actors.png"}
-    classes = list(stance_columns)
-    left, right = (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
-    fig = actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
-    plots._save(fig, paths["png"])
-    paths["csv"].write_text(csv_text(summary, stance_columns), encoding="utf-8")
-    paths["md"].write_text(markdown(summary, stance_columns, title, paths["png"].name), encoding="utf-8")
+    plots._save(summary_figure(summary, stance_columns, title), paths["png"])
+    write_text(paths["csv"], csv_text(summary, stance_columns))
+    write_text(paths["md"], markdown(summary, stance_columns, title, paths["png"].name))
     return paths

@@ -45,6 +45,9 @@ class TaskAnalysis:
     quantity_disagreements: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dev_metric: str = ""
+    # The pooled held-out sentences and predicted document stances: report.html shows every one in context.
+    sentences: list[ScoredSentence] = field(default_factory=list)
+    doc_stances: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,8 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
         base = ner_metrics(gold, base_pred, labels)
         base_counts, base["ci"] = _ner_counts_and_ci(gold, base_pred, labels, weights, settings)
         base["description"] = (
-            "exact word-aligned longest-first match of the entity strings in each fold's training documents, with their most frequent label"
+            "exact word-aligned longest-first match of the entity strings in each fold's training documents, with "
+            "their most frequent label"
         )
         start = 0
         fold_scores = []
@@ -265,7 +269,15 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
         )
     block["run"] = _run_info(run)
     return TaskAnalysis(
-        "ner", block, labels, ner_errors(errors), [], disagreements, _logs(run), run.settings.task.metric
+        "ner",
+        block,
+        labels,
+        ner_errors(errors),
+        [],
+        disagreements,
+        _logs(run),
+        run.settings.task.metric,
+        sentences=sentences,
     )
 
 
@@ -363,7 +375,19 @@ def analyse_stance(run: RunData, settings: bs.BootstrapSettings, with_baselines:
         for s in sentences
     ]
     block["run"] = _run_info(run)
-    return TaskAnalysis("stance", block, classes, [], items, [], _logs(run), run.settings.task.metric)
+    doc_stances = {str(r["doc_id"]): str(r["doc_stance"]) for f in folds for r in f.predictions if "doc_stance" in r}
+    return TaskAnalysis(
+        "stance",
+        block,
+        classes,
+        [],
+        items,
+        [],
+        _logs(run),
+        run.settings.task.metric,
+        sentences=sentences,
+        doc_stances=doc_stances,
+    )
 
 
 def top_error_strings(errors: Sequence[NerError], limit: int = 20) -> list[tuple[str, int, int]]:

@@ -62,7 +62,7 @@ def tags_to_spans(tags: Sequence[str], offsets: Sequence[Sequence[int]]) -> list
         raise ValueError(f"{len(tags)} tags for {len(offsets)} tokens")
     spans: list[SpanTuple] = []
     open_label: str | None = None  # label of the entity the previous token belongs to
-    for tag, (start, end) in zip(tags, offsets):
+    for tag, (start, end) in zip(tags, offsets, strict=True):
         if tag == "O":
             open_label = None
             continue
@@ -143,7 +143,7 @@ def to_conll(records: Iterable[Record]) -> str:
         if record["doc_id"] != current_doc:
             current_doc = record["doc_id"]
             lines += [f"{DOCSTART} O {current_doc}", ""]
-        for token, tag in zip(record["tokens"], record["ner_tags"]):
+        for token, tag in zip(record["tokens"], record["ner_tags"], strict=True):
             # tokenize_words splits at whitespace, so a token never contains a column separator.
             lines.append(f"{token} {tag}")
         lines.append("")

@@ -22,7 +22,8 @@ from arastance.errors import UserError
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
 from arastance.models.saved import CONFIG_FILE, RECOVER, check_saved_folder, model_config_folder, read_model_config
 from arastance.models.tiny import ensure_tiny_model
-from arastance.settings import ModelSettings
+from arastance.phases import timed_phase
+from arastance.settings import NO_MODEL_SOURCE, ModelSettings
 from arastance.tasks import task_of_architecture
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,7 @@ def resolve_model_source(model: ModelSettings, cache_dir: str | Path, corpus_tex
         normalize = get_normalizer(model.normalization)
         spec = {**dict(model.tiny), "normalization": model.normalization}
         return str(ensure_tiny_model(Path(cache_dir), spec, corpus_texts, normalize)), True
-    raise UserError(
-        "model.pretrained is not set (and the model config builds no tiny model): give a hub id or a folder, e.g. "
-        "stage 2 of the two-stage recipe starts from stage 1's run: model.pretrained=outputs/ner-stage1/best"
-    )
+    raise UserError(NO_MODEL_SOURCE)  # settings.py refuses such a config up front; direct callers land here
 
 
 def trained_labels(model_config: Mapping[str, Any]) -> tuple[str, dict[int, str]] | None:
@@ -123,6 +121,7 @@ def reset_label_head(task_model: Any) -> None:
     torch.nn.init.zeros_(head.bias)
 
 
+@timed_phase("model_build")
 def load_for_task(
     model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]
 ) -> LoadedModel:
@@ -142,6 +141,7 @@ def load_for_task(
     return LoadedModel(tokenizer, task_model, get_normalizer(model.normalization), source)
 
 
+@timed_phase("model_load")
 def load_saved(folder: str | Path, normalization: str, max_length: int) -> LoadedModel:
     """A fine-tuned model saved with save_pretrained (best/ or a published folder).
 

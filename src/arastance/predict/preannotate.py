@@ -90,7 +90,10 @@ def prediction_task(doc: GoldDocument, result: dict[str, Any], model_version: st
     prediction: dict[str, Any] = {"model_version": model_version, "result": items}
     if scores:
         prediction["score"] = round(sum(scores.values()) / len(scores), 4)
-    return {"data": exported["data"], "predictions": [prediction]}
+    task = {"data": exported["data"], "predictions": [prediction]}
+    if result.get("warnings"):
+        task["meta"] = {"warnings": list(result["warnings"])}  # shown in Label Studio's task info
+    return task
 
 
 def preannotation_tasks(
@@ -99,8 +102,9 @@ def preannotation_tasks(
     """Tasks for documents and their predictions; refuses two documents with the same doc_id."""
     from arastance.errors import UserError
 
-    tasks, seen = [], {}
-    for source, text, result in zip(sources, texts, results):
+    tasks: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}  # doc_id → the source that took it
+    for source, text, result in zip(sources, texts, results, strict=True):
         doc_id = doc_id_for(source, text)
         if doc_id in seen:
             raise UserError(f"{source} and {seen[doc_id]} would both be document {doc_id}; rename one")

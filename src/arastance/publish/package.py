@@ -15,9 +15,6 @@ place, so an interrupted publish never leaves half a folder behind.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +23,12 @@ from typing import Any
 import yaml
 
 from arastance.errors import UserError
-from arastance.paths import swap_in_folder
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
 from arastance.runs.layout import RunDir, read_json_object
 from arastance.schema import Schema
+from arastance.settings import PathSettings, RunSettings, read_saved_config
 from arastance.tasks import get_task
+from arastance.writer import building_folder, copy_file, write_json, write_text
 
 # What from_pretrained wrote about the *training* machine's loading; meaningless (or, for
 # local_files_only, harmful) for whoever loads the published folder.
@@ -46,7 +44,7 @@ class RunSource:
 
     run_dir: Path
     task: str
-    config: dict[str, Any]
+    settings: RunSettings  # RUN/config.yaml, read and checked by the same rules as training's config
     config_text: str
     model_dir: Path  # the best/ folder that gets published
     folds: tuple[str, ...]  # fold-K names of a CV run; () for a single split
@@ -66,19 +64,12 @@ class RunSource:
 # --------------------------------------------------------------------------- reading a run
 
 
-def _read_config(run_dir: Path) -> tuple[dict[str, Any], str]:
+def _read_config(run_dir: Path) -> RunSettings:
     path = RunDir(run_dir).config_path
     if not path.is_file():
         hint = " (that is a model folder; pass the run folder above it)" if (run_dir / "config.json").is_file() else ""
         raise UserError(f"{run_dir} is not a training run folder: no config.yaml{hint}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise UserError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(config, dict) or not isinstance(config.get("task"), dict) or "name" not in config["task"]:
-        raise UserError(f"{path}: not a training config (no task.name)")
-    return config, text
+    return read_saved_config(path)
 
 
 def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
@@ -127,8 +118,8 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such folder")
-    config, config_text = _read_config(run_dir)
-    task = str(config["task"]["name"])
+    settings = _read_config(run_dir)
+    task = settings.task.name
     run = RunDir(run_dir)
     folds = run.fold_names()
     chosen = choose_fold(folds, fold)
@@ -141,8 +132,8 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     scores_run = run_dir
     if scores_from is not None:
         scores_run = Path(scores_from)
-        other, _ = _read_config(scores_run)
-        if other["task"].get("name") != task or other.get("model") != config.get("model"):
+        other = _read_config(scores_run)
+        if other.task.name != task or other.model != settings.model:
             raise UserError(
                 f"--scores-from {scores_run}: its task/model configuration differs from {run_dir}; "
                 "its scores would not describe this model"
@@ -157,8 +148,8 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     return RunSource(
         run_dir,
         task,
-        config,
-        config_text,
+        settings,
+        settings.config_yaml,
         model_dir,
         folds,
         chosen,
@@ -191,23 +182,21 @@ def check_out_dir(out: Path, source: RunSource) -> None:
 # --------------------------------------------------------------------------- card facts
 
 
-def _max_length(config: dict[str, Any], model_config: dict[str, Any]) -> int:
-    configured = int((config.get("model") or {}).get("max_length") or 512)
+def _max_length(settings: RunSettings, model_config: dict[str, Any]) -> int:
+    configured = settings.model.max_length
     positions = model_config.get("max_position_embeddings")
     return min(configured, int(positions)) if positions else configured
 
 
 def document_facts(
-    config: dict[str, Any], split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]
+    paths: PathSettings, split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]
 ) -> list[DocFacts]:
     """Size of each gold document and its role for the published model; [] when the gold is not here."""
     from arastance.corpus.segment import split_sentences, tokenize_words
     from arastance.gold.io import read_gold
     from arastance.paths import project_root
 
-    paths = config.get("paths") or {}
-    gold = Path(str(paths.get("gold_dir", "annotations/gold")))
-    documents = Path(str(paths.get("documents_dir", "annotations/documents")))
+    gold, documents = paths.gold_dir, paths.documents_dir
     if not gold.is_absolute() and not gold.is_dir():
         gold, documents = project_root() / gold, project_root() / documents
     if not gold.is_dir():
@@ -243,21 +232,18 @@ def _local_start(pretrained: Any) -> str | None:
     return str(pretrained) if pretrained and Path(str(pretrained)).expanduser().is_dir() else None
 
 
-def _stage_config(path: Path) -> dict[str, Any] | None:
-    """The training config of the run that produced the model at `path` (a run's best/, a single-split
+def _stage_settings(path: Path) -> RunSettings | None:
+    """The training settings of the run that produced the model at `path` (a run's best/, a single-split
     run folder, a published folder), found as `predict` finds it."""
     from arastance.models.saved import model_config_folder
     from arastance.predict.documents import find_training_config
 
     folder = model_config_folder(path)
     found = find_training_config(folder) if folder is not None else None
-    if found is None:
-        return None
-    loaded = yaml.safe_load(found.read_text(encoding="utf-8"))
-    return loaded if isinstance(loaded, dict) else None
+    return read_saved_config(found) if found is not None else None
 
 
-def hub_base_model(pretrained: Any) -> str | None:
+def hub_base_model(pretrained: str | None) -> str | None:
     """The hub id this model descends from (through local first stages); None when it starts from the
     tiny random-init model or from a local folder whose origin is unknown."""
     for _ in range(MAX_STAGES):
@@ -266,11 +252,12 @@ def hub_base_model(pretrained: Any) -> str | None:
         start = _local_start(pretrained)
         if start is None:
             return str(pretrained)
-        config = _stage_config(Path(start).expanduser())
-        model = (config or {}).get("model") or {}
-        if model.get("tiny") and not model.get("pretrained"):
+        stage = _stage_settings(Path(start).expanduser())
+        if stage is None:
             return None
-        pretrained = model.get("pretrained")
+        if stage.model.tiny and not stage.model.pretrained:
+            return None
+        pretrained = stage.model.pretrained
     return None
 
 
@@ -298,12 +285,10 @@ def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | No
 def card_facts(
     source: RunSource, schema: Schema, model_config: dict[str, Any], repo_id: str | None, model_name: str | None
 ) -> CardFacts:
-    config = source.config
+    settings = source.settings
     task = source.task
-    model_cfg = config.get("model") or {}
-    task_cfg = config.get("task") or {}
-    data_cfg = config.get("data") or {}
-    tiny = model_cfg.get("tiny")
+    model = settings.model
+    tiny = model.tiny
     task_scores = source.scores.get(task) or {}
     labels = get_task(task).labels(schema)
     rows = score_rows(task_scores, labels, source.spread)
@@ -311,7 +296,7 @@ def card_facts(
     split = source.model_metrics.get("split")
     scores_is_cv = RunDir(source.scores_run).is_cv()
     all_ids = sorted({d for side in ("train", "dev", "test") for d in (split or {}).get(side) or []})
-    name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model_cfg.get('name', 'model')}")
+    name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model.name}")
     try:
         relative = source.scores_file.resolve().relative_to(source.scores_run.resolve().parent)
     except ValueError:
@@ -319,16 +304,16 @@ def card_facts(
     return CardFacts(
         task=task,
         model_name=name,
-        model_config_name=str(model_cfg.get("name", "arabert_v02")),
+        model_config_name=model.name,
         schema=schema,
-        base_model=None if tiny else hub_base_model(model_cfg.get("pretrained")),
+        base_model=None if tiny else hub_base_model(model.pretrained),
         tiny_spec=dict(tiny) if tiny else None,
-        normalization=str(model_cfg.get("normalization", "arabert_v02")),
-        max_length=_max_length(config, model_config),
-        stride=int(data_cfg.get("stride", 128)),
-        context=dict(task_cfg.get("context") or {}),
-        doc_aggregation=task_cfg.get("doc_aggregation"),
-        doc_threshold=task_cfg.get("doc_threshold"),
+        normalization=model.normalization,
+        max_length=_max_length(settings, model_config),
+        stride=settings.data.stride,
+        context=dict(settings.task.context),
+        doc_aggregation=settings.task.doc_aggregation,
+        doc_threshold=settings.task.doc_threshold,
         is_cv=scores_is_cv,
         n_folds=len(RunDir(source.scores_run).fold_names()) or 1,
         published_fold=source.fold,
@@ -340,10 +325,10 @@ def card_facts(
         has_ci=any(r.f1_ci for r in rows) or any(h.ci for h in heads),
         extra_data=_extra_data(source.model_metrics),
         test_sets=_test_sets(source.scores, source.fold),
-        first_stage=_local_start(model_cfg.get("pretrained")),
-        documents=document_facts(config, split, schema, all_ids),
-        trainer=dict(config.get("trainer") or {}),
-        seed=int(config.get("seed", 0)),
+        first_stage=_local_start(model.pretrained),
+        documents=document_facts(settings.paths, split, schema, all_ids),
+        trainer=settings.trainer,
+        seed=settings.seed,
         train_overrides=source.overrides,
         repo_id=repo_id,
         own_test=_own_test(task, source.model_metrics) if source.is_cv else None,
@@ -384,7 +369,7 @@ def _patch_tokenizer_config(folder: Path, max_length: int) -> None:
         data.pop(key, None)
     # AraBERT's own tokenizer config lacks it; without it a pipeline neither truncates nor warns.
     data["model_max_length"] = max_length
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(path, data)
 
 
 def write_package(
@@ -399,23 +384,15 @@ def write_package(
     """Build the folder next to `out` and rename it into place; returns `out`. `extra` adds to the
     staging folder before the rename (the ONNX export), so a failed export leaves no folder either."""
     check_out_dir(out, source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
+    with building_folder(out) as staging:
         for item in source.model_dir.iterdir():
             if item.is_file():
-                shutil.copyfile(item, staging / item.name)  # not copy2: best/ weights are 0600
+                copy_file(item, staging / item.name)  # not its mode: best/ weights are 0600
         _patch_tokenizer_config(staging, max_length)
-        (staging / "training_config.yaml").write_text(source.config_text, encoding="utf-8")
-        (staging / "metrics.json").write_text(
-            json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        shutil.copyfile(schema_file, staging / "schema.yaml")
-        (staging / "README.md").write_text(card, encoding="utf-8")
+        write_text(staging / "training_config.yaml", source.config_text)
+        write_json(staging / "metrics.json", metrics)
+        copy_file(schema_file, staging / "schema.yaml")
+        write_text(staging / "README.md", card)
         if extra is not None:
             extra(staging)
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a published folder is for everyone
-        swap_in_folder(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out

@@ -1,6 +1,6 @@
 """Reading a finished training run: its resolved config, gold, and per fold the split, predictions
-and training log (the files named by runs/layout.py). Every expected problem (no such folder, unfinished fold, changed gold) is a
-UserError that says what to do; nothing here scores anything.
+and training log (the files named by runs/layout.py). Every expected problem (no such folder, unfinished
+fold, changed gold) is a UserError that says what to do; nothing here scores anything.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def load_run(run_dir: Path, with_predictions: bool = True) -> RunData:
 
     gold_schema, docs = run_schema_and_gold(cfg)
     settings = from_config(cfg)
-    schema = run_schema(gold_schema, settings.data, task)  # a corpus's own labels with data.labels
+    schema = run_schema(gold_schema, settings.data)  # a corpus's own labels with data.labels
     known = {d.doc_id for d in docs}
     run = RunDir(run_dir)
     folds = [_read_fold(split_dir, known, with_predictions) for split_dir in run.splits()]

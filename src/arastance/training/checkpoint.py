@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.phases import timed_phase
+from arastance.writer import swap_in_folder, write_json, write_text
 
 CHECKPOINT_PATTERN = re.compile(r"^step-(\d{6})$")
 STATE_FILE = "trainer_state.json"
@@ -33,7 +35,7 @@ def checkpoint_name(step: int) -> str:
 
 
 def _step_of(path: Path) -> int:
-    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
+    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]  # only matched names come here
 
 
 def checkpoint_folders(folder: Path) -> list[Path]:
@@ -72,7 +74,7 @@ def build_manifest(checkpoint: Path) -> dict[str, Any]:
 
 
 def write_manifest(checkpoint: Path) -> None:
-    (Path(checkpoint) / MANIFEST).write_text(json.dumps(build_manifest(checkpoint), indent=2), encoding="utf-8")
+    write_json(Path(checkpoint) / MANIFEST, build_manifest(checkpoint))
 
 
 def manifest_problem(checkpoint: Path) -> str | None:
@@ -102,7 +104,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     some but none is complete, since starting over silently would throw their training away.
     """
     folders = checkpoint_folders(folder)
-    rejected = []
+    rejected: list[str] = []
     for candidate in reversed(folders):
         problem = manifest_problem(candidate) if (candidate / MANIFEST).is_file() else "no manifest (never finished)"
         if problem is None:
@@ -119,6 +121,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     return None
 
 
+@timed_phase("checkpoint")
 def save_checkpoint(
     accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int
 ) -> Path:
@@ -140,14 +143,12 @@ def save_checkpoint(
             accelerator.save_state(str(staging))
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                (staging / "config.yaml").write_text(config_yaml, encoding="utf-8")
-                (staging / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+                write_text(staging / "config.yaml", config_yaml)
+                write_json(staging / STATE_FILE, state)
                 # The manifest is written last: its presence marks the checkpoint complete.
                 write_manifest(staging)
                 _fsync_dir(staging)
-                if final.exists():
-                    shutil.rmtree(final)
-                os.rename(staging, final)
+                swap_in_folder(staging, final)
     except BaseException:
         if accelerator.is_main_process:
             shutil.rmtree(staging, ignore_errors=True)

@@ -12,6 +12,7 @@ import numpy as np
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
 from arastance.gold.splits import Split, load_extra_records, load_gold, run_schema, splits_from_config
+from arastance.phases import CLOCK, time_block
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
 from arastance.schema import Schema
@@ -28,11 +29,11 @@ def run_all(settings: RunSettings, gold_schema: Schema) -> dict[str, Any]:
     """`gold_schema` validates the gold; the run trains and scores on `run_schema` (a corpus's own labels
     with data.labels)."""
     docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, gold_schema)
-    schema = run_schema(gold_schema, settings.data, settings.task.name)
+    schema = run_schema(gold_schema, settings.data)
     gold_texts = [d.text for d in docs]
     docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
-    extra = load_extra_records(settings.data, settings.task.name, schema, [d.doc_id for d in docs])
+    extra = load_extra_records(settings.data, schema, [d.doc_id for d in docs])
     corpus_texts = vocabulary_texts(gold_texts, extra)
     run = RunDir(settings.run_dir)
     with _run_lock(run):
@@ -85,6 +86,7 @@ def _train_fold(
 def _pool(run: RunDir, docs: list, schema: Schema, settings: RunSettings) -> dict[str, Any]:
     metrics = pooled_metrics(run, docs, schema, settings.task.name)
     metrics["config"] = {"task": settings.task.name, "model": settings.model.name, "seed": settings.seed}
+    metrics["time"] = time_block(CLOCK.snapshot())  # the whole run, start-up included (docs/metrics_schema.md)
     run.write_pooled(metrics, settings.config_yaml)
     return metrics
 
