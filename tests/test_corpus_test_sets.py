@@ -56,16 +56,19 @@ def test_native_labels_keep_the_corpus_types_and_the_mapped_ones_do_not(tmp_path
 
 
 def test_the_run_schema_is_the_corpus_labels_only_when_data_labels_is_set(schema: Schema) -> None:
-    assert run_schema(schema, DataSettings(split="external"), "ner") is schema
-    native = run_schema(schema, DataSettings(split="external", labels=str(ANERCORP)), "ner")
+    assert run_schema(schema, DataSettings(split="external")) is schema
+    native = run_schema(schema, DataSettings(split="external", labels=str(ANERCORP)))
     assert native.entity_labels == NATIVE and native.iob_tags[:3] == ("O", "B-PERS", "I-PERS")
     assert native.stance_classes == schema.stance_classes
 
 
-@pytest.mark.parametrize(("split", "task"), [("cv", "ner"), ("fixed", "ner"), ("external", "stance")])
-def test_the_corpus_labels_need_ner_trained_on_that_corpus_alone(schema: Schema, split: str, task: str) -> None:
-    with pytest.raises(UserError, match="needs task=ner and data=external"):
-        run_schema(schema, DataSettings(split=split, labels=str(ANERCORP)), task)
+@pytest.mark.parametrize(
+    "overrides",
+    [["data=cv"], ["data=fixed"], ["task=stance", "data=external", "data.extra_records=[x.jsonl]"]],
+)
+def test_the_corpus_labels_need_ner_trained_on_that_corpus_alone(overrides: list[str]) -> None:
+    with pytest.raises(ConfigError, match="needs task=ner and data=external"):
+        validate_training_config(compose_train([*overrides, f"data.labels={ANERCORP}"]))
 
 
 def test_a_map_without_native_labels_says_so(schema: Schema, tmp_path: Path) -> None:
@@ -227,9 +230,11 @@ def test_the_anercorp_recipe_trains_and_scores_on_the_corpus_labels_with_the_tin
 
 
 @pytest.mark.slow
-def test_a_gold_run_shows_the_test_set_apart_in_metrics_and_model_card(tmp_path, capsys, schema: Schema) -> None:
-    """On our schema (mapped records), a fixed split: the gold figures are the gold's alone, the test set
-    has its own block, and the published model card names it."""
+def test_a_cross_validation_run_scores_the_test_set_with_every_fold_model_apart_from_the_gold(
+    tmp_path, capsys, schema: Schema
+) -> None:
+    """On our schema (mapped records), two folds: the gold figures are the gold's alone, each fold's model
+    has its own test-set block with the folds' spread, and the published fold's block is in the card."""
     from arastance.train import train
 
     test_records = convert(tmp_path, "test", False, capsys)
@@ -237,7 +242,7 @@ def test_a_gold_run_shows_the_test_set_apart_in_metrics_and_model_card(tmp_path,
     cfg = compose_train(
         [
             "experiment=demo_ner",
-            "data=fixed",
+            "data.folds=[0,1]",
             "trainer.max_steps=2",
             "trainer.precision=fp32",
             f"data.eval_records=[{test_records}]",
@@ -247,8 +252,16 @@ def test_a_gold_run_shows_the_test_set_apart_in_metrics_and_model_card(tmp_path,
         ]
     )
     metrics = train(cfg)
-    assert metrics["split"]["test"] and "test_sets" not in metrics["ner"]
-    assert tuple(metrics["test_sets"]["anercorp"]["splits"]["fixed"]["ner"]["per_label"]) == schema.entity_labels
+    printed = capsys.readouterr().out
+    block = metrics["test_sets"]["anercorp"]
+    assert set(block["splits"]) == {"fold-0", "fold-1"} and "test_sets" not in metrics["ner"]
+    per_fold = {name: b["ner"]["micro_f1"] for name, b in block["splits"].items()}
+    assert block["folds_micro_f1"]["per_fold"] == per_fold
+    assert block["folds_micro_f1"]["mean"] == pytest.approx(sum(per_fold.values()) / 2)
+    assert tuple(block["splits"]["fold-0"]["ner"]["per_label"]) == schema.entity_labels
+    assert "fold-1's model" in printed and "micro-F1 over the fold models" in printed
+    assert json.loads((run_dir / "metrics.json").read_text())["test_sets"]["anercorp"] == block
     assert cli_main(["publish", str(run_dir), "--out", str(tmp_path / "pub")]) == 0
     card = (tmp_path / "pub" / "README.md").read_text(encoding="utf-8")
     assert "## Scores on the anercorp test set" in card and "4 sentences of the corpus's own test split" in card
+    assert f"Micro-F1 {per_fold['fold-0']:.3f}" in card

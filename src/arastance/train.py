@@ -54,9 +54,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     # A corpus's test split is read and checked before any training, like every other input.
-    test_sets = load_corpus_test_sets(
-        settings.data.eval_records, settings.task.name, run_schema(schema, settings.data)
-    )
+    test_sets = load_corpus_test_sets(settings.data.eval_records, settings.task.name, run_schema(schema, settings.data))
     metrics = run_all(settings, schema)
     if metrics and is_main_process():
         if test_sets:

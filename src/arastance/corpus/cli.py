@@ -1,7 +1,8 @@
 """`arastance corpus convert`: a public NER corpus onto our schema, as the gold's IOB2 sentence records.
 
     arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml ANERCorp.txt --out anercorp.jsonl
-    arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml --native-labels ANERCorp_CamelLab_test.txt --out test.jsonl
+    arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml --native-labels \
+        ANERCorp_CamelLab_test.txt --out test.jsonl     (the corpus's own labels, for its published figures)
     arastance corpus convert --format hf --dataset NAME_OR_FOLDER [--split train] --label-map MAP --out OUT.jsonl
 
 Counts per source type (mentions, and the label each became or `dropped`) go to stderr. On any

@@ -563,7 +563,8 @@ def _test_sets_section(test_sets: Mapping[str, Any]) -> list[str]:
         lines += [
             f"## Test set: {source}",
             "",
-            f"The corpus's own test split ({', '.join(f'`{f}`' for f in block['files'])}: {block['sentences']} sentences, "
+            f"The corpus's own test split ({', '.join(f'`{f}`' for f in block['files'])}: "
+            f"{block['sentences']} sentences, "
             f"{block['documents']} documents), kept apart from the gold figures. Strict IOB2 entities; "
             f"{int(block['bootstrap']['confidence'] * 100)}% bootstrap intervals over its sentences.",
             "",
@@ -596,7 +597,7 @@ def _test_sets_section(test_sets: Mapping[str, Any]) -> list[str]:
             rows.append(["**macro**", "", "", _f(m["macro"]["f1"]), _ci(ci["macro_f1"]), "", ""])
             if len(block["splits"]) > 1:
                 lines += [f"Model of {name}:", ""]
-            lines += _table(["label", "P", "R", "F1", "F1 CI", "conlleval F1", "support"], rows) + [""]
+            lines += [*_table(["label", "P", "R", "F1", "F1 CI", "conlleval F1", "support"], rows), ""]
         if "folds_micro_f1" in block:
             f = block["folds_micro_f1"]
             lines += [f"Micro-F1 over the fold models: {_f(f['mean'])} ± {_f(f['std'])}.", ""]

@@ -36,7 +36,6 @@ from arastance.scoring.metrics import ner_metrics
 from arastance.settings import RunSettings
 from arastance.tasks import get_task
 
-
 # The key of a single split's model (the run folder itself), as its metrics.json `split.name` says.
 SINGLE_SPLIT = "fixed"
 

@@ -183,8 +183,8 @@ def test_sets_section(facts: CardFacts) -> str:
         micro = ci["micro"]["f1"]
         lines += [
             "",
-            f"Micro-F1 {m['micro']['f1']:.3f} {fmt_ci((micro['low'], micro['high']))}, macro-F1 {m['macro']['f1']:.3f}, "
-            f"conlleval micro-F1 {m['conlleval']['micro']['f1']:.3f}.",
+            f"Micro-F1 {m['micro']['f1']:.3f} {fmt_ci((micro['low'], micro['high']))}, "
+            f"macro-F1 {m['macro']['f1']:.3f}, conlleval micro-F1 {m['conlleval']['micro']['f1']:.3f}.",
             "",
         ]
     return "\n".join(lines)
