@@ -159,6 +159,37 @@ def scores_section(facts: CardFacts) -> str:
     return "\n".join(lines)
 
 
+def test_sets_section(facts: CardFacts) -> str:
+    """The model on a corpus's own test split, under the corpus's name and apart from the gold scores."""
+    lines = []
+    for source, block in facts.test_sets.items():
+        m, ci = block["ner"], block["ci"]
+        lines += [
+            f"## Scores on the {source} test set",
+            "",
+            f"{block['sentences']} sentences of the corpus's own test split, never trained on and not part of the "
+            f"scores above. Strict IOB2 entities, {facts.ci_confidence:.0%} bootstrap intervals over its sentences.",
+            "",
+            f"| label | precision | recall | F1 | {facts.ci_confidence:.0%} CI | support |",
+            "|---|---|---|---|---|---|",
+        ]
+        for label, row in m["per_label"].items():
+            interval = (ci["per_label"].get(label) or {}).get("f1")
+            pair = (interval["low"], interval["high"]) if interval else None
+            lines.append(
+                f"| {table_cell(label)} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} "
+                f"| {fmt_ci(pair)} | {row['support']} |"
+            )
+        micro = ci["micro"]["f1"]
+        lines += [
+            "",
+            f"Micro-F1 {m['micro']['f1']:.3f} {fmt_ci((micro['low'], micro['high']))}, "
+            f"macro-F1 {m['macro']['f1']:.3f}, conlleval micro-F1 {m['conlleval']['micro']['f1']:.3f}.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
 def _scores_provenance(facts: CardFacts) -> list[str]:
     """Where the scores come from, on which documents, and what their intervals mean (or that there are none)."""
     how = (
