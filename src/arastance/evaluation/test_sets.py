@@ -3,7 +3,7 @@ run's saved models beside the gold and never mixed into the gold figures.
 
 One mechanism for training (train.py, after every split is trained) and `arastance evaluate` (the run's
 data.eval_records or the evaluate config's `eval_records`): each split's best/ model predicts every test
-sentence through the prediction path the gold goes through (`predict_units`), the scorer gives per-label
+sentence through the prediction path the gold goes through (`Predictor.predict`), the scorer gives per-label
 seqeval strict and conlleval figures and micro/macro F1 (`ner_metrics`), and the bootstrap gives
 intervals over sentences, stratified by the corpus's documents (evaluation/bootstrap.py). Records are
 grouped by their `source`: one block per corpus.
@@ -27,9 +27,7 @@ from arastance.errors import UserError
 from arastance.evaluation.bootstrap import BootstrapSettings, ner_counts, ner_intervals, resample_weights
 from arastance.features.encode import units_from_records
 from arastance.models.device import Runtime
-from arastance.models.factory import LoadedModel, load_saved
-from arastance.models.inference import prepare_for_inference
-from arastance.models.predictor import predict_units
+from arastance.models.predictor import Predictor, load_saved_predictor
 from arastance.runs.layout import RunDir
 from arastance.schema import Schema
 from arastance.scoring.metrics import ner_metrics
@@ -69,17 +67,12 @@ def load_corpus_test_sets(
 
 
 def score_test_set(
-    loaded: LoadedModel,
-    test_set: CorpusTestSet,
-    settings: RunSettings,
-    schema: Schema,
-    precision: str,
-    bootstrap: BootstrapSettings,
+    predictor: Predictor, test_set: CorpusTestSet, schema: Schema, bootstrap: BootstrapSettings
 ) -> dict[str, Any]:
     """One model on one test set: the scorer's NER figures and bootstrap intervals over sentences."""
     records = [with_word_offsets(r) for r in test_set.records]
-    units = units_from_records(records, "ner")
-    predictions = predict_units(loaded, units, settings.inference, schema, precision)
+    units = units_from_records(records, predictor.spec)
+    predictions = predictor.predict(units)
     gold = [list(u.ner_tags or ()) for u in units]
     metrics = ner_metrics(gold, predictions.labels, schema.entity_labels)
     weights = resample_weights([u.doc_id for u in units], bootstrap.n, bootstrap.seed)
@@ -111,10 +104,17 @@ def score_run_test_sets(
         name = split_dir.name if run.is_cv() else SINGLE_SPLIT
         if not split_dir.has_model():
             raise UserError(f"{split_dir.path}: no saved model in best/, so the test sets cannot be scored")
-        loaded = load_saved(split_dir.best, settings.model.normalization, settings.model.max_length)
-        prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
+        predictor = load_saved_predictor(
+            split_dir.best,
+            get_task("ner"),
+            settings.model.normalization,
+            settings.model.max_length,
+            settings.inference,
+            schema,
+            runtime,
+        )
         for test_set in test_sets:
-            block = score_test_set(loaded, test_set, settings, schema, runtime.precision, bootstrap)
+            block = score_test_set(predictor, test_set, schema, bootstrap)
             blocks[test_set.source]["splits"][name] = block
             log(f"test set {test_set.source} ({name}): micro-F1 {block['ner']['micro_f1']:.4f}")
     for block in blocks.values():
