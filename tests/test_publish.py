@@ -16,6 +16,7 @@ from arastance.errors import UserError
 from arastance.models.model_config import check_model_config
 from arastance.publish.card import front_matter, point_and_ci, render_card
 from arastance.publish.package import card_facts, locate_run
+from arastance.tasks import NER
 from helpers.publish_runs import REPO_ROOT, schema, trained_runs
 
 ARABIC = "قالت وزارة الدفاع الأميركية إن 900 جندي ما زالوا في سوريا"
@@ -339,14 +340,14 @@ def test_labels_must_match_the_schema() -> None:
         "id2label": {str(i): t for i, t in s.id2label("ner").items()},
         "label2id": s.label2id("ner"),
     }
-    check_model_config(good, s, "ner")
+    check_model_config(good, s, NER)
     renamed = {**good, "id2label": {**good["id2label"], "1": "B-PERSON"}}
     with pytest.raises(UserError, match="missing \\['B-PER'\\], unexpected \\['B-PERSON'\\]"):
-        check_model_config(renamed, s, "ner")
+        check_model_config(renamed, s, NER)
     with pytest.raises(UserError, match="not a ner head"):
-        check_model_config({**good, "architectures": ["BertForSequenceClassification"]}, s, "ner")
+        check_model_config({**good, "architectures": ["BertForSequenceClassification"]}, s, NER)
     with pytest.raises(UserError, match="label2id"):
-        check_model_config({**good, "label2id": {}}, s, "ner")
+        check_model_config({**good, "label2id": {}}, s, NER)
 
 
 @pytest.mark.slow
@@ -355,6 +356,8 @@ def test_out_folder_protection_and_republish(
 ) -> None:
     run = str(runs["stance_fixed"])
     assert main(["publish", run, "--out", run]) == 1
+    assert "is also an input" in capsys.readouterr().err  # refused at the CLI entry, as for every --out
+    assert main(["publish", run, "--out", str(Path(run).parent)]) == 1
     assert "would overwrite the run" in capsys.readouterr().err
     other = tmp_path / "notes"
     other.mkdir()
@@ -458,3 +461,23 @@ def test_push_needs_a_valid_repo_id(runs: dict[str, Path], tmp_path: Path, capsy
 def test_make_publish_target_matches_the_cli() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "arastance publish $(RUN) --out" in makefile
+
+
+@pytest.mark.slow
+def test_publish_is_quiet_by_default_and_verbose_shows_the_libraries(runs: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ARASTANCE_ROOT": str(REPO_ROOT)}
+    common = [sys.executable, "-m", "arastance.cli", "publish", str(runs["stance_fixed"]), "--onnx", "yes"]
+    quiet = subprocess.run([*common, "--out", str(tmp_path / "q")], capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert quiet.stdout == ""
+    ours = ("onnx ", "published ")
+    assert [line for line in quiet.stderr.splitlines() if not line.startswith(ours)] == []
+    verbose = subprocess.run(
+        [*common, "--out", str(tmp_path / "v"), "--verbose"], capture_output=True, text=True, env=env
+    )
+    assert verbose.returncode == 0 and "Loading weights" in verbose.stderr

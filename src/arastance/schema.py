@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from arastance.errors import UserError
-from arastance.paths import schema_path
+from arastance.paths import missing_repository_file, schema_path
 from arastance.tasks import get_task
 
 
@@ -37,6 +37,10 @@ class Schema:
         for label in self.entity_labels:
             tags += [f"B-{label}", f"I-{label}"]
         return tuple(tags)
+
+    def with_entity_labels(self, labels: tuple[str, ...]) -> Schema:
+        """The same schema with other entity labels (a corpus's own, see corpus/external.py native_schema)."""
+        return replace(self, entity_labels=labels)
 
     def id2label(self, task: str) -> dict[int, str]:
         return dict(enumerate(get_task(task).model_labels(self)))
@@ -76,6 +80,8 @@ def load_schema(path: Path | None = None) -> Schema:
 def _load_schema_cached(path: str) -> Schema:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:  # most often a run outside the repository, where ARASTANCE_ROOT helps
+        raise SchemaError(missing_repository_file(Path(path))) from None
     except (OSError, yaml.YAMLError) as err:
         raise SchemaError(f"{path}: cannot read schema: {err}") from err
     if not isinstance(raw, dict):

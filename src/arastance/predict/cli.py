@@ -13,13 +13,15 @@ words are unknown to the model (configs/predict.yaml). A file that cannot be rea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from arastance.errors import UserError, dead_link, decode_input, read_input_text
+from arastance.writer import refuse_overwriting_inputs, replacing
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
@@ -54,7 +56,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ner", type=Path, metavar="DIR", help="NER model: a published folder or a run's best/")
     p.add_argument("--stance", type=Path, metavar="DIR", help="stance model: a published folder or a run's best/")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
-    from arastance.models.onnx_backend import BACKENDS
+    from arastance.models.variants import BACKENDS
 
     p.add_argument(
         "--backend",
@@ -163,12 +165,13 @@ def print_warnings(prog: str, source: str, result: dict[str, Any]) -> None:
 
 def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
     from arastance.predict.documents import load_published_model
+    from arastance.tasks import NER, STANCE
 
     if args.ner is None and args.stance is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
     backend = getattr(args, "backend", "auto")
-    ner = load_published_model(args.ner, "ner", args.device, backend) if args.ner is not None else None
-    stance = load_published_model(args.stance, "stance", args.device, backend) if args.stance is not None else None
+    ner = load_published_model(args.ner, NER, args.device, backend) if args.ner is not None else None
+    stance = load_published_model(args.stance, STANCE, args.device, backend) if args.stance is not None else None
     return ner, stance
 
 
@@ -185,35 +188,34 @@ def run(args: argparse.Namespace, keep: list[tuple[str, str, dict[str, Any]]] | 
     sources = expand_inputs(args.files, "arastance predict")
     if STDIN in sources and sys.stdin.isatty():
         raise UserError("no input: give FILE ... or pipe text on stdin (`-`)")
+    refuse_overwriting_inputs(args.out, [s for s in sources if s != STDIN])
     quiet_libraries()
     ner, stance = load_models(args)
     failed = 0
     bar = progress_bar(len(sources), "predict")
+    # Streamed into a temporary file renamed at the end: a reader never sees half of it, and of two
+    # runs with the same --out the last to finish wins, whole.
+    output = replacing(args.out) if args.out else contextlib.nullcontext(sys.stdout)
     try:
-        out: IO[str] = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    except OSError as err:
-        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
-    try:
-        for batch in chunks(read_all(sources), args.batch_docs):
-            readable = [(s, t) for s, t, e in batch if t is not None]
-            results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, text, error in batch:
-                if error is not None:
-                    failed += 1
-                    print(f"arastance predict: {error}", file=sys.stderr)
-                    record: dict[str, Any] = {"source": source, "error": error}
-                else:
-                    record = {"source": source, **next(results)}
-                    print_warnings("arastance predict", source, record)
-                    if keep is not None and text is not None:
-                        keep.append((source, text, record))
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()  # lines appear as batches finish: a long run can be followed and piped
-            bar.update(len(batch))
+        with output as out:
+            for batch in chunks(read_all(sources), args.batch_docs):
+                readable = [(s, t) for s, t, e in batch if t is not None]
+                results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
+                for source, text, error in batch:
+                    if error is not None:
+                        failed += 1
+                        print(f"arastance predict: {error}", file=sys.stderr)
+                        record: dict[str, Any] = {"source": source, "error": error}
+                    else:
+                        record = {"source": source, **next(results)}
+                        print_warnings("arastance predict", source, record)
+                        if keep is not None and text is not None:
+                            keep.append((source, text, record))
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.flush()  # lines appear as batches finish: a long run can be followed and piped
+                bar.update(len(batch))
     except OSError as err:
         raise UserError(f"cannot write the output: {err.strerror or err}") from None
     finally:
         bar.close()
-        if out is not sys.stdout:
-            out.close()
     return 1 if failed else 0

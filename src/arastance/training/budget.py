@@ -27,7 +27,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from arastance.errors import UserError
 from arastance.settings import AUTO, TrainerSettings
+from arastance.writer import write_json
 
 log = logging.getLogger("arastance.train")
 
@@ -92,10 +94,8 @@ def cached_probe(cache_dir: Path, key: str, measure: Callable[[], int | None]) -
     cache[key] = value
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.tmp")
-        staging.write_text(json.dumps(cache, indent=2), encoding="utf-8")
-        staging.replace(path)
-    except OSError as err:  # a cache that cannot be written costs a probe next time, nothing more
+        write_json(path, cache)
+    except (OSError, UserError) as err:  # a cache that cannot be written costs a probe next time, nothing more
         log.warning("could not cache the token budget in %s: %s", path, err)
     return value
 
