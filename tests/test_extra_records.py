@@ -129,7 +129,7 @@ def test_data_blocks_count_per_split_and_average_over_folds() -> None:
     from arastance.gold.splits import Split
 
     extra = [record("a", 0, ["x"], ["O"]), record("b", 0, ["x"], ["O"], source="wojood"), record("a", 1, ["x"], ["O"])]
-    block = data_block(Split("fold-0", ("d1", "d2", "d3"), ("d4",), ("d0",)), 60, extra)
+    block = data_block(Split(0, ("d1", "d2", "d3"), ("d4",), ("d0",)), 60, extra)
     assert block == {
         "train_docs": 3,
         "gold_train_sentences": 60,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import hydra
@@ -37,13 +36,18 @@ def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dic
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
-    from arastance.evaluation.aggregate import report_runs, sweep_seed_block
+    from arastance.evaluation.aggregate import sweep_seed_block
     from arastance.runs.reader import read_run_config
+    from arastance.runs.state import RUN_OR_SWEEP, require, require_output, run_paths
 
+    # Both paths checked before seconds of importing torch: `run_dir=` (an empty variable) must not
+    # evaluate whatever lies below the current folder, nor `report_dir` become /report.
+    state = require(cfg.get("run_dir"), "run_dir=", RUN_OR_SWEEP)
+    report_dir = require_output(cfg.get("report_dir"), "report_dir=")
     # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
-    seed_paths = report_runs(Path(str(cfg.run_dir)))
+    seed_paths = run_paths(state)
     run_dir = seed_paths[0]
-    read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
+    read_run_config(run_dir)
 
     from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
     from arastance.evaluation.report import ReportSettings, analyse, headline_line, write_report
@@ -61,7 +65,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]
 
-    report_dir = Path(str(cfg.report_dir))
     title = str(cfg.get("title") or f"{run.task} run {run_dir.name}")
     metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
     predictions_dir = report_dir / "predictions"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from arastance.errors import UserError, decode_input, read_input_text
+from arastance.runs.state import path_argument
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
@@ -41,14 +42,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin",
     )
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
+    p.add_argument("--out", type=path_argument, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.set_defaults(func=run)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ner", type=Path, metavar="DIR", help="NER model: a published folder or a run's best/")
-    p.add_argument("--stance", type=Path, metavar="DIR", help="stance model: a published folder or a run's best/")
+    p.add_argument("--ner", type=path_argument, metavar="DIR", help="NER model: a published folder or a run's best/")
+    p.add_argument(
+        "--stance", type=path_argument, metavar="DIR", help="stance model: a published folder or a run's best/"
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
     from arastance.models.onnx_backend import BACKENDS
 

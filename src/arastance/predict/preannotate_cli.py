@@ -9,10 +9,10 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from arastance.errors import UserError
 from arastance.predict.cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
+from arastance.runs.state import path_argument
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "files", nargs="+", metavar="FILE", help="text files, one document each (folders: their *.txt; `-`: stdin)"
     )
     add_model_arguments(p)
-    p.add_argument("--out", type=Path, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write")
+    p.add_argument(
+        "--out", type=path_argument, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write"
+    )
     p.add_argument("--model-version", help="Label Studio model_version (default: model folder names and weight hashes)")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.add_argument(

@@ -14,39 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.runs.layout import CONFIG, MANIFEST, checkpoint_folders, checkpoint_name, complete_checkpoints
 
-CHECKPOINT_PATTERN = re.compile(r"^step-(\d{6})$")
 STATE_FILE = "trainer_state.json"
-MANIFEST = "manifest.json"
 _HASH_CHUNK = 1 << 20
-
-
-def checkpoint_name(step: int) -> str:
-    return f"step-{step:06d}"
-
-
-def _step_of(path: Path) -> int:
-    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
-
-
-def checkpoint_folders(folder: Path) -> list[Path]:
-    """Every step-N folder, complete or not, oldest first (temporary folders of a kill mid-write excluded)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted((p for p in folder.iterdir() if p.is_dir() and CHECKPOINT_PATTERN.match(p.name)), key=_step_of)
-
-
-def complete_checkpoints(folder: Path) -> list[Path]:
-    """Checkpoints whose manifest was written (the last act of a save), oldest first; not yet verified."""
-    return [p for p in checkpoint_folders(folder) if (p / MANIFEST).is_file()]
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -140,7 +117,7 @@ def save_checkpoint(
             accelerator.save_state(str(staging))
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                (staging / "config.yaml").write_text(config_yaml, encoding="utf-8")
+                (staging / CONFIG).write_text(config_yaml, encoding="utf-8")
                 (staging / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
                 # The manifest is written last: its presence marks the checkpoint complete.
                 write_manifest(staging)

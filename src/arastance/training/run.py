@@ -22,7 +22,7 @@ from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
 from arastance.models.inference import prepare_for_inference
 from arastance.models.predictor import encoding_config, predict_units, prediction_records
-from arastance.runs.layout import SplitDir
+from arastance.runs.layout import SplitDir, split_name
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
 from arastance.settings import RunSettings
@@ -44,6 +44,16 @@ class SplitData:
     dev_docs: list[GoldDocument]
     test_docs: list[GoldDocument]
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def split_record(split: Split) -> dict[str, Any]:
+    """metrics.json `split`: the split's name and its documents (what `evaluate` re-predicts)."""
+    return {
+        "name": split_name(split.fold),
+        "train": list(split.train),
+        "dev": list(split.dev),
+        "test": list(split.test),
+    }
 
 
 def data_block(split: Split, gold_train_sentences: int, extra: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -107,10 +117,11 @@ def split_data(
     task = settings.task.name
     context = dict(settings.task.context or {})
     gold_train = records_for(docs, split.train)
-    extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, split.name)
+    name = split_name(split.fold)
+    extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, name)
     train_units = units_from_records(gold_train, task, context) + units_from_records(extra, task, context)
     if not train_units:
-        raise UserError(f"{split.name}: nothing to train on (no gold training documents and no data.extra_records)")
+        raise UserError(f"{name}: nothing to train on (no gold training documents and no data.extra_records)")
     dev_units, test_units = (
         units_from_records(records_for(docs, ids), task, context) for ids in (split.dev, split.test)
     )
@@ -218,7 +229,7 @@ def train_split(
             settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision)
         )
         metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
-        metrics["split"] = split.to_json()
+        metrics["split"] = split_record(split)
         metrics["data"] = data.data
         metrics["history"] = result.history
         split_dir.write_results(metrics, records, settings.config_yaml)
