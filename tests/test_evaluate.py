@@ -134,7 +134,7 @@ def test_expected_failures_are_user_errors(runs: dict[str, Path], tmp_path: Path
     with pytest.raises(UserError, match="no such folder"):
         evaluate(_evaluate_cfg(tmp_path / "missing"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UserError, match="not a training run"):
+    with pytest.raises(UserError, match="holds no training run"):
         evaluate(_evaluate_cfg(tmp_path / "empty"))
     broken = tmp_path / "broken"
     shutil.copytree(runs["ner"], broken, ignore=shutil.ignore_patterns("checkpoints", "report"))

@@ -185,7 +185,7 @@ def test_stage_two_keeps_the_head_when_the_labels_match(
 
     with caplog.at_level(logging.INFO, logger="arastance.models.factory"):
         loaded = load_for_task(
-            ModelSettings(name="tiny", pretrained=str(stage1)), "ner", schema.id2label("ner"), stage1, []
+            ModelSettings(name="tiny", pretrained=str(stage1 / "best")), "ner", schema.id2label("ner"), stage1, []
         )
     assert loaded.source == str(stage1 / "best")
     assert torch.equal(loaded.model.classifier.weight.detach(), _classifier(stage1 / "best"))

@@ -10,7 +10,7 @@
         checkpoints/step-N/   resumable training state, complete when its manifest.json matches
         metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
       .hydra/                 hydra's record of the launch (overrides.yaml: how to run it again)
-      mlruns/                 the local MLflow store (SQLite), when trainer.trackers has mlflow (one MLflow run per fold)
+      mlruns/                 the local MLflow store (SQLite) when trainer.trackers has mlflow (a run per fold)
 
 Writers replace a file atomically (write a sibling temporary file, then rename), so a kill, a full
 disk or a read-only folder never leaves half a metrics.json or half a best/ behind; a failed write is a
@@ -47,8 +47,9 @@ FOLD_PATTERN = re.compile(r"^fold-(\d+)$")
 # The name of the one split of a run that is not cross-validated (data=fixed or external): its files
 # sit in the run folder itself.
 SINGLE_SPLIT = "fixed"
-# What marks a folder as holding a (finished or interrupted) run.
-RUN_MARKERS = (METRICS, CHECKPOINTS, BEST)
+# What marks a folder as holding a (finished or interrupted) run: train_log.jsonl is there from the
+# first logged step, before any checkpoint or best/.
+RUN_MARKERS = (METRICS, CHECKPOINTS, BEST, TRAIN_LOG)
 HYDRA_DIR = ".hydra"
 HYDRA_OVERRIDES = "overrides.yaml"
 # What hydra itself writes into run_dir before our code runs (it is run_dir's hydra.run.dir); train.log

@@ -1,6 +1,7 @@
 """Reading a finished training run: its resolved config, gold, and per fold the split, predictions
-and training log (the files named by runs/layout.py). Every expected problem (no such folder, unfinished fold, changed gold) is a
-UserError that says what to do; nothing here scores anything.
+and training log (the files named by runs/layout.py). Every expected problem (a folder that is not a
+finished run, as runs/state.py words it; an unfinished fold; changed gold) is a UserError that says
+what to do; nothing here scores anything.
 """
 
 from __future__ import annotations

@@ -73,11 +73,6 @@ class FolderState:
             return SplitDir(self.path).best
         return None
 
-    @property
-    def is_single_model(self) -> bool:
-        """One model to load: a model or published folder, a fold, or a finished single-split run."""
-        return self.kind in (Kind.MODEL, Kind.PUBLISHED, Kind.FOLD) or (self.kind is Kind.FINISHED and not self.is_cv)
-
 
 # --------------------------------------------------------------------------- asking
 
@@ -228,7 +223,7 @@ def given(arg: str, value: object) -> str:
 def require(value: Path | str | None, arg: str, need: Need) -> FolderState:
     """The state of the folder given as `arg`, or a UserError saying what was given and what is needed."""
     if value is None or not str(value).strip():
-        raise UserError(f"{arg.rstrip('= ') or 'the folder'} is empty; give {need.words}")
+        raise UserError(f"{arg.rstrip('= ') or 'the folder'} is empty (or not given); give {need.words}")
     state = inspect_folder(Path(str(value)))
     problem = _problem(state, need)
     if problem is not None:
