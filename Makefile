@@ -34,6 +34,12 @@ test: $(STAMP) ## Run the whole test suite (offline)
 
 test-fast: $(STAMP) ## The tests that do not train or run the pipeline end to end (skips @pytest.mark.slow)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+
+lint: $(STAMP) ## Lint, import order and formatting (ruff) of src, tests and scripts; types of src (mypy)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+
 test-labelstudio: $(STAMP) ## Round trip of the gold through a real Label Studio (installs it in .venv-labelstudio, minutes)
 	scripts/test_labelstudio.sh $(ARGS)
 
@@ -65,13 +71,13 @@ publish: $(STAMP) ## Package a run for plain transformers + model card (RUN=... 
 	@test -n "$(RUN)" || { echo "usage: make publish RUN=<run_dir> [OUT=dir]"; exit 2; }
 	$(BIN)/arastance publish $(RUN) --out $(if $(OUT),$(OUT),$(RUN)/published)
 
-bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load (BENCH=quick: ~15 min on 2 cores)
+bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load, time to result (BENCH=quick: ~15 min on 2 cores; BENCH=load: the last two only)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode $(BENCH)
 
 bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, compiled, 4k/16k/64k tokens), MFU, syncs (< 8 min)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode gpu
 
 clean: ## Remove outputs, reports and caches (keeps .venv)
-	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache
+	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache .mypy_cache .ruff_cache
 
-.PHONY: help setup test test-fast test-labelstudio validate stats export demo train evaluate publish bench bench-gpu clean
+.PHONY: help setup test test-fast lint test-labelstudio validate stats export demo train evaluate publish bench bench-gpu clean

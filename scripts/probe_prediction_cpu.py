@@ -7,18 +7,18 @@ disturbs much less than wall time. Needs a folder the bench wrote (`make bench B
 
 import sys
 import time
-
-import torch
-
-torch.set_num_threads(1)
 from pathlib import Path
 
+import torch
 from transformers import AutoTokenizer, pipeline
 
 from arastance.bench.inputs import load_ner_model
 from arastance.bench.prediction import predict_inputs
+from arastance.models.onnx_backend import present_variants
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.publish.onnx_gate import load_onnx_variant
+
+torch.set_num_threads(1)
 
 folder = (
     Path(sys.argv[1])
@@ -38,22 +38,20 @@ def cpu(f):
     return best
 
 
-from arastance.models.onnx_backend import present_variants
-
 # Every exported variant the folder holds (ONNX Runtime fp32 and int8; OpenVINO int8 with the openvino extra).
 models = {
     "torch bf16": load_published_model(folder, "ner", "cpu", "torch"),
     **{v: load_onnx_variant(folder, "ner", v) for v in present_variants(folder)},
 }
 for name, m in models.items():
-    s = cpu(lambda d: predict_documents(d, ner=m))
+    s = cpu(lambda d, m=m: predict_documents(d, ner=m))
     print(f"{name}: {len(sentences) / s:.1f} sentences per CPU-s", flush=True)
 tok = AutoTokenizer.from_pretrained(folder)
 for bs in (8, 32):
     model = load_ner_model(folder, "sdpa").to(torch.bfloat16)
     tagger = pipeline("token-classification", model=model, tokenizer=tok, batch_size=bs)
 
-    def run(d):
+    def run(d, tagger=tagger):
         from arastance.corpus.segment import split_sentences
 
         tagger([s.text for doc in d for s in split_sentences(doc)])

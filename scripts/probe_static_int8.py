@@ -68,7 +68,8 @@ def report(name: str, runtime: ExportedModel) -> None:
         best = min(best, (time.perf_counter() - wall, time.process_time() - cpu))
     load = open("/proc/loadavg").read().split()[0]
     print(
-        f"{name:44s} {len(sentences) / best[0]:6.1f} sent/s {len(sentences) / best[1]:6.1f} sent/CPU-s agreement {agree:.4f} F1 difference {difference:.4f} (load {load})",
+        f"{name:44s} {len(sentences) / best[0]:6.1f} sent/s {len(sentences) / best[1]:6.1f} sent/CPU-s agreement "
+        f"{agree:.4f} F1 difference {difference:.4f} (load {load})",
         flush=True,
     )
 

@@ -113,7 +113,7 @@ def test_png_exists_and_no_text_leaves_the_figure(gold_out: Path) -> None:
     rules = load_rules(RULES)
     docs = [document_from_gold(d.doc, rules) for d in read_gold_dir(GOLD).documents]
     columns = stance_columns(["PRO_STAY", "PRO_WITHDRAWAL", "NONE"], "NONE")
-    summary = summarise(docs, load_alias_table(ALIASES), rules, list(columns) + ["NONE"])
+    summary = summarise(docs, load_alias_table(ALIASES), rules, [*columns, "NONE"])
     fig = actor_figure(
         held_rows(summary.rows, columns),
         "PRO_WITHDRAWAL",

@@ -1,4 +1,4 @@
-"""arastance.gold.agreement: the agreement figures in annotations/adjudication.md are reproducible."""
+"""arastance.annotation.agreement: the agreement figures in annotations/adjudication.md are reproducible."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from arastance.annotation.agreement import cohen_kappa, compare
 from arastance.cli import main
-from arastance.gold.agreement import cohen_kappa, compare
 from arastance.gold.io import read_gold_dir
 
 ROOT = Path(__file__).resolve().parents[1]

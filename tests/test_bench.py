@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from omegaconf import OmegaConf
 
 from arastance.bench.inputs import ROOT
@@ -165,42 +166,74 @@ def test_inference_ratio_uses_the_fastest_backend_that_passed_its_gate() -> None
     assert "| 0.9500 | failed |" in table and "30.0 s idle, 45.0 s beside one busy process (1.50×)" in table
 
 
-def test_demo_rows_run_idle_and_beside_a_busy_process_that_is_then_stopped(tmp_path, monkeypatch) -> None:
-    """The dry mode of the demo step: a stand-in demo that records whether the busy process was alive
-    during its run and which thread variables it inherited."""
+def test_demo_rows_run_idle_beside_busy_processes_and_with_load_arriving_later(tmp_path, monkeypatch) -> None:
+    """The dry mode of the demo step: a stand-in demo that records how many busy processes were alive
+    when it started and a moment later, and which thread variables it inherited."""
     import json
     import os
     import sys
 
     import arastance.bench.load as load
 
-    pid_file = tmp_path / "busy.pid"
+    pids = tmp_path / "pids"
+    pids.mkdir()
     monkeypatch.setattr(
         load,
         "BUSY_LOOP",
-        [sys.executable, "-c", f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\nwhile True: pass"],
+        [
+            sys.executable,
+            "-c",
+            f"import os\nopen(os.path.join({str(pids)!r}, str(os.getpid())), 'w')\nwhile True: pass",
+        ],
     )
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     script = (
-        "import json, os, sys\n"
-        "pid = int(open(sys.argv[2]).read()) if os.path.exists(sys.argv[2]) else None\n"
-        "alive = pid is not None and os.path.exists(f'/proc/{pid}') and open(f'/proc/{pid}/stat').read().split()[2] != 'Z'\n"
-        "json.dump({'busy_alive': alive, 'omp': os.environ.get('OMP_NUM_THREADS')}, open(sys.argv[1], 'w'))\n"
+        "import json, os, sys, time\n"
+        "def alive():\n"
+        "    return sum(os.path.exists(f'/proc/{p}') and open(f'/proc/{p}/stat').read().split()[2] != 'Z'"
+        " for p in os.listdir(sys.argv[2]))\n"
+        "at_start = alive()\n"
+        "deadline = time.monotonic() + 20\n"
+        "while alive() < int(sys.argv[3]) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "seen = {'at_start': at_start, 'later': alive(), 'omp': os.environ.get('OMP_NUM_THREADS')}\n"
+        "json.dump(seen, open(sys.argv[1], 'w'))\n"
+    )
+    conditions = (
+        load.LoadCondition("idle", 0, None),
+        load.LoadCondition("loaded", 1, None),
+        load.LoadCondition("arriving_2", 2, 3.0),
     )
     reports = []
 
     def command(folder):
+        condition = conditions[len(reports)]
         reports.append(tmp_path / f"seen-{len(reports)}.json")
-        return [sys.executable, "-c", script, str(reports[-1]), str(pid_file)]
+        return [sys.executable, "-c", script, str(reports[-1]), str(pids), str(condition.busy)]
 
-    rows = load.demo_rows(1, command)
-    assert [r["side"] for r in rows] == ["idle", "loaded"] and all(
-        r["seconds"] > 0 and len(r["runs"]) == 1 for r in rows
-    )
-    idle, loaded = (json.loads(p.read_text()) for p in reports)
-    assert not idle["busy_alive"] and loaded["busy_alive"]
-    assert idle["omp"] is None and loaded["omp"] is None  # the demo decides its own threads
-    assert not os.path.exists(f"/proc/{int(pid_file.read_text())}")  # killed and reaped after the run
+    rows = load.demo_rows(1, command, conditions)
+    assert [r["side"] for r in rows] == ["idle", "loaded", "arriving_2"]
+    assert all(r["seconds"] > 0 and len(r["runs"]) == 1 for r in rows)
+    idle, loaded, arriving = (json.loads(p.read_text()) for p in reports)
+    assert (idle["at_start"], idle["later"]) == (0, 0)
+    assert (loaded["at_start"], loaded["later"]) == (1, 1)
+    assert (arriving["at_start"], arriving["later"]) == (0, 2)  # started after the demo, not before
+    assert {r["omp"] for r in (idle, loaded, arriving)} == {None}  # the demo decides its own threads
+    assert not any(os.path.exists(f"/proc/{p.name}") for p in pids.iterdir())  # killed and reaped after the run
+
+
+def test_demo_figures_give_every_condition_against_idle() -> None:
+    from arastance.bench.load import demo_figures
+    from arastance.bench.report import demo_sentence
+
+    rows = [
+        {"kind": "demo", "side": side, "seconds": seconds}
+        for side, seconds in (("idle", 30.0), ("loaded", 33.0), ("arriving_1", 45.0), ("arriving_2", 60.0))
+    ]
+    figures = demo_figures(rows)
+    assert figures["demo_arriving_1_vs_idle"] == 1.5 and figures["demo_arriving_2_vs_idle"] == 2.0
+    assert demo_figures(rows[1:]) == {}
+    assert "45.0 s with one busy process arriving 5 s in (1.50×)" in demo_sentence(figures)
 
 
 def test_the_pipeline_is_screened_in_every_setting_and_its_finalists_timed_on_the_whole_input() -> None:
@@ -222,3 +255,34 @@ def test_the_pipeline_is_screened_in_every_setting_and_its_finalists_timed_on_th
     row = best_setting([{"batch_size": b} for b in (1, 8, 32)], timed, screen, whole, finalists=2)
     assert runs == [(1, 10), (8, 10), (32, 10), (8, 100), (32, 100)]  # batch 1 never runs on the whole input
     assert row["batch_size"] == 32 and row["sentences"] == 100 and row["sentences_per_s"] == 7.0
+
+
+def test_time_to_result_rows_become_figures_and_a_phase_table() -> None:
+    from arastance.bench.report import markdown_table, ratios
+
+    rows = [
+        {"kind": "demo", "side": "idle", "seconds": 30.0},
+        {
+            "kind": "time_to_result",
+            "side": "demo_ner_tiny",
+            "seconds": {"train_steps": 20.0, "checkpoint": 6.0, "startup": 2.0, "other": 2.0, "wall": 30.0},
+            "overhead_share": 0.3333,
+        },
+    ]
+    shares = ratios(rows, ())  # the load plan: no training or prediction sides
+    assert shares["time_to_result_demo_ner_tiny_seconds"] == 30.0
+    assert shares["time_to_result_demo_ner_tiny_overhead_share"] == 0.3333
+    machine = {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"}
+    table = markdown_table({"command": "make bench BENCH=load", "machine": machine, "rows": rows, "ratios": shares})
+    assert "| model | training |" not in table  # no empty tables for sides that did not run
+    assert "| train steps | 20.0 s (67%) |" in table and "| checkpoint | 6.0 s (20%) |" in table
+    assert "| outside training and evaluation forwards | 33% |" in table
+
+
+@pytest.mark.slow
+def test_a_timed_train_run_gives_its_phases(tmp_path) -> None:
+    from arastance.bench.time_to_result import timed_train
+
+    block = timed_train(["experiment=demo_ner", "trainer.num_epochs=1", "data.folds=[0]"], threads=1)
+    assert {"train_steps", "model_build", "checkpoint", "startup"} <= set(block["seconds"])
+    assert 0.0 < block["overhead_share"] < 1.0

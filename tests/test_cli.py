@@ -66,7 +66,8 @@ def test_help_and_gold_commands_do_not_import_torch() -> None:
         "import sys, contextlib, io\n"
         "from arastance.cli import main\n"
         "codes = []\n"
-        "for argv in (['--help'], ['gold', 'validate'], ['gold', 'stats'], ['agreement', '--help'], ['train', '--help']):\n"
+        "for argv in (['--help'], ['gold', 'validate'], ['gold', 'stats'], ['agreement', '--help'], ['train', "
+        "'--help']):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        try:\n"
         "            codes.append(main(argv))\n"
@@ -166,12 +167,12 @@ def test_exit_on_failure_raises_system_exit_with_the_status(monkeypatch: pytest.
 def test_an_unexpected_error_in_a_parser_command_is_status_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import arastance.gold.cli
+    import arastance.annotation.cli
 
     def broken(args: object) -> int:
         raise RuntimeError("boom")
 
     monkeypatch.delenv("ARASTANCE_DEBUG", raising=False)
-    monkeypatch.setattr(arastance.gold.cli, "cmd_validate", broken)
+    monkeypatch.setattr(arastance.annotation.cli, "cmd_validate", broken)
     assert cli.main(["gold", "validate"]) == 2
     assert "arastance gold: unexpected error: RuntimeError: boom" in capsys.readouterr().err

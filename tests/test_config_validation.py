@@ -84,7 +84,7 @@ def test_train_cli_exits_2_on_a_bad_value_and_writes_nothing(tmp_path: Path) -> 
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "arastance train: config error: trainer.max_steps=-5: must be an integer >= 0 (0: train for trainer.num_epochs). "
-        "Fix the value in configs/ or on the command line."
+        "arastance train: config error: trainer.max_steps=-5: must be an integer >= 0 (0: train for "
+        "trainer.num_epochs). Fix the value in configs/ or on the command line."
     ]
     assert not run_dir.exists()  # not even hydra's .hydra/ and train.log

@@ -89,7 +89,7 @@ def test_conll_maps_and_drops_every_type_of_the_shipped_maps(tmp_path, capsys, l
     assert code == 0
     records = _records(out)
     assert len(records) == len(types)
-    for record, kind in zip(records, types):
+    for record, kind in zip(records, types, strict=True):
         assert set(record) == {"doc_id", "sentence_id", "tokens", "ner_tags", "source"}
         assert record["tokens"] == [f"word{kind}1", f"word{kind}2", "و"]
         label = mapping[kind]

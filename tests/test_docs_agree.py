@@ -48,7 +48,8 @@ def test_equal_means_go_to_the_first_class_in_schema_order() -> None:
         ("configs/task/stance.yaml", "(equal means: the\n#              first class in schema.yaml's order)"),
         (
             "README.md",
-            "a tie\n  between classes goes to the class with the larger probability summed over the document's sentences",
+            "a tie\n  between classes goes to the class with the larger probability summed over the document's "
+            "sentences",
         ),
     ],
 )

@@ -103,7 +103,7 @@ def test_offsets_are_those_of_the_tokens_joined_by_spaces() -> None:
 
 def test_extra_records_with_the_stance_task_is_a_config_error(tmp_path: Path, schema: Schema) -> None:
     data = DataSettings(extra_records=(str(write_extra(tmp_path / "e.jsonl", 3)),))
-    with pytest.raises(UserError, match="task=stance.*NER sentences"):
+    with pytest.raises(UserError, match=r"task=stance.*NER sentences"):
         load_extra_records(data, "stance", schema, [])
     assert len(load_extra_records(data, "ner", schema, [])) == 3
 
@@ -111,7 +111,7 @@ def test_extra_records_with_the_stance_task_is_a_config_error(tmp_path: Path, sc
 @pytest.mark.parametrize(("split", "ratio"), [("cv", 0.0), ("cv", -1.0), ("external", 1.0)])
 def test_a_ratio_that_cannot_work_is_a_config_error(tmp_path: Path, schema: Schema, split: str, ratio: float) -> None:
     data = DataSettings(split=split, extra_ratio=ratio, extra_records=(str(write_extra(tmp_path / "e.jsonl", 3)),))
-    with pytest.raises(UserError, match="data.extra_ratio"):
+    with pytest.raises(UserError, match=r"data\.extra_ratio"):
         load_extra_records(data, "ner", schema, [])
 
 

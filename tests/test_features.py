@@ -47,7 +47,7 @@ def test_first_subword_carries_the_label_and_the_rest_are_ignored(tiny_tokenizer
     unit = Unit("d", 0, ("وسوريا", "ثخذضظغ", "قسد"), ((0, 6), (7, 13), (14, 17)), ("B-GPE", "O", "B-ORG"))
     [window] = encode_units([unit], tiny_tokenizer, normalize_arabert_v02, ner_config())
     labels_by_word: dict[int, list[int]] = {}
-    for word_id, label in zip(window.word_ids, window.labels):
+    for word_id, label in zip(window.word_ids, window.labels, strict=True):
         if word_id is None:
             assert label == IGNORE_INDEX
         else:
@@ -86,7 +86,9 @@ def test_long_sentence_is_windowed_and_every_word_gets_a_prediction(tiny_tokeniz
     cfg = ner_config(max_length=64, stride=16)
     windows = encode_units([Unit("d", 0, words, offsets, tags)], tiny_tokenizer, normalize_arabert_v02, cfg)
     assert len(windows) > 1 and all(len(w) <= 64 for w in windows)
-    labelled = sorted(w for win in windows for w, lab in zip(win.word_ids, win.labels) if lab != IGNORE_INDEX)
+    labelled = sorted(
+        w for win in windows for w, lab in zip(win.word_ids, win.labels, strict=True) if lab != IGNORE_INDEX
+    )
     assert labelled == list(range(n))  # each word labelled once, in its owner window
     # Stitching: scores equal to one-hot of the word index land on the right word.
     scores = []

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from arastance.annotation.add import next_number, text_problem
 from arastance.cli import main
-from arastance.gold.add import next_number, text_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "أعلنت وزارة الدفاع الأميركية يوم الأحد عن سحب 500 جندي من قاعدة حرير.\nوقال المتحدث إن القرار نهائي.\n"

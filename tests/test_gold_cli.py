@@ -97,7 +97,7 @@ def test_export_to_stdout_and_file(gold, capsys, tmp_path):
 def test_export_refuses_invalid_gold(gold, capsys, tmp_path):
     shutil.copy(FIXTURES / "invalid" / "span-text.json", gold / "gold" / "base.json")
     target = tmp_path / "gold.jsonl"
-    code, out, err = _run(capsys, "gold", "export", "--out", str(target))
+    code, _, err = _run(capsys, "gold", "export", "--out", str(target))
     assert code == 1
     assert "not valid gold" in err and "[span-text]" in err and "offset 28" in err
     assert not target.exists()

@@ -1,4 +1,4 @@
-"""Gold → word-level IOB2 records, CoNLL, datasets, and tags back to character spans."""
+"""Gold → word-level IOB2 records, CoNLL, and tags back to character spans."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from tests.helpers.records import records_to_document
 
+from arastance.corpus.external import parse_conll
 from arastance.gold.convert import (
     ConversionError,
-    from_conll,
-    records_to_document,
     sentence_records,
     spans_to_tags,
     tags_to_spans,
     to_conll,
-    to_dataset,
     to_records,
 )
 from arastance.gold.io import read_gold
@@ -35,7 +34,7 @@ def test_sentence_records_of_the_fixture(base):
     first = records[0]
     assert first["doc_id"] == "base"
     assert first["tokens"][:3] == ["مصادر", "أمنية", ":"]  # punctuation is split off
-    tagged = [(tok, tag) for tok, tag in zip(first["tokens"], first["ner_tags"]) if tag != "O"]
+    tagged = [(tok, tag) for tok, tag in zip(first["tokens"], first["ner_tags"], strict=True) if tag != "O"]
     assert tagged == [("القوات", "B-ORG"), ("الأميركية", "I-ORG"), ("سوريا", "B-GPE")]
     assert first["stance"] == "PRO_STAY" and first["holder"] is None
     third = records[2]
@@ -45,7 +44,7 @@ def test_sentence_records_of_the_fixture(base):
     assert third["ner_tags"][i - 1 : i + 2] == ["O", "B-ORG", "O"]
     # offsets index the document text
     for record in records:
-        for token, (start, end) in zip(record["tokens"], record["offsets"]):
+        for token, (start, end) in zip(record["tokens"], record["offsets"], strict=True):
             assert base.text[start:end] == token
 
 
@@ -103,31 +102,8 @@ def test_conll_round_trip(base):
     assert "القوات B-ORG" in lines
     assert text.count("-DOCSTART-") == 2
     assert text.endswith("\n\n")  # blank line after the last sentence
-    back = from_conll(text)
-    assert [(r["doc_id"], r["sentence_id"], r["tokens"], r["ner_tags"]) for r in back] == [
-        (r["doc_id"], r["sentence_id"], r["tokens"], r["ner_tags"]) for r in records
-    ]
-
-
-def test_from_conll_plain_two_column_input():
-    back = from_conll("-DOCSTART- -X- O\n\nواشنطن B-GPE\nأكدت O\n\nقسد B-ORG\n")
-    assert [(r["doc_id"], r["sentence_id"], r["tokens"]) for r in back] == [
-        ("doc-0", 0, ["واشنطن", "أكدت"]),
-        ("doc-0", 1, ["قسد"]),
-    ]
-    with pytest.raises(ValueError, match="line 2"):
-        from_conll("a O\nlonely\n")
-
-
-def test_to_dataset(base):
-    records = to_records([base])
-    dataset = to_dataset(records)
-    assert len(dataset) == 3
-    assert dataset[1]["holder"] == {"start": 60, "end": 66, "text": "المصدر"}
-    assert dataset[0]["holder"] is None
-    assert dataset[0]["ner_tags"] == records[0]["ner_tags"]
-    assert dataset[0]["offsets"] == records[0]["offsets"]
-    assert len(to_dataset([])) == 0
+    back = parse_conll(text, "gold.conll", "gold")  # the reader of `arastance corpus`
+    assert [(s.doc_id, s.tokens, s.tags) for s in back] == [(r["doc_id"], r["tokens"], r["ner_tags"]) for r in records]
 
 
 def test_sentence_without_entities_is_all_o():

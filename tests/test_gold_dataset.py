@@ -45,7 +45,7 @@ def test_sentences_configuration_is_the_default_and_matches_the_gold(folder, gol
     records = to_records(gold_docs)
     assert len(rows) == len(records) == sum(len(d.sentences) for d in gold_docs)
     tag_names, stance_names = rows.features["ner_tags"].feature, rows.features["stance"]
-    for row, record in zip(rows, records):
+    for row, record in zip(rows, records, strict=True):
         assert (row["doc_id"], row["sentence_id"], row["tokens"]) == (
             record["doc_id"],
             record["sentence_id"],

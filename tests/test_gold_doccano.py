@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from arastance.gold.doccano import document_to_line, dumps_doccano, loads_doccano
+from arastance.annotation.doccano import document_to_line, dumps_doccano, loads_doccano
 from arastance.gold.io import read_gold
 from arastance.gold.model import GoldDocument
 

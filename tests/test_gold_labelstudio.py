@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from arastance.annotation.labelstudio import document_to_task, labeling_config, loads_tasks, tasks_to_documents
 from arastance.gold.io import read_gold
-from arastance.gold.labelstudio import document_to_task, labeling_config, loads_tasks, tasks_to_documents
 from arastance.gold.model import GoldDocument
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gold"
@@ -107,7 +107,7 @@ def test_latest_non_cancelled_annotation_wins(schema, base):
 def test_quantity_attributes_are_filled_when_missing(schema, base):
     task = document_to_task(base, "1.0")
     task["annotations"][0]["result"] = [r for r in _results(task) if not r["from_name"].startswith("quantity_")]
-    docs, problems = tasks_to_documents([task], schema)
+    docs, _ = tasks_to_documents([task], schema)
     quantity = next(e for e in docs[0].entities if e.label == "QUANTITY")
     assert (quantity.value, quantity.unit, quantity.approximate) == (900, "جندي", True)  # "نحو" before it
 
@@ -143,7 +143,7 @@ def test_structural_problems_are_problems_not_exceptions(schema):
             "annotations": [{"result": [{"from_name": "entities", "value": {"start": 0, "end": 9}}]}],
         },
     ]
-    docs, problems = tasks_to_documents(tasks, schema, "x.json")
+    _, problems = tasks_to_documents(tasks, schema, "x.json")
     assert [p.rule for p in problems] == ["ls-format", "ls-format", "ls-no-annotation", "ls-format", "ls-offset"]
     assert [p.message.split(":")[0] for p in problems] == ["task 0", "task 2", "task 3", "task 4", "task 5"]
     # without require_annotation, an unfinished task is skipped silently
@@ -216,7 +216,7 @@ def test_duplicate_region_id_is_a_problem_naming_task_and_id(schema, base, from_
     task["id"] = 7
     regions = [r for r in _results(task) if r["from_name"] == from_name]
     regions[1]["id"] = regions[0]["id"]
-    docs, problems = tasks_to_documents([task], schema, "export.json")
+    _, problems = tasks_to_documents([task], schema, "export.json")
     duplicate = [p for p in problems if p.rule == "ls-duplicate-id"]
     assert len(duplicate) == 1
     message = str(duplicate[0])

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.helpers.records import records_to_document
 
+from arastance.annotation.doccano import dumps_doccano, loads_doccano
+from arastance.annotation.labelstudio import documents_to_tasks, tasks_to_documents
+from arastance.corpus.external import parse_conll
 from arastance.corpus.segment import split_sentences, tokenize_words
-from arastance.gold.convert import from_conll, records_to_document, sentence_records, tags_to_spans, to_conll
-from arastance.gold.doccano import dumps_doccano, loads_doccano
+from arastance.gold.convert import sentence_records, tags_to_spans, to_conll
 from arastance.gold.io import dumps_jsonl, parse_jsonl, read_gold_dir, write_standoff
-from arastance.gold.labelstudio import documents_to_tasks, tasks_to_documents
 from arastance.gold.model import QUANTITY, Entity, GoldDocument, Holder, Sentence
 from arastance.gold.validate import validate, validate_document
 from arastance.schema import load_schema
@@ -136,12 +138,13 @@ def test_iob2_round_trip(doc):
     spans = sorted(span for r in records for span in tags_to_spans(r["ner_tags"], r["offsets"]))
     assert spans == sorted((e.start, e.end, e.label) for e in doc.entities)
     back = records_to_document(records, doc.text, doc.doc_stance, SCHEMA, SCHEMA.version)
+
     # spans, labels, sentences, stances and holders come back; QUANTITY attributes are re-derived
-    strip = lambda d: [(e.start, e.end, e.label, e.text) for e in d.entities]  # noqa: E731
+    def strip(d):
+        return [(e.start, e.end, e.label, e.text) for e in d.entities]
+
     assert strip(back) == strip(doc)
     assert back.sentences == doc.sentences
     # CoNLL keeps tokens, tags and document grouping
-    conll = from_conll(to_conll(records))
-    assert [(r["doc_id"], r["tokens"], r["ner_tags"]) for r in conll] == [
-        (r["doc_id"], r["tokens"], r["ner_tags"]) for r in records
-    ]
+    conll = parse_conll(to_conll(records), "gold.conll", "gold")
+    assert [(s.doc_id, s.tokens, s.tags) for s in conll] == [(r["doc_id"], r["tokens"], r["ner_tags"]) for r in records]

@@ -126,7 +126,7 @@ def test_every_error_is_reported_not_only_the_first(schema):
 
 def test_offsets_of_the_wrong_type_from_memory(schema):
     doc = _doc()
-    bad = dataclasses.replace(doc.entities[0], start="28")  # type: ignore[arg-type]
+    bad = dataclasses.replace(doc.entities[0], start="28")  # type: ignore[arg-type]  # the wrong type on purpose
     also_bad = dataclasses.replace(doc.entities[1], end=True)  # booleans are not offsets
     problems = validate_document(dataclasses.replace(doc, entities=(bad, also_bad, *doc.entities[2:])), schema)
     assert [p.rule for p in problems] == ["offset-type", "offset-type"]
@@ -236,7 +236,10 @@ def test_a_text_annotated_with_crlf_but_stored_with_lf_is_named_too() -> None:
     from arastance.gold.io import LoadedDocument
 
     doc = read_gold(REPO_ANNOTATIONS / "gold").documents[0].doc
-    shift = lambda offset: offset + doc.text.count("\n", 0, offset)  # noqa: E731 - where CRLF puts the offset
+
+    def shift(offset):
+        return offset + doc.text.count("\n", 0, offset)  # where CRLF puts the offset
+
     on_crlf = dataclasses.replace(
         doc,
         entities=tuple(dataclasses.replace(e, start=shift(e.start), end=shift(e.end)) for e in doc.entities),

@@ -14,7 +14,7 @@ from arastance.evaluation.holders import (
     items_given_gold,
 )
 from arastance.gold.model import Entity, GoldDocument, Holder, Sentence
-from arastance.holders.rules import rule_method
+from arastance.holders.rules import RuleHolders, load_rules
 
 SETTINGS = BootstrapSettings(n=200, seed=3, confidence=0.9)
 
@@ -74,7 +74,7 @@ def _doc() -> GoldDocument:
 
 def test_given_gold_and_end_to_end_items() -> None:
     doc = _doc()
-    method = rule_method()
+    method = RuleHolders(load_rules())
     given = items_given_gold([doc], method, "NONE")
     assert [i.correct for i in given] == [True, True]
     per = doc.entities[0]

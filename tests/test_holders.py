@@ -10,7 +10,7 @@ import yaml
 from arastance.errors import UserError
 from arastance.gold.model import Entity
 from arastance.holders.base import sentence_holders
-from arastance.holders.rules import HolderRules, RuleHolders, load_rules, rule_method
+from arastance.holders.rules import HolderRules, RuleHolders, load_rules
 from arastance.predict.documents import add_holders
 
 RULES_FILE = Path(__file__).resolve().parents[1] / "configs" / "holders" / "rules.yaml"
@@ -18,7 +18,7 @@ RULES_FILE = Path(__file__).resolve().parents[1] / "configs" / "holders" / "rule
 
 @pytest.fixture(scope="module")
 def method() -> RuleHolders:
-    return rule_method(RULES_FILE)
+    return RuleHolders(load_rules(RULES_FILE))
 
 
 def entities(text: str, *mentions: tuple[str, str]) -> list[Entity]:
@@ -134,13 +134,13 @@ def test_cues_come_from_the_config() -> None:
 def test_a_broken_rules_file_is_a_user_error(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("reporting_verbs: []\n", encoding="utf-8")
-    with pytest.raises(UserError, match="rules.yaml: `windows` needs integer"):
+    with pytest.raises(UserError, match=r"rules\.yaml: `windows` needs integer"):
         load_rules(path)
     path.write_text(
         "windows: {subject: 3, demand: 1, headline_colon: 2}\neligible_labels: [PER]\nreporting_verbs: []\n",
         encoding="utf-8",
     )
-    with pytest.raises(UserError, match="rules.yaml: `conjunctions` must be a non-empty list"):
+    with pytest.raises(UserError, match=r"rules\.yaml: `conjunctions` must be a non-empty list"):
         load_rules(path)
     with pytest.raises(UserError, match="no such file"):
         load_rules(tmp_path / "missing.yaml")

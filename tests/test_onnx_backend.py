@@ -116,7 +116,7 @@ def test_onnx_predictions_equal_torch_within_the_gate(published: Path) -> None:
     fp32 = load_onnx_variant(published, "ner", "fp32")
     same = predict_units(fp32.loaded, units, fp32.settings.inference, fp32.schema, fp32.precision)
     assert same.labels == reference.labels
-    for a, b in zip(same.scores, reference.scores):
+    for a, b in zip(same.scores, reference.scores, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
     int8 = load_onnx_variant(published, "ner", "int8")
     quantised = predict_units(int8.loaded, units, int8.settings.inference, int8.schema, int8.precision)
@@ -239,7 +239,7 @@ def test_openvino_and_onnx_asked_for_explicitly_stay_in_their_runtime() -> None:
     assert decide_backend("onnx", "cpu", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("onnx", "int8")
     with pytest.raises(UserError, match=r"pip install 'arastance\[openvino\]'"):
         decide_backend("openvino", "cpu", WITH_OPENVINO, ALL, {"onnx"})
-    with pytest.raises(UserError, match="no openvino/model-int8.xml in the model folder"):
+    with pytest.raises(UserError, match=r"no openvino/model-int8\.xml in the model folder"):
         decide_backend("openvino", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"})
     with pytest.raises(UserError, match="CPU only"):
         decide_backend("openvino", "cuda", WITH_OPENVINO, ALL, {"onnx", "openvino"})
@@ -357,7 +357,7 @@ def test_openvino_predictions_are_the_gated_ones(published: Path, tmp_path: Path
     )
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [Path(r["source"]).name for r in records] == [d.name for d in documents]
-    for record, document in zip(records, documents):
+    for record, document in zip(records, documents, strict=True):
         text = document.read_text(encoding="utf-8")
         assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
 

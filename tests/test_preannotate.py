@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from arastance.annotation.labelstudio import labeling_config, tasks_to_documents
 from arastance.cli import main
 from arastance.errors import UserError
-from arastance.gold.labelstudio import labeling_config, tasks_to_documents
 from arastance.gold.validate import validate_path
 from arastance.predict.documents import load_published_model, predict_documents
-from arastance.predict.preannotate import doc_id_for, predicted_document, predictions_as_annotations
+from arastance.predict.preannotate import doc_id_for, predicted_document
 from helpers.publish_runs import biased_copy, schema, trained_runs
+
+
+def predictions_as_annotations(tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an annotator who accepts every prediction submits: each task's prediction as its annotation."""
+    return [{**task, "annotations": [{"result": task["predictions"][0]["result"]}]} for task in tasks]
+
 
 TEXT = (
     "أميركا تعزز قواتها ولن تنسحب من سوريا\n"
@@ -67,7 +75,7 @@ def test_tasks_fit_the_labeling_config(models: dict[str, Path], docs: list[Path]
         tmp_path / "tasks.json",
     )
     names = config_names()
-    assert [t["data"]["doc_id"] for t in tasks][0] == "new_article"
+    assert tasks[0]["data"]["doc_id"] == "new_article"
     assert tasks[1]["data"]["doc_id"].startswith("doc_") or tasks[1]["data"]["doc_id"].count("_") >= 1
     for task in tasks:
         assert set(task) == {"data", "predictions"} and task["data"]["schema_version"] == schema().version
@@ -105,7 +113,7 @@ def test_accepted_predictions_round_trip_through_the_importer(
     stance = load_published_model(models["stance"], "stance", "cpu")
     texts = [d.read_text(encoding="utf-8") for d in docs]
     results = predict_documents(texts, ner, stance)
-    for doc, task, text, result in zip(imported, tasks, texts, results):
+    for doc, task, text, result in zip(imported, tasks, texts, results, strict=True):
         expected = predicted_document(task["data"]["doc_id"], text, result, schema())
         assert doc == expected  # entities with QUANTITY value/unit/approximate, sentences, stances, doc stance
         assert len(doc.entities) == len(result["entities"]) > 0

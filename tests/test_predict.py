@@ -170,12 +170,12 @@ def test_batching_does_not_change_results(ner: TaskModel, stance: TaskModel) -> 
     texts = [MIXED, "قسد.", "", " ".join(["سوريا"] * 700), "وقالت واشنطن إنها باقية. ثم غادر الوفد."]
     together = predict_documents(texts, ner, stance)
     alone = [predict_documents([t], ner, stance)[0] for t in texts]
-    for a, b in zip(together, alone):
+    for a, b in zip(together, alone, strict=True):
         assert [(e["start"], e["end"], e["label"]) for e in a["entities"]] == [
             (e["start"], e["end"], e["label"]) for e in b["entities"]
         ]
         assert [s["stance"] for s in a["sentences"]] == [s["stance"] for s in b["sentences"]]
-        for sa, sb in zip(a["sentences"], b["sentences"]):
+        for sa, sb in zip(a["sentences"], b["sentences"], strict=True):
             assert sa["scores"] == pytest.approx(sb["scores"], abs=2e-4)
         assert a["doc_stance"] == b["doc_stance"]
 
@@ -287,7 +287,10 @@ def test_cli_needs_a_model_and_input(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_byte_order_mark_changes_no_entity_and_offsets_count_it(every_word: TaskModel, ner: TaskModel) -> None:
     text = "قالت قسد إن القوات الأميركية باقية في الحسكة."
     marked_text = "\ufeff" + text
-    spans = lambda record: [(e["start"], e["end"], e["label"], e["text"]) for e in record["entities"]]  # noqa: E731
+
+    def spans(record):
+        return [(e["start"], e["end"], e["label"], e["text"]) for e in record["entities"]]
+
     for model in (every_word, ner):
         [plain], [marked] = predict_documents([text], model), predict_documents([marked_text], model)
         assert spans(marked) == [(s + 1, e + 1, label, t) for s, e, label, t in spans(plain)]

@@ -255,8 +255,8 @@ def test_card_prefers_report_with_confidence_intervals(runs: dict[str, Path], tm
         and "No confidence intervals" not in body
     )
     assert (
-        "Baseline (the majority class of the training sentences): macro F1 0.250. Model minus baseline: +0.010 [-0.100, 0.120], the model ahead in 55% of bootstrap replicates."
-        in body
+        "Baseline (the majority class of the training sentences): macro F1 0.250. Model minus baseline: +0.010 "
+        "[-0.100, 0.120], the model ahead in 55% of bootstrap replicates." in body
     )
     assert meta["model-index"][0]["results"][0]["metrics"][0]["value"] == pytest.approx(round(stance["macro_f1"], 4))
 

@@ -275,7 +275,7 @@ def test_invalid_input_raises_clear_value_error(gold: list, pred: list, message:
 
 def test_unknown_mode() -> None:
     with pytest.raises(ValueError, match="unknown mode 'loose'"):
-        score_sequences([["O"]], [["O"]], "loose")  # type: ignore[arg-type]
+        score_sequences([["O"]], [["O"]], "loose")  # type: ignore[arg-type]  # an unknown mode on purpose
 
 
 # --------------------------------------------------------------------------------------------------

@@ -64,8 +64,8 @@ def _start_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool
 def conlleval_counts(gold: list[list[str]], pred: list[list[str]]) -> tuple[Counter, Counter, Counter]:
     """(correctChunk, foundCorrect, foundGuessed) per type, as conlleval.pl computes them."""
     lines: list[tuple[str, str] | None] = []
-    for g, p in zip(gold, pred):
-        lines += list(zip(g, p))
+    for g, p in zip(gold, pred, strict=True):
+        lines += list(zip(g, p, strict=True))
         lines.append(None)  # the blank line after each sentence
     correct_chunk, found_correct, found_guessed = Counter(), Counter(), Counter()
     in_correct = False

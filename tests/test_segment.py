@@ -39,7 +39,7 @@ def test_tokens_and_sentences_index_the_raw_text(path: Path) -> None:
         assert text[token.start : token.end] == token.text and token.text.strip() == token.text
     sentences = split_sentences(text)
     covered = set()
-    for previous, sentence in zip([None, *sentences], sentences):
+    for previous, sentence in zip([None, *sentences], sentences, strict=False):  # each with the one before
         assert text[sentence.start : sentence.end] == sentence.text
         assert previous is None or previous.end <= sentence.start
         covered.update(range(sentence.start, sentence.end))
@@ -71,7 +71,10 @@ def test_a_byte_order_mark_is_not_text_and_offsets_still_count_it(where: str) ->
     plain = "قالت قسد إن القوات باقية. ووصل الرتل إلى الحسكة"
     cut = 0 if where == "start" else plain.index(" ووصل") + 1
     with_bom = plain[:cut] + "\ufeff" + plain[cut:]
-    shift = lambda spans: [(s.start + (s.start >= cut), s.end + (s.start >= cut), s.text) for s in spans]  # noqa: E731
+
+    def shift(spans):
+        return [(s.start + (s.start >= cut), s.end + (s.start >= cut), s.text) for s in spans]
+
     assert [(s.start, s.end, s.text) for s in tokenize_words(with_bom)] == shift(tokenize_words(plain))
     assert [(s.start, s.end, s.text) for s in split_sentences(with_bom)] == shift(split_sentences(plain))
     assert all("\ufeff" not in s.text for s in tokenize_words(with_bom) + split_sentences(with_bom))

@@ -121,7 +121,7 @@ def test_overridden_keys_strip_the_add_and_delete_prefixes() -> None:
 
 
 def test_an_explicit_run_dir_is_refused_in_a_multirun_only() -> None:
-    with pytest.raises(UserError, match="hydra.sweep.dir"):
+    with pytest.raises(UserError, match=r"hydra\.sweep\.dir"):
         refuse_run_dir_in_multirun(_job(RunMode.MULTIRUN, ["seed=1", "run_dir=/tmp/x"]))
     refuse_run_dir_in_multirun(_job(RunMode.MULTIRUN, ["seed=1"]))
     refuse_run_dir_in_multirun(_job(RunMode.RUN, ["run_dir=/tmp/x"]))
@@ -176,7 +176,7 @@ def test_the_objective_is_the_mean_best_dev_over_splits(rng: np.random.Generator
 
 def test_a_search_without_dev_scores_is_a_user_error(tmp_path: Path) -> None:
     assert require_objective(0.25, RunDir(tmp_path)) == 0.25
-    with pytest.raises(UserError, match="data.dev_docs"):
+    with pytest.raises(UserError, match=r"data\.dev_docs"):
         require_objective(None, RunDir(tmp_path))
 
 
@@ -186,7 +186,7 @@ def test_the_outer_fold_s_document_is_left_out_and_no_other() -> None:
     for k in range(len(docs)):
         kept = without_outer_fold(docs, k)
         assert docs[k] not in kept and len(kept) == len(docs) - 1
-    with pytest.raises(UserError, match="data.outer_fold"):
+    with pytest.raises(UserError, match=r"data\.outer_fold"):
         without_outer_fold(docs, 5)
 
 
@@ -324,7 +324,7 @@ def test_a_report_given_a_sweep_takes_its_first_run_and_the_seeds_spread(
 def test_seed_spread_refuses_runs_of_different_configurations(tmp_path: Path, rng: np.random.Generator) -> None:
     fake_run(tmp_path / "sweep" / "0", 1, rng, lr=1e-3)
     fake_run(tmp_path / "sweep" / "1", 2, rng, lr=2e-3)
-    with pytest.raises(UserError, match="differ in trainer.learning_rate"):
+    with pytest.raises(UserError, match=r"differ in trainer\.learning_rate"):
         seed_spread([read_run_scores(p) for p in find_runs([tmp_path / "sweep"])], "ner")
 
 

@@ -22,7 +22,7 @@ def test_tensorboard_is_the_default_tracker_and_the_smoke_trainer_has_none() -> 
 
 
 def test_an_unknown_tracker_is_refused_before_training() -> None:
-    with pytest.raises(UserError, match="trainer.trackers: unknown tracker.*wandb.*known: tensorboard, mlflow"):
+    with pytest.raises(UserError, match=r"trainer\.trackers: unknown tracker.*wandb.*known: tensorboard, mlflow"):
         trackers.check_trackers(["tensorboard", "wandb"])
 
 

@@ -12,14 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.helpers.configs import compose_train
+from tests.helpers.configs import compose_train, without_timings
 
 from arastance.errors import UserError
 from arastance.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
-# The two-stage recipe's experiments need their inputs (extra records, stage 1's run): tests/test_two_stage.py runs them.
+# The two-stage recipe's experiments need their inputs (extra records, stage 1's run): tests/test_two_stage.py
+# runs them.
 EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml") if not p.stem.startswith("ner_two_stage"))
 
 
@@ -62,9 +63,10 @@ def test_same_seed_gives_identical_metrics(tmp_path: Path, cache: Path) -> None:
             quick(tmp_path / name, cache, "task=stance", "seed=11", "trainer.max_steps=8", "data=fixed")
         )
         runs.append(train(cfg))
-    for run in runs:
-        run.pop("final")["real_tokens_per_s"]
-    assert runs[0] == runs[1]
+    assert without_timings(runs[0]) == without_timings(runs[1])
+    seconds = runs[0]["time"]["seconds"]  # where the wall time went: phases that add up to it
+    assert {"train_steps", "model_build", "tokenise", "held_out_predict", "checkpoint"} <= set(seconds)
+    assert sum(v for k, v in seconds.items() if k != "wall") == pytest.approx(seconds["wall"], abs=0.01)
     history = [json.loads(line) for line in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
     assert [h["loss"] for h in history if "loss" in h] == [
         h["loss"] for h in map(json.loads, (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()) if "loss" in h
@@ -80,9 +82,7 @@ def _env() -> dict[str, str]:
 
 
 def _scores(run_dir: Path) -> dict:
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    metrics["final"].pop("real_tokens_per_s")
-    return metrics
+    return without_timings(json.loads((run_dir / "metrics.json").read_text()))
 
 
 @pytest.mark.slow
@@ -267,7 +267,5 @@ def test_building_the_tiny_model_does_not_change_the_run_that_builds_it(tmp_path
         cfg = compose_train(
             quick(tmp_path / name, tmp_path / "fresh-cache", "seed=4", "trainer.max_steps=3", "data=fixed")
         )
-        metrics = train(cfg)
-        metrics["final"].pop("real_tokens_per_s")
-        runs.append(metrics)
+        runs.append(without_timings(train(cfg)))
     assert runs[0] == runs[1]

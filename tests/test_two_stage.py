@@ -120,7 +120,7 @@ def test_pretrained_wins_over_building_the_tiny_model(tmp_path: Path) -> None:
 
 
 def test_no_pretrained_and_no_tiny_spec_says_what_to_set(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="model.pretrained is not set"):
+    with pytest.raises(UserError, match=r"model\.pretrained is not set"):
         resolve_model_source(ModelSettings(name="arabert_v02", pretrained=None, tiny=None), tmp_path, [])
 
 

@@ -1,7 +1,7 @@
 """Arabic NER + stance toward the US military presence in Syria.
 
-Stages, data flowing one way:
-schema → corpus → gold → features → models/training → evaluation → publish (predict, pre-annotate).
+Stages, data flowing one way: the packages import in the order README's Layering paragraph lists
+(gold → features → models → … → publish), which tests/test_layering.py checks against the code.
 """
 
 __version__ = "0.1.0"

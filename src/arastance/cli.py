@@ -38,7 +38,7 @@ class Command:
 
 # In pipeline order: `arastance --help` lists them so. A new stage adds one line here.
 COMMANDS: tuple[Command, ...] = (
-    Command("gold", "arastance.gold.cli", "validate, inspect, convert and import the gold annotations"),
+    Command("gold", "arastance.annotation.cli", "validate, inspect, convert and import the gold annotations"),
     Command(
         "corpus", "arastance.corpus.cli", "public NER corpora (CoNLL, Hugging Face datasets) mapped onto the schema"
     ),
@@ -63,9 +63,12 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("demo", "arastance.demo", "the whole flow offline on the tiny model, about 30 s on 2 CPU cores", "argv"),
     Command(
-        "bench", "arastance.bench", "our training loop and prediction against transformers.Trainer and pipeline", "argv"
+        "bench",
+        "arastance.bench.cli",
+        "our training loop and prediction against transformers.Trainer and pipeline",
+        "argv",
     ),
-    Command("agreement", "arastance.gold.agreement_cli", "inter-annotator agreement between two gold folders"),
+    Command("agreement", "arastance.annotation.agreement_cli", "inter-annotator agreement between two gold folders"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 # Commands that run torch: their thread count and OpenMP wait policy are set before torch loads.

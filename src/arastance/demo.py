@@ -16,11 +16,15 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arastance.errors import UserError, exit_on_failure
 
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
-def _compose(experiment: str, run_dir: Path, overrides: list[str]):
+
+def _compose(experiment: str, run_dir: Path, overrides: list[str]) -> DictConfig:
     from hydra import compose, initialize_config_dir
 
     configs = Path(__file__).resolve().parents[2] / "configs"

@@ -73,7 +73,7 @@ def writing(folder: Path | str, what: str, after: str = "") -> Iterator[None]:
     try:
         yield
     except OSError as err:
-        cause = err.strerror or str(err)
+        cause: str | None = err.strerror or str(err)
         raise UserError(f"cannot write {what} in {folder}: {cause}{after}") from None
     except Exception:
         cause = storage_problem(folder)
@@ -115,8 +115,9 @@ def read_input_text(path: Path | str) -> str:
 def failure_status(prog: str, err: BaseException) -> int:
     """The one place that turns a failure into a message on stderr and an exit status.
 
-    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line, 130; any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
-    2, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
+    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line, 130; any other
+    KeyboardInterrupt → 130; anything else → a one-paragraph message and 2, or the exception itself re-raised
+    (with its traceback) when ARASTANCE_DEBUG is set.
     """
     if isinstance(err, ConfigError):
         print(f"{prog}: config error: {err}", file=sys.stderr)

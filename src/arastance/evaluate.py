@@ -74,7 +74,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
 
     print(
-        f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, {len(run.folds)} fold(s))"
+        f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, "
+        f"{len(run.folds)} fold(s))"
     )
     if summary["matches_training"]:
         print("scores equal the training-time metrics.json")

@@ -65,7 +65,10 @@ def push_folder(
     touches nothing local: the folder stays as it is, ready for a later push (`retry_hint` says how).
     """
     repo_id = check_repo_id(repo_id)
-    later = f"The folder {folder} is complete; push it later with `hf upload --repo-type {repo_type} {repo_id} {folder} .` or `{retry_hint}`."
+    later = (
+        f"The folder {folder} is complete; push it later with `hf upload --repo-type {repo_type} {repo_id} {folder} .` "
+        f"or `{retry_hint}`."
+    )
     if offline():
         raise UserError(f"cannot push to the Hub: HF_HUB_OFFLINE is set. {later}")
     if not hub_reachable(timeout_s):

@@ -171,7 +171,7 @@ def section(cls: type[T], node: Any) -> T:
     """A settings dataclass from a config section; keys the dataclass does not name are ignored."""
     raw = _plain(node) or {}
     values = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]  # T is a settings dataclass; a TypeVar can't say so
         if f.name in raw:
             default = f.default if f.default is not dataclasses.MISSING else None
             values[f.name] = _coerce(raw[f.name], default)
@@ -336,7 +336,8 @@ def _cross_key_problems(raw: Mapping[str, Any]) -> list[str]:
     if _is_int(max_tokens) and _is_int(max_length) and 0 < max_tokens < max_length:
         # A budget below one full window would put every window in a batch of its own.
         return [
-            f"trainer.max_tokens={max_tokens}: must be at least model.max_length ({max_length}), so a full window fits a batch"
+            f"trainer.max_tokens={max_tokens}: must be at least model.max_length ({max_length}), so a full window fits "
+            "a batch"
         ]
     return []
 

@@ -18,8 +18,11 @@ from arastance.errors import UserError
 class _LabelSource(Protocol):
     """What the task needs of the schema (arastance.schema.Schema, which imports this module)."""
 
-    entity_labels: tuple[str, ...]
-    stance_classes: tuple[str, ...]
+    @property
+    def entity_labels(self) -> tuple[str, ...]: ...
+
+    @property
+    def stance_classes(self) -> tuple[str, ...]: ...
 
     @property
     def iob_tags(self) -> tuple[str, ...]: ...

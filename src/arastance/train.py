@@ -17,13 +17,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import UserError, exit_on_failure
 from arastance.paths import CONFIGS_DIR
+from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_startup_traces
 from arastance.runs.state import require_model, require_new_or_resumable
 from arastance.schema import load_schema
@@ -35,6 +36,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # A full or read-only disk under a log handler must not turn every log line into a
     # "--- Logging error ---" traceback: the write that fails is reported once, by the failure handler.
     logging.raiseExceptions = False
+    start_command()
     run = RunDir(Path(str(cfg.get("run_dir") or ".")))
     try:
         return _train(cfg)
@@ -48,14 +50,15 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     validate_training_config(cfg)
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
-    from arastance.models.loading import quiet_libraries
-    from arastance.training.cv import run_all
+    with CLOCK.phase("imports"):
+        from arastance.models.loading import quiet_libraries
+        from arastance.training.cv import is_main_process, run_all
 
     settings = checked_paths(from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True)))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     metrics = run_all(settings, schema)
-    if metrics and _is_main_process():
+    if metrics and is_main_process():
         print(finish(settings, metrics), flush=True)
     return metrics
 
@@ -85,10 +88,6 @@ def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
     )
 
 
-def _is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
 def _hydra_job() -> Any | None:
     """The running hydra job's config (hydra.*), or None outside a hydra app (compose(), tests)."""
     from hydra.core.hydra_config import HydraConfig
@@ -96,7 +95,7 @@ def _hydra_job() -> Any | None:
     return HydraConfig.get() if HydraConfig.initialized() else None
 
 
-def _is_multirun(job: Any | None) -> bool:
+def _is_multirun(job: Any | None) -> TypeGuard[Any]:  # True: `job` is not None
     from hydra.types import RunMode
 
     return job is not None and job.mode == RunMode.MULTIRUN

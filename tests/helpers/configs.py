@@ -15,3 +15,11 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 def compose_train(overrides: list[str]) -> Any:
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
         return compose(config_name="train", overrides=overrides)
+
+
+def without_timings(metrics: dict) -> dict:
+    """A run's metrics less what the clock decides (tokens/s, the phase times), for comparing two runs."""
+    metrics = dict(metrics)
+    metrics["final"] = {k: v for k, v in metrics["final"].items() if k != "real_tokens_per_s"}
+    metrics.pop("time", None)
+    return metrics

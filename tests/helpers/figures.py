@@ -47,6 +47,7 @@ def texts_outside(fig: Any) -> list[str]:
             or box.y1 > page.y1 + TOLERANCE_PX
         ):
             outside.append(
-                f"{text.get_text()!r} {tuple(round(v) for v in box.extents)} outside {tuple(round(v) for v in page.extents)}"
+                f"{text.get_text()!r} {tuple(round(v) for v in box.extents)} outside "
+                f"{tuple(round(v) for v in page.extents)}"
             )
     return outside

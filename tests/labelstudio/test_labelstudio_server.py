@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
+from arastance.annotation.labelstudio import labeling_config
 from arastance.cli import main
 from arastance.gold.io import read_gold_dir
-from arastance.gold.labelstudio import labeling_config
 from arastance.predict.preannotate import prediction_task
 from arastance.schema import load_schema
 

@@ -106,7 +106,10 @@ def text_documents(sources: Sequence[str], args: argparse.Namespace, rules: Any)
         raise UserError("raw text needs both models: --ner DIR --stance DIR (or give `arastance predict` output)")
     ner, stance = load_models(args)
     texts = [read_input_text(s) for s in sources]
-    return [document_from_prediction(s, r, rules) for s, r in zip(sources, predict_documents(texts, ner, stance))]
+    return [
+        document_from_prediction(s, r, rules)
+        for s, r in zip(sources, predict_documents(texts, ner, stance), strict=True)
+    ]
 
 
 def split_inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:

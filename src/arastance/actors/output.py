@@ -30,9 +30,10 @@ def markdown(summary: ActorSummary, stance_columns: Mapping[str, str], title: st
     lines = [
         f"# Who says what — {title}",
         "",
-        f"{summary.documents} document(s). One row per actor (surface forms merged through configs/actors/aliases.yaml); "
-        "`mentions` counts its entity mentions and the holder spans that are not entities, the stance columns the "
-        f"sentences it holds, `documents` where it appears. The articles' own voice (no holder): {authorial}.",
+        f"{summary.documents} document(s). One row per actor (surface forms merged through "
+        "configs/actors/aliases.yaml); `mentions` counts its entity mentions and the holder spans that are not "
+        "entities, the stance columns the sentences it holds, `documents` where it appears. The articles' own voice "
+        f"(no holder): {authorial}.",
         "",
     ]
     if figure:
@@ -64,7 +65,7 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
         rights = np.array([r.held[right] for r in rows])
         ax.barh(y, -lefts, color=plots._BASELINE, label=left)
         ax.barh(y, rights, color=plots._MODEL, label=right)
-        for yi, lv, rv in zip(y, lefts, rights):
+        for yi, lv, rv in zip(y, lefts, rights, strict=True):
             if lv:
                 ax.text(-lv, yi, f"{lv} ", ha="right", va="center", fontsize=8)
             if rv:

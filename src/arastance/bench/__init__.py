@@ -27,7 +27,3 @@ reports/bench/bench.json and bench.md.
 Modules: inputs.py (plans, hyper-parameters, data, models), training.py and prediction.py (the
 workers), run.py (the driver), report.py (machine, ratios, MFU, the table), cli.py (the command).
 """
-
-from arastance.bench.cli import main
-
-__all__ = ["main"]

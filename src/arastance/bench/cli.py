@@ -1,5 +1,5 @@
-"""The benchmark's command line: `python -m arastance.bench --mode quick|full`, or `add_parser` for a
-sub-command of `arastance`. `--worker SPEC` (hidden) runs one side; bench.run starts it in a subprocess."""
+"""The benchmark's command line: `python -m arastance.bench --mode quick|full`, also run as `arastance bench`.
+`--worker SPEC` (hidden) runs one side; bench.run starts it in a subprocess."""
 
 from __future__ import annotations
 
@@ -25,20 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from arastance import bench
-
-    p = subparsers.add_parser("bench", help=bench.__doc__.splitlines()[0], description=bench.__doc__.splitlines()[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from arastance.bench.report import markdown_table
     from arastance.bench.run import WORKERS, run_bench
+    from arastance.models.threads import hold_threads
 
+    hold_threads()  # the bench's sides compare at one fixed count
     torch.set_num_threads(args.threads)
     if args.worker or args.dry_run:
         import transformers

@@ -132,7 +132,8 @@ def gpu_sides(plan: GpuPlan) -> list[Side]:
             )
         )
     top = max(plan.budgets)
-    return sides + [
+    return [
+        *sides,
         Side(
             "ours_compiled",
             "ours",
@@ -250,7 +251,9 @@ def gpu_result(
         "machine": machine(threads),
         "peak_bf16_flops": peak,
         "flops_per_real_token": flops,
-        "flops_formula": "6·N + 12·L·H·S: N non-embedding parameters, L layers, H hidden size, S mean real sentence length (tokens)",
+        "flops_formula": (
+            "6·N + 12·L·H·S: N non-embedding parameters, L layers, H hidden size, S mean real sentence length (tokens)"
+        ),
         "mean_sentence_tokens": mean_length,
         "plan": asdict(plan),
         "hyper_parameters": HYPER,
@@ -286,7 +289,8 @@ def run_gpu_bench(dry_run: bool, threads: int, out: Path) -> dict[str, Any]:
             print(f"[bench-gpu]   failed: {error_summary(row)}", flush=True)
         else:
             print(
-                f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} syncs/step",
+                f"[bench-gpu]   {row['real_tokens_per_s']:,.0f} real tokens/s, {row.get('syncs_per_step', 0):.2f} "
+                "syncs/step",
                 flush=True,
             )
         result = gpu_result(rows, plan, model_dir, mean_length, dry_run, threads)

@@ -63,13 +63,13 @@ def gpu_markdown(result: dict[str, Any]) -> str:
     flops = result["flops_per_real_token"]
     ratios = versus(result["rows"], "trainer_tuned")
     lines = [
-        f"Measured with `{result['command']}` on {m['gpu'] or m['cpu'] + ' (CPU: a dry run, figures meaningless)'}, torch {m['torch']}, "
-        f"transformers {m['transformers']}. FLOPs per real token: {f'{flops:.3g}' if flops else '–'} "
-        f"({result['flops_formula']}; S = {result['mean_sentence_tokens']:.1f}); peak bf16: "
-        f"{f'{peak / 1e12:.0f} TFLOP/s' if peak else 'unknown for this device (no MFU)'}.",
+        f"Measured with `{result['command']}` on {m['gpu'] or m['cpu'] + ' (CPU: a dry run, figures meaningless)'}, "
+        f"torch {m['torch']}, transformers {m['transformers']}. FLOPs per real token: "
+        f"{f'{flops:.3g}' if flops else '–'} ({result['flops_formula']}; S = {result['mean_sentence_tokens']:.1f}); "
+        f"peak bf16: {f'{peak / 1e12:.0f} TFLOP/s' if peak else 'unknown for this device (no MFU)'}.",
         "",
-        "| side | real tokens/s | MFU | × tuned Trainer | padded | median step | real tokens/step | peak memory | syncs/step "
-        "| compiled graphs | side's wall time |",
+        "| side | real tokens/s | MFU | × tuned Trainer | padded | median step | real tokens/step | peak memory | "
+        "syncs/step | compiled graphs | side's wall time |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [_row_line(r, ratios) for r in result["rows"]]
@@ -78,7 +78,8 @@ def gpu_markdown(result: dict[str, Any]) -> str:
         "",
         headline(result["rows"]),
         "",
-        f"Syncs counted by {counted_by}, per optimizer step over the timed steps but the last; our loop reads its losses every "
-        f"{result['plan']['log_steps']} steps. A side's wall time covers its start-up, encoding, compilation and every step.",
+        f"Syncs counted by {counted_by}, per optimizer step over the timed steps but the last; our loop reads its "
+        f"losses every {result['plan']['log_steps']} steps. A side's wall time covers its start-up, encoding, "
+        "compilation and every step.",
     ]
     return "\n".join(lines) + "\n"

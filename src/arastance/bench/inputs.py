@@ -10,7 +10,11 @@ import resource
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arastance.features.encode import Window
+    from arastance.schema import Schema
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,6 +33,9 @@ class Plan:
     demo_repeats: int = 0  # `make demo` idle and beside a busy process, this many times each (min taken)
     pipeline_screen_repeat: int = 2  # gold repetitions each pipeline setting is screened on
     pipeline_finalists: int = 3  # the fastest screened settings, timed on predict_repeat
+    # Time to result (bench/time_to_result.py): training steps per fold of the base-shaped 5-fold run
+    # (0: not run). Capped so that a CPU bench ends; the phases other than the steps are what it measures.
+    run_max_steps: int = 0
 
 
 PLANS = {
@@ -40,6 +47,7 @@ PLANS = {
         predict_repeat=20,
         models=("tiny", "base"),
         demo_repeats=1,
+        run_max_steps=6,
     ),
     "full": Plan(
         repeat=30,
@@ -49,10 +57,30 @@ PLANS = {
         predict_repeat=30,
         models=("tiny", "base"),
         demo_repeats=2,
+        run_max_steps=12,
+    ),
+    # `make bench BENCH=load`: only what a user waits for — the demo under load arriving mid-run and the
+    # time to result of whole runs; no training or prediction sides.
+    "load": Plan(
+        repeat=0,
+        batch_sentences=0,
+        warmup_steps=0,
+        default_trainer_steps=0,
+        predict_repeat=0,
+        models=(),
+        demo_repeats=1,
+        run_max_steps=6,
     ),
 }
-HYPER = {"learning_rate": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1, "max_grad_norm": 1.0, "seed": 1234}
-BASE_SHAPE = {
+# Any: the values are handed on as keyword arguments of different types (seed an int, the rest floats).
+HYPER: dict[str, Any] = {
+    "learning_rate": 5e-5,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "seed": 1234,
+}
+BASE_SHAPE: dict[str, Any] = {  # Any: BertConfig(**BASE_SHAPE) checks each key against its own parameter
     "hidden_size": 768,
     "num_hidden_layers": 12,
     "num_attention_heads": 12,
@@ -61,7 +89,7 @@ BASE_SHAPE = {
 }
 
 
-def bench_schema():
+def bench_schema() -> Schema:
     from arastance.schema import load_schema
 
     return load_schema(ROOT / "annotations" / "schema.yaml")
@@ -104,7 +132,7 @@ def bench_base_model(tiny: Path, out: Path) -> Path:
     return out
 
 
-def encoded_windows(model_dir: Path, repeat: int):
+def encoded_windows(model_dir: Path, repeat: int) -> tuple[Any, list[Window]]:
     """(tokenizer, windows): the gold NER sentences encoded as training encodes them, `repeat` times.
     A repeated sentence encodes to the same window, so the gold is encoded once and the list repeated."""
     from transformers import AutoTokenizer
@@ -121,14 +149,14 @@ def encoded_windows(model_dir: Path, repeat: int):
     ) * repeat
 
 
-def load_ner_model(model_dir: Path, attention: str | None = None):
+def load_ner_model(model_dir: Path, attention: str | None = None) -> Any:
     import torch
     from transformers import AutoModelForTokenClassification
 
     schema = bench_schema()
     torch.manual_seed(HYPER["seed"])
     id2label = schema.id2label("ner")
-    extra = {"attn_implementation": attention} if attention else {}
+    extra: dict[str, Any] = {"attn_implementation": attention} if attention else {}
     return AutoModelForTokenClassification.from_pretrained(
         model_dir, num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()}, **extra
     )

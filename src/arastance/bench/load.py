@@ -1,9 +1,10 @@
-"""`make demo` idle and beside one busy process: does the thread policy (models/threads.py) keep a
-command from collapsing when something else takes a core? Reports demo_seconds_idle / _loaded.
+"""`make demo` idle and beside busy processes: does the thread policy (models/threads.py) keep a
+command from collapsing when something else takes a core — load there at start, and load that
+arrives after the demo chose its threads? Reports demo_seconds_<side> and demo_<side>_vs_idle.
 
 Each demo is a fresh `arastance demo` process with the thread variables removed from its
-environment, so it decides its threads as `make demo` would; the busy process is a pure-Python spin
-loop (one core), started before the demo and killed after it.
+environment, so it decides its threads as `make demo` would; a busy process is a pure-Python spin
+loop (one core), started before the demo or a few seconds into it, and killed after it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,19 +44,47 @@ def fresh_env() -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}, "HF_HUB_OFFLINE": "1"}
 
 
+@dataclass(frozen=True)
+class LoadCondition:
+    """`busy` spinning processes beside the demo; `arrives_after` seconds into it (None: before it starts)."""
+
+    side: str
+    busy: int
+    arrives_after: float | None
+
+
+# Idle; one busy process already running (the thread count chosen at start sees it); one and two that
+# start 5 s into the demo, after it chose its threads — the case a count decided once cannot serve.
+CONDITIONS = (
+    LoadCondition("idle", 0, None),
+    LoadCondition("loaded", 1, None),
+    LoadCondition("arriving_1", 1, 5.0),
+    LoadCondition("arriving_2", 2, 5.0),
+)
+
+
+def busy_command(arrives_after: float | None) -> list[str]:
+    """The spin loop, delayed inside the child so that the demo starts at once."""
+    if arrives_after is None:
+        return list(BUSY_LOOP)
+    return ["sh", "-c", f'sleep {arrives_after}; exec "$0" "$@"', *BUSY_LOOP]
+
+
 @contextmanager
-def busy_process(on: bool) -> Iterator[subprocess.Popen[bytes] | None]:
-    """One process spinning on a core for the duration (nothing when `on` is false)."""
-    if not on:
-        yield None
-        return
-    busy = subprocess.Popen(BUSY_LOOP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def busy_processes(condition: LoadCondition) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """The condition's busy processes for the duration of the block, killed and reaped after it."""
+    started = [
+        subprocess.Popen(busy_command(condition.arrives_after), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(condition.busy)
+    ]
     try:
-        time.sleep(0.5)  # running before the demo samples the load
-        yield busy
+        if started and condition.arrives_after is None:
+            time.sleep(0.5)  # running before the demo samples the load
+        yield started
     finally:
-        busy.kill()
-        busy.wait()
+        for busy in started:
+            busy.kill()
+            busy.wait()
 
 
 def timed_run(command: Sequence[str], env: dict[str, str]) -> float:
@@ -66,28 +96,31 @@ def timed_run(command: Sequence[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def demo_rows(repeats: int, command: Callable[[Path], list[str]] = demo_command) -> list[dict[str, Any]]:
-    """One row per condition (idle, loaded): the fastest of `repeats` runs, and every run's time."""
+def demo_rows(
+    repeats: int,
+    command: Callable[[Path], list[str]] = demo_command,
+    conditions: Sequence[LoadCondition] = CONDITIONS,
+) -> list[dict[str, Any]]:
+    """One row per load condition: the fastest of `repeats` runs, and every run's time."""
     rows = []
-    for loaded in (False, True):
+    for condition in conditions:
         times = []
         for _ in range(repeats):
-            with tempfile.TemporaryDirectory() as folder, busy_process(loaded):
-                label = "beside a busy process" if loaded else "idle"
-                print(f"[bench] make demo {label} …", flush=True)
+            with tempfile.TemporaryDirectory() as folder, busy_processes(condition):
+                print(f"[bench] make demo, {condition.side.replace('_', ' ')} …", flush=True)
                 times.append(timed_run(command(Path(folder)), fresh_env()))
-        rows.append({"kind": "demo", "side": "loaded" if loaded else "idle", "seconds": min(times), "runs": times})
+        rows.append({"kind": "demo", "side": condition.side, "seconds": min(times), "runs": times})
         print(f"[bench]   {min(times):.1f} s", flush=True)
     return rows
 
 
 def demo_figures(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """demo_seconds_idle, demo_seconds_loaded and their ratio; {} when the plan ran no demo."""
+    """demo_seconds_<side> of every condition that ran, and demo_<side>_vs_idle; {} without an idle run."""
     by_side = {r["side"]: r["seconds"] for r in rows if r["kind"] == "demo"}
-    if {"idle", "loaded"} - set(by_side):
+    if "idle" not in by_side:
         return {}
-    return {
-        "demo_seconds_idle": by_side["idle"],
-        "demo_seconds_loaded": by_side["loaded"],
-        "demo_loaded_vs_idle": by_side["loaded"] / by_side["idle"],
-    }
+    figures = {f"demo_seconds_{side}": seconds for side, seconds in by_side.items()}
+    figures.update(
+        {f"demo_{side}_vs_idle": seconds / by_side["idle"] for side, seconds in by_side.items() if side != "idle"}
+    )
+    return figures

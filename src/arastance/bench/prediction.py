@@ -2,7 +2,8 @@
 
 Both read the same gold documents (`predict_repeat` times, a few thousand sentences, so that batch
 shapes repeat as they do over a real corpus and each runtime's per-shape start-up is paid as often as
-there): ours whole documents, the pipeline their sentences, as a pipeline user would feed them. Each worker runs in its own subprocess (bench.run).
+there): ours whole documents, the pipeline their sentences, as a pipeline user would feed them. Each
+worker runs in its own subprocess (bench.run).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def publishable_copy(model_dir: Path, out: Path) -> Path:
 
 
 def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
-    """The model as a published folder with onnx/ (and openvino/) exported and gated (what `arastance publish` writes)."""
+    """The model as a published folder with onnx/ (and openvino/) exported and gated (what `arastance publish`
+    writes)."""
     from arastance.publish.onnx_gate import export_and_gate, export_settings
 
     folder = publishable_copy(Path(spec["model_dir"]), Path(spec["folder"]))
@@ -44,7 +46,8 @@ def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
-    """`arastance predict` on the documents with one backend: torch, or one exported variant (ONNX Runtime, OpenVINO)."""
+    """`arastance predict` on the documents with one backend: torch, or one exported variant (ONNX Runtime,
+    OpenVINO)."""
     from arastance.models.predictor import model_batching
     from arastance.predict.documents import load_published_model, predict_documents
     from arastance.publish.onnx_gate import load_onnx_variant

@@ -8,6 +8,7 @@ from typing import Any
 
 from arastance.bench.inputs import bf16_ok
 from arastance.bench.peaks import peak_bf16_flops
+from arastance.bench.time_to_result import time_table
 
 BASE_PARAMS = 85_000_000  # BERT-base without embeddings
 BASE_LAYERS, BASE_HIDDEN = 12, 768
@@ -72,6 +73,8 @@ def ratios(rows: list[dict[str, Any]], models: tuple[str, ...]) -> dict[str, Any
     """Ours over the others, on the base-shaped model when the plan has it."""
     from arastance.bench.load import demo_figures
 
+    if not models:
+        return {**demo_figures(rows), **time_figures(rows)}
     ref = "base" if "base" in models else models[0]
     ours = _pick(rows, "train", ref, "ours")
     pipeline = _pick(rows, "predict", "base", "predict_pipeline")["sentences_per_s"]
@@ -90,7 +93,17 @@ def ratios(rows: list[dict[str, Any]], models: tuple[str, ...]) -> dict[str, Any
             if r["kind"] == "predict" and r["side"] != "predict_pipeline"
         },
         **demo_figures(rows),
+        **time_figures(rows),
     }
+
+
+def time_figures(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """time_to_result_<side>_seconds and _overhead_share of each whole run timed."""
+    out: dict[str, float] = {}
+    for r in (r for r in rows if r["kind"] == "time_to_result"):
+        out[f"time_to_result_{r['side']}_seconds"] = r["seconds"]["wall"]
+        out[f"time_to_result_{r['side']}_overhead_share"] = r["overhead_share"]
+    return out
 
 
 def markdown_table(result: dict[str, Any]) -> str:
@@ -98,23 +111,29 @@ def markdown_table(result: dict[str, Any]) -> str:
     lines = [
         f"Measured with `{result['command']}` on {m['gpu'] or m['cpu']}, {m['threads']} threads, torch {m['torch']}, "
         f"transformers {m['transformers']}. Same weights, data, hyper-parameters and seed on every row.",
-        "",
-        "| model | training | real tokens/s | padded | median step | real tokens/step | peak memory |",
-        "|---|---|---:|---:|---:|---:|---:|",
     ]
+    if any(r["kind"] == "train" for r in result["rows"]):
+        lines += [
+            "",
+            "| model | training | real tokens/s | padded | median step | real tokens/step | peak memory |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
     for r in (r for r in result["rows"] if r["kind"] == "train"):
         lines.append(
-            f"| {r['model']} | {r['side']} | {r['real_tokens_per_s']:,.0f} | {r['padded_fraction']:.1%} | {r['median_step_s']:.3f} s | "
-            f"{r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
+            f"| {r['model']} | {r['side']} | {r['real_tokens_per_s']:,.0f} | {r['padded_fraction']:.1%} | "
+            f"{r['median_step_s']:.3f} s | {r['real_tokens_per_step']:,.0f} | {r['peak_memory_mib']:,.0f} MiB |"
         )
-    lines += [
-        "",
-        "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | gate |",
-        "|---|---|---:|---:|---|---:|---|",
-    ]
+    if any(r["kind"] == "predict" for r in result["rows"]):
+        lines += [
+            "",
+            "| model | prediction | sentences/s | sentences per CPU-second | settings | agreement with torch (words) | "
+            "gate |",
+            "|---|---|---:|---:|---|---:|---|",
+        ]
     for r in (r for r in result["rows"] if r["kind"] == "predict"):
         settings = (
-            f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, {r['attention']} attention"
+            f"best of {r.get('settings_screened', 12)}{_screened(r)}: batch {r['batch_size']}, {r['dtype']}, "
+            f"{r['attention']} attention"
             if "batch_size" in r
             else f"`arastance predict` on the documents, {r.get('backend', 'torch')} {r['precision']}{_padding(r)}"
         )
@@ -125,18 +144,17 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"| {r['model']} | {r['side']} | {r['sentences_per_s']:,.1f} | {per_cpu} | {settings} | {agree} | {gate} |"
         )
     shares = result["ratios"]
-    lines += [
-        "",
-        f"Ratios (base-shaped model): training {shares['train_real_tokens_per_s_vs_trainer']:.2f}× the default Trainer, "
-        f"{shares['train_real_tokens_per_s_vs_tuned_trainer']:.2f}× the tuned Trainer; our padded fraction "
-        f"{shares['padded_fraction']:.1%}; prediction {shares['inference_vs_pipeline']:.2f}× the pipeline "
-        f"({shares.get('inference_backend', 'predict_ours')}, the fastest that passed its gate).",
-    ]
+    if "inference_vs_pipeline" in shares:
+        lines += [
+            "",
+            f"Ratios (base-shaped model): training {shares['train_real_tokens_per_s_vs_trainer']:.2f}× the default "
+            f"Trainer, {shares['train_real_tokens_per_s_vs_tuned_trainer']:.2f}× the tuned Trainer; our padded "
+            f"fraction {shares['padded_fraction']:.1%}; prediction {shares['inference_vs_pipeline']:.2f}× the pipeline "
+            f"({shares.get('inference_backend', 'predict_ours')}, the fastest that passed its gate).",
+        ]
     if "demo_seconds_idle" in shares:
-        lines.append(
-            f"`make demo`: {shares['demo_seconds_idle']:.1f} s idle, {shares['demo_seconds_loaded']:.1f} s beside one busy process "
-            f"({shares['demo_loaded_vs_idle']:.2f}×)."
-        )
+        lines.append(demo_sentence(shares))
+    lines += time_table(result["rows"])
     return "\n".join(lines) + "\n"
 
 
@@ -147,3 +165,19 @@ def _padding(row: dict[str, Any]) -> str:
 
 def _screened(row: dict[str, Any]) -> str:
     return f" (screened on {row['screen_sentences']:,} sentences)" if "screen_sentences" in row else ""
+
+
+DEMO_SIDES = {
+    "loaded": "beside one busy process",
+    "arriving_1": "with one busy process arriving 5 s in",
+    "arriving_2": "with two arriving 5 s in",
+}
+
+
+def demo_sentence(shares: dict[str, Any]) -> str:
+    parts = [f"{shares['demo_seconds_idle']:.1f} s idle"] + [
+        f"{shares[f'demo_seconds_{side}']:.1f} s {text} ({shares[f'demo_{side}_vs_idle']:.2f}×)"
+        for side, text in DEMO_SIDES.items()
+        if f"demo_seconds_{side}" in shares
+    ]
+    return "`make demo`: " + ", ".join(parts) + "."

@@ -26,6 +26,7 @@ from arastance.bench.inputs import (
 from arastance.bench.load import demo_rows
 from arastance.bench.prediction import worker_predict_export, worker_predict_ours, worker_predict_pipeline
 from arastance.bench.report import add_mfu, machine, markdown_table, ratios
+from arastance.bench.time_to_result import time_rows
 from arastance.bench.training import worker_ours, worker_trainer
 from arastance.models.threads import read_policy
 
@@ -111,8 +112,8 @@ def variant_side(variant: str) -> str:
 
 
 def predict_rows(plan: Plan, models: dict[str, Path], threads: int) -> list[dict[str, Any]]:
-    """The pipeline, our torch path and each exported variant (ONNX Runtime, OpenVINO) on the base-shaped model, trained by this
-    bench's training rows when they ran (the gate needs a trained model), with each backend's gate."""
+    """The pipeline, our torch path and each exported variant (ONNX Runtime, OpenVINO) on the base-shaped model,
+    trained by this bench's training rows when they ran (the gate needs a trained model), with each backend's gate."""
     trained = models["base_trained"]
     model_dir = trained if (trained / "config.json").is_file() else models["base"]
     folder = ROOT / ".cache" / "bench-predict-published"
@@ -158,8 +159,10 @@ def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     models = bench_models()
     shutil.rmtree(models["base_trained"], ignore_errors=True)  # predict on what this run trained, never an old copy
-    rows = train_rows(plan, models, threads, torch.cuda.is_available()) + predict_rows(plan, models, threads)
+    rows = train_rows(plan, models, threads, torch.cuda.is_available())
+    rows += predict_rows(plan, models, threads) if plan.models else []
     rows += demo_rows(plan.demo_repeats) if plan.demo_repeats else []
+    rows += time_rows(models["base"], plan.run_max_steps, threads) if plan.run_max_steps else []
     shares = ratios(rows, plan.models)
     add_mfu(rows, torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, plan.batch_sentences)
     result = {

@@ -141,11 +141,11 @@ def _compile_backend(spec: dict[str, Any]) -> Iterator[None]:
     def with_backend(model: Any, *args: Any, mode: str | None = None, **kwargs: Any) -> Any:
         return original(model, *args, backend=backend, **kwargs)
 
-    torch.compile = with_backend  # type: ignore[assignment]
+    torch.compile = with_backend  # type: ignore[assignment]  # a wrapper, not torch.compile's overloads
     try:
         yield
     finally:
-        torch.compile = original  # type: ignore[assignment]
+        torch.compile = original
         torch._dynamo.reset()
 
 
@@ -217,7 +217,7 @@ def _counting_collator(tokenizer: Any, steps: list[dict[str, float]], syncs: Syn
 
     collator = DataCollatorForTokenClassification(tokenizer)
 
-    def counting_collator(features):
+    def counting_collator(features: list[dict[str, Any]]) -> dict[str, Any]:
         batch = collator(features)
         with syncs.pause():
             steps.append(
@@ -244,11 +244,11 @@ def _step_timer(steps: list[dict[str, float]], syncs: SyncLog) -> Any:
                 torch.cuda.synchronize()
 
     class StepTimer(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kwargs):
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             wait_for_device()
             self.started = time.perf_counter()
 
-        def on_step_end(self, args, state, control, **kwargs):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             # The batch of this step was collated (and counted) just before on_step_begin.
             wait_for_device()
             steps[-1]["seconds"] = time.perf_counter() - self.started

@@ -28,8 +28,8 @@ class ExtraRecordsError(UserError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__(
-            "data.extra_records: nothing trained, fix these first (records as `arastance corpus convert` writes them):\n"
-            + listed(self.problems, MAX_LISTED)
+            "data.extra_records: nothing trained, fix these first (records as `arastance corpus convert` writes "
+            "them):\n" + listed(self.problems, MAX_LISTED)
         )
 
 

@@ -7,8 +7,9 @@ than the seed are grouped by what differs and each group is summarised on its ow
 A run's scores are its own metrics.json (pooled over folds for cross-validation): every numeric
 headline of the task block (`ner.micro_f1`, `stance.macro_f1`, `stance.accuracy` …) and every label's
 F1 (`ner.PER.f1`), and the search objective (`ner.dev_micro_f1`: the mean over folds of the best
-dev score, training/objective.py) when the run had dev documents. Beside the seed spread stands the fold spread each run recorded (`folds` block),
-averaged over the group's runs, so that the two sources of variation can be compared.
+dev score, training/objective.py) when the run had dev documents. Beside the seed spread stands the fold
+spread each run recorded (`folds` block), averaged over the group's runs, so that the two sources of
+variation can be compared.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def plot_group(path: Path, title: str, metrics: Mapping[str, Mapping[str, Any]],
         ax = fig.add_subplot()
         offsets = np.linspace(-0.15, 0.15, len(seeds)) if len(seeds) > 1 else np.zeros(1)
         colours = matplotlib.colormaps["tab10"]
-        for run, (seed, dx) in enumerate(zip(seeds, offsets)):
+        for run, (seed, dx) in enumerate(zip(seeds, offsets, strict=True)):
             xs = [i + dx for i, name in enumerate(names) if run < len(metrics[name]["values"])]
             ys = [metrics[name]["values"][run] for name in names if run < len(metrics[name]["values"])]
             ax.scatter(
@@ -102,7 +102,7 @@ def render_md(summary: Mapping[str, Any], figures: Sequence[str | None]) -> str:
             + ", ".join(f"`{k}`" for k in summary["differing"])
             + " besides the seed; each group is summarised on its own.",
         ]
-    for index, (group, figure) in enumerate(zip(summary["groups"], figures), start=1):
+    for index, (group, figure) in enumerate(zip(summary["groups"], figures, strict=True), start=1):
         seeds = ", ".join(str(s) for s in group["seeds"])
         lines += [
             "",
@@ -118,7 +118,8 @@ def render_md(summary: Mapping[str, Any], figures: Sequence[str | None]) -> str:
         for name, m in group["metrics"].items():
             per_run = ", ".join(_f(v) for v in m["values"])
             lines.append(
-                f"| {name} | {m['n']} | {_f(m['mean'])} | {_f(m['sd'])} | {_f(m['fold_sd'])} | {_f(m['min'])} | {_f(m['max'])} | {per_run} |"
+                f"| {name} | {m['n']} | {_f(m['mean'])} | {_f(m['sd'])} | {_f(m['fold_sd'])} | {_f(m['min'])} | "
+                f"{_f(m['max'])} | {per_run} |"
             )
         if figure:
             lines += ["", f"![per-run scores, {group_title(index, group['overrides'])}]({figure})"]

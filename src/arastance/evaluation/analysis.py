@@ -233,7 +233,8 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
         base = ner_metrics(gold, base_pred, labels)
         base_counts, base["ci"] = _ner_counts_and_ci(gold, base_pred, labels, weights, settings)
         base["description"] = (
-            "exact word-aligned longest-first match of the entity strings in each fold's training documents, with their most frequent label"
+            "exact word-aligned longest-first match of the entity strings in each fold's training documents, with "
+            "their most frequent label"
         )
         start = 0
         fold_scores = []

@@ -81,7 +81,7 @@ def ner_counts(gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[
     column = {label: j for j, label in enumerate(all_labels)}
     shape = (len(gold_sets), len(all_labels))
     tp, fp, fn = (np.zeros(shape, dtype=np.int64) for _ in range(3))
-    for i, (gold, pred) in enumerate(zip(gold_sets, pred_sets)):
+    for i, (gold, pred) in enumerate(zip(gold_sets, pred_sets, strict=True)):
         for span in gold & pred:
             tp[i, column[span[0]]] += 1
         for span in pred - gold:
@@ -157,10 +157,6 @@ def replicate_scores(counts: Counts, weights: np.ndarray) -> dict[str, np.ndarra
     return scores_from_counts(weights @ counts.tp, weights @ counts.fp, weights @ counts.fn)
 
 
-def point_scores(counts: Counts) -> dict[str, np.ndarray]:
-    return scores_from_counts(counts.tp.sum(axis=0), counts.fp.sum(axis=0), counts.fn.sum(axis=0))
-
-
 def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval over axis 0 (the replicates)."""
     alpha = (1.0 - confidence) / 2.0
@@ -201,7 +197,7 @@ def ner_intervals(counts: Counts, weights: np.ndarray, confidence: float, labels
 
 def _present(counts: Counts) -> list[str]:
     total = (counts.tp + counts.fp + counts.fn).sum(axis=0)
-    return [label for label, n in zip(counts.labels, total) if n > 0]
+    return [label for label, n in zip(counts.labels, total, strict=True) if n > 0]
 
 
 def _macro_over(f1: np.ndarray, all_labels: Sequence[str], labels: Sequence[str]) -> np.ndarray:

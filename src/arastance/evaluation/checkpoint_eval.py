@@ -78,7 +78,9 @@ def differences(fresh: Any, stored: Any, path: str = "") -> list[str]:
     if isinstance(fresh, (list, tuple)) and isinstance(stored, (list, tuple)):
         if len(fresh) != len(stored):
             return [f"{path}: {len(fresh)} items vs {len(stored)}"]
-        return [d for i, (a, b) in enumerate(zip(fresh, stored)) for d in differences(a, b, f"{path}[{i}]")]
+        return [
+            d for i, (a, b) in enumerate(zip(fresh, stored, strict=True)) for d in differences(a, b, f"{path}[{i}]")
+        ]
     if isinstance(fresh, float) and isinstance(stored, float) and math.isnan(fresh) and math.isnan(stored):
         return []
     return [] if fresh == stored else [f"{path}: {fresh!r} (now) vs {stored!r} (training)"]
@@ -128,7 +130,8 @@ def evaluate_checkpoints(
                 else f"{len(result.differences)} differences from training"
             )
             log(
-                f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} ({verdict})"
+                f"{fold.name}: test {', '.join(fold.split['test'])}: {key} {result.metrics[run.task][key]:.4f} "
+                f"({verdict})"
             )
             folds.append(result)
     finally:

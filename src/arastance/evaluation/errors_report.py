@@ -92,7 +92,7 @@ def classify_spans(gold: Sequence[Span], pred: Sequence[Span]) -> list[tuple[str
 
     errors += [("false_negative", g, None) for g in g_left]
     errors += [("false_positive", None, p) for p in p_left]
-    return sorted(errors, key=lambda e: ((e[1] or e[2])[0], (e[1] or e[2])[1]))  # type: ignore[index]
+    return sorted(errors, key=lambda e: ((e[1] or e[2])[0], (e[1] or e[2])[1]))  # type: ignore[index]  # one is set
 
 
 def ner_errors(sentences: Sequence[ErrorSentence]) -> list[NerError]:
@@ -213,7 +213,8 @@ def render_errors_md(
             lines += ["", "### QUANTITY value disagreements (exactly matched spans)", ""]
             for q in quantity_disagreements:
                 lines.append(
-                    f"- `{q['doc_id']}` «{_one_line(q['text'])}»: gold value {q['gold_value']}, predicted value {q['pred_value']}"
+                    f"- `{q['doc_id']}` «{_one_line(q['text'])}»: gold value {q['gold_value']}, predicted value "
+                    f"{q['pred_value']}"
                 )
     if stance is not None:
         grouped_stance = group_stance_errors(stance, classes)

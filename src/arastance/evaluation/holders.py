@@ -50,7 +50,7 @@ def items_given_gold(docs: Sequence[GoldDocument], method: HolderMethod, no_stan
         predicted = sentence_holders(
             doc.text, [(s.start, s.end, s.stance) for s in sentences], doc.entities, method, no_stance
         )
-        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted)]
+        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted, strict=True)]
     return items
 
 
@@ -72,12 +72,12 @@ def items_end_to_end(
         predicted_stance = [stances[doc.doc_id].get(s.start, no_stance) for s in sentences]
         predicted = sentence_holders(
             doc.text,
-            [(s.start, s.end, p) for s, p in zip(sentences, predicted_stance)],
+            [(s.start, s.end, p) for s, p in zip(sentences, predicted_stance, strict=True)],
             entities[doc.doc_id],
             method,
             no_stance,
         )
-        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted)]
+        items += [HolderItem(doc.doc_id, s.holder, p) for s, p in zip(sentences, predicted, strict=True)]
     return items
 
 
@@ -188,10 +188,11 @@ def holder_section_md(block: Mapping[str, Any]) -> list[str]:
     lines = [
         "### Stance holders",
         "",
-        f"Exact-span accuracy of the holder on the {given['n']} gold stance sentences ({given.get('gold_holders', 0)} with a "
-        f"holder, the rest the article's own voice), method: {block['method']}. The baseline says every sentence is "
-        "authorial (holder null); the difference interval is paired. The rule cues were written while reading the "
-        "project's first five gold documents: on those, (a) is an in-sample figure, not an estimate for new text.",
+        f"Exact-span accuracy of the holder on the {given['n']} gold stance sentences ({given.get('gold_holders', 0)} "
+        f"with a holder, the rest the article's own voice), method: {block['method']}. The baseline says every "
+        "sentence is authorial (holder null); the difference interval is paired. The rule cues were written while "
+        "reading the project's first five gold documents: on those, (a) is an in-sample figure, not an estimate for "
+        "new text.",
         "",
         "| holder | sentences | accuracy [95% CI] | always-null [95% CI] | difference [95% CI] |",
         "| :--- | ---: | :--- | :--- | :--- |",

@@ -100,7 +100,7 @@ def plot_f1_with_ci(
     low, high) drawn as a separate bar at the right, set apart by a gap."""
     names = [display_text(label) for label in labels]
     if support is not None:
-        names = [f"{n}\n(n={s})" for n, s in zip(names, support)]
+        names = [f"{n}\n(n={s})" for n, s in zip(names, support, strict=True)]
     values, lo, hi = np.asarray(f1, float), np.asarray(low, float), np.asarray(high, float)
     x = np.arange(len(names), dtype=float)
     if headline:
@@ -146,7 +146,9 @@ def plot_confusion(path: Path, title: str, classes: Sequence[str], matrix: Seque
                 )
         ticks = [display_text(c) for c in classes]
         ax.set_xticks(range(len(classes)), ticks, rotation=20, ha="right", fontsize=8)
-        ax.set_yticks(range(len(classes)), [f"{t} ({int(r)})" for t, r in zip(ticks, rows[:, 0])], fontsize=8)
+        ax.set_yticks(
+            range(len(classes)), [f"{t} ({int(r)})" for t, r in zip(ticks, rows[:, 0], strict=True)], fontsize=8
+        )
         ax.set_xlabel("predicted")
         ax.set_ylabel("gold (row total)")
         ax.set_title(display_text(title), fontsize=10, wrap=True)

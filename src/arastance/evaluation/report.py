@@ -10,7 +10,7 @@ docs/metrics_schema.md documents metrics.json.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,7 +101,7 @@ def write_runs_report(
         if analysis.task in (seeds or {}):
             analysis.metrics["seeds"] = dict((seeds or {})[analysis.task])
     ner_run = next((r for r in runs if r.task == "ner"), None)
-    for analysis, run in zip(analyses, runs):
+    for analysis, run in zip(analyses, runs, strict=True):
         if run.task == "stance" and ner_run is not None:  # holder (b) needs the NER run's predictions
             attach_holder_metrics(analysis.metrics, run, ner_run, settings.bootstrap)
     return write_report(out_dir, analyses, runs[0].docs, runs[0].schema, settings, title, extra)
@@ -115,7 +115,10 @@ def analyse_stance_and_holders(run: RunData, bootstrap: BootstrapSettings, basel
 
 
 # What a report computes for each task (tasks.py names them).
-ANALYSES = {"ner": analyse_ner, "stance": analyse_stance_and_holders}
+ANALYSES: dict[str, Callable[[RunData, BootstrapSettings, bool], TaskAnalysis]] = {
+    "ner": analyse_ner,
+    "stance": analyse_stance_and_holders,
+}
 
 
 def analyse(run: RunData, settings: ReportSettings) -> TaskAnalysis:
@@ -297,7 +300,8 @@ def _seed_sentence(m: Mapping[str, Any], name: str) -> str:
     listed = ", ".join(str(s) for s in seeds["seeds"])
     return (
         f" Seeds: {name} {_seed_spread(seeds)} over {len(seeds['runs'])} runs (seeds {listed}); every other figure is "
-        f"the first run's (`{seeds['runs'][0]}`), and the seed column is each label's F1 mean ± sample sd over the runs."
+        f"the first run's (`{seeds['runs'][0]}`), and the seed column is each label's F1 mean ± sample sd over the "
+        "runs."
     )
 
 
@@ -309,7 +313,10 @@ def _design_sentence(metrics: Mapping[str, Any]) -> str:
         tested = sorted(
             {d for t in ("ner", "stance") if t in metrics for f in metrics[t]["per_fold"] for d in f["test"]}
         )
-        return f"Scores are on the fixed split's test documents only ({', '.join(tested)}), by a model that never saw them."
+        return (
+            f"Scores are on the fixed split's test documents only ({', '.join(tested)}), by a model that never "
+            "saw them."
+        )
     folds = max(len(run["folds"]) for run in runs)
     coverage = (
         "so each document is scored exactly once"
@@ -328,15 +335,15 @@ def _honesty_paragraph(metrics: Mapping[str, Any]) -> list[str]:
     return [
         "## How to read these numbers",
         "",
-        f"The gold set is {data['documents']} documents ({data['sentences']} sentences, {data['entities']['total']} entities). "
-        f"{_design_sentence(metrics)} With this little data the point "
-        f"estimates move a lot with a single sentence: **the {conf}% intervals are the honest headline, not the point "
-        "estimates.** Labels with a handful of gold mentions (see the support column) have intervals too wide to rank "
-        "them, and a difference between two systems counts only when the paired interval of their difference excludes 0. "
-        f"Intervals come from a {metrics['bootstrap']['n']}-replicate percentile bootstrap that resamples sentences "
-        "within each document (documents are too few to resample), so they reflect sentence-to-sentence variation "
-        "within these documents, not how the model would do on other sources, topics or time periods; "
-        "that uncertainty is larger and this evaluation cannot measure it.",
+        f"The gold set is {data['documents']} documents ({data['sentences']} sentences, {data['entities']['total']} "
+        f"entities). {_design_sentence(metrics)} With this little data the point estimates move a lot with a single "
+        f"sentence: **the {conf}% intervals are the honest headline, not the point estimates.** Labels with a handful "
+        "of gold mentions (see the support column) have intervals too wide to rank them, and a difference between two "
+        "systems counts only when the paired interval of their difference excludes 0. Intervals come from a "
+        f"{metrics['bootstrap']['n']}-replicate percentile bootstrap that resamples sentences within each document "
+        "(documents are too few to resample), so they reflect sentence-to-sentence variation within these documents, "
+        "not how the model would do on other sources, topics or time periods; that uncertainty is larger and this "
+        "evaluation cannot measure it.",
     ]
 
 
@@ -346,8 +353,9 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
     lines = ["## NER", ""]
     lines.append(
         f"Entity-level, strict IOB2 (seqeval strict). Micro-F1 **{_f(m['micro']['f1'])}** {_ci(ci['micro']['f1'])}, "
-        f"macro-F1 {_f(m['macro']['f1'])} {_ci(ci['macro_f1'])}; folds: micro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])} "
-        f"over {len(m['folds']['headline']['values'])} fold(s).{_seed_sentence(m, 'micro-F1')}"
+        f"macro-F1 {_f(m['macro']['f1'])} {_ci(ci['macro_f1'])}; folds: micro-F1 {_f(m['folds']['headline']['mean'])} "
+        f"± {_f(m['folds']['headline']['std'])} over {len(m['folds']['headline']['values'])} "
+        f"fold(s).{_seed_sentence(m, 'micro-F1')}"
     )
     lines.append("")
     header = [
@@ -417,9 +425,10 @@ def _ner_section(m: Mapping[str, Any], labels: Sequence[str], figures: Mapping[s
     lines += ["", "### QUANTITY values", ""]
     lines.append(
         f"{q['exact_span_matches']} of {q['predicted']} predicted QUANTITY spans match a gold span exactly; for "
-        f"{q['value_agree']} of them the normalised value equals the gold value ({_f(q['agreement_on_matched'])} of matched, "
-        f"{_f(q['agreement_on_gold'])} of all {q['gold']} gold QUANTITY entities). On the gold spans themselves the normaliser "
-        f"agrees with the annotated value {_f(q['normaliser_on_gold_spans'])} of the time (its ceiling)."
+        f"{q['value_agree']} of them the normalised value equals the gold value ({_f(q['agreement_on_matched'])} of "
+        f"matched, {_f(q['agreement_on_gold'])} of all {q['gold']} gold QUANTITY entities). On the gold spans "
+        f"themselves the normaliser agrees with the annotated value {_f(q['normaliser_on_gold_spans'])} of the time "
+        "(its ceiling)."
     )
     return lines
 
@@ -429,13 +438,15 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
     base = m.get("baselines", {}).get(MAJORITY)
     lines = ["## Stance", ""]
     stance_eval = (
-        f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} {_ci(ci.get('stance_eval_f1'))}"
+        f", StanceEval F1 (mean of PRO_STAY and PRO_WITHDRAWAL) {_f(m['stance_eval_f1'])} "
+        f"{_ci(ci.get('stance_eval_f1'))}"
         if "stance_eval_f1" in m
         else ""
     )
     lines.append(
-        f"Sentence level. Macro-F1 **{_f(m['macro_f1'])}** {_ci(ci['macro_f1'])}{stance_eval}, accuracy {_f(m['accuracy'])} {_ci(ci['accuracy'])}; "
-        f"folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± {_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
+        f"Sentence level. Macro-F1 **{_f(m['macro_f1'])}** {_ci(ci['macro_f1'])}{stance_eval}, accuracy "
+        f"{_f(m['accuracy'])} {_ci(ci['accuracy'])}; folds: macro-F1 {_f(m['folds']['headline']['mean'])} ± "
+        f"{_f(m['folds']['headline']['std'])}.{_seed_sentence(m, 'macro-F1')}"
     )
     lines.append("")
     header = ["class", "support", "P", "R", "F1", "F1 95% CI", "fold F1 mean ± sd (folds)", *_seed_header(m)] + (
@@ -464,7 +475,7 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
     lines += ["", "### Confusion matrix (rows gold, columns predicted)", ""]
     lines += _table(
         ["gold \\ predicted", *cm["labels"], "total"],
-        [[g, *row, sum(row)] for g, row in zip(cm["labels"], cm["matrix"])],
+        [[g, *row, sum(row)] for g, row in zip(cm["labels"], cm["matrix"], strict=True)],
     )
     if "stance_confusion" in figures:
         lines += ["", f"![Stance confusion matrix]({figures['stance_confusion']})"]
@@ -480,7 +491,8 @@ def _stance_section(m: Mapping[str, Any], classes: Sequence[str], figures: Mappi
             "",
         ]
         lines += _table(
-            ["gold \\ predicted", *dcm["labels"]], [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"])]
+            ["gold \\ predicted", *dcm["labels"]],
+            [[g, *row] for g, row in zip(dcm["labels"], dcm["matrix"], strict=True)],
         )
     if "holder" in m:
         lines += ["", *holder_section_md(m["holder"])]
@@ -549,14 +561,18 @@ def _data_section(data: Mapping[str, Any]) -> list[str]:
     rows.append(["**total**", *(entities["per_label"][label] for label in labels), entities["total"]])
     lines += _table(["document", *labels, "total"], rows)
     stance = data["stance"]
-    lines += [""] + _table(
-        ["stance", "sentences", "documents"],
-        [[c, n, stance["documents"].get(c, 0)] for c, n in stance["sentences"].items()],
-    )
+    lines += [
+        "",
+        *_table(
+            ["stance", "sentences", "documents"],
+            [[c, n, stance["documents"].get(c, 0)] for c, n in stance["sentences"].items()],
+        ),
+    ]
     length = data["sentence_length_words"]
     lines += [
         "",
-        f"Sentence length in words: min {length['min']}, median {length['median']}, mean {length['mean']}, max {length['max']}.",
+        f"Sentence length in words: min {length['min']}, median {length['median']}, mean {length['mean']}, max "
+        f"{length['max']}.",
     ]
     return lines
 
@@ -571,7 +587,8 @@ def render_report_md(metrics: Mapping[str, Any], figures: Mapping[str, str]) -> 
         ce = metrics["checkpoint_eval"]
         verdict = "equal to" if ce["matches_training"] else "**different from**"
         lines.append(
-            f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the training-time metrics.json"
+            f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the "
+            "training-time metrics.json"
         )
     lines += ["", *_honesty_paragraph(metrics), ""]
     if "ner" in metrics:

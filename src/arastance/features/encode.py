@@ -155,7 +155,15 @@ def encode_units(
     return windows
 
 
-def _encode_unit(index, unit, words, counts, context, tokenizer, cfg) -> list[Window]:
+def _encode_unit(
+    index: int,
+    unit: Unit,
+    words: list[str],
+    counts: list[int],
+    context: list[str],
+    tokenizer: Any,
+    cfg: EncodingConfig,
+) -> list[Window]:
     single_budget = cfg.max_length - 2
     total = sum(counts)
     use_context = bool(context) and cfg.max_length - 3 - total >= max(1, cfg.min_context_tokens)
@@ -171,7 +179,9 @@ def _encode_unit(index, unit, words, counts, context, tokenizer, cfg) -> list[Wi
             enc = tokenizer(piece, is_split_into_words=True)
             seq_ids = enc.sequence_ids()
         # Only the first segment's word ids refer to the unit's words.
-        word_ids = [None if sid != 0 or w is None else start + w for w, sid in zip(enc.word_ids(), seq_ids)]
+        word_ids = [
+            None if sid != 0 or w is None else start + w for w, sid in zip(enc.word_ids(), seq_ids, strict=True)
+        ]
         token_type_ids = enc.get("token_type_ids") or [0] * len(enc["input_ids"])
         window = Window(index, list(enc["input_ids"]), list(token_type_ids), word_ids, (lo, hi))
         window.labels = _labels(unit, window, cfg)
@@ -187,8 +197,8 @@ def _labels(unit: Unit, window: Window, cfg: EncodingConfig) -> list[int]:
     labels, previous = [], None
     lo, hi = window.owned
     for w in window.word_ids:
-        first_subword = w is not None and w != previous
-        labels.append(cfg.label2id[unit.ner_tags[w]] if first_subword and lo <= w < hi else IGNORE_INDEX)
+        owned_first_subword = w is not None and w != previous and lo <= w < hi
+        labels.append(cfg.label2id[unit.ner_tags[w]] if w is not None and owned_first_subword else IGNORE_INDEX)
         previous = w
     return labels
 
@@ -202,7 +212,7 @@ def stitch_word_scores(
     """Per unit, a (n_words, n_labels) array: each word's first-sub-word scores from its owner window."""
     n_labels = token_scores[0].shape[-1] if len(token_scores) else 0
     out = [np.zeros((n, n_labels), dtype=np.float32) for n in n_words]
-    for window, scores in zip(windows, token_scores):
+    for window, scores in zip(windows, token_scores, strict=True):
         lo, hi = window.owned
         previous = None
         for position, w in enumerate(window.word_ids):
@@ -217,7 +227,7 @@ def pool_unit_scores(windows: Sequence[Window], window_scores: Sequence[np.ndarr
     n_labels = window_scores[0].shape[-1] if len(window_scores) else 0
     sums = np.zeros((n_units, n_labels), dtype=np.float64)
     counts = np.zeros(n_units, dtype=np.int64)
-    for window, scores in zip(windows, window_scores):
+    for window, scores in zip(windows, window_scores, strict=True):
         sums[window.unit_index] += scores
         counts[window.unit_index] += 1
     return (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)

@@ -12,15 +12,12 @@ model trained on these records sees the same words at inference. `tags_to_spans`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from arastance.corpus.segment import tokenize_words
-from arastance.gold.model import QUANTITY, Entity, GoldDocument, Holder, Sentence
+from arastance.gold.model import QUANTITY, Entity, GoldDocument
 from arastance.gold.quantity import parse_quantity
 from arastance.schema import Schema
-
-if TYPE_CHECKING:  # datasets imports pyarrow and pandas: only when a Dataset is asked for
-    import datasets
 
 Record = dict[str, Any]
 SpanTuple = tuple[int, int, str]
@@ -65,7 +62,7 @@ def tags_to_spans(tags: Sequence[str], offsets: Sequence[Sequence[int]]) -> list
         raise ValueError(f"{len(tags)} tags for {len(offsets)} tokens")
     spans: list[SpanTuple] = []
     open_label: str | None = None  # label of the entity the previous token belongs to
-    for tag, (start, end) in zip(tags, offsets):
+    for tag, (start, end) in zip(tags, offsets, strict=True):
         if tag == "O":
             open_label = None
             continue
@@ -124,34 +121,6 @@ def to_records(docs: Iterable[GoldDocument]) -> list[Record]:
     return [record for doc in docs for record in sentence_records(doc)]
 
 
-def records_to_document(
-    records: Sequence[Record], text: str, doc_stance: str, schema: Schema, schema_version: str | None = None
-) -> GoldDocument:
-    """The inverse of `sentence_records` for one document; QUANTITY attributes come from parse_quantity.
-
-    This is how predicted tags become a document: text + per-sentence tags and stances.
-    """
-    if not records:
-        raise ConversionError("no records")
-    doc_id = records[0]["doc_id"]
-    entities: list[Entity] = []
-    sentences: list[Sentence] = []
-    for record in records:
-        offsets = record["offsets"]
-        for start, end, label in tags_to_spans(record["ner_tags"], offsets):
-            entities.append(entity_at(text, start, end, label, schema))
-        holder = record.get("holder")
-        sentences.append(
-            Sentence(
-                offsets[0][0],
-                offsets[-1][1],
-                record["stance"],
-                Holder(holder["start"], holder["end"], holder["text"]) if holder else None,
-            )
-        )
-    return GoldDocument(doc_id, text, doc_stance, tuple(entities), tuple(sentences), schema_version)
-
-
 def entity_at(text: str, start: int, end: int, label: str, schema: Schema) -> Entity:
     """An entity over text[start:end]; a QUANTITY gets value/unit/approximate from its text and context."""
     span = text[start:end]
@@ -159,34 +128,6 @@ def entity_at(text: str, start: int, end: int, label: str, schema: Schema) -> En
         return Entity(start, end, label, span)
     value, unit, approximate = parse_quantity(text[max(0, start - 40) : start], span, schema)
     return Entity(start, end, label, span, value, unit, approximate)
-
-
-# --------------------------------------------------------------------------- datasets
-
-
-def to_dataset(records: Sequence[Record]) -> datasets.Dataset:
-    """A `datasets.Dataset` with explicit features (so that an empty split or all-null holders type-check)."""
-    import datasets  # local: pyarrow and datasets take seconds to import, and `arastance gold` never needs them
-
-    # datasets >= 4 names list features `List` (Sequence is its deprecated alias); 3.x has only Sequence.
-    list_of = getattr(datasets, "List", None) or datasets.Sequence
-    features = datasets.Features(
-        {
-            "doc_id": datasets.Value("string"),
-            "sentence_id": datasets.Value("int32"),
-            "tokens": list_of(datasets.Value("string")),
-            "offsets": list_of(list_of(datasets.Value("int32"), length=2)),
-            "ner_tags": list_of(datasets.Value("string")),
-            "stance": datasets.Value("string"),
-            "holder": {
-                "start": datasets.Value("int32"),
-                "end": datasets.Value("int32"),
-                "text": datasets.Value("string"),
-            },
-        }
-    )
-    columns = {name: [r[name] for r in records] for name in features}
-    return datasets.Dataset.from_dict(columns, features=features)
 
 
 # --------------------------------------------------------------------------- CoNLL
@@ -202,45 +143,8 @@ def to_conll(records: Iterable[Record]) -> str:
         if record["doc_id"] != current_doc:
             current_doc = record["doc_id"]
             lines += [f"{DOCSTART} O {current_doc}", ""]
-        for token, tag in zip(record["tokens"], record["ner_tags"]):
+        for token, tag in zip(record["tokens"], record["ner_tags"], strict=True):
             # tokenize_words splits at whitespace, so a token never contains a column separator.
             lines.append(f"{token} {tag}")
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def from_conll(text: str) -> list[Record]:
-    """Records (doc_id, sentence_id, tokens, ner_tags) of a CoNLL text written by `to_conll`.
-
-    Offsets, stance and holder are not in CoNLL; a document without a -DOCSTART- doc_id is
-    numbered `doc-<n>`. Raises ValueError naming the line of a malformed token line.
-    """
-    records: list[Record] = []
-    doc_id, doc_count, sentence_id = "doc-0", 0, 0
-    tokens: list[str] = []
-    tags: list[str] = []
-
-    def flush() -> None:
-        nonlocal sentence_id, tokens, tags
-        if tokens:
-            records.append({"doc_id": doc_id, "sentence_id": sentence_id, "tokens": tokens, "ner_tags": tags})
-            sentence_id += 1
-        tokens, tags = [], []
-
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            flush()
-        elif fields[0] == DOCSTART:
-            flush()
-            # Ours is `-DOCSTART- O <doc_id>`; CoNLL-2003's `-DOCSTART- -X- -X- O` carries no id.
-            doc_id = fields[2] if len(fields) == 3 and fields[1] == "O" else f"doc-{doc_count}"
-            doc_count += 1
-            sentence_id = 0
-        elif len(fields) < 2:
-            raise ValueError(f"line {number}: expected `token tag`, got {line!r}")
-        else:
-            tokens.append(fields[0])
-            tags.append(fields[-1])
-    flush()
-    return records

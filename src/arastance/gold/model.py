@@ -85,9 +85,6 @@ class GoldDocument:
         out["sentences"] = [s.to_json() for s in sorted(self.sentences, key=lambda s: s.start)]
         return out
 
-    def entities_in(self, sentence: Sentence) -> list[Entity]:
-        return [e for e in self.entities if e.start >= sentence.start and e.end <= sentence.end]
-
 
 # --------------------------------------------------------------------------- parsing
 

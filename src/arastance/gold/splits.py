@@ -17,6 +17,7 @@ from arastance.errors import UserError
 from arastance.gold.convert import sentence_records
 from arastance.gold.model import GoldDocument
 from arastance.gold.validate import validate_path
+from arastance.phases import timed_phase
 from arastance.schema import Schema
 from arastance.tasks import get_task
 
@@ -34,6 +35,7 @@ class Split:
     test: tuple[str, ...]
 
 
+@timed_phase("data")
 def load_gold(gold_dir: str | Path, documents_dir: str | Path, schema: Schema) -> list[GoldDocument]:
     """The validated gold; invalid gold is refused with every problem listed (training on it would lie)."""
     report = validate_path(Path(gold_dir), schema, Path(documents_dir))
@@ -117,11 +119,13 @@ def load_extra_records(data_cfg: Any, task: str, schema: Schema, gold_doc_ids: S
     ratio = data_cfg.extra_ratio
     if ratio is not None and not float(ratio) > 0:
         raise UserError(
-            f"data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got {ratio!r}"
+            "data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got "
+            f"{ratio!r}"
         )
     if ratio is not None and data_cfg.split == EXTERNAL:
         raise UserError(
-            "data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set data.extra_ratio=null"
+            "data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set "
+            "data.extra_ratio=null"
         )
     return read_extra_records(files, schema, frozenset(gold_doc_ids))
 

@@ -385,7 +385,10 @@ def _check_document_text(item: LoadedDocument, documents_dir: Path) -> list[Prob
         return [Problem(item.file, doc.doc_id, None, None, "document-text", f"cannot read {path}: {err}", item.line)]
     if stored == doc.text:
         return []
-    at = next((i for i, (a, b) in enumerate(zip(stored, doc.text)) if a != b), min(len(stored), len(doc.text)))
+    # Up to the shorter text: when one is a prefix of the other, they differ where it ends (the default).
+    at = next(
+        (i for i, (a, b) in enumerate(zip(stored, doc.text, strict=False)) if a != b), min(len(stored), len(doc.text))
+    )
     return [
         Problem(
             item.file,

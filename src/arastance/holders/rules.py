@@ -268,8 +268,3 @@ class RuleHolders:
 
 def _span(context: SentenceContext, start: int, end: int) -> Holder:
     return Holder(start, end, context.text[start:end])
-
-
-def rule_method(path: Path | None = None) -> RuleHolders:
-    """The rule method with the project's (or the given) rules file."""
-    return RuleHolders(load_rules(path))

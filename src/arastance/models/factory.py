@@ -22,6 +22,7 @@ from arastance.errors import UserError
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
 from arastance.models.saved import CONFIG_FILE, RECOVER, check_saved_folder, read_model_config
 from arastance.models.tiny import ensure_tiny_model
+from arastance.phases import timed_phase
 from arastance.settings import ModelSettings
 from arastance.tasks import task_of_architecture
 
@@ -112,6 +113,7 @@ def reset_label_head(task_model: Any) -> None:
     torch.nn.init.zeros_(head.bias)
 
 
+@timed_phase("model_build")
 def load_for_task(
     model: ModelSettings, task: str, id2label: dict[int, str], cache_dir: str | Path, corpus_texts: Sequence[str]
 ) -> LoadedModel:
@@ -131,6 +133,7 @@ def load_for_task(
     return LoadedModel(tokenizer, task_model, get_normalizer(model.normalization), source)
 
 
+@timed_phase("model_load")
 def load_saved(folder: str | Path, normalization: str, max_length: int) -> LoadedModel:
     """A fine-tuned model saved with save_pretrained (best/ or a published folder).
 

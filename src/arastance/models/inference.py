@@ -13,6 +13,7 @@ from arastance.features.batching import BatchingConfig, collate, plan_batches
 from arastance.features.encode import Window, pool_unit_scores, stitch_word_scores
 from arastance.models.device import bf16_supported
 from arastance.models.onnx_backend import ExportedModel, softmax
+from arastance.models.threads import rebalance_threads
 from arastance.tasks import get_task
 
 
@@ -94,6 +95,7 @@ def padded_batches(
 
         iterator = tqdm(batches, desc="predict", unit="batch")
     for batch_indices in iterator:
+        rebalance_threads()  # evaluation and prediction forwards adapt to load that arrives mid-run too
         batch = collate([windows[i] for i in batch_indices], pad_token_id, batching.pad_to_multiple_of, task)
         batch.pop("labels", None)
         yield batch_indices, batch

@@ -65,7 +65,7 @@ class ExportSettings:
 
 def onnx_available() -> bool:
     try:
-        import onnxruntime  # noqa: F401
+        import onnxruntime  # noqa: F401  (imported only to see whether it is installed)
     except ImportError:
         return False
     return True
@@ -301,7 +301,8 @@ def decide_backend(
     if not own:
         first = next(v.file for v in VARIANTS.values() if v.backend == requested)
         raise UserError(
-            f"no {first} in the model folder; publish the model again with pip install 'arastance[{requested}]' (it exports then) or use --backend torch"
+            f"no {first} in the model folder; publish the model again with pip install 'arastance[{requested}]' (it "
+            "exports then) or use --backend torch"
         )
     return requested, gated_variant(gate, own) or own[0]
 

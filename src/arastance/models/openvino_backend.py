@@ -2,8 +2,8 @@
 
 The published folder gets openvino/model-int8.xml (+ .bin): the fp32 ONNX graph (onnx/model.onnx)
 with int8 quantisation that NNCF calibrated on the gold sentences (weights and activations of the
-MatMuls its transformer scheme picks; softmax, LayerNorm and GELU stay in float). openvino/compile.json holds the compile
-properties the gate measured it with (the float parts in bf16 where the CPU has AVX512-BF16 or AMX)
+MatMuls its transformer scheme picks; softmax, LayerNorm and GELU stay in float). openvino/compile.json holds the
+compile properties the gate measured it with (the float parts in bf16 where the CPU has AVX512-BF16 or AMX)
 and the batch width multiple; prediction runs it with the same ones, so what runs is what was gated
 (onnx/gate.json).
 
@@ -26,16 +26,19 @@ from arastance.errors import UserError
 from arastance.models.onnx_backend import ExportedModel
 
 COMPILE_FILE = "compile.json"
-NOT_INSTALLED = "the openvino backend needs openvino (and nncf to export): pip install 'arastance[openvino]' (or use --backend torch)"
+NOT_INSTALLED = (
+    "the openvino backend needs openvino (and nncf to export): pip install 'arastance[openvino]' "
+    "(or use --backend torch)"
+)
 
 
 def openvino_available(for_export: bool = False) -> bool:
     """openvino runs the variant; exporting it also needs nncf (the quantiser)."""
     try:
-        import openvino  # noqa: F401
+        import openvino  # noqa: F401  (imported only to see whether it is installed)
 
         if for_export:
-            import nncf  # noqa: F401
+            import nncf  # noqa: F401  (likewise)
     except ImportError:
         return False
     return True

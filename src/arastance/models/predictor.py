@@ -97,6 +97,7 @@ def predict_units(
     batching = model_batching(loaded, settings)
     scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
     per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
+    labels: list[list[str]] | list[str]
     if get_task(task).per_word:
         labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]
     else:
@@ -132,7 +133,7 @@ def document_stances(
 ) -> tuple[list[str], list[str]]:
     gold, pred = [], []
     for doc in docs:
-        rows = [s for u, s in zip(predictions.units, predictions.scores) if u.doc_id == doc.doc_id]
+        rows = [s for u, s in zip(predictions.units, predictions.scores, strict=True) if u.doc_id == doc.doc_id]
         if not rows:
             continue
         gold.append(doc.doc_stance)
@@ -152,7 +153,7 @@ def prediction_records(
     per_word = get_task(task).per_word
     by_doc = {d.doc_id: d for d in docs}
     out: dict[str, dict[str, Any]] = {}
-    for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels):
+    for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels, strict=True):
         doc = by_doc[unit.doc_id]
         record = out.setdefault(
             unit.doc_id,
@@ -174,11 +175,11 @@ def prediction_records(
                     "end": end,
                     "stance": labels,
                     "gold": unit.stance,
-                    "scores": {c: round(float(p), 4) for c, p in zip(schema.stance_classes, scores)},
+                    "scores": {c: round(float(p), 4) for c, p in zip(schema.stance_classes, scores, strict=True)},
                 }
             )
     if not per_word:
         _, pred = document_stances(predictions, settings, schema, [by_doc[d] for d in out])
-        for record, doc_stance in zip(out.values(), pred):
+        for record, doc_stance in zip(out.values(), pred, strict=True):
             record["doc_stance"] = doc_stance
     return list(out.values())

@@ -53,7 +53,8 @@ def read_model_config(folder: Path) -> dict[str, Any]:
         config = json.loads(text)
     except json.JSONDecodeError as err:
         raise UserError(
-            f"{path}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); the file is corrupt ({RECOVER})"
+            f"{path}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); the file is corrupt "
+            f"({RECOVER})"
         ) from None
     if not isinstance(config, dict):
         raise UserError(f"{path}: holds a JSON {type(config).__name__}, not the object of a model config ({RECOVER})")
@@ -64,8 +65,8 @@ def check_tokenizer_files(folder: Path) -> None:
     """Refuse a folder whose tokenizer would silently fall back to a default vocabulary."""
     if not any((Path(folder) / name).is_file() for name in VOCABULARY_FILES):
         raise UserError(
-            f"{folder}: no tokenizer files (none of {', '.join(VOCABULARY_FILES)}; save_pretrained writes tokenizer.json "
-            f"and tokenizer_config.json); without them every word would be [UNK] ({RECOVER})"
+            f"{folder}: no tokenizer files (none of {', '.join(VOCABULARY_FILES)}; save_pretrained writes "
+            f"tokenizer.json and tokenizer_config.json); without them every word would be [UNK] ({RECOVER})"
         )
 
 
@@ -81,7 +82,10 @@ def safetensors_problem(path: Path) -> str | None:
             return f"{size} bytes, too short to be a safetensors file"
         (header_length,) = struct.unpack("<Q", prefix)
         if SAFETENSORS_LENGTH_BYTES + header_length > size:
-            return f"truncated or not a safetensors file: its header alone claims {header_length} bytes of a {size}-byte file"
+            return (
+                f"truncated or not a safetensors file: its header alone claims {header_length} bytes of a {size}-byte "
+                "file"
+            )
         try:
             header = json.loads(handle.read(header_length))
         except (json.JSONDecodeError, UnicodeDecodeError):

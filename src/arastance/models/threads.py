@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 THREADS_CONFIG = Path("configs") / "threads.yaml"
@@ -37,6 +37,8 @@ class ThreadPolicy:
     wait_policy: str = ""  # OMP_WAIT_POLICY: passive | active | "" (the library's default)
     busy_share: float = 0.5  # other processes' use of a core from which it counts as busy
     sample_seconds: float = 0.2
+    recheck_seconds: float = 1.0  # between two looks at the load while the command runs; 0: never again
+    raise_after: int = 2  # looks in a row that must find a core free again before a thread is added
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ def read_policy(root: Path | None = None) -> ThreadPolicy:
         raise UserError(f"{path}: threads must be auto or a whole number ≥ 1, got {policy.threads!r}")
     if policy.wait_policy not in ("passive", "active", ""):
         raise UserError(f'{path}: wait_policy must be passive, active or "", got {policy.wait_policy!r}')
+    if not (isinstance(policy.recheck_seconds, (int, float)) and policy.recheck_seconds >= 0):
+        raise UserError(f"{path}: recheck_seconds must be a number ≥ 0, got {policy.recheck_seconds!r}")
+    if not (isinstance(policy.raise_after, int) and policy.raise_after >= 1):
+        raise UserError(f"{path}: raise_after must be a whole number ≥ 1, got {policy.raise_after!r}")
     return policy
 
 
@@ -148,10 +154,102 @@ def usable_cpus() -> set[int]:
 
 
 def apply_thread_policy(policy: ThreadPolicy | None = None) -> dict[str, str]:
-    """Set the thread variables in os.environ (before torch is imported); returns what was set."""
+    """Set the thread variables in os.environ (before torch is imported); returns what was set.
+
+    Where the count is ours to choose (auto, and no OMP_NUM_THREADS from the user), it also starts the
+    governor that `rebalance_threads` asks while the command runs."""
+    global _GOVERNOR
     policy = policy or read_policy()
     env = os.environ
     busy = measure_busy_cores(policy.sample_seconds) if needs_sample(policy, env) else 0.0
     chosen = decide_threads(policy, len(usable_cpus()), busy, env)
+    if needs_sample(policy, env) and policy.recheck_seconds > 0:
+        _GOVERNOR = ThreadGovernor(policy, int(chosen["OMP_NUM_THREADS"]), _set_torch_threads)
     env.update(chosen)
     return chosen
+
+
+# --------------------------------------------------------------------------- while the command runs
+#
+# The count chosen at start is right only while the load stays as it was. A process that starts a
+# few seconds later (a browser, a second job, the test suite) leaves two threads fighting for one core,
+# and on 2 cores `make demo` went from 35 s to 89 s with one such process and 175 s with two. So the
+# loops that run torch (training steps, evaluation and prediction batches) call `rebalance_threads`
+# between units of work: at most every `recheck_seconds` it reads /proc/stat (no sleep: the window is
+# the time since the last look) and sets torch's count again. A core is given back at once; one is
+# taken again only after `raise_after` looks in a row find it free, so a short burst does not make the
+# count flap.
+
+
+@dataclass
+class ThreadGovernor:
+    policy: ThreadPolicy
+    threads: int
+    set_threads: Callable[[int], None]
+    cores: int = field(default_factory=lambda: len(usable_cpus()))
+    sample: Callable[[], CpuSample] = field(default_factory=lambda: _sample_usable_cpus)
+    ticks_per_second: int = field(default_factory=lambda: os.sysconf("SC_CLK_TCK"))
+    last: CpuSample | None = None
+    free_streak: int = 0
+    changes: list[tuple[float, int]] = field(default_factory=list)
+
+    def look(self) -> int:
+        """Take a sample if `recheck_seconds` have passed since the last; returns the thread count."""
+        now = time.monotonic()
+        if self.last is not None and now - self.last.wall < self.policy.recheck_seconds:
+            return self.threads
+        try:
+            current = self.sample()
+        except (OSError, ValueError, IndexError):
+            return self.threads
+        if self.last is not None:
+            busy = others_busy_cores(self.last, current, self.ticks_per_second)
+            self.threads = self.decide(free_cores(self.cores, busy, self.policy.busy_share))
+        self.last = current
+        return self.threads
+
+    def decide(self, free: int) -> int:
+        """Fewer threads at once, more only after `raise_after` looks in a row; calls set_threads on a change."""
+        wanted = self.threads
+        if free < self.threads:
+            wanted, self.free_streak = free, 0
+        elif free > self.threads:
+            self.free_streak += 1
+            if self.free_streak >= self.policy.raise_after:
+                wanted, self.free_streak = self.threads + 1, 0
+        else:
+            self.free_streak = 0
+        if wanted != self.threads:
+            self.set_threads(wanted)
+            self.changes.append((time.monotonic(), wanted))
+        return wanted
+
+
+_GOVERNOR: ThreadGovernor | None = None
+
+
+def rebalance_threads() -> None:
+    """Between units of work: let the governor adapt torch's thread count (nothing when there is none)."""
+    if _GOVERNOR is not None:
+        _GOVERNOR.look()
+
+
+def hold_threads() -> None:
+    """A count fixed on purpose (trainer.torch_threads, a benchmark's setting) is kept: no more changes."""
+    global _GOVERNOR
+    _GOVERNOR = None
+
+
+def thread_changes() -> list[tuple[float, int]]:
+    """(monotonic time, new count) of every change the governor made in this process."""
+    return list(_GOVERNOR.changes) if _GOVERNOR is not None else []
+
+
+def _sample_usable_cpus() -> CpuSample:
+    return cpu_sample(usable_cpus())
+
+
+def _set_torch_threads(count: int) -> None:
+    import torch  # the governor only acts once torch runs: the loops that call it imported it
+
+    torch.set_num_threads(count)

@@ -31,8 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
         description=(
             "One JSON line per document: {source, entities: [{start, end, label, score, text (QUANTITY: value, unit, "
-            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], doc_stance}, offsets into the document's exact "
-            "characters; a task without its model is null. An unreadable file gives {source, error} and exit status 1."
+            "approximate)}], sentences: [{start, end, stance, scores, holder: {start, end, text} | null}], "
+            "doc_stance}, offsets into the document's exact characters; a task without its model is null. An "
+            "unreadable file gives {source, error} and exit status 1."
         ),
     )
     add_model_arguments(p)
@@ -40,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "files",
         nargs="*",
         metavar="FILE",
-        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); `-` or nothing: stdin",
+        help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); "
+        "`-` or nothing: stdin",
     )
     p.add_argument("--out", type=path_argument, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
@@ -74,7 +76,8 @@ TEXT_SUFFIX = ".txt"  # compared case-insensitively: Windows tools write NOTES.T
 
 def folder_documents(folder: Path) -> tuple[list[str], list[str]]:
     """(the folder's text files, the other entries it holds), each sorted; subfolders are not entered."""
-    texts, skipped = [], []
+    texts: list[str] = []
+    skipped: list[str] = []
     for path in sorted(folder.iterdir()):
         is_text = path.is_file() and path.suffix.lower() == TEXT_SUFFIX
         (texts if is_text else skipped).append(str(path))
@@ -176,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         for batch in chunks(read_all(sources), args.batch_docs):
             readable = [(s, t) for s, t, e in batch if t is not None]
             results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, text, error in batch:
+            for source, _text, error in batch:
                 if error is not None:
                     failed += 1
                     print(f"arastance predict: {error}", file=sys.stderr)

@@ -239,7 +239,7 @@ def _task_records(
     if not units:
         return {}, probabilities
     predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
-    for unit, scores in zip(predictions.units, predictions.scores):
+    for unit, scores in zip(predictions.units, predictions.scores, strict=True):
         probabilities[_doc_index(unit.doc_id)].append(np.asarray(scores))
     docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts)]
     wanted = {u.doc_id for u in units}
@@ -305,9 +305,9 @@ def add_holders(texts: Sequence[str], results: list[dict[str, Any]]) -> None:
     from arastance.holders.rules import RuleHolders, load_rules
 
     rules = load_rules()
-    for text, result in zip(texts, results):
+    for text, result in zip(texts, results, strict=True):
         sentences = result["sentences"]
         spans = [(s["start"], s["end"], s["stance"]) for s in sentences]
         holders = sentence_holders(text, spans, result["entities"] or [], RuleHolders(rules), rules.no_stance)
-        for sentence, holder in zip(sentences, holders):
+        for sentence, holder in zip(sentences, holders, strict=True):
             sentence["holder"] = holder_json(holder)

@@ -1,6 +1,6 @@
 """Model predictions → Label Studio tasks with `predictions`, for annotators to correct.
 
-The result items are built by gold.labelstudio.document_to_task (the exporter), from a GoldDocument
+The result items are built by annotation.labelstudio.document_to_task (the exporter), from a GoldDocument
 made of the predictions, so they have exactly the from_name/to_name/type/value shapes of the labeling
 config (`arastance gold labelstudio-config`) and of the importer: a corrected task exported from Label
 Studio comes back with `arastance gold import`. What a model cannot predict is left for the
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arastance.annotation.labelstudio import DOC_STANCE, ENTITIES, STANCE, document_to_task
 from arastance.gold.io import DOC_ID
-from arastance.gold.labelstudio import DOC_STANCE, ENTITIES, STANCE, document_to_task
 from arastance.gold.model import GoldDocument, Holder, Sentence
 from arastance.schema import Schema
 
@@ -99,16 +99,12 @@ def preannotation_tasks(
     """Tasks for documents and their predictions; refuses two documents with the same doc_id."""
     from arastance.errors import UserError
 
-    tasks, seen = [], {}
-    for source, text, result in zip(sources, texts, results):
+    tasks: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}  # doc_id → the source that took it
+    for source, text, result in zip(sources, texts, results, strict=True):
         doc_id = doc_id_for(source, text)
         if doc_id in seen:
             raise UserError(f"{source} and {seen[doc_id]} would both be document {doc_id}; rename one")
         seen[doc_id] = source
         tasks.append(prediction_task(predicted_document(doc_id, text, result, schema), result, model_version))
     return tasks
-
-
-def predictions_as_annotations(tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What an annotator who accepts every prediction submits: each task's prediction as its annotation."""
-    return [{**task, "annotations": [{"result": task["predictions"][0]["result"]}]} for task in tasks]

@@ -9,10 +9,15 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from arastance.errors import UserError
 from arastance.predict.cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
 from arastance.runs.state import path_argument
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="Label Studio tasks pre-filled with model predictions, for annotators to correct",
         description=(
             "Write Label Studio tasks whose `predictions` hold the models' entities, sentence stances and document "
-            "stance. Import them into a project set up with `arastance gold labelstudio-config`, correct them, export as "
-            "JSON and bring the export back with `arastance gold import`."
+            "stance. Import them into a project set up with `arastance gold labelstudio-config`, correct them, export "
+            "as JSON and bring the export back with `arastance gold import`."
         ),
     )
     p.add_argument(
@@ -67,9 +72,8 @@ def run(args: argparse.Namespace) -> int:
     for batch in chunks(texts, args.batch_docs):
         batch_results, word_probs = predict_documents_with_word_probabilities(batch, ner, stance)
         if args.rank == "uncertainty":
-            uncertainties += [
-                document_uncertainty(w, r) for w, r in zip(word_probs or [None] * len(batch), batch_results)
-            ]
+            probs: Sequence[Sequence[np.ndarray] | None] = [None] * len(batch) if word_probs is None else word_probs
+            uncertainties += [document_uncertainty(w, r) for w, r in zip(probs, batch_results, strict=True)]
         results += batch_results
         bar.update(len(batch))
     bar.close()
@@ -87,13 +91,14 @@ def run(args: argparse.Namespace) -> int:
     n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
     if args.rank == "uncertainty" and tasks:
         print(
-            f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … {tasks[-1]['meta']['uncertainty']}",
+            f"ranked most uncertain first: meta.uncertainty {tasks[0]['meta']['uncertainty']} … "
+            f"{tasks[-1]['meta']['uncertainty']}",
             file=sys.stderr,
         )
     print(
         f"wrote {len(tasks)} tasks ({n_entities} predicted entities, model_version {version}) to {args.out}.\n"
-        "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this file, "
-        "correct the predictions, export as JSON, then `arastance gold import EXPORT.json`.",
+        "Label Studio: create a project with the labeling config of `arastance gold labelstudio-config`, import this "
+        "file, correct the predictions, export as JSON, then `arastance gold import EXPORT.json`.",
         file=sys.stderr,
     )
     return 0

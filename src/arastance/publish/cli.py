@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from arastance.errors import UserError
@@ -48,15 +49,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--scores-from",
         type=path_argument,
         metavar="CV_RUN",
-        help="report the scores of this cross-validation run (same task and model config), e.g. for a final model trained on all documents",
+        help="report the scores of this cross-validation run (same task and model config), e.g. for a final model "
+        "trained on all documents",
     )
     p.add_argument(
         "--onnx",
         choices=("auto", "yes", "no"),
         default=os.environ.get(ONNX_DEFAULT_VARIABLE, "auto"),
         help=(
-            "export onnx/ (fp32 + int8; with the openvino extra also openvino/ static int8) gated against torch on the gold, for `predict --backend auto` "
-            f"(auto: when onnxruntime is installed; default ${ONNX_DEFAULT_VARIABLE} or auto)"
+            "export onnx/ (fp32 + int8; with the openvino extra also openvino/ static int8) gated against torch on the "
+            "gold, for `predict --backend auto` (auto: when onnxruntime is installed; default "
+            f"${ONNX_DEFAULT_VARIABLE} or auto)"
         ),
     )
     p.add_argument("--name", help="model name in the card (default: from --repo-id, else arastance-TASK-MODEL)")
@@ -68,7 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def onnx_hook(choice: str, task: str):
+def onnx_hook(choice: str, task: str) -> Callable[[Path], None] | None:
     """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
     from arastance.models.onnx_backend import onnx_available, require_onnx
     from arastance.publish.onnx_gate import export_and_gate, export_settings

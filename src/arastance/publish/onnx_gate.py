@@ -80,7 +80,7 @@ def agreement(reference: Sequence[Any], candidate: Sequence[Any], per_word: bool
     ref, cand = flat_labels(reference, per_word), flat_labels(candidate, per_word)
     if len(ref) != len(cand):
         raise ValueError(f"the backends labelled {len(ref)} and {len(cand)} items")
-    return sum(a == b for a, b in zip(ref, cand)) / len(ref) if ref else 1.0
+    return sum(a == b for a, b in zip(ref, cand, strict=True)) / len(ref) if ref else 1.0
 
 
 def gold_units(task: str, context: dict[str, Any]) -> list[Any]:

@@ -28,7 +28,7 @@ import yaml
 from arastance.errors import UserError
 from arastance.paths import swap_in_folder
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
-from arastance.runs.layout import METRICS, PUBLISHED_MARKER, RunDir, fold_name, read_json
+from arastance.runs.layout import METRICS, PUBLISHED_MARKER, RunDir, fold_name, read_json_object
 from arastance.runs.state import FINISHED_RUN, require
 from arastance.schema import Schema
 from arastance.tasks import get_task
@@ -65,13 +65,6 @@ class RunSource:
 
 
 # --------------------------------------------------------------------------- reading a run
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object")
-    return data
 
 
 def _read_config(run: RunDir) -> tuple[dict[str, Any], str]:
@@ -131,7 +124,7 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     model_dir = split_dir.best
     if not split_dir.has_model():
         raise UserError(f"{model_dir}: no saved model (config.json missing); did training finish?")
-    model_metrics = _read_json(split_dir.metrics_path)
+    model_metrics = read_json_object(split_dir.metrics_path)
 
     scores_run = run
     if scores_from is not None:
@@ -143,11 +136,11 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
                 "its scores would not describe this model"
             )
     file = scores_file(scores_run, task)
-    scores = _read_json(file)
+    scores = read_json_object(file)
     if task not in scores:
         raise UserError(f"{file}: no {task!r} scores in it")
     # Per-fold spread lives in the run's pooled metrics.json even when a report is used.
-    run_metrics = _read_json(scores_run.metrics_path)
+    run_metrics = read_json_object(scores_run.metrics_path)
     spread = (run_metrics.get(task) or {}).get("folds")
     return RunSource(
         Path(run_dir),

@@ -32,6 +32,7 @@ from typing import Any
 from arastance.errors import UserError, writing
 from arastance.models.saved import CONFIG_FILE as MODEL_CONFIG
 from arastance.paths import swap_in_folder
+from arastance.phases import timed_phase
 from arastance.runs.lock import LOCK_FILE
 
 CONFIG = "config.yaml"
@@ -79,7 +80,7 @@ def checkpoint_name(step: int) -> str:
 
 
 def _step_of(path: Path) -> int:
-    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
+    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]  # only matched names come here
 
 
 def checkpoint_folders(folder: Path) -> list[Path]:
@@ -159,6 +160,7 @@ class SplitDir:
         path = self.train_log_path
         return read_jsonl(path, tolerate_torn_tail=True) if path.is_file() else []
 
+    @timed_phase("write")
     def write_results(self, metrics: dict[str, Any], predictions: Sequence[dict[str, Any]], config_yaml: str) -> None:
         """What a finished split leaves: predictions and config first, metrics.json (its 'done' mark) last."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -345,6 +347,13 @@ def read_json(path: Path) -> Any:
         raise UserError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"{path}: cannot read ({err})") from None
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object")
+    return data
 
 
 def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:

@@ -60,7 +60,7 @@ def format_table(scores: dict[str, Any], digits: int = 4) -> str:
     widths = [max(len(r[i]) for r in [header, *body, *tail]) for i in range(len(header))]
 
     def line(r: tuple[str, ...]) -> str:
-        return "  ".join([r[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(r[1:], widths[1:]))])
+        return "  ".join([r[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True))])
 
     out = [f"mode: {scores['mode']}", line(header)]
     out += [line(r) for r in body] or ["(no entities in gold or predictions)"]

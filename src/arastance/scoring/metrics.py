@@ -63,6 +63,6 @@ def score_predictions(
     if get_task(task.name).per_word:
         gold = [list(u.ner_tags or ()) for u in predictions.units]
         return {task.name: ner_metrics(gold, predictions.labels, schema.entity_labels)}
-    gold = [u.stance for u in predictions.units]
+    stances: list[Any] = [u.stance for u in predictions.units]  # a unit without one is refused by the scorer
     doc_gold, doc_pred = document_stances(predictions, task, schema, docs)
-    return {task.name: stance_metrics(gold, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}
+    return {task.name: stance_metrics(stances, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}

@@ -66,6 +66,8 @@ def pooled_scores(
     block = sentence_scores(
         [s for fold in aligned for s in fold], [r for f in folds for r in f.records], docs, task, schema
     )
-    per_fold = [sentence_scores(sentences, f.records, docs, task, schema) for f, sentences in zip(folds, aligned)]
+    per_fold = [
+        sentence_scores(sentences, f.records, docs, task, schema) for f, sentences in zip(folds, aligned, strict=True)
+    ]
     block["folds"] = fold_spread([m["per_label"] for m in per_fold], "f1", [spec.headline_value(m) for m in per_fold])
     return block

@@ -104,7 +104,7 @@ def _check_tags(sequences: Sequence[Sequence[str]], side: str) -> None:
 def _check_aligned(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> None:
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} sentences but predictions have {len(pred)}")
-    for s, (g, p) in enumerate(zip(gold, pred)):
+    for s, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if len(g) != len(p):
             raise ValueError(f"sentence {s}: gold has {len(g)} tags but predictions have {len(p)}")
     _check_tags(gold, "gold")
@@ -121,7 +121,8 @@ def _entity_spans(sequences: Sequence[Sequence[str]], mode: str) -> set[_Span]:
     crash in `classification_report` (``max()`` of an empty label list, or scheme auto-detection on
     all-O input), and `f1_score`/`precision_score`/`recall_score` silently fall back to non-strict
     chunking when ``mode="strict"`` is passed without ``scheme``. Malformed tags make `Entities`
-    raise KeyError/IndexError rather than ValueError, hence our own `_TAG_RE` check first. seqeval's strict end offset is exclusive.
+    raise KeyError/IndexError rather than ValueError, hence our own `_TAG_RE` check first. seqeval's strict end
+    offset is exclusive.
 
     conlleval: seqeval's `get_entities`, whose `start_of_chunk`/`end_of_chunk` are a transcription
     of conlleval.pl's startOfChunk/endOfChunk. For B-/I-/O tags (all that `_TAG_RE` admits) they

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.phases import timed_phase
 from arastance.runs.layout import CONFIG, MANIFEST, checkpoint_folders, checkpoint_name, complete_checkpoints
 
 STATE_FILE = "trainer_state.json"
@@ -79,7 +80,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     some but none is complete, since starting over silently would throw their training away.
     """
     folders = checkpoint_folders(folder)
-    rejected = []
+    rejected: list[str] = []
     for candidate in reversed(folders):
         problem = manifest_problem(candidate) if (candidate / MANIFEST).is_file() else "no manifest (never finished)"
         if problem is None:
@@ -96,6 +97,7 @@ def resume_checkpoint(folder: Path, warn: Callable[[str], None]) -> Path | None:
     return None
 
 
+@timed_phase("checkpoint")
 def save_checkpoint(
     accelerator: Any, folder: Path, step: int, state: dict[str, Any], config_yaml: str, keep: int
 ) -> Path:

@@ -12,6 +12,7 @@ import numpy as np
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
 from arastance.gold.splits import Split, load_extra_records, load_gold, splits_from_config
+from arastance.phases import CLOCK, time_block
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
 from arastance.schema import Schema
@@ -44,14 +45,14 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
                 log.info("%s already finished: skipped on resume", split_dir.name)
                 continue
             _train_fold(settings, split, docs, schema, split_dir, corpus_texts, extra)
-        if not _is_main_process():
+        if not is_main_process():
             return {}
         return _pool(run, docs, schema, settings)
 
 
 def _run_lock(run: RunDir) -> AbstractContextManager[Any]:
     """The main process holds the run folder's lock (the other ranks of a DDP run work under it)."""
-    return RunLock(run.path, log.warning) if _is_main_process() else nullcontext()
+    return RunLock(run.path, log.warning) if is_main_process() else nullcontext()
 
 
 def _train_fold(
@@ -74,6 +75,7 @@ def _train_fold(
 def _pool(run: RunDir, docs: list, schema: Schema, settings: RunSettings) -> dict[str, Any]:
     metrics = pooled_metrics(run, docs, schema, settings.task.name)
     metrics["config"] = {"task": settings.task.name, "model": settings.model.name, "seed": settings.seed}
+    metrics["time"] = time_block(CLOCK.snapshot())  # the whole run, start-up included (docs/metrics_schema.md)
     run.write_pooled(metrics, settings.config_yaml)
     return metrics
 
@@ -101,5 +103,6 @@ def pooled_metrics(run: RunDir, docs: list, schema: Schema, task: str) -> dict[s
     return {task: block, "final": final, "data": pooled_data_block([m.get("data", {}) for m in per_fold])}
 
 
-def _is_main_process() -> bool:
+def is_main_process() -> bool:
+    """Rank 0 of a distributed launch (torchrun sets RANK), or a plain single-process run."""
     return int(os.environ.get("RANK", "0")) == 0

@@ -35,6 +35,8 @@ from arastance.features.batching import (
 )
 from arastance.features.encode import IGNORE_INDEX, Window
 from arastance.models.masks import step_attention_mask
+from arastance.models.threads import rebalance_threads
+from arastance.phases import timed_phase
 from arastance.runs.layout import SplitDir
 from arastance.settings import TrainerSettings
 from arastance.tasks import get_task
@@ -199,18 +201,19 @@ class StepInputs:
     cuda_graphs: bool = False  # torch.compile replays CUDA graphs (reduce-overhead, max-autotune on CUDA)
 
 
-def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, torch.Tensor | None], torch.Tensor]:
     """(model inputs, labels) of one micro-batch on the device, without a host-device sync: on CUDA
     the host tensors are pinned so the copies run asynchronously (a copy from pageable memory waits
     for the device), and the attention mask is decided from the host's lengths."""
     host = collate([step.windows[i] for i in indices], step.pad_token_id, step.pad_multiple, step.task)
     if step.device.type == "cuda":
         host = {k: v.pin_memory() for k, v in host.items()}
-    batch = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
-    labels = batch.pop("labels")
-    batch["attention_mask"] = step_attention_mask(
-        step.model_config, batch["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple)
+    moved = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}
+    labels = moved.pop("labels")
+    mask = step_attention_mask(
+        step.model_config, moved["attention_mask"], has_padding(indices, step.lengths, step.pad_multiple)
     )
+    batch = {**moved, "attention_mask": mask}
     if step.mark_dynamic:
         mark_batch_dynamic(batch)
     return batch, labels
@@ -347,6 +350,7 @@ def keep_freed_memory_on_cpu(device_type: str, enabled: bool) -> None:
         pass  # not glibc: nothing to tune
 
 
+@timed_phase("train_steps")
 def run_loop(
     accelerator: Any,
     inputs: LoopInputs,
@@ -410,6 +414,7 @@ def run_loop(
                 state.epoch += 1
                 state.step_in_epoch = 0
                 state.plan = plan_batches(lengths, batching, seed, state.epoch)
+            rebalance_threads()  # load that arrived after the start: fewer threads than cores that are free
             model.train()
             micro = micro_batches_for_step(
                 state.plan, state.step_in_epoch, schedule.per_step, accelerator.process_index, accum
@@ -502,7 +507,7 @@ def interrupted_message(step: int, checkpoints: Path) -> str:
     )
 
 
-def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], None]:
+def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], object]:
     """Ctrl-C during training ends with one line saying where it stood (no traceback); returns the undo.
 
     A handler rather than an `except` around the loop, so the step it reports is the one in progress
@@ -518,6 +523,7 @@ def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
+@timed_phase("dev_eval")
 def _evaluate(
     accelerator: Any,
     model: Any,

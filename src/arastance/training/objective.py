@@ -21,7 +21,7 @@ Doc = TypeVar("Doc")
 
 def dev_objective(fold_finals: Sequence[Mapping[str, Any]]) -> float | None:
     """Mean of the splits' `final.best_dev`; None when a split had no dev documents (data.dev_docs=0)."""
-    values = [final.get("best_dev") for final in fold_finals]
+    values: list[Any] = [final.get("best_dev") for final in fold_finals]
     if not values or any(v is None for v in values):
         return None
     return float(np.mean([float(v) for v in values]))

@@ -22,6 +22,8 @@ from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task, load_saved
 from arastance.models.inference import prepare_for_inference
 from arastance.models.predictor import encoding_config, predict_units, prediction_records
+from arastance.models.threads import hold_threads
+from arastance.phases import CLOCK, time_block, timed_phase, times_since
 from arastance.runs.layout import SplitDir, split_name
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
@@ -106,6 +108,7 @@ def make_accelerator(runtime: Runtime) -> Any:
     )
 
 
+@timed_phase("tokenise")
 def split_data(
     settings: RunSettings,
     split: Split,
@@ -147,6 +150,7 @@ def loop_inputs(
         predictions = predict_units(view, data.dev_units, settings.inference, schema, precision)
         return float(score_predictions(predictions, task, schema, data.dev_docs)[task.name][task.metric])
 
+    @timed_phase("save_best")
     def save_best(model: Any) -> None:
         def write(folder: Any) -> None:
             model.save_pretrained(folder)
@@ -167,6 +171,7 @@ def loop_inputs(
     )
 
 
+@timed_phase("held_out_predict")
 def predict_held_out(
     settings: RunSettings, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -206,7 +211,9 @@ def train_split(
     """Train on split.train plus the extra records (early stopping on split.dev), score split.test
     (gold only); write the split's folder."""
     split_dir.path.mkdir(parents=True, exist_ok=True)
+    fold_start = CLOCK.snapshot()
     if settings.trainer.torch_threads > 0:
+        hold_threads()
         torch.set_num_threads(settings.trainer.torch_threads)
     runtime = choose_runtime(settings.trainer.precision)
     accelerator = make_accelerator(runtime)
@@ -232,6 +239,7 @@ def train_split(
         metrics["split"] = split_record(split)
         metrics["data"] = data.data
         metrics["history"] = result.history
+        metrics["time"] = time_block(times_since(fold_start))
         split_dir.write_results(metrics, records, settings.config_yaml)
     accelerator.wait_for_everyone()
     return metrics

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from arastance.phases import time_line
+
 
 def stop_reason(final: Mapping[str, Any], max_steps: int) -> str:
     if final.get("stopped_early"):
@@ -36,6 +38,8 @@ def run_summary(
         lines.append(f"  {name}: {final.get('step')} steps, {stop_reason(final, max_steps)}{dev}")
     pooled = " (pooled over the folds' held-out documents)" if len(split_finals) > 1 else " (held-out documents)"
     lines.append(f"  held-out {metric}: {_score(metrics.get(task, {}).get(metric))}{pooled}")
+    if "time" in metrics:
+        lines.append(f"  {time_line(metrics['time'])}")
     if latest is not None:
         lines.append(f"  {latest} -> {run_dir.name}")
     lines.append(f"next: arastance evaluate run_dir={run_dir}   (report with confidence intervals, plots, errors)")

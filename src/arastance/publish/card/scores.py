@@ -79,7 +79,7 @@ def score_rows(
         recall, _ = point_and_ci(entry, "recall")
         f1, f1_ci = point_and_ci(entry, "f1")
         f1_ci = f1_ci or _pair(dig(ci_table, (label, "f1")))
-        support = entry.get("support")
+        support = _number(entry.get("support"))
         folds = fold_table.get(label)
         rows.append(
             ScoreRow(
@@ -88,7 +88,7 @@ def score_rows(
                 recall,
                 f1,
                 f1_ci,
-                int(support) if _number(support) is not None else None,
+                int(support) if support is not None else None,
                 (float(folds["mean"]), float(folds["std"]), int(folds["n_folds"])) if folds else None,
             )
         )

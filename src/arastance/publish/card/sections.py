@@ -40,9 +40,9 @@ def title_section(facts: CardFacts) -> str:
             f"**This is one of {facts.n_folds} cross-validation models.** Cross-validation trains one model per "
             f"fold, each on a subset of the documents; this folder holds the model of **{facts.published_fold}** "
             f"(trained on {doc_ids((facts.split or {}).get('train'))}, dev {doc_ids((facts.split or {}).get('dev'))}, "
-            f"tested on {doc_ids((facts.split or {}).get('test'))}). The scores below are of all folds' models, pooled. "
-            "For a model to use, train one final model on all documents (see *How to reproduce*) and publish that "
-            "with `--scores-from` this cross-validation run.",
+            f"tested on {doc_ids((facts.split or {}).get('test'))}). The scores below are of all folds' models, "
+            "pooled. For a model to use, train one final model on all documents (see *How to reproduce*) and publish "
+            "that with `--scores-from` this cross-validation run.",
             "",
         ]
     return "\n".join(lines)
@@ -87,8 +87,9 @@ def schema_section(facts: CardFacts) -> str:
         lines += [f"| {label} | {table_cell(schema.definitions.get(label, ''))} |" for label in schema.entity_labels]
         lines += [
             "",
-            f"The model predicts one IOB2 tag per word, `config.json` `id2label`: {', '.join(f'`{t}`' for t in schema.iob_tags)}. "
-            "Only the first sub-word of each word was trained (the others are ignored by the loss): `arastance predict` "
+            "The model predicts one IOB2 tag per word, `config.json` `id2label`: "
+            f"{', '.join(f'`{t}`' for t in schema.iob_tags)}. Only the first sub-word of each word was trained (the "
+            "others are ignored by the loss): `arastance predict` "
             'reads each word\'s tag from its first sub-word; a pipeline with `aggregation_strategy="simple"` uses '
             'every sub-word\'s own guess, `"first"` is closer to training. QUANTITY entities get a normalised '
             "`value`, `unit` and `approximate` flag from `arastance predict` (rules in the annotation guidelines).",
@@ -103,7 +104,8 @@ def schema_section(facts: CardFacts) -> str:
                 {"title": "the article's title", "previous": "the previous sentence"}[c] for c in context
             )
             lines.append(
-                f"Each sentence was encoded with {what} as the second segment (`text_pair`), when it fits in {facts.max_length} sub-words."
+                f"Each sentence was encoded with {what} as the second segment (`text_pair`), when it fits in "
+                f"{facts.max_length} sub-words."
             )
         if facts.doc_aggregation:
             lines.append(
@@ -174,9 +176,10 @@ def _scores_provenance(facts: CardFacts) -> list[str]:
         ]
     if facts.has_ci:
         lines += [
-            f"Intervals are {facts.ci_confidence:.0%} percentile-bootstrap confidence intervals from the evaluation report, "
-            "resampling sentences within each document: they show sentence-to-sentence variation inside these five "
-            "articles only, not how much the scores would change on other articles, so they understate the uncertainty."
+            f"Intervals are {facts.ci_confidence:.0%} percentile-bootstrap confidence intervals from the evaluation "
+            "report, resampling sentences within each document: they show sentence-to-sentence variation inside these "
+            "five articles only, not how much the scores would change on other articles, so they understate the "
+            "uncertainty."
         ]
     else:
         lines += [
@@ -197,7 +200,10 @@ def _per_label_table(facts: CardFacts) -> list[str]:
         rule += "---|"
     lines = [header, rule]
     for r in facts.rows:
-        row = f"| {r.label} | {fmt_score(r.precision)} | {fmt_score(r.recall)} | {fmt_score(r.f1)} | {fmt_ci(r.f1_ci)} | {r.support if r.support is not None else '–'} |"
+        row = (
+            f"| {r.label} | {fmt_score(r.precision)} | {fmt_score(r.recall)} | {fmt_score(r.f1)} | {fmt_ci(r.f1_ci)} | "
+            f"{r.support if r.support is not None else '–'} |"
+        )
         if with_folds:
             row += f" {r.folds[0]:.3f} ± {r.folds[1]:.3f} ({r.folds[2]}) |" if r.folds else " – |"
         lines.append(row)
@@ -211,12 +217,14 @@ def training_data_section(facts: CardFacts) -> str:
     lines += [
         f"**Five documents.** The whole gold set is {len(docs) or 5} Arabic news articles"
         + (
-            f" ({total_words:,} words, {sum(d.sentences for d in docs)} sentences, {sum(d.entities for d in docs)} entity mentions)"
+            f" ({total_words:,} words, {sum(d.sentences for d in docs)} sentences, {sum(d.entities for d in docs)} "
+            "entity mentions)"
             if docs
             else ""
         )
         + " about the US military presence in Syria, annotated independently by two annotators from written "
-        "guidelines, every disagreement adjudicated (`annotations/adjudication.md`). The data is not published on the Hub.",
+        "guidelines, every disagreement adjudicated (`annotations/adjudication.md`). The data is not published on the "
+        "Hub.",
         "",
         "What that means: this is a very small data set"
         + (_size_in_words(facts) if docs else "")
@@ -238,9 +246,9 @@ def _beyond_the_gold(facts: CardFacts) -> list[str]:
         sources = ", ".join(f"{name} ({count:g})" for name, count in facts.extra_data.get("extra_sources", {}).items())
         lines += [
             "",
-            f"**Extra sentences.** Training also used {facts.extra_data['extra_train_sentences']:g} sentences converted "
-            f"from external corpora ({sources}; `data.extra_records`), on the training side only: dev and held-out "
-            "documents are gold, so the scores below are on gold documents.",
+            f"**Extra sentences.** Training also used {facts.extra_data['extra_train_sentences']:g} sentences "
+            f"converted from external corpora ({sources}; `data.extra_records`), on the training side only: dev and "
+            "held-out documents are gold, so the scores below are on gold documents.",
         ]
     if facts.first_stage:
         lines += [
@@ -267,15 +275,17 @@ def limitations_section(facts: CardFacts) -> str:
         "social-media text; nothing here was evaluated outside the five articles.",
         f"- Inputs must be normalised as AraBERT v0.2 expects (`{facts.normalization}`): diacritics and tatweel "
         "removed, Arabic-Indic digits as ASCII, punctuation spaced. Raw text given to a plain `pipeline` is "
-        "tokenised differently from training; `arastance predict` normalises per word and keeps offsets into the raw text.",
+        "tokenised differently from training; `arastance predict` normalises per word and keeps offsets into the raw "
+        "text.",
         f"- Inputs longer than {facts.max_length} sub-words are cut into overlapping windows ({facts.stride} sub-words "
         "of overlap) by `arastance predict`; a plain `pipeline` truncates or strides on its own terms.",
     ]
     if get_task(facts.task).per_word:
         lines += [
-            "- Flat entities only (no nesting); entity spans are whole words (proclitics such as و/ب/ل stay inside the span "
-            "when written attached, as in the guidelines).",
-            "- QUANTITY `value`/`unit` are derived from the predicted span text by rules, so a wrong span gives a wrong value.",
+            "- Flat entities only (no nesting); entity spans are whole words (proclitics such as و/ب/ل stay inside the "
+            "span when written attached, as in the guidelines).",
+            "- QUANTITY `value`/`unit` are derived from the predicted span text by rules, so a wrong span gives a "
+            "wrong value.",
         ]
     else:
         lines += [

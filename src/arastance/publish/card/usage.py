@@ -91,7 +91,7 @@ def _auto_classes_example(facts: CardFacts, model: str) -> list[str]:
             "    probs = model(**enc).logits.softmax(-1)[0]",
             "print({model.config.id2label[i]: round(float(p), 3) for i, p in enumerate(probs)})",
         ]
-    return lines + ["```"]
+    return [*lines, "```"]
 
 
 def _arastance_example(facts: CardFacts, model: str) -> list[str]:
@@ -105,9 +105,9 @@ def _arastance_example(facts: CardFacts, model: str) -> list[str]:
         "```",
         "",
         "One JSON line per document: `entities` (`start`, `end`, `label`, `score`, `text`; QUANTITY adds `value`, "
-        "`unit` and `approximate`), `sentences` (`start`, `end`, `stance`, `scores`, `holder`) and `doc_stance`, with offsets into the "
-        "original, un-normalised text. It reads `training_config.yaml` from this folder for the normalisation, "
-        "windowing and stance context used in training."
+        "`unit` and `approximate`), `sentences` (`start`, `end`, `stance`, `scores`, `holder`) and `doc_stance`, with "
+        "offsets into the original, un-normalised text. It reads `training_config.yaml` from this folder for the "
+        "normalisation, windowing and stance context used in training."
         + (
             " (Download the folder first: `hf download " + facts.repo_id + " --local-dir LOCAL_COPY`.)"
             if facts.repo_id
@@ -181,7 +181,8 @@ def _settings_table(facts: CardFacts) -> list[str]:
         "",
         "| setting | value |",
         "|---|---|",
-        f"| base model | {('`' + facts.base_model + '`') if facts.base_model else 'tiny random-init BERT (test model)'} |",
+        "| base model | "
+        f"{('`' + facts.base_model + '`') if facts.base_model else 'tiny random-init BERT (test model)'} |",
         f"| normalisation | `{facts.normalization}` |",
         f"| max length / window overlap | {facts.max_length} / {facts.stride} sub-words |",
         f"| learning rate | {t.get('learning_rate')} |",

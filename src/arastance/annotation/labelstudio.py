@@ -310,8 +310,8 @@ class _TaskReader:
             return True
         self.problem(
             "ls-duplicate-id",
-            f"result {k} ({from_name}) reuses region id {region_id!r} of result {first}; one of the two regions would be "
-            "dropped: give each region its own id (or remove the duplicate) and export again",
+            f"result {k} ({from_name}) reuses region id {region_id!r} of result {first}; one of the two regions would "
+            "be dropped: give each region its own id (or remove the duplicate) and export again",
             start,
             text[start : start + 40],
         )

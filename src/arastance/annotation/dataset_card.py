@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from arastance.gold.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT, data_file
+from arastance.annotation.dataset import CONFIGS, DEFAULT_CONFIG, SPLIT, data_file
 from arastance.schema import Schema
 
 AGREEMENT_HEADING = "## Agreement before adjudication"
@@ -37,7 +37,9 @@ def front_matter(built: Mapping[str, Any], schema: Schema, pretty_name: str) -> 
         language=["ar"],
         license="other",
         license_name="unknown-texts",
-        license_details="Annotations: Apache-2.0 (the arastance repository). Texts: news articles whose licence is unknown.",
+        license_details=(
+            "Annotations: Apache-2.0 (the arastance repository). Texts: news articles whose licence is unknown."
+        ),
         task_categories=["token-classification", "text-classification"],
         task_ids=["named-entity-recognition"],
         size_categories=["n<1K"],
@@ -86,7 +88,8 @@ def render_card(
         for label in schema.entity_labels
     ]
     stance_rows = [
-        f"| {label} | {stance['sentences'].get(label, 0)} | {stance['documents'].get(label, 0)} | {_cell(schema.definitions.get(label, ''))} |"
+        f"| {label} | {stance['sentences'].get(label, 0)} | {stance['documents'].get(label, 0)} | "
+        f"{_cell(schema.definitions.get(label, ''))} |"
         for label in schema.stance_classes
     ]
     parts: list[str] = [
@@ -96,19 +99,23 @@ def render_card(
         "",
         f"# {pretty_name}",
         "",
-        f"{stats['documents']} Arabic news articles ({stats['sentences']} sentences, {words:,} words; {tokens:,} tokens with punctuation) annotated with "
-        f"named entities ({entities['total']} mentions, {len(schema.entity_labels)} labels) and, per sentence, the "
-        f"stance toward **{schema.stance_target.rstrip('.')}** with its holder. Schema version {schema.version}. "
-        "Made with the arastance repository (`arastance gold dataset`); the files "
-        "`schema.yaml`, `guidelines.md` and `adjudication.md` in this folder are the ones the annotators used.",
+        f"{stats['documents']} Arabic news articles ({stats['sentences']} sentences, {words:,} words; {tokens:,} "
+        f"tokens with punctuation) annotated with named entities ({entities['total']} mentions, "
+        f"{len(schema.entity_labels)} labels) and, per sentence, the stance toward "
+        f"**{schema.stance_target.rstrip('.')}** with its holder. Schema version {schema.version}. Made with the "
+        "arastance repository (`arastance gold dataset`); the files `schema.yaml`, `guidelines.md` and "
+        "`adjudication.md` in this folder are the ones the annotators used.",
         "",
         "## Loading",
         "",
         "```python",
         "from datasets import load_dataset",
-        f'sentences = load_dataset("DIR_OR_REPO")["{SPLIT}"]               # default configuration: one row per sentence',
-        f'documents = load_dataset("DIR_OR_REPO", "documents")["{SPLIT}"]  # one row per document, standoff annotations',
-        'tags = sentences.features["ner_tags"].feature.names            # O, B-PER, I-PER, ... (the models\' id2label order)',
+        f'sentences = load_dataset("DIR_OR_REPO")["{SPLIT}"]               # default configuration: one row per '
+        "sentence",
+        f'documents = load_dataset("DIR_OR_REPO", "documents")["{SPLIT}"]  # one row per document, standoff '
+        "annotations",
+        'tags = sentences.features["ner_tags"].feature.names            # O, B-PER, I-PER, ... (the models\' id2label '
+        "order)",
         "```",
         "",
         "## Configurations",
@@ -119,12 +126,13 @@ def render_card(
         "",
         "| configuration | rows | fields |",
         "|---|---:|---|",
-        f"| `sentences` (default) | {len(built['sentences'])} | `doc_id`, `sentence_id` (index in the document), `tokens` (words as "
-        "`arastance.corpus.segment.tokenize_words` splits them), `offsets` (`[start, end]` of each token in the document text), "
-        "`ner_tags` (IOB2, ClassLabel), `stance` (ClassLabel), `holder` (`{start, end, text}` in the document text, or null for the article's own voice) |",
-        f"| `documents` | {len(built['documents'])} | `doc_id`, `text` (the raw article, byte-identical to the source), `doc_stance` (ClassLabel), "
-        "`entities` (`start`, `end`, `label` ClassLabel, `text`; QUANTITY also `value`, `unit`, `approximate`, null on other labels), "
-        "`sentences` (`start`, `end`, `stance`, `holder`) |",
+        f"| `sentences` (default) | {len(built['sentences'])} | `doc_id`, `sentence_id` (index in the document), "
+        "`tokens` (words as `arastance.corpus.segment.tokenize_words` splits them), `offsets` (`[start, end]` of each "
+        "token in the document text), `ner_tags` (IOB2, ClassLabel), `stance` (ClassLabel), `holder` (`{start, end, "
+        "text}` in the document text, or null for the article's own voice) |",
+        f"| `documents` | {len(built['documents'])} | `doc_id`, `text` (the raw article, byte-identical to the "
+        "source), `doc_stance` (ClassLabel), `entities` (`start`, `end`, `label` ClassLabel, `text`; QUANTITY also "
+        "`value`, `unit`, `approximate`, null on other labels), `sentences` (`start`, `end`, `stance`, `holder`) |",
         "",
         "## Label schema",
         "",
@@ -150,7 +158,8 @@ def render_card(
         "quotation marks stay outside (`الرئيس دونالد ترامب` → PER `دونالد ترامب`);",
         "- a country's forces or government named with its adjective is one ORG (`القوات الأمريكية`, `النظام السوري`); "
         "a nationality adjective on a generic noun is NORP alone; a capital standing for its government is GPE;",
-        "- QUANTITY is a number with the noun it counts (`900 جندي`), approximators outside; it carries `value`, `unit`, `approximate`;",
+        "- QUANTITY is a number with the noun it counts (`900 جندي`), approximators outside; it carries `value`, "
+        "`unit`, `approximate`;",
         "- every sentence has one stance and a holder (the actor who voices it, or null); the document stance is "
         "annotated, not computed.",
         "",

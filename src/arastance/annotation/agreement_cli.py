@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from arastance.annotation.agreement import compare, summary_line
+from arastance.annotation.cli import list_problems
 from arastance.errors import UserError
-from arastance.gold.agreement import compare, summary_line
-from arastance.gold.cli import list_problems
 from arastance.gold.io import read_gold_dir
 from arastance.gold.model import GoldDocument
 from arastance.paths import documents_dir

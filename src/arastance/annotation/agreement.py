@@ -18,13 +18,13 @@ def cohen_kappa(a: list[str], b: list[str]) -> float:
     n = len(a)
     if n == 0:
         return 0.0
-    observed = sum(x == y for x, y in zip(a, b)) / n
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
     ca, cb = Counter(a), Counter(b)
     expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def entity_key(entity: Entity) -> tuple[object, ...]:
+def entity_key(entity: Entity) -> tuple[int, int, str, float | None, str | None, bool | None]:
     """What two annotators must agree on for an entity: span, label and the QUANTITY attributes."""
     return (entity.start, entity.end, entity.label, entity.value, entity.unit, entity.approximate)
 
@@ -51,14 +51,15 @@ def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) ->
         if [(s.start, s.end) for s in a.sentences] != [(s.start, s.end) for s in b.sentences]:
             lines.append(f"{doc_id}\tsentences\tthe two sides split sentences differently: stance not compared")
             continue
-        for i, (sa, sb) in enumerate(zip(a.sentences, b.sentences)):
+        for i, (sa, sb) in enumerate(zip(a.sentences, b.sentences, strict=True)):
             stances_a.append(sa.stance)
             stances_b.append(sb.stance)
             ha = sa.holder.text if sa.holder else None
             hb = sb.holder.text if sb.holder else None
             if sa.stance != sb.stance or (sa.holder and sb.holder and sa.holder.start != sb.holder.start) or ha != hb:
                 lines.append(
-                    f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t{a.text[sa.start : sa.end]}"
+                    f"{doc_id}\tsentence {i}\t{sa.start}-{sa.end}\tA={sa.stance}/{ha}\tB={sb.stance}/{hb}\t"
+                    f"{a.text[sa.start : sa.end]}"
                 )
         doc_equal += a.doc_stance == b.doc_stance
         if a.doc_stance != b.doc_stance:
@@ -70,7 +71,9 @@ def compare(a_docs: dict[str, GoldDocument], b_docs: dict[str, GoldDocument]) ->
         "entities_both": matched,
         "entity_f1": 2 * matched / (n_a + n_b) if n_a + n_b else 1.0,
         "sentences": len(stances_a),
-        "stance_observed": sum(x == y for x, y in zip(stances_a, stances_b)) / len(stances_a) if stances_a else 0.0,
+        "stance_observed": sum(x == y for x, y in zip(stances_a, stances_b, strict=True)) / len(stances_a)
+        if stances_a
+        else 0.0,
         "stance_kappa": cohen_kappa(stances_a, stances_b),
         "doc_stance_equal": doc_equal,
     }

@@ -12,10 +12,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from arastance.annotation.add import duplicate_problems, read_existing
+from arastance.annotation.doccano import dumps_doccano, loads_doccano
+from arastance.annotation.labelstudio import dumps_tasks, labeling_config, loads_tasks
 from arastance.errors import UserError, listed, read_input_text
-from arastance.gold.add import duplicate_problems, read_existing
 from arastance.gold.convert import to_conll, to_records
-from arastance.gold.doccano import dumps_doccano, loads_doccano
 from arastance.gold.io import (
     LoadedDocument,
     Problem,
@@ -24,7 +25,6 @@ from arastance.gold.io import (
     write_standoff,
     write_text,
 )
-from arastance.gold.labelstudio import dumps_tasks, labeling_config, loads_tasks
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats, format_stats
 from arastance.gold.validate import ValidationReport, validate, validate_path
@@ -277,8 +277,8 @@ def cmd_import_doccano(args: argparse.Namespace) -> int:
 
 
 def cmd_dataset(args: argparse.Namespace) -> int:
-    from arastance.gold.dataset import build_datasets, write_dataset_folder
-    from arastance.gold.dataset_card import render_card
+    from arastance.annotation.dataset import build_datasets, write_dataset_folder
+    from arastance.annotation.dataset_card import render_card
     from arastance.gold.io import read_text
     from arastance.gold.stats import compute_stats, sentence_lengths
     from arastance.hub import check_repo_id, push_folder
@@ -322,7 +322,7 @@ def cmd_dataset(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from arastance.gold.add import add_documents
+    from arastance.annotation.add import add_documents
     from arastance.paths import documents_dir
 
     target = documents_dir()
