@@ -43,6 +43,15 @@ lint: $(STAMP) ## Lint, import order and formatting (ruff) of src, tests and scr
 test-labelstudio: $(STAMP) ## Round trip of the gold through a real Label Studio (installs it in .venv-labelstudio, minutes)
 	scripts/test_labelstudio.sh $(ARGS)
 
+browser: ## Install Debian's chromium for the browser test of the HTML pages (apt, root; minutes the first time)
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test-browser: $(STAMP) browser ## report.html and the predictions page in headless Chromium (tests/test_pages_browser.py)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m browser tests/test_pages_browser.py $(ARGS)
+
+screenshots: $(STAMP) browser ## Regenerate docs/report.png and docs/predictions.png from the demo's tiny model (runs the demo)
+	HF_HUB_OFFLINE=1 scripts/screenshots.sh
+
 validate: $(STAMP) ## Validate the gold annotations (annotations/gold/)
 	$(BIN)/arastance gold validate
 
@@ -80,4 +89,4 @@ bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, 
 clean: ## Remove outputs, reports and caches (keeps .venv)
 	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache .mypy_cache .ruff_cache
 
-.PHONY: help setup test test-fast lint test-labelstudio validate stats export demo train evaluate publish bench bench-gpu clean
+.PHONY: help setup test test-fast lint test-labelstudio browser test-browser screenshots validate stats export demo train evaluate publish bench bench-gpu clean

@@ -193,3 +193,14 @@ def test_bad_inputs_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_a_form_under_two_actors_is_refused() -> None:
     with pytest.raises(UserError, match="listed under both"):
         alias_table_from_mapping({"actors": {"A": ["قسد"], "B": ["قسد"]}}, "aliases.yaml")
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"], ids=["empty", "blank-lines"])
+def test_an_empty_predictions_file_is_refused_not_summarised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(content, encoding="utf-8")
+    assert main(["actors", str(empty), "--out", str(tmp_path / "o")]) == 1
+    assert f"{empty}: no prediction records" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

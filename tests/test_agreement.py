@@ -59,3 +59,25 @@ def test_command_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.Capture
     assert main(["agreement", str(tmp_path / "nope"), str(ROOT / "annotations/gold")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("arastance agreement: ") and "nope" in err and "Traceback" not in err
+
+
+def test_command_refuses_folders_without_a_common_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    gold = ROOT / "annotations" / "gold"
+    assert main(["agreement", str(empty), str(gold)]) == 1
+    err = capsys.readouterr().err
+    assert "no document in common" in err and f"{empty} (0 documents)" in err
+
+
+def test_command_names_the_documents_only_one_side_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    gold = ROOT / "annotations" / "gold"
+    one = tmp_path / "one"
+    one.mkdir()
+    first, *rest = sorted(gold.glob("*.json"))
+    shutil.copy(first, one / first.name)
+    assert main(["agreement", str(one), str(gold)]) == 0
+    err = capsys.readouterr().err
+    assert f"not compared, only in {gold}: {', '.join(p.stem for p in rest)}" in err

@@ -8,12 +8,15 @@ import yaml
 
 from arastance.publish.package import hub_base_model
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def _run_with_best(root: Path, model: dict) -> Path:
     """A single-split run folder as training writes it: config.yaml beside best/ (a saved model)."""
     (root / "best").mkdir(parents=True)
     (root / "best" / "config.json").write_text("{}", encoding="utf-8")
-    (root / "config.yaml").write_text(yaml.safe_dump({"model": model}), encoding="utf-8")
+    # Read through the same checked settings as any saved config: it names its task, as training's does.
+    (root / "config.yaml").write_text(yaml.safe_dump({"task": {"name": "ner"}, "model": model}), encoding="utf-8")
     return root / "best"
 
 
@@ -32,7 +35,8 @@ def test_a_two_stage_run_names_the_hub_model_stage_one_started_from(tmp_path: Pa
 
 
 def test_a_chain_that_starts_from_the_tiny_model_or_nowhere_known_has_no_hub_model(tmp_path: Path) -> None:
-    tiny = _run_with_best(tmp_path / "tiny", {"name": "tiny", "tiny": {"hidden_size": 64}})
+    spec = yaml.safe_load((ROOT / "configs" / "model" / "tiny.yaml").read_text(encoding="utf-8"))["tiny"]
+    tiny = _run_with_best(tmp_path / "tiny", {"name": "tiny", "pretrained": None, "tiny": spec})
     assert hub_base_model(str(tiny)) is None
     bare = tmp_path / "bare"
     bare.mkdir()

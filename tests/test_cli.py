@@ -27,6 +27,7 @@ PIPELINE = [
     "predict",
     "preannotate",
     "actors",
+    "view",
     "demo",
     "bench",
     "agreement",

@@ -292,3 +292,15 @@ def test_hf_hub_unreachable_fails_fast_without_offline_flag(monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens
     with pytest.raises(UserError, match="did not answer within 2 s"):
         load_split("someone/arabic-ner", "train", None, timeout_s=2)
+
+
+def test_invisible_characters_are_not_tokens(tmp_path: Path) -> None:
+    from arastance.corpus.external import CorpusError, LabelMap, convert_sentences, parse_conll
+
+    # A line of bidi marks separates sentences like a blank one; a token of them alone is refused by place.
+    sentences = parse_conll("قسد B-ORG\n\u200f\u200e\nفي O\n", "x.conll", "src")
+    assert [s.tokens for s in sentences] == [["قسد"], ["في"]]
+    label_map = LabelMap("src", {"ORG": "ORG"}, "map.yaml")
+    with pytest.raises(CorpusError) as caught:
+        convert_sentences(parse_conll("قسد B-ORG\n\u200d O\n", "x.conll", "src"), label_map)
+    assert "x.conll:2: token '\\u200d' shows nothing" in str(caught.value) and "U+200D" in str(caught.value)

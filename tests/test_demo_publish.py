@@ -38,6 +38,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.slow
 def test_each_demo_run_holds_the_demo_report(demo: dict[str, Path]) -> None:
     expected = json.loads((demo["report"] / "metrics.json").read_text(encoding="utf-8"))
+    assert (demo["report"] / "report.html").is_file()  # the page beside report.md (README: reading it in a browser)
     for task in ("ner", "stance"):
         copied = demo[task] / "report"
         assert json.loads((copied / "metrics.json").read_text(encoding="utf-8")) == expected

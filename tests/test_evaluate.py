@@ -167,6 +167,7 @@ def test_cli_prints_a_message_and_exits_1(tmp_path: Path) -> None:
 REQUIRED_FILES = [
     "metrics.json",
     "report.md",
+    "report.html",
     "errors.md",
     "ner_f1.png",
     "ner_learning_curves.png",
@@ -218,6 +219,10 @@ def test_build_report_from_ner_and_stance_runs(runs: dict[str, Path], tmp_path: 
     assert "## Model vs baselines" in report and "### Confusion matrix" in report and "## Data" in report
     errors = (out / "errors.md").read_text(encoding="utf-8")
     assert "## NER" in errors and "## Stance" in errors
+    page = (out / "report.html").read_text(encoding="utf-8")
+    tested = {d for f in ner["per_fold"] for d in f["test"]}
+    assert page.count('<article class="document"') == len(tested)  # every held-out document, once
+    assert "<table>" in page and page.count("data:image/png;base64,") == len(list(out.glob("*.png")))
 
 
 @pytest.mark.slow

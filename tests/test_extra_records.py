@@ -13,10 +13,10 @@ import pytest
 from tests.helpers.configs import compose_train
 
 from arastance.corpus.records import ExtraRecordsError, parse_extra_records, read_extra_records, with_word_offsets
-from arastance.errors import UserError
+from arastance.errors import ConfigError
 from arastance.gold.splits import extra_for_split, load_extra_records, load_gold
 from arastance.schema import Schema
-from arastance.settings import DataSettings
+from arastance.settings import from_config
 from arastance.training.run import data_block, pooled_data_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,17 +102,18 @@ def test_offsets_are_those_of_the_tokens_joined_by_spaces() -> None:
 
 
 def test_extra_records_with_the_stance_task_is_a_config_error(tmp_path: Path, schema: Schema) -> None:
-    data = DataSettings(extra_records=(str(write_extra(tmp_path / "e.jsonl", 3)),))
-    with pytest.raises(UserError, match=r"task=stance.*NER sentences"):
-        load_extra_records(data, "stance", schema, [])
-    assert len(load_extra_records(data, "ner", schema, [])) == 3
+    extra = str(write_extra(tmp_path / "e.jsonl", 3))
+    with pytest.raises(ConfigError, match=r"task=stance.*NER sentences"):
+        from_config({"task": {"name": "stance", "metric": "macro_f1"}, "data": {"extra_records": [extra]}})
+    data = from_config({"data": {"extra_records": [extra]}}).data
+    assert len(load_extra_records(data, schema, [])) == 3
 
 
 @pytest.mark.parametrize(("split", "ratio"), [("cv", 0.0), ("cv", -1.0), ("external", 1.0)])
-def test_a_ratio_that_cannot_work_is_a_config_error(tmp_path: Path, schema: Schema, split: str, ratio: float) -> None:
-    data = DataSettings(split=split, extra_ratio=ratio, extra_records=(str(write_extra(tmp_path / "e.jsonl", 3)),))
-    with pytest.raises(UserError, match=r"data\.extra_ratio"):
-        load_extra_records(data, "ner", schema, [])
+def test_a_ratio_that_cannot_work_is_a_config_error(tmp_path: Path, split: str, ratio: float) -> None:
+    data = {"split": split, "extra_ratio": ratio, "extra_records": [str(write_extra(tmp_path / "e.jsonl", 3))]}
+    with pytest.raises(ConfigError, match=r"data\.extra_ratio"):
+        from_config({"data": data})
 
 
 def test_the_ratio_samples_extra_sentences_per_gold_sentence_reproducibly() -> None:

@@ -289,3 +289,63 @@ def test_import_refuses_one_text_twice_in_one_export(gold, capsys, tmp_path):
     (gold / "documents" / "base.txt").unlink()
     code, _, err = _run(capsys, "gold", "import-labelstudio", str(exported), "--out", str(tmp_path / "imported"))
     assert code == 1 and "document copy2: same text as copy1 (also imported)" in err
+
+
+def _stock_template_export(exported: Path) -> int:
+    """The export as Label Studio's stock NER template names things: `label` for the entity control,
+    plus a relation. Returns how many entities it holds."""
+    tasks = json.loads(exported.read_text(encoding="utf-8"))
+    entities = 0
+    for task in tasks:
+        for result in task["annotations"][0]["result"]:
+            if result["from_name"] == "entities":
+                result["from_name"] = "label"
+                entities += 1
+        task["annotations"][0]["result"].append(
+            {"from_id": "e0", "to_id": "e1", "type": "relation", "direction": "right"}
+        )
+    exported.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return entities
+
+
+@pytest.mark.parametrize("command", ["import-labelstudio", "import"])
+def test_an_unknown_labelstudio_control_is_refused_by_name_or_mapped(gold, capsys, tmp_path, command):
+    exported = tmp_path / "tasks.json"
+    _run(capsys, "gold", "convert", "--to", "labelstudio", "--out", str(exported))
+    assert _stock_template_export(exported) > 0
+    out = ["--out", str(tmp_path / "x")] if command == "import-labelstudio" else ["--force"]
+    code, _, err = _run(capsys, "gold", command, str(exported), *out)
+    assert code == 1 and not (tmp_path / "x").exists()
+    assert "[ls-control]" in err and "control 'label' is not one of ours (entities, sentences" in err
+    assert "a relation" in err and "--control label=entities" in err and err.count("control 'label'") == 1
+    code, _, err = _run(capsys, "gold", command, str(exported), *out, "--control", "label=entities")
+    assert code == 1 and "control 'label'" not in err and "a relation" in err
+    code, _, err = _run(
+        capsys, "gold", command, str(exported), *out, "--control", "label=entities", "--control", "relation=-"
+    )
+    assert code == 0, err
+    if command == "import-labelstudio":
+        assert (tmp_path / "x" / "gold" / "base.json").read_text(encoding="utf-8") == (
+            gold / "gold" / "base.json"
+        ).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"), [("label", "expected THEIRS=OURS"), ("label=ner", "'ner' is not a control")]
+)
+def test_a_malformed_control_mapping_is_refused(gold, capsys, tmp_path, pair, expected):
+    exported = tmp_path / "tasks.json"
+    _run(capsys, "gold", "convert", "--to", "labelstudio", "--out", str(exported))
+    code, _, err = _run(
+        capsys, "gold", "import-labelstudio", str(exported), "--out", str(tmp_path / "x"), "--control", pair
+    )
+    assert code == 1 and expected in err and "entities" in err
+
+
+@pytest.mark.parametrize(
+    "command", [["validate"], ["stats"], ["export"], ["convert", "--to", "conll"]], ids=lambda c: c[0]
+)
+def test_a_gold_folder_without_documents_is_refused_not_summarised(project, capsys, command):
+    code, out, err = _run(capsys, "gold", *command)
+    assert code == 1 and "[no-documents] no gold documents here" in out + err
+    assert "0 errors" not in out and "TOTAL" not in out

@@ -73,8 +73,25 @@ def test_problems_name_the_line(schema, base):
         ("doccano-format", 3),
         ("doccano-format", 3),
         ("doccano-format", 4),
-        ("doccano-format", 5),
+        ("doccano-format", 5),  # no entity list
+        ("doccano-format", 5),  # no sentences
     ]
     assert "d.jsonl:3" in str(problems[1]) and "outside the text" in str(problems[1])
     assert [d.doc_id for d in docs] == ["base", "x", "y"]
     assert loads_doccano("  \n", schema)[1][0].rule == "empty-file"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda line: line.update(labels=line.pop("label")), 'no entity list: expected "label"'),
+        (lambda line: line.update(relations=[{"from_id": 0, "to_id": 1, "type": "says"}]), '"relations": this project'),
+    ],
+    ids=["entities-under-another-key", "relations"],
+)
+def test_what_the_importer_does_not_know_is_refused_not_skipped(schema, base, change, expected):
+    line = document_to_line(base, "1.0")
+    change(line)
+    _, problems = loads_doccano(json.dumps(line, ensure_ascii=False), schema, "d.jsonl")
+    assert [p.rule for p in problems] == ["doccano-format"] and expected in str(problems[0])
+    assert "d.jsonl:1" in str(problems[0])

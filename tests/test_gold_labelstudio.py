@@ -221,3 +221,33 @@ def test_duplicate_region_id_is_a_problem_naming_task_and_id(schema, base, from_
     assert len(duplicate) == 1
     message = str(duplicate[0])
     assert "task 7" in message and repr(regions[0]["id"]) in message and "export.json" in message
+
+
+def test_an_unknown_approximate_choice_is_a_problem_not_a_guess(schema, base):
+    task = document_to_task(base, "1.0")
+    for result in _results(task):
+        if result["from_name"] == "quantity_approximate":
+            result["value"]["choices"] = ["roughly"]
+    _, problems = tasks_to_documents([task], schema)
+    assert [p.rule for p in problems] == ["ls-format"] and "'roughly' is not approximate or exact" in problems[
+        0
+    ].message
+
+
+def test_a_control_mapping_reads_another_template(schema, base):
+    task = document_to_task(base, "1.0")
+    for result in _results(task):
+        result["from_name"] = {"entities": "label", "doc_stance": "document"}.get(
+            result["from_name"], result["from_name"]
+        )
+    docs, problems = tasks_to_documents([task, copy.deepcopy(task)], schema)
+    assert docs[0].entities == () and docs[0].doc_stance == ""
+    # once each, not once per task; named with the known controls and the way to map it
+    assert [p.rule for p in problems] == ["ls-control", "ls-control"]
+    for problem, name in zip(problems, ["label", "document"], strict=True):
+        assert (
+            f"control {name!r} is not one of ours (entities, sentences, holder, stance, doc_stance" in problem.message
+        )
+        assert f"--control {name}=OURS" in problem.message and f"--control {name}=-" in problem.message
+    docs, problems = tasks_to_documents([task], schema, controls={"label": "entities", "document": "doc_stance"})
+    assert problems == [] and docs == [base]

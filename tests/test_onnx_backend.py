@@ -438,16 +438,7 @@ def test_the_openvino_pad_multiple_is_read_back_as_recorded(tmp_path: Path) -> N
 def test_export_settings_out_of_range_are_named_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dataclasses
-
-    from arastance.models.onnx_backend import ExportSettings
-    from arastance.publish.onnx_gate import EXPORT_RULES
-    from arastance.settings import config_problems
-
-    assert config_problems(dataclasses.asdict(ExportSettings()), EXPORT_RULES) == []
-    assert (
-        config_problems(dataclasses.asdict(export_settings()), EXPORT_RULES) == []
-    )  # the project's configs/onnx/export.yaml
+    export_settings()  # the project's configs/onnx/export.yaml passes (its defaults: test_config_validation.py)
     config = tmp_path / "configs" / "onnx" / "export.yaml"
     config.parent.mkdir(parents=True)
     config.write_text(

@@ -222,3 +222,12 @@ def test_predicted_document_requires_nothing_from_the_model_it_lacks() -> None:
         from arastance.predict.preannotate import preannotation_tasks
 
         preannotation_tasks(["a/x.txt", "b/x.txt"], ["1", "2"], [{}, {}], schema(), "v")
+
+
+def test_a_document_warning_goes_into_the_task_meta() -> None:
+    from arastance.predict.preannotate import preannotation_tasks
+
+    plain = {"entities": [], "sentences": None, "doc_stance": None}
+    warned = {**plain, "warnings": ["5 of 5 words (100%) are unknown to the model ([UNK])"]}
+    tasks = preannotation_tasks(["a.txt", "b.txt"], ["قسد.", "中文."], [plain, warned], schema(), "v")
+    assert "meta" not in tasks[0] and tasks[1]["meta"] == {"warnings": warned["warnings"]}

@@ -298,3 +298,61 @@ def test_a_byte_order_mark_changes_no_entity_and_offsets_count_it(every_word: Ta
     # every word an entity: the BOM would show up as one if it were fed to the model as a word
     [marked] = predict_documents([marked_text], every_word)
     assert [(s, e) for s, e, _, _ in spans(marked)] == words_of(marked_text) and words_of(marked_text)[0][0] == 1
+
+
+@pytest.mark.slow
+def test_decorated_text_gives_the_plain_entities_and_stances_at_raw_offsets(
+    every_word: TaskModel, ner: TaskModel, stance: TaskModel
+) -> None:
+    from helpers.decorate import decorate
+    from test_text_edge import PLAIN, inside_words
+
+    decorated = decorate(PLAIN, inside_words(PLAIN))
+    raw = decorated.text
+    for model in (every_word, ner):
+        [plain], [marked] = predict_documents([PLAIN], model, stance), predict_documents([raw], model, stance)
+        assert "warnings" not in marked
+        check_record(raw, marked)
+        assert [(e["start"], e["end"], e["label"]) for e in marked["entities"]] == [
+            (*decorated.span(e["start"], e["end"]), e["label"]) for e in plain["entities"]
+        ]
+        assert [e["score"] for e in marked["entities"]] == pytest.approx([e["score"] for e in plain["entities"]])
+        assert [(s["start"], s["end"], s["stance"]) for s in marked["sentences"]] == [
+            (*decorated.span(s["start"], s["end"]), s["stance"]) for s in plain["sentences"]
+        ]
+        assert [s["scores"] for s in marked["sentences"]] == [pytest.approx(s["scores"]) for s in plain["sentences"]]
+        assert marked["doc_stance"] == plain["doc_stance"]
+    assert len(predict_documents([raw], every_word)[0]["entities"]) == len(tokenize_words(PLAIN))
+
+
+@pytest.mark.slow
+def test_a_document_of_unknown_words_is_reported(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text("这是一个 中文 文件。 שלום עולם.\n", encoding="utf-8")
+    arabic = tmp_path / "arabic.txt"
+    arabic.write_text("قالت قسد إن القوات باقية في الحسكة.\n", encoding="utf-8")
+    rc, records, err = run_cli(["--ner", str(models["ner_best"]), str(arabic), str(foreign)], capsys)
+    assert rc == 0 and "warnings" not in records[0]
+    [warning] = records[1]["warnings"]
+    assert "5 of 5 words (100%) are unknown to the model" in warning
+    assert f"arastance predict: warning: {foreign}: {warning}" in err and str(arabic) not in err
+
+
+@pytest.mark.slow
+def test_cli_html_page_and_view_show_every_document(
+    models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # sources relative to where predict ran: view reads them from there too
+    for name, text in (("a.txt", "قال مسؤول في قسد إن القوات باقية. <b>x</b> &amp;"), ("b.txt", "الحسكة.")):
+        Path(name).write_text(text, encoding="utf-8")
+    models_args = ["--ner", str(models["ner_every_word"]), "--stance", str(models["stance"])]
+    assert main(["predict", *models_args, "a.txt", "b.txt", "--out", "p.jsonl", "--html", "p.html"]) == 0
+    assert len(Path("p.jsonl").read_text(encoding="utf-8").splitlines()) == 2  # the JSON lines as without --html
+    page = Path("p.html").read_text(encoding="utf-8")
+    assert page.count('<article class="document"') == 2 and "Who holds which stance" in page
+    assert "&lt;" in page and "&amp;" in page and "<b>" not in page  # markup in a document is text
+    capsys.readouterr()
+    assert main(["view", "p.jsonl", "--out", "v.html"]) == 0
+    assert Path("v.html").read_text(encoding="utf-8").count('<article class="document"') == 2

@@ -376,6 +376,27 @@ def test_not_a_run_folder(runs: dict[str, Path], tmp_path: Path, capsys: pytest.
     assert f"(the kept model of the run {run}); give the run folder {run}" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_a_run_saved_by_an_older_version_publishes_with_todays_defaults(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """publish reads RUN/config.yaml through the checked settings: keys added since (here the eval group,
+    trainer.compile_scope, trainer.trackers) take their defaults; a key no setting defines is refused."""
+    run = tmp_path / "old-run"
+    shutil.copytree(runs["stance_fixed"], run)
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    del config["eval"], config["trainer"]["compile_scope"], config["trainer"]["trackers"]
+    (run / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["publish", str(run), "--out", str(tmp_path / "pub")]) == 0
+    card = (tmp_path / "pub" / "README.md").read_text(encoding="utf-8")
+    assert f"token budget {config['trainer']['max_tokens']}" in card and f"| seed | {config['seed']} |" in card
+    config["trainer"]["max_stepz"] = 3
+    (run / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["publish", str(run), "--out", str(tmp_path / "pub2")]) == 2
+    err = capsys.readouterr().err
+    assert f"{run / 'config.yaml'}: trainer.max_stepz: unknown key (did you mean trainer.max_steps?)" in err
+
+
 def test_point_and_ci_shapes() -> None:
     assert point_and_ci({"f1": 0.5, "f1_ci": [0.1, 0.9]}, "f1") == (0.5, (0.1, 0.9))
     assert point_and_ci({"f1": 0.5, "f1_low": 0.1, "f1_high": 0.9}, "f1") == (0.5, (0.1, 0.9))

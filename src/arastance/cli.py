@@ -56,11 +56,16 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("score", "arastance.scoring.cli", "entity-level precision/recall/F1 of a CoNLL file"),
     Command("publish", "arastance.publish.cli", "package a run for plain transformers users, with a model card"),
-    Command("predict", "arastance.predict.cli", "entities and stances of raw Arabic documents, as JSON lines"),
+    Command(
+        "predict",
+        "arastance.view.predict_cli",
+        "entities and stances of raw Arabic documents, as JSON lines (--html: a page)",
+    ),
     Command("preannotate", "arastance.predict.preannotate_cli", "Label Studio tasks pre-filled with model predictions"),
     Command(
         "actors", "arastance.actors.cli", "who holds which stance: one row per actor, from predictions or the gold"
     ),
+    Command("view", "arastance.view.cli", "predictions as an HTML page: entities, stances, holders, actor table"),
     Command("demo", "arastance.demo", "the whole flow offline on the tiny model, about 30 s on 2 CPU cores", "argv"),
     Command(
         "bench",

@@ -99,8 +99,29 @@ def decode_input(data: bytes, source: str) -> str:
     return text
 
 
+def dead_link(path: Path | str) -> str | None:
+    """What is wrong with `path` when it is a symbolic link that leads to no file: "a looping link" or
+    "a broken link (to TARGET)"; None for anything else (a link that works is as good as its target)."""
+    import errno
+
+    path = Path(path)
+    if not path.is_symlink():
+        return None
+    try:
+        path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a looping link"
+        if err.errno == errno.ENOENT:
+            return f"a broken link (to {os.readlink(path)}, which does not exist)"
+    return None
+
+
 def read_input_text(path: Path | str) -> str:
     """A file the user named, exactly as stored; every way it can fail is a UserError naming it."""
+    link = dead_link(path)
+    if link is not None:
+        raise UserError(f"{path}: {link}")
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:

@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 
 from arastance.errors import exit_on_failure
 from arastance.paths import CONFIGS_DIR
+from arastance.settings import EvaluateSettings, checked
 
 
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
@@ -38,14 +39,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
     from arastance.evaluation.aggregate import sweep_seed_block
     from arastance.runs.reader import read_run_config
-    from arastance.runs.state import RUN_OR_SWEEP, require, require_output, run_paths
+    from arastance.runs.state import RUN_OR_SWEEP, require, run_paths
 
-    # Both paths checked before seconds of importing torch: `run_dir=` (an empty variable) must not
-    # evaluate whatever lies below the current folder, nor `report_dir` become /report.
-    state = require(cfg.get("run_dir"), "run_dir=", RUN_OR_SWEEP)
-    report_dir = require_output(cfg.get("report_dir"), "report_dir=")
-    # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
-    seed_paths = run_paths(state)
+    # Every key and value checked before any work (an unknown `+key`, a confidence of 95, an empty run_dir).
+    config = checked(EvaluateSettings, cfg)
+    # Then asked of runs/ what run_dir is: a fold, an interrupted run, a published folder … are refused
+    # as every command refuses them. A sweep folder of seeds: its first run is re-scored, the seeds'
+    # spread comes from their metrics.json.
+    seed_paths = run_paths(require(config.run_dir, "run_dir=", RUN_OR_SWEEP))
     run_dir = seed_paths[0]
     read_run_config(run_dir)
 
@@ -54,9 +55,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from arastance.models.loading import quiet_libraries
 
     quiet_libraries()
-    result = evaluate_checkpoints(run_dir, progress=bool(cfg.get("progress", False)))
+    result = evaluate_checkpoints(run_dir, progress=config.progress)
     run = result.run
-    settings = ReportSettings.from_cfg(cfg.eval)
+    settings = ReportSettings.from_cfg(config.eval)
     analysis = analyse(run, settings)
     seeds = sweep_seed_block(seed_paths, run.task)
     if seeds is not None:
@@ -65,7 +66,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]
 
-    title = str(cfg.get("title") or f"{run.task} run {run_dir.name}")
+    report_dir = config.report_dir
+    title = config.title or f"{run.task} run {run_dir.name}"
     metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
     predictions_dir = report_dir / "predictions"
     predictions_dir.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,9 @@ class TaskSpec:
     card_metrics: tuple[str, ...]
     # What one scored item is, for tables ("entities", "sentences").
     scored_unit: str
+    # The scores `task.metric` may name (early stopping, best/): keys of the task's metrics block that
+    # a run has (stance's stance_eval_f1 needs the schema's PRO_STAY and PRO_WITHDRAWAL, as shipped).
+    dev_metrics: tuple[str, ...]
 
     def labels(self, schema: _LabelSource) -> tuple[str, ...]:
         """The labels scores are reported for: entity types (NER) or stance classes."""
@@ -66,6 +69,7 @@ NER = TaskSpec(
     headline_name="micro-F1",
     card_metrics=("f1", "precision", "recall"),
     scored_unit="entities",
+    dev_metrics=("micro_f1",),
 )
 STANCE = TaskSpec(
     name="stance",
@@ -76,6 +80,7 @@ STANCE = TaskSpec(
     headline_name="macro-F1",
     card_metrics=("f1", "accuracy"),
     scored_unit="sentences",
+    dev_metrics=("macro_f1", "accuracy", "stance_eval_f1"),
 )
 TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (NER, STANCE)}
 

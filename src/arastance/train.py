@@ -28,7 +28,7 @@ from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_startup_traces
 from arastance.runs.state import require_model, require_new_or_resumable
 from arastance.schema import load_schema
-from arastance.settings import RunSettings, from_config, validate_training_config
+from arastance.settings import DataSettings, RunSettings, checked, from_config, validate_training_config
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -134,8 +134,7 @@ def _is_search(job: Any | None) -> bool:
 
 def refuse_search_without_dev(job: Any | None, data: Any) -> None:
     """The objective is a dev score: a search whose splits have no dev documents fails before training."""
-    has_dev = int(data.get("dev_docs") or 0) >= 1 if data.get("split", "cv") == "cv" else bool(data.get("dev_docs_ids"))
-    if _is_search(job) and not has_dev:
+    if _is_search(job) and not checked(DataSettings, data, prefix="data.").has_dev:
         raise UserError(
             "a search maximises the dev score, and these splits have no dev documents: set data.dev_docs >= 1 "
             "(cross-validation) or data.dev_docs_ids (data=fixed)"

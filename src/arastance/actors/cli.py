@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,8 @@ def gold_documents(gold: str, rules: Any) -> list[Any]:
     return [document_from_gold(d.doc, rules) for d in result.documents]
 
 
-def prediction_documents(path: Path, rules: Any) -> list[Any]:
-    """The records of an `arastance predict` JSONL file; every record must carry stance sentences with holders."""
-    from arastance.actors.summary import document_from_prediction
-
-    docs = []
+def prediction_records(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """(path:line, line number, record) of each record of an `arastance predict` JSONL file."""
     for number, line in enumerate(read_input_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -83,6 +80,15 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
             raise UserError(f"{where}: not a prediction record (a JSON object)")
         if "error" in record:
             raise UserError(f"{where}: `arastance predict` could not read {record.get('source')!r}: {record['error']}")
+        yield where, number, record
+
+
+def prediction_documents(path: Path, rules: Any) -> list[Any]:
+    """The records of an `arastance predict` JSONL file; every record must carry stance sentences with holders."""
+    from arastance.actors.summary import document_from_prediction
+
+    docs = []
+    for where, number, record in prediction_records(path):
         sentences = record.get("sentences")
         if not isinstance(sentences, list):
             raise UserError(
@@ -94,22 +100,24 @@ def prediction_documents(path: Path, rules: Any) -> list[Any]:
             docs.append(document_from_prediction(f"{path}:{record.get('source', number)}", record, rules))
         except (KeyError, TypeError, ValueError) as err:
             raise UserError(f"{where}: malformed prediction record ({type(err).__name__}: {err})") from None
+    if not docs:
+        raise UserError(f"{path}: no prediction records (an empty file?); nothing to summarise")
     return docs
 
 
 def text_documents(sources: Sequence[str], args: argparse.Namespace, rules: Any) -> list[Any]:
     from arastance.actors.summary import document_from_prediction
-    from arastance.predict.cli import load_models
+    from arastance.predict.cli import load_models, print_warnings
     from arastance.predict.documents import predict_documents
 
     if args.ner is None or args.stance is None:
         raise UserError("raw text needs both models: --ner DIR --stance DIR (or give `arastance predict` output)")
     ner, stance = load_models(args)
     texts = [read_input_text(s) for s in sources]
-    return [
-        document_from_prediction(s, r, rules)
-        for s, r in zip(sources, predict_documents(texts, ner, stance), strict=True)
-    ]
+    results = predict_documents(texts, ner, stance)
+    for source, result in zip(sources, results, strict=True):
+        print_warnings("arastance actors", source, result)
+    return [document_from_prediction(s, r, rules) for s, r in zip(sources, results, strict=True)]
 
 
 def split_inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
@@ -118,10 +126,9 @@ def split_inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(str(p) for p in path.glob("*.txt") if p.is_file())
-            if not found:
-                raise UserError(f"{item}: a folder without .txt files")
-            texts += found
+            from arastance.predict.cli import expand_inputs
+
+            texts += expand_inputs([item], "arastance actors")  # what predict reads of a folder, skips named
         elif path.suffix == ".jsonl":
             predictions.append(path)
         elif path.suffix == ".txt":

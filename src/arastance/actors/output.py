@@ -85,6 +85,17 @@ def actor_figure(rows: Sequence[ActorRow], left: str, right: str, title: str) ->
     return fig
 
 
+def figure_sides(stance_columns: Mapping[str, str]) -> tuple[str, str]:
+    """(left, right) stance classes of the diverging figure."""
+    classes = list(stance_columns)
+    return (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
+
+
+def summary_figure(summary: ActorSummary, stance_columns: Mapping[str, str], title: str) -> Any:
+    left, right = figure_sides(stance_columns)
+    return actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
+
+
 def write_outputs(
     out_dir: Path, summary: ActorSummary, stance_columns: Mapping[str, str], title: str
 ) -> dict[str, Path]:
@@ -92,10 +103,7 @@ def write_outputs(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out_dir / "actors.csv", "md": out_dir / "actors.md", "png": out_dir / "actors.png"}
-    classes = list(stance_columns)
-    left, right = (classes[1], classes[0]) if len(classes) >= 2 else (classes[0], classes[0])
-    fig = actor_figure(held_rows(summary.rows, stance_columns), left, right, f"Who holds which stance — {title}")
-    plots._save(fig, paths["png"])
+    plots._save(summary_figure(summary, stance_columns, title), paths["png"])
     paths["csv"].write_text(csv_text(summary, stance_columns), encoding="utf-8")
     paths["md"].write_text(markdown(summary, stance_columns, title, paths["png"].name), encoding="utf-8")
     return paths

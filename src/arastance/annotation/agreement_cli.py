@@ -6,6 +6,7 @@ scripts/agreement.sh runs it on annotations/double/ to rebuild the figures of an
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from arastance.annotation.agreement import compare, summary_line
@@ -43,7 +44,18 @@ def load_side(folder: Path, documents: Path) -> dict[str, GoldDocument]:
 
 def cmd_agreement(args: argparse.Namespace) -> int:
     documents = args.documents or documents_dir()
-    figures, lines = compare(load_side(args.a, documents), load_side(args.b, documents))
+    a_docs, b_docs = load_side(args.a, documents), load_side(args.b, documents)
+    if not set(a_docs) & set(b_docs):
+        # Agreement over nothing would print F1 1.000: refused, with what each side holds.
+        raise UserError(
+            f"{args.a} ({len(a_docs)} documents) and {args.b} ({len(b_docs)} documents) have no document in common; "
+            "nothing to compare"
+        )
+    for folder, own, other in ((args.a, a_docs, b_docs), (args.b, b_docs, a_docs)):
+        alone = sorted(set(own) - set(other))
+        if alone:
+            print(f"arastance agreement: not compared, only in {folder}: {', '.join(alone)}", file=sys.stderr)
+    figures, lines = compare(a_docs, b_docs)
     for line in lines:
         print(line)
     print(f"\n{summary_line(figures)}")

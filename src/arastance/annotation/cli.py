@@ -14,7 +14,7 @@ from pathlib import Path
 
 from arastance.annotation.add import duplicate_problems, read_existing
 from arastance.annotation.doccano import dumps_doccano, loads_doccano
-from arastance.annotation.labelstudio import dumps_tasks, labeling_config, loads_tasks
+from arastance.annotation.labelstudio import dumps_tasks, labeling_config, loads_tasks, parse_control_map
 from arastance.errors import UserError, listed, read_input_text
 from arastance.gold.convert import to_conll, to_records
 from arastance.gold.io import (
@@ -80,6 +80,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         p.add_argument("file", type=Path)
         p.add_argument("--out", type=Path, required=True, help="root of the standoff directory")
         p.add_argument("--force", action="store_true", help="overwrite existing files")
+        if name == "import-labelstudio":
+            add_control_option(p)
         p.set_defaults(func=cmd_import_labelstudio if name == "import-labelstudio" else cmd_import_doccano)
 
     p = sub.add_parser(
@@ -113,6 +115,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("file", type=Path)
     p.add_argument("--force", action="store_true", help="overwrite documents that already exist")
+    add_control_option(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -123,6 +126,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def add_control_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--control",
+        action="append",
+        default=[],
+        metavar="THEIRS=OURS",
+        help=(
+            "read the export's control THEIRS as ours (e.g. label=entities for the stock NER template), or drop it "
+            "with THEIRS=- (relation=- for relations); repeatable. A control neither ours nor mapped is refused"
+        ),
+    )
 
 
 def _schema() -> Schema:
@@ -184,7 +200,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     # Stats describe what is there even while annotators still have problems to fix; a file that
     # cannot be read at all is still an error.
     report = validate_path(_source(args), schema, args.documents)
-    unreadable = [p for p in report.problems if p.rule in ("read", "empty-file", "json", "format", "missing-text")]
+    unreadable = [
+        p for p in report.problems if p.rule in ("read", "empty-file", "json", "format", "missing-text", "no-documents")
+    ]
     if unreadable:
         raise UserError(f"cannot read the gold:\n{list_problems(unreadable)}")
     stats = compute_stats([d.doc for d in report.documents], schema)
@@ -266,7 +284,8 @@ def cmd_labelstudio_config(args: argparse.Namespace) -> int:
 
 def cmd_import_labelstudio(args: argparse.Namespace) -> int:
     schema = _schema()
-    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file))
+    controls = parse_control_map(args.control)
+    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file), controls=controls)
     return _write_imported(docs, problems, args.file, args.out, schema, args.force)
 
 
@@ -334,5 +353,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """New documents from Label Studio into annotations/: only tasks with a completed annotation."""
     schema = _schema()
-    docs, problems = loads_tasks(read_input_text(args.file), schema, str(args.file), require_annotation=False)
+    controls = parse_control_map(args.control)
+    docs, problems = loads_tasks(
+        read_input_text(args.file), schema, str(args.file), require_annotation=False, controls=controls
+    )
     return _write_imported(docs, problems, args.file, annotations_dir(), schema, args.force)

@@ -57,7 +57,9 @@ def _field(raw: dict[str, Any], key: str) -> Any:
     return meta.get(key) if isinstance(meta, dict) else None
 
 
-def _spans(raw: dict[str, Any]) -> list[Any]:
+def _spans(raw: dict[str, Any]) -> list[Any] | None:
+    """The entity spans as [start, end, LABEL]; None when the line has neither key (an export of
+    another project type, or keys renamed): read as "no entities", it would import nothing silently."""
     label = raw.get("label")
     if isinstance(label, list):
         return label
@@ -66,7 +68,7 @@ def _spans(raw: dict[str, Any]) -> list[Any]:
             [e.get("start_offset"), e.get("end_offset"), e.get("label")] if isinstance(e, dict) else e
             for e in raw["entities"]
         ]
-    return []
+    return None
 
 
 def line_to_document(raw: Any, schema: Schema, source: str, line: int) -> tuple[GoldDocument | None, list[Problem]]:
@@ -87,7 +89,22 @@ def line_to_document(raw: Any, schema: Schema, source: str, line: int) -> tuple[
         if isinstance(q, dict) and _is_int(q.get("start")) and _is_int(q.get("end")):
             quantities[(q["start"], q["end"])] = q
     entities: list[Entity] = []
-    for k, span in enumerate(_spans(raw)):
+    spans = _spans(raw)
+    if spans is None:
+        keys = ", ".join(sorted(raw)) or "none"
+        problems.append(
+            problem(
+                "doccano-format",
+                f'no entity list: expected "label": [[start, end, LABEL], ...] (sequence labeling) or "entities": '
+                f"[{{start_offset, end_offset, label}}, ...]; the line's keys: {keys}",
+                doc_id,
+            )
+        )
+    if raw.get("relations"):
+        problems.append(
+            problem("doccano-format", '"relations": this project has none; export without them or remove them', doc_id)
+        )
+    for k, span in enumerate(spans or []):
         if not (
             isinstance(span, list)
             and len(span) == 3

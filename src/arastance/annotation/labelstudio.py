@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,11 +192,47 @@ class _Task:
     region_results: dict[str, int] = field(default_factory=dict)  # region id → index of the result that drew it
 
 
+# Every control of `labeling_config`, the only names an import understands. Others are mapped with
+# `--control THEIRS=OURS`, dropped on request with `--control THEIRS=-` (also `relation=-` for
+# Label Studio's relations), or refused: a result of an unknown control is never dropped silently.
+CONTROLS = (ENTITIES, SENTENCES, HOLDER, STANCE, DOC_STANCE, Q_VALUE, Q_UNIT, Q_APPROX)
+IGNORED = "-"
+RELATION = "relation"
+
+
+def parse_control_map(pairs: Sequence[str]) -> dict[str, str]:
+    """`THEIRS=OURS` pairs (the `--control` option) as a map; a malformed pair or an unknown OURS is a UserError."""
+    from arastance.errors import UserError
+
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        theirs, sep, ours = pair.partition("=")
+        if not sep or not theirs or not ours:
+            raise UserError(f"--control {pair!r}: expected THEIRS=OURS, e.g. --control label={ENTITIES}")
+        if ours not in (*CONTROLS, IGNORED):
+            raise UserError(
+                f"--control {pair!r}: {ours!r} is not a control of this project; known: {', '.join(CONTROLS)} "
+                f"(or {IGNORED} to drop it)"
+            )
+        mapping[theirs] = ours
+    return mapping
+
+
 class _TaskReader:
-    def __init__(self, task: Any, index: int, schema: Schema, source: str) -> None:
+    def __init__(
+        self,
+        task: Any,
+        index: int,
+        schema: Schema,
+        source: str,
+        controls: Mapping[str, str] | None = None,
+        reported: set[str] | None = None,
+    ) -> None:
         self.task = task
         self.schema = schema
         self.source = source
+        self.controls = dict(controls or {})
+        self.reported = reported if reported is not None else set()  # unknown controls already named
         self.task_id = task.get("id", index) if isinstance(task, dict) else index
         self.doc_id: str | None = None
         self.problems: list[Problem] = []
@@ -250,17 +286,39 @@ class _TaskReader:
             usable, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), _int_or_zero(a.get("id")))
         )
 
+    def unknown_control(self, k: int, name: Any) -> None:
+        """One problem per unknown control and import (an export repeats it in every task)."""
+        if repr(name) in self.reported:
+            return
+        self.reported.add(repr(name))
+        what = "a relation: this project has none" if name == RELATION else f"control {name!r} is not one of ours"
+        self.problem(
+            "ls-control",
+            f"result {k}: {what} ({', '.join(CONTROLS)}), so nothing of it would be imported. Annotate with the "
+            f"config of `arastance gold labelstudio-config`, or map it with --control {name}=OURS "
+            f"(e.g. --control {name}={ENTITIES}), or drop it with --control {name}={IGNORED}",
+        )
+
     def read_result(self, item: Any, k: int, text: str, parsed: _Task) -> None:
-        if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+        name = RELATION if isinstance(item, dict) and item.get("type") == RELATION else None
+        if name is None and (not isinstance(item, dict) or not isinstance(item.get("value"), dict)):
             self.problem("ls-format", f"result {k} must be an object with a value")
             return
-        from_name, value = item.get("from_name"), item["value"]
+        name = name or item.get("from_name")
+        if not isinstance(name, str):
+            self.problem("ls-format", f"result {k}: from_name must be a string, got {name!r}")
+            return
+        from_name = self.controls.get(name, name)
+        if from_name == IGNORED:
+            return  # dropped as the user asked (--control NAME=-)
+        if from_name not in CONTROLS or name == RELATION:
+            self.unknown_control(k, name)
+            return
+        value = item["value"]
         region_id = str(item.get("id", f"#{k}"))
         if from_name == DOC_STANCE:
             parsed.doc_stance = self.single(value.get("choices"), f"result {k} ({DOC_STANCE})") or ""
             return
-        if from_name not in (ENTITIES, SENTENCES, HOLDER, STANCE, Q_VALUE, Q_UNIT, Q_APPROX):
-            return  # relations and controls this schema does not use
         start, end = value.get("start"), value.get("end")
         if not _is_int(start) or not _is_int(end):
             self.problem("ls-format", f"result {k} ({from_name}): start/end must be integers, got {start!r}/{end!r}")
@@ -302,6 +360,8 @@ class _TaskReader:
                 choice = self.single(value.get("choices"), f"result {k} ({Q_APPROX})")
                 if choice in (APPROXIMATE, EXACT):
                     attrs["approximate"] = choice == APPROXIMATE
+                elif choice is not None:
+                    self.problem("ls-format", f"result {k} ({Q_APPROX}): {choice!r} is not {APPROXIMATE} or {EXACT}")
 
     def claim_region_id(self, region_id: str, k: int, from_name: str, start: int, text: str, parsed: _Task) -> bool:
         """A region's id must be its own: regions are keyed by id, so a second one would replace the first."""
@@ -403,12 +463,17 @@ def _utf16_hint(text: str, start: int, end: int, written: Any) -> str:
 
 
 def tasks_to_documents(
-    tasks: Any, schema: Schema, source: str = "<tasks>", require_annotation: bool = True
+    tasks: Any,
+    schema: Schema,
+    source: str = "<tasks>",
+    require_annotation: bool = True,
+    controls: Mapping[str, str] | None = None,
 ) -> tuple[list[GoldDocument], list[Problem]]:
     """Documents of a Label Studio JSON export (a list of tasks), with every problem found.
 
     With require_annotation False, tasks without a usable annotation are skipped silently
-    (`gold import` adds only completed tasks).
+    (`gold import` adds only completed tasks). `controls` maps the export's control names to ours
+    (CONTROLS); a result of any other control is a problem.
     """
     if not isinstance(tasks, list):
         return [], [
@@ -423,8 +488,9 @@ def tasks_to_documents(
         ]
     docs: list[GoldDocument] = []
     problems: list[Problem] = []
+    reported: set[str] = set()
     for index, task in enumerate(tasks):
-        reader = _TaskReader(task, index, schema, source)
+        reader = _TaskReader(task, index, schema, source, controls, reported)
         doc = reader.read()
         task_problems = reader.problems
         if not require_annotation:
@@ -436,7 +502,11 @@ def tasks_to_documents(
 
 
 def loads_tasks(
-    content: str, schema: Schema, source: str = "<tasks>", require_annotation: bool = True
+    content: str,
+    schema: Schema,
+    source: str = "<tasks>",
+    require_annotation: bool = True,
+    controls: Mapping[str, str] | None = None,
 ) -> tuple[list[GoldDocument], list[Problem]]:
     """Parse a Label Studio JSON export text; malformed JSON is a Problem, not an exception."""
     if not content.strip():
@@ -454,4 +524,4 @@ def loads_tasks(
                 f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}",
             )
         ]
-    return tasks_to_documents(raw, schema, source, require_annotation)
+    return tasks_to_documents(raw, schema, source, require_annotation, controls)

@@ -107,13 +107,13 @@ def gold_records() -> list[dict[str, Any]]:
 def bench_tiny_model(cache: Path) -> Path:
     from omegaconf import OmegaConf
 
-    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.corpus.normalize import get_normalizer
     from arastance.models.tiny import ensure_tiny_model
 
     spec = dict(OmegaConf.load(ROOT / "configs" / "model" / "tiny.yaml").tiny)
     spec["normalization"] = "arabert_v02"
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "annotations" / "documents").glob("*.txt"))]
-    return ensure_tiny_model(cache, spec, texts, normalize_arabert_v02)
+    return ensure_tiny_model(cache, spec, texts, get_normalizer("arabert_v02"))
 
 
 def bench_base_model(tiny: Path, out: Path) -> Path:
@@ -137,7 +137,7 @@ def encoded_windows(model_dir: Path, repeat: int) -> tuple[Any, list[Window]]:
     A repeated sentence encodes to the same window, so the gold is encoded once and the list repeated."""
     from transformers import AutoTokenizer
 
-    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.corpus.normalize import get_normalizer
     from arastance.features.encode import EncodingConfig, encode_units, units_from_records
 
     schema = bench_schema()
@@ -145,7 +145,7 @@ def encoded_windows(model_dir: Path, repeat: int) -> tuple[Any, list[Window]]:
     tokenizer.model_max_length = 512
     cfg = EncodingConfig(task="ner", max_length=512, stride=128, label2id=schema.label2id("ner"))
     return tokenizer, encode_units(
-        units_from_records(gold_records(), "ner"), tokenizer, normalize_arabert_v02, cfg
+        units_from_records(gold_records(), "ner"), tokenizer, get_normalizer("arabert_v02"), cfg
     ) * repeat
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arastance.corpus.text import fold, is_blank
 from arastance.errors import UserError, listed, read_input_text
 from arastance.schema import Schema
 
@@ -127,7 +128,7 @@ def parse_conll(text: str, file: str, source: str) -> list[SourceSentence]:
 
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         fields = line.split()
-        if not fields:
+        if all(is_blank(ch) for ch in line):  # also a line of bidi marks or a lone byte-order mark
             flush()
             continue
         if fields[0] == DOCSTART:
@@ -226,6 +227,12 @@ def convert_sentences(
     for sentence in sentences:
         iob2, tag_problems = to_iob2(sentence.tags, strict_iob2)
         problems += [f"{sentence.places[i]}: {message}" for i, message in tag_problems]
+        problems += [
+            f"{sentence.places[i]}: token {token!r} shows nothing (invisible characters only: "
+            f"{' '.join(f'U+{ord(ch):04X}' for ch in token)}); remove the line"
+            for i, token in enumerate(sentence.tokens)
+            if not fold(token).strip()
+        ]
         for i, tag in enumerate(iob2):
             if tag == OUTSIDE:
                 continue

@@ -7,12 +7,19 @@ the model input for a word is `normalize_word(word)`. Rules, in the order the re
 diacritics and tatweel removed, Eastern Arabic digits to ASCII, repeated non-digit characters
 capped at two, spaces around punctuation and between digits and letters, slash to dash, and
 characters outside AraBERT's alphabet dropped.
+
+Every normaliser `get_normalizer` returns folds the word first (corpus/text.py: invisible characters
+removed, presentation forms to the letters they show), whatever the model's normalisation: a word
+in presentation forms was all outside AraBERT's alphabet and reached the model as [UNK].
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
+
+from arastance.corpus.text import fold
 
 TASHKEEL = re.compile("[\u064b-\u0652]")
 TATWEEL = "\u0640"
@@ -51,7 +58,13 @@ NORMALIZERS: dict[str, Callable[[str], str]] = {"arabert_v02": normalize_arabert
 
 
 def get_normalizer(name: str) -> Callable[[str], str]:
+    """raw word → model word: the text edge's fold, then the model's normalisation."""
     try:
-        return NORMALIZERS[name]
+        normalize = NORMALIZERS[name]
     except KeyError:
         raise ValueError(f"unknown normalization {name!r}; choose one of {sorted(NORMALIZERS)}") from None
+    return partial(_folded, normalize)  # a partial, not a lambda: data-loader workers pickle it
+
+
+def _folded(normalize: Callable[[str], str], word: str) -> str:
+    return normalize(fold(word))

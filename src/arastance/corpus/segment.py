@@ -7,15 +7,19 @@ Rules (annotations/guidelines.md, "Words" and "Sentences"):
   proclitic to what follows ("لـ”التحالف”", "لـداعش") is split off together with the proclitic.
 - Sentences: end after a run of . ! ? ؟ … followed by whitespace or the end of the text (closing
   quotes/brackets right after the terminator belong to the sentence), and at every line break.
-- A byte-order mark (U+FEFF, which a UTF-8 file saved by some Windows editors starts with) is not
-  text: it separates like whitespace, so it is never a word or part of one, and offsets still count
-  it (they index the raw input, BOM included).
+- Invisible characters (corpus/text.py: zero-width joiners and spaces, bidi controls, soft hyphen, the
+  byte-order mark a UTF-8 file saved by some Windows editors starts with) are not text: a token never
+  starts or ends on one, one inside a word does not split it (the model never sees it: the word is
+  folded before normalisation), and offsets still count them (they index the raw input). A span of
+  them and whitespace alone is neither a word nor a sentence.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from arastance.corpus.text import is_blank, is_invisible, shown
 
 TATWEEL = "\u0640"
 # Always a token of its own, wherever it stands.
@@ -25,12 +29,7 @@ SPLIT_UNLESS_INNER = set(".:/-_%")
 SENTENCE_TERMINATORS = set(".!?؟…")
 CLOSERS = set("\"'”’»)]}")
 PROCLITIC_JOINER = re.compile(rf"^[وفبلك]{{1,2}}{TATWEEL}+")
-BOM = "\ufeff"
-WORD_CHUNK = re.compile(rf"[^\s{BOM}]+")
-
-
-def _is_blank(ch: str) -> bool:
-    return ch.isspace() or ch == BOM
+WORD_CHUNK = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,19 @@ def _is_word_char(ch: str) -> bool:
 
 
 def _split_chunk(chunk: str, offset: int) -> list[Span]:
-    """Split one whitespace-free chunk into word and punctuation tokens."""
+    """Split one whitespace-free chunk into word and punctuation tokens. The rules see the visible
+    characters only, presentation forms as the letters they show (corpus/text.py `shown`), and each
+    token is mapped back to its raw span, which keeps the invisible characters inside it."""
+    visible = shown(chunk)
+    if visible == chunk:
+        return _split_visible(chunk, offset)
+    positions = [i for i, ch in enumerate(chunk) if not is_invisible(ch)]
+    return [
+        Span(offset + positions[p.start], offset + positions[p.end - 1] + 1, "") for p in _split_visible(visible, 0)
+    ]
+
+
+def _split_visible(chunk: str, offset: int) -> list[Span]:
     pieces: list[Span] = []
     current_start: int | None = None
     for i, ch in enumerate(chunk):
@@ -77,17 +88,18 @@ def _split_proclitic_joiner(token: Span) -> list[Span]:
 
 
 def tokenize_words(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Word tokens of text[start:end] with offsets into `text`."""
+    """Word tokens of text[start:end] with offsets into `text`; each token's text is its raw slice."""
     end = len(text) if end is None else end
     return [
-        span
+        Span(span.start, span.end, text[span.start : span.end])
         for match in WORD_CHUNK.finditer(text[start:end])
         for span in _split_chunk(match.group(), start + match.start())
     ]
 
 
 def split_sentences(text: str) -> list[Span]:
-    """Sentence spans, each trimmed of surrounding whitespace; together they cover all non-space text."""
+    """Sentence spans, each trimmed of surrounding whitespace and invisible characters; together they
+    cover all visible text."""
     spans: list[Span] = []
     for line in re.finditer(r"[^\n]+", text):
         line_start = line.start()
@@ -101,7 +113,10 @@ def split_sentences(text: str) -> list[Span]:
                     j += 1
                 while j < len(line_text) and line_text[j] in CLOSERS:
                     j += 1
-                if j == len(line_text) or _is_blank(line_text[j]):
+                after = j
+                while after < len(line_text) and is_invisible(line_text[after]):
+                    after += 1  # a mark between the terminator and what follows decides nothing
+                if after == len(line_text) or line_text[after].isspace():
                     spans.extend(_trimmed(text, line_start + cut, line_start + j))
                     cut = j
                 i = j
@@ -112,8 +127,8 @@ def split_sentences(text: str) -> list[Span]:
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:
-    while start < end and _is_blank(text[start]):
+    while start < end and is_blank(text[start]):
         start += 1
-    while end > start and _is_blank(text[end - 1]):
+    while end > start and is_blank(text[end - 1]):
         end -= 1
     return [Span(start, end, text[start:end])] if start < end else []

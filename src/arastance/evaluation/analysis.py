@@ -45,6 +45,9 @@ class TaskAnalysis:
     quantity_disagreements: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dev_metric: str = ""
+    # The pooled held-out sentences and predicted document stances: report.html shows every one in context.
+    sentences: list[ScoredSentence] = field(default_factory=list)
+    doc_stances: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,15 @@ def analyse_ner(run: RunData, settings: bs.BootstrapSettings, with_baselines: bo
         )
     block["run"] = _run_info(run)
     return TaskAnalysis(
-        "ner", block, labels, ner_errors(errors), [], disagreements, _logs(run), run.settings.task.metric
+        "ner",
+        block,
+        labels,
+        ner_errors(errors),
+        [],
+        disagreements,
+        _logs(run),
+        run.settings.task.metric,
+        sentences=sentences,
     )
 
 
@@ -364,7 +375,19 @@ def analyse_stance(run: RunData, settings: bs.BootstrapSettings, with_baselines:
         for s in sentences
     ]
     block["run"] = _run_info(run)
-    return TaskAnalysis("stance", block, classes, [], items, [], _logs(run), run.settings.task.metric)
+    doc_stances = {str(r["doc_id"]): str(r["doc_stance"]) for f in folds for r in f.predictions if "doc_stance" in r}
+    return TaskAnalysis(
+        "stance",
+        block,
+        classes,
+        [],
+        items,
+        [],
+        _logs(run),
+        run.settings.task.metric,
+        sentences=sentences,
+        doc_stances=doc_stances,
+    )
 
 
 def top_error_strings(errors: Sequence[NerError], limit: int = 20) -> list[tuple[str, int, int]]:

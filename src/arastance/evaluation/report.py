@@ -1,4 +1,4 @@
-"""Evaluation reports: metrics.json, report.md, errors.md and PNG figures for an NER and/or a stance run.
+"""Evaluation reports: metrics.json, report.md, report.html, errors.md and PNG figures for an NER and/or a stance run.
 
     build_report(Path("reports/demo"), ner_run, stance_run, cfg.eval, "Demo")   # from run folders
     write_report(out_dir, [analysis, ...], ...)                                 # from computed analyses
@@ -30,12 +30,14 @@ from arastance.evaluation.analysis import (
 from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
 from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
+from arastance.evaluation.report_html import figure_uris, render_report_html
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
 from arastance.runs.layout import METRICS, SINGLE_SPLIT, write_text
 from arastance.runs.reader import RunData, load_run
 from arastance.runs.state import RUN_OR_SWEEP, require, run_paths
 from arastance.schema import Schema
+from arastance.settings import EvalSettings, checked
 from arastance.tasks import get_task
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
@@ -50,16 +52,15 @@ class ReportSettings:
 
     @classmethod
     def from_cfg(cls, eval_cfg: Any) -> ReportSettings:
-        """From the `eval` config group (DictConfig or plain mapping); missing keys take defaults."""
-        cfg: Mapping[str, Any] = eval_cfg or {}
-        boot = cfg.get("bootstrap") or {}
+        """From the `eval` config group (DictConfig, plain mapping or checked EvalSettings): every key and
+        value checked by the settings rules; missing keys take their defaults."""
+        settings = eval_cfg if isinstance(eval_cfg, EvalSettings) else checked(EvalSettings, eval_cfg, prefix="eval.")
+        boot = settings.bootstrap
         return cls(
-            bootstrap=BootstrapSettings(
-                int(boot.get("n", 1000)), int(boot.get("seed", 0)), float(boot.get("confidence", 0.95))
-            ),
-            baselines=bool(cfg.get("baselines", True)),
-            plots=bool(cfg.get("plots", True)),
-            top_errors=int(cfg.get("top_errors", 20)),
+            bootstrap=BootstrapSettings(boot.n, boot.seed, boot.confidence),
+            baselines=settings.baselines,
+            plots=settings.plots,
+            top_errors=settings.top_errors,
         )
 
 
@@ -72,6 +73,7 @@ def build_report(
     """Read the runs' held-out predictions and write the report folder; returns its metrics.json."""
     if ner_run is None and stance_run is None:
         raise UserError("a report needs an NER run, a stance run, or both")
+    settings = ReportSettings.from_cfg(eval_cfg)  # checked before any run is read
     runs, seeds = [], {}
     for expected, path in (("ner", ner_run), ("stance", stance_run)):
         if path is None:
@@ -85,7 +87,7 @@ def build_report(
         seed_block = sweep_seed_block(seed_paths, expected)
         if seed_block is not None:
             seeds[expected] = seed_block
-    return write_runs_report(Path(out_dir), runs, ReportSettings.from_cfg(eval_cfg), title, seeds=seeds)
+    return write_runs_report(Path(out_dir), runs, settings, title, seeds=seeds)
 
 
 def write_runs_report(
@@ -157,7 +159,10 @@ def write_report(
     figures = write_figures(out_dir, by_task, title, settings.top_errors) if settings.plots else {}
     metrics["figures"] = figures
     _write(out_dir / METRICS, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    _write(out_dir / "report.md", render_report_md(metrics, figures))
+    report_md = render_report_md(metrics, figures)
+    _write(out_dir / "report.md", report_md)
+    inlined = render_report_md(metrics, figure_uris(out_dir, figures))  # one file: figures as data: URIs
+    _write(out_dir / "report.html", render_report_html(metrics, inlined, by_task, docs, schema))
     ner, stance = by_task.get("ner"), by_task.get("stance")
     _write(
         out_dir / "errors.md",

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from arastance.corpus.text import fold
 from arastance.tasks import get_task
 
 IGNORE_INDEX = -100
@@ -97,7 +98,7 @@ def units_from_records(
 def _title_words(doc_records: Sequence[dict[str, Any]], min_words: int) -> tuple[str, ...]:
     """The first sentence with at least `min_words` Arabic words: skips site names and bylines."""
     for record in doc_records:
-        arabic_words = [w for w in record["tokens"] if any("\u0621" <= ch <= "\u064a" for ch in w)]
+        arabic_words = [w for w in record["tokens"] if any("\u0621" <= ch <= "\u064a" for ch in fold(w))]
         if len(arabic_words) >= min_words:
             return tuple(record["tokens"])
     return ()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from arastance.corpus.text import fold
 from arastance.schema import Schema
 
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -130,8 +131,11 @@ def _leading_approximator(span: str, approximators: tuple[str, ...]) -> int:
 def parse_quantity(text_before: str, span_text: str, schema: Schema) -> tuple[Number | None, str | None, bool]:
     """(value, unit, approximate) of a QUANTITY span; value None when no number is found.
 
-    `text_before` is the document text before the span (a few words are enough).
+    `text_before` is the document text before the span (a few words are enough). Both are read as the
+    letters they show (corpus/text.py `fold`): the unit of a span in presentation forms or with joiners
+    inside is the plain word.
     """
+    text_before, span_text = fold(text_before), fold(span_text)
     lexicon = _lexicon(tuple(schema.number_words.items()), tuple(schema.vague_numbers.items()))
     approximate = _approximator_before(text_before, schema.approximators)
     skip = _leading_approximator(span_text, schema.approximators)

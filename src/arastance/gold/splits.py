@@ -19,10 +19,6 @@ from arastance.gold.model import GoldDocument
 from arastance.gold.validate import validate_path
 from arastance.phases import timed_phase
 from arastance.schema import Schema
-from arastance.tasks import get_task
-
-# data.split=external: the training side is the extra records alone, every gold document is held out.
-EXTERNAL = "external"
 
 
 @dataclass(frozen=True)
@@ -88,17 +84,13 @@ def external_split(doc_ids: Sequence[str]) -> Split:
 
 
 def splits_from_config(data_cfg: Any, doc_ids: Sequence[str]) -> list[Split]:
+    """The splits of checked data settings (settings.py refuses an unknown split and data=external
+    without extra records before any work); what needs the gold to check is checked here."""
     if data_cfg.split == "cv":
         return cv_splits(doc_ids, int(data_cfg.dev_docs), data_cfg.folds)
     if data_cfg.split == "fixed":
         return [fixed_split(doc_ids, data_cfg.train_docs or [], data_cfg.dev_docs_ids or [], data_cfg.test_docs or [])]
-    if data_cfg.split == EXTERNAL:
-        if not data_cfg.extra_records:
-            raise UserError(
-                "data=external trains on data.extra_records alone: give data.extra_records=[FILE.jsonl,...]"
-            )
-        return [external_split(doc_ids)]
-    raise UserError(f"data.split must be cv, fixed or external, got {data_cfg.split!r}")
+    return [external_split(doc_ids)]
 
 
 def records_for(docs: Sequence[GoldDocument], doc_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -106,27 +98,12 @@ def records_for(docs: Sequence[GoldDocument], doc_ids: Sequence[str]) -> list[di
     return [r for doc in docs if doc.doc_id in wanted for r in sentence_records(doc)]
 
 
-def load_extra_records(data_cfg: Any, task: str, schema: Schema, gold_doc_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The records of data.extra_records, checked before any training starts ([] when none are given)."""
+def load_extra_records(data_cfg: Any, schema: Schema, gold_doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The records of data.extra_records, read before any training starts ([] when none are given); the
+    settings (task=ner only, extra_ratio) were checked by settings.py."""
     files = list(data_cfg.extra_records or ())
     if not files:
         return []
-    if not get_task(task).per_word:
-        raise UserError(
-            f"data.extra_records is set (task={task}), but extra records are NER sentences (tokens and tags, "
-            "no stance): use them with task=ner, or drop data.extra_records"
-        )
-    ratio = data_cfg.extra_ratio
-    if ratio is not None and not float(ratio) > 0:
-        raise UserError(
-            "data.extra_ratio must be a positive number of extra sentences per gold sentence, or null for all; got "
-            f"{ratio!r}"
-        )
-    if ratio is not None and data_cfg.split == EXTERNAL:
-        raise UserError(
-            "data.extra_ratio scales the extra records to the gold training sentences, and data=external has none: set "
-            "data.extra_ratio=null"
-        )
     return read_extra_records(files, schema, frozenset(gold_doc_ids))
 
 

@@ -21,7 +21,7 @@ doc-stance           the document stance is missing or not in schema.yaml
 holder-span          a holder is not inside its sentence
 sentence-order       sentences are not sorted by start
 sentence-overlap     two sentences overlap
-sentence-coverage    non-space text that no sentence covers
+sentence-coverage    visible text that no sentence covers (whitespace and invisible characters need none)
 doc-id               the doc_id cannot be a file name (it names documents/<doc_id>.txt)
 doc-id-duplicate     two documents share a doc_id
 file-name            a standoff file is not named <doc_id>.json
@@ -29,6 +29,7 @@ document-text        a JSONL document's text differs from documents/<doc_id>.txt
 line-endings         the text's line endings (CRLF / LF) differ from those it was annotated on: the
                      offsets all fit once they are converted (one problem instead of hundreds)
 schema-version       the document's schema_version is missing or not the schema's
+no-documents         the path holds no gold document (an empty folder or a JSONL file of blank lines)
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arastance.corpus.segment import Span, tokenize_words
+from arastance.corpus.text import is_blank, is_invisible
 from arastance.gold.io import DOC_ID, LoadedDocument, Problem, doc_id_problem, quote, read_gold, read_text
 from arastance.gold.model import QUANTITY, GoldDocument
 from arastance.paths import documents_dir as repo_documents_dir
@@ -120,8 +121,9 @@ class _Checker:
             )
         for offset, side, ok in ((start, "starts", start in self.words.starts), (end, "ends", end in self.words.ends)):
             if not ok:
-                inside = self.words.word_at(offset if side == "starts" else offset - 1)
-                where = f"inside the word {_show(inside.text)}" if inside else "on whitespace"
+                at = offset if side == "starts" else offset - 1
+                inside = self.words.word_at(at)
+                where = f"inside the word {_show(inside.text)}" if inside else _blank_name(self.doc.text, at)
                 self.add("word-boundary", f"{what} {start}-{end} {side} {where}", offset, actual)
         return True
 
@@ -243,10 +245,10 @@ class _Checker:
         covered = bytearray(len(text))
         for start, end in sentences:
             covered[start:end] = b"\x01" * (end - start)
-        # One problem per run of uncovered text (whitespace does not end a run; covered text does).
+        # One problem per run of uncovered text (whitespace does not end a run; covered text does);
+        # invisible characters are not text (corpus/text.py), so no sentence needs to cover them.
         run: list[int] = []  # [start, end) of the current run
-        for match in re.finditer(r"\S", text):
-            pos = match.start()
+        for pos in (i for i, ch in enumerate(text) if not is_blank(ch)):
             if covered[pos]:
                 self._uncovered(run)
                 run = []
@@ -408,4 +410,15 @@ def validate_path(path: Path, schema: Schema, documents_dir: Path | None = None)
     if documents_dir is None:
         documents_dir = repo_documents_dir()
     problems = result.problems + validate(result.documents, schema, documents_dir)
+    if not result.documents and not problems:
+        # A summary of no documents (stats of zeros, an empty export) looks like a result: a wrong path is refused.
+        problems.append(Problem(str(path), None, None, None, "no-documents", "no gold documents here"))
     return ValidationReport(result.documents, problems)
+
+
+def _blank_name(text: str, at: int) -> str:
+    """Where a span boundary that is in no word lies: whitespace, or an invisible character (corpus/text.py),
+    named by its code point since it cannot be seen."""
+    if 0 <= at < len(text) and is_invisible(text[at]):
+        return f"on an invisible character (U+{ord(text[at]):04X}); move it past the mark"
+    return "on whitespace"

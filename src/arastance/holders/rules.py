@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.corpus.segment import Span, tokenize_words
+from arastance.corpus.text import fold
 from arastance.errors import UserError
 from arastance.gold.model import Holder
 from arastance.holders.base import Mention, SentenceContext
@@ -45,8 +46,8 @@ def default_rules_path() -> Path:
 
 
 def bare(word: str) -> str:
-    """A word without diacritics and tatweel, the form cues are matched in."""
-    return "".join(ch for ch in word if ch not in _DIACRITICS)
+    """A word folded (corpus/text.py) and without diacritics and tatweel, the form cues are matched in."""
+    return "".join(ch for ch in fold(word) if ch not in _DIACRITICS)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from arastance.models.loading import load_task_model, load_tokenizer, resolve_pr
 from arastance.models.saved import CONFIG_FILE, RECOVER, check_saved_folder, read_model_config
 from arastance.models.tiny import ensure_tiny_model
 from arastance.phases import timed_phase
-from arastance.settings import ModelSettings
+from arastance.settings import NO_MODEL_SOURCE, ModelSettings
 from arastance.tasks import task_of_architecture
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,7 @@ def resolve_model_source(model: ModelSettings, cache_dir: str | Path, corpus_tex
         normalize = get_normalizer(model.normalization)
         spec = {**dict(model.tiny), "normalization": model.normalization}
         return str(ensure_tiny_model(Path(cache_dir), spec, corpus_texts, normalize)), True
-    raise UserError(
-        "model.pretrained is not set (and the model config builds no tiny model): give a hub id or a folder, e.g. "
-        "stage 2 of the two-stage recipe starts from stage 1's run: model.pretrained=outputs/ner-stage1/best"
-    )
+    raise UserError(NO_MODEL_SOURCE)  # settings.py refuses such a config up front; direct callers land here
 
 
 def trained_labels(model_config: Mapping[str, Any]) -> tuple[str, dict[int, str]] | None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from arastance.errors import UserError
+from arastance.settings import ExportSettings  # defined with its rules beside every other setting
 
 ONNX_DIR = "onnx"
 GATE_FILE = "gate.json"
@@ -46,21 +47,6 @@ VARIANTS = {
 }
 RUNTIMES = ("onnx", "openvino")
 BACKENDS = ("auto", "torch", *RUNTIMES)
-
-
-@dataclass(frozen=True)
-class ExportSettings:
-    """configs/onnx/export.yaml documents each field; these defaults mirror it for an installed package."""
-
-    opset: int = 17
-    optimize: bool = False  # ORT's offline transformer fusions (attention, LayerNorm, GELU)
-    int8: bool = True  # also write the dynamic int8 variant
-    openvino_int8: bool = True  # also write NNCF's static int8 OpenVINO variant (when openvino + nncf are installed)
-    openvino_calibration_batches: int = 300  # at most this many prediction batches of the gold calibrate it
-    openvino_inference_precision: str = "bf16"  # the float parts: bf16 | f32 (OpenVINO's INFERENCE_PRECISION_HINT)
-    openvino_pad_to_multiple_of: int = 8  # prediction batches' width rounded up to this for the OpenVINO variant
-    min_word_agreement: float = 0.99
-    max_f1_difference: float = 0.01
 
 
 def onnx_available() -> bool:

@@ -24,21 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arastance.settings import ThreadPolicy, checked  # the policy's keys and rules, beside every other setting
+
 THREADS_CONFIG = Path("configs") / "threads.yaml"
 # The library thread pools that follow OMP_NUM_THREADS' count (torch reads OMP_NUM_THREADS itself).
 THREAD_COUNT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-@dataclass(frozen=True)
-class ThreadPolicy:
-    """configs/threads.yaml documents each field; these defaults mirror it for an installed package."""
-
-    threads: int | str = "auto"  # auto: free cores; N: exactly N
-    wait_policy: str = ""  # OMP_WAIT_POLICY: passive | active | "" (the library's default)
-    busy_share: float = 0.5  # other processes' use of a core from which it counts as busy
-    sample_seconds: float = 0.2
-    recheck_seconds: float = 1.0  # between two looks at the load while the command runs; 0: never again
-    raise_after: int = 2  # looks in a row that must find a core free again before a thread is added
 
 
 @dataclass(frozen=True)
@@ -101,24 +91,11 @@ def read_policy(root: Path | None = None) -> ThreadPolicy:
         return ThreadPolicy()
     if not path.is_file():
         return ThreadPolicy()
-    keys = ", ".join(ThreadPolicy.__dataclass_fields__)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not valid YAML ({err})") from None
-    unknown = sorted(set(raw) - set(ThreadPolicy.__dataclass_fields__)) if isinstance(raw, dict) else None
-    if unknown is None or unknown:
-        raise UserError(f"{path}: expected a mapping with the keys {keys}; got {unknown or type(raw).__name__}")
-    policy = ThreadPolicy(**raw)
-    if policy.threads != "auto" and not (isinstance(policy.threads, int) and policy.threads >= 1):
-        raise UserError(f"{path}: threads must be auto or a whole number ≥ 1, got {policy.threads!r}")
-    if policy.wait_policy not in ("passive", "active", ""):
-        raise UserError(f'{path}: wait_policy must be passive, active or "", got {policy.wait_policy!r}')
-    if not (isinstance(policy.recheck_seconds, (int, float)) and policy.recheck_seconds >= 0):
-        raise UserError(f"{path}: recheck_seconds must be a number ≥ 0, got {policy.recheck_seconds!r}")
-    if not (isinstance(policy.raise_after, int) and policy.raise_after >= 1):
-        raise UserError(f"{path}: raise_after must be a whole number ≥ 1, got {policy.raise_after!r}")
-    return policy
+    return checked(ThreadPolicy, raw, source=str(path))
 
 
 def cpu_sample(cpus: set[int]) -> CpuSample:

@@ -4,8 +4,9 @@ Each FILE is one document (a folder stands for its *.txt files, also *.TXT, and 
 listed on stderr as skipped; `-` or nothing for stdin). UTF-8 only: a UTF-16 file is refused as such;
 a UTF-8 byte-order mark is not text (never a word) but offsets count it, as they index the raw input. Output:
 {"source", "entities": [{"start","end","label","score","text"(,"value","unit","approximate")}],
- "sentences": [{"start","end","stance","scores","holder"}], "doc_stance"} with offsets into the file's exact
-characters; a task whose model was not given is null. A file that cannot be read gives
+ "sentences": [{"start","end","stance","scores","holder"}], "doc_stance"(, "warnings": [...])} with offsets into
+the file's exact characters; a task whose model was not given is null; `warnings` (also on stderr) when most
+words are unknown to the model (configs/predict.yaml). A file that cannot be read gives
 {"source", "error"} and exit status 1, after every other file has been predicted.
 """
 
@@ -18,14 +19,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from arastance.errors import UserError, decode_input, read_input_text
+from arastance.errors import UserError, dead_link, decode_input, read_input_text
 from arastance.runs.state import path_argument
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "predict",
         help="entities and stances of raw Arabic documents, as JSON lines with offsets into the raw text",
@@ -47,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=path_argument, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.set_defaults(func=run)
+    return p  # view/predict_cli.py adds --html to it
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -74,14 +76,20 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 TEXT_SUFFIX = ".txt"  # compared case-insensitively: Windows tools write NOTES.TXT
 
 
-def folder_documents(folder: Path) -> tuple[list[str], list[str]]:
-    """(the folder's text files, the other entries it holds), each sorted; subfolders are not entered."""
+def folder_documents(folder: Path) -> tuple[list[str], list[str], list[str]]:
+    """(the folder's text files, the other entries it holds, its links that lead to no file as
+    "NAME: a looping link" / "NAME: a broken link (...)"), each sorted; subfolders are not entered."""
     texts: list[str] = []
     skipped: list[str] = []
+    dead: list[str] = []
     for path in sorted(folder.iterdir()):
+        link = dead_link(path)
+        if link is not None:
+            dead.append(f"{path}: {link}")
+            continue
         is_text = path.is_file() and path.suffix.lower() == TEXT_SUFFIX
         (texts if is_text else skipped).append(str(path))
-    return texts, skipped
+    return texts, skipped, dead
 
 
 def expand_inputs(items: Sequence[str], prog: str = "arastance") -> list[str]:
@@ -93,14 +101,20 @@ def expand_inputs(items: Sequence[str], prog: str = "arastance") -> list[str]:
     for item in items:
         path = Path(item)
         if item != STDIN and path.is_dir():
-            found, skipped = folder_documents(path)
+            found, skipped, dead = folder_documents(path)
             if skipped:
                 print(
                     f"{prog}: {item}: skipped {len(skipped)} entries that are not .txt files: {', '.join(skipped)}",
                     file=sys.stderr,
                 )
+            if dead:
+                print(
+                    f"{prog}: {item}: skipped {len(dead)} links that lead to no file: {'; '.join(dead)}",
+                    file=sys.stderr,
+                )
             if not found:
-                raise UserError(f"{item}: a folder without .txt files")
+                links = f" (and {len(dead)} links that lead to no file)" if dead else ""
+                raise UserError(f"{item}: a folder without .txt files{links}")
             out += found
         else:
             out.append(item)
@@ -144,6 +158,12 @@ def progress_bar(total: int, what: str) -> Any:
     return tqdm(total=total, desc=what, unit="file", disable=True if total < MANY_FILES else None, file=sys.stderr)
 
 
+def print_warnings(prog: str, source: str, result: dict[str, Any]) -> None:
+    """A document's warnings (predict/unknown.py) on stderr, one line each, named by its source."""
+    for warning in result.get("warnings", ()):
+        print(f"{prog}: warning: {source}: {warning}", file=sys.stderr)
+
+
 def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
     from arastance.predict.documents import load_published_model
 
@@ -158,7 +178,8 @@ def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- command
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, keep: list[tuple[str, str, dict[str, Any]]] | None = None) -> int:
+    """Predict every input; `keep` (when given) receives (source, text, record) of each readable one."""
     from arastance.models.loading import quiet_libraries
     from arastance.predict.documents import predict_documents
 
@@ -179,13 +200,16 @@ def run(args: argparse.Namespace) -> int:
         for batch in chunks(read_all(sources), args.batch_docs):
             readable = [(s, t) for s, t, e in batch if t is not None]
             results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, _text, error in batch:
+            for source, text, error in batch:
                 if error is not None:
                     failed += 1
                     print(f"arastance predict: {error}", file=sys.stderr)
                     record: dict[str, Any] = {"source": source, "error": error}
                 else:
                     record = {"source": source, **next(results)}
+                    print_warnings("arastance predict", source, record)
+                    if keep is not None and text is not None:
+                        keep.append((source, text, record))
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()  # lines appear as batches finish: a long run can be followed and piped
             bar.update(len(batch))

@@ -141,7 +141,7 @@ def read_published_folder(path: Path, task: str) -> PublishedFolder:
     check_model_config(model_config, schema, task)
     cfg, settings_from = load_settings(folder, task)
     positions = model_config.get("max_position_embeddings")
-    settings = from_config(cfg)
+    settings = from_config(cfg, source=settings_from)
     max_length = settings.model.max_length
     if positions:
         max_length = min(max_length, int(positions))
@@ -277,10 +277,12 @@ def predict_documents_with_word_probabilities(
 ) -> tuple[list[dict[str, Any]], list[list[np.ndarray]] | None]:
     """predict_documents' results, and per text the NER model's (words, tags) probabilities of each
     sentence (None without an NER model) from the same pass, for uncertainty ranking."""
-    if ner is None and stance is None:
+    first_model = ner if ner is not None else stance
+    if first_model is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
     records = [r for i, text in enumerate(texts) for r in raw_sentence_records(f"d{i}", text)]
     results: list[dict[str, Any]] = [{"entities": None, "sentences": None, "doc_stance": None} for _ in texts]
+    add_unknown_word_warnings(records, results, first_model)
     word_probabilities = None
     if ner is not None:
         by_doc, word_probabilities = _task_records(ner, records, texts)
@@ -297,6 +299,22 @@ def predict_documents_with_word_probabilities(
             results[i]["doc_stance"] = record["doc_stance"] if record else empty_doc_stance(stance)
         add_holders(texts, results)
     return results, word_probabilities
+
+
+def add_unknown_word_warnings(
+    records: Sequence[dict[str, Any]], results: list[dict[str, Any]], model: TaskModel
+) -> None:
+    """`warnings` on the result of each document whose words the model mostly does not know (predict/unknown.py)."""
+    from arastance.predict.unknown import unknown_words_warning, warning_threshold
+
+    threshold = warning_threshold()
+    words: list[list[str]] = [[] for _ in results]
+    for record in records:
+        words[_doc_index(record["doc_id"])] += record["tokens"]
+    for result, doc_words in zip(results, words, strict=True):
+        warning = unknown_words_warning(doc_words, model.loaded, threshold)
+        if warning is not None:
+            result["warnings"] = [warning]
 
 
 def add_holders(texts: Sequence[str], results: list[dict[str, Any]]) -> None:

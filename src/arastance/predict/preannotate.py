@@ -90,7 +90,10 @@ def prediction_task(doc: GoldDocument, result: dict[str, Any], model_version: st
     prediction: dict[str, Any] = {"model_version": model_version, "result": items}
     if scores:
         prediction["score"] = round(sum(scores.values()) / len(scores), 4)
-    return {"data": exported["data"], "predictions": [prediction]}
+    task = {"data": exported["data"], "predictions": [prediction]}
+    if result.get("warnings"):
+        task["meta"] = {"warnings": list(result["warnings"])}  # shown in Label Studio's task info
+    return task
 
 
 def preannotation_tasks(

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from arastance.errors import UserError
-from arastance.predict.cli import add_model_arguments, chunks, expand_inputs, load_models, progress_bar, read_source
+from arastance.predict.cli import (
+    add_model_arguments,
+    chunks,
+    expand_inputs,
+    load_models,
+    print_warnings,
+    progress_bar,
+    read_source,
+)
 from arastance.runs.state import path_argument
 
 if TYPE_CHECKING:
@@ -77,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         results += batch_results
         bar.update(len(batch))
     bar.close()
+    for source, result in zip(sources, results, strict=True):
+        print_warnings("arastance preannotate", source, result)
     tasks = preannotation_tasks(sources, texts, results, schema, version)
     if args.rank == "uncertainty":
         tasks = rank_by_uncertainty(tasks, uncertainties)

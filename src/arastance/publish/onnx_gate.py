@@ -14,7 +14,7 @@ import itertools
 import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,15 @@ from arastance.models.onnx_backend import (
     export_variants,
     gate_passed,
 )
-from arastance.settings import boolean, config_problems, integer, number, one_of, section
+from arastance.settings import checked
 from arastance.tasks import get_task
 
 EXPORT_CONFIG = Path("configs") / "onnx" / "export.yaml"
 
 
 def export_settings() -> ExportSettings:
-    """configs/onnx/export.yaml of the project, else the defaults (an installed package without configs/)."""
+    """configs/onnx/export.yaml of the project, checked by its fields' rules (settings.py), else the
+    defaults (an installed package without configs/)."""
     import yaml
 
     from arastance.paths import project_root
@@ -49,26 +50,7 @@ def export_settings() -> ExportSettings:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not a valid export config ({err})") from None
-    if raw is not None and not isinstance(raw, Mapping):
-        raise UserError(f"{path}: not a valid export config (a mapping of keys to values expected)")
-    problems = config_problems(raw or {}, EXPORT_RULES)
-    if problems:
-        raise UserError(f"{path}: " + "; ".join(problems))
-    return section(ExportSettings, raw)
-
-
-OPENVINO_PRECISIONS = ("bf16", "f32")  # OpenVINO's INFERENCE_PRECISION_HINT values
-EXPORT_RULES = (
-    integer("opset", 1),
-    boolean("optimize"),
-    boolean("int8"),
-    boolean("openvino_int8"),
-    integer("openvino_calibration_batches", 1),
-    one_of("openvino_inference_precision", OPENVINO_PRECISIONS),
-    integer("openvino_pad_to_multiple_of", 1),
-    number("min_word_agreement", 0.0, 1.0),
-    number("max_f1_difference", 0.0),
-)
+    return checked(ExportSettings, raw, source=str(path))
 
 
 def flat_labels(labels: Sequence[Any], per_word: bool) -> list[str]:

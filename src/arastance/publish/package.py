@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from arastance.errors import UserError
 from arastance.paths import swap_in_folder
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
 from arastance.runs.layout import METRICS, PUBLISHED_MARKER, RunDir, fold_name, read_json_object
 from arastance.runs.state import FINISHED_RUN, require
 from arastance.schema import Schema
+from arastance.settings import PathSettings, RunSettings, read_saved_config
 from arastance.tasks import get_task
 
 # What from_pretrained wrote about the *training* machine's loading; meaningless (or, for
@@ -47,7 +46,7 @@ class RunSource:
 
     run_dir: Path  # as given
     task: str
-    config: dict[str, Any]
+    settings: RunSettings  # RUN/config.yaml, read and checked by the same rules as training's config
     config_text: str
     model_dir: Path  # the best/ folder that gets published
     folds: tuple[str, ...]  # fold-K names of a CV run; () for a single split
@@ -67,16 +66,8 @@ class RunSource:
 # --------------------------------------------------------------------------- reading a run
 
 
-def _read_config(run: RunDir) -> tuple[dict[str, Any], str]:
-    path = run.config_path
-    try:
-        text = path.read_text(encoding="utf-8")
-        config = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise UserError(f"{path}: cannot read the run's config ({err})") from None
-    if not isinstance(config, dict) or not isinstance(config.get("task"), dict) or "name" not in config["task"]:
-        raise UserError(f"{path}: not a training config (no task.name)")
-    return config, text
+def _read_config(run: RunDir) -> RunSettings:
+    return read_saved_config(run.config_path)
 
 
 def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
@@ -116,8 +107,8 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     # with the words every command uses for it (and, for an interrupted run, how to finish it).
     state = require(run_dir, "", FINISHED_RUN)
     run = state.run_dir
-    config, config_text = _read_config(run)
-    task = str(config["task"]["name"])
+    settings = _read_config(run)
+    task = settings.task.name
     folds = state.folds
     chosen = choose_fold(folds, fold)
     split_dir = run.fold(chosen) if chosen else run.splits()[0]
@@ -129,8 +120,8 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     scores_run = run
     if scores_from is not None:
         scores_run = require(scores_from, "--scores-from", FINISHED_RUN).run_dir
-        other, _ = _read_config(scores_run)
-        if other["task"].get("name") != task or other.get("model") != config.get("model"):
+        other = _read_config(scores_run)
+        if other.task.name != task or other.model != settings.model:
             raise UserError(
                 f"--scores-from {scores_run.path}: its task/model configuration differs from {run_dir}; "
                 "its scores would not describe this model"
@@ -145,8 +136,8 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     return RunSource(
         Path(run_dir),
         task,
-        config,
-        config_text,
+        settings,
+        settings.config_yaml,
         model_dir,
         folds,
         chosen,
@@ -179,23 +170,21 @@ def check_out_dir(out: Path, source: RunSource) -> None:
 # --------------------------------------------------------------------------- card facts
 
 
-def _max_length(config: dict[str, Any], model_config: dict[str, Any]) -> int:
-    configured = int((config.get("model") or {}).get("max_length") or 512)
+def _max_length(settings: RunSettings, model_config: dict[str, Any]) -> int:
+    configured = settings.model.max_length
     positions = model_config.get("max_position_embeddings")
     return min(configured, int(positions)) if positions else configured
 
 
 def document_facts(
-    config: dict[str, Any], split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]
+    paths: PathSettings, split: dict[str, Any] | None, schema: Schema, all_ids: Sequence[str]
 ) -> list[DocFacts]:
     """Size of each gold document and its role for the published model; [] when the gold is not here."""
     from arastance.corpus.segment import split_sentences, tokenize_words
     from arastance.gold.io import read_gold
     from arastance.paths import project_root
 
-    paths = config.get("paths") or {}
-    gold = Path(str(paths.get("gold_dir", "annotations/gold")))
-    documents = Path(str(paths.get("documents_dir", "annotations/documents")))
+    gold, documents = paths.gold_dir, paths.documents_dir
     if not gold.is_absolute() and not gold.is_dir():
         gold, documents = project_root() / gold, project_root() / documents
     if not gold.is_dir():
@@ -231,21 +220,18 @@ def _local_start(pretrained: Any) -> str | None:
     return str(pretrained) if pretrained and Path(str(pretrained)).expanduser().is_dir() else None
 
 
-def _stage_config(path: Path) -> dict[str, Any] | None:
-    """The training config of the run that produced the model at `path` (a run's best/, a single-split
+def _stage_settings(path: Path) -> RunSettings | None:
+    """The training settings of the run that produced the model at `path` (a run's best/, a single-split
     run folder, a published folder), found as `predict` finds it."""
     from arastance.runs.layout import training_config_of
     from arastance.runs.state import inspect_folder
 
     folder = inspect_folder(path).model_dir
     found = training_config_of(folder) if folder is not None else None
-    if found is None:
-        return None
-    loaded = yaml.safe_load(found.read_text(encoding="utf-8"))
-    return loaded if isinstance(loaded, dict) else None
+    return read_saved_config(found) if found is not None else None
 
 
-def hub_base_model(pretrained: Any) -> str | None:
+def hub_base_model(pretrained: str | None) -> str | None:
     """The hub id this model descends from (through local first stages); None when it starts from the
     tiny random-init model or from a local folder whose origin is unknown."""
     for _ in range(MAX_STAGES):
@@ -254,11 +240,12 @@ def hub_base_model(pretrained: Any) -> str | None:
         start = _local_start(pretrained)
         if start is None:
             return str(pretrained)
-        config = _stage_config(Path(start).expanduser())
-        model = (config or {}).get("model") or {}
-        if model.get("tiny") and not model.get("pretrained"):
+        stage = _stage_settings(Path(start).expanduser())
+        if stage is None:
             return None
-        pretrained = model.get("pretrained")
+        if stage.model.tiny and not stage.model.pretrained:
+            return None
+        pretrained = stage.model.pretrained
     return None
 
 
@@ -276,12 +263,10 @@ def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | No
 def card_facts(
     source: RunSource, schema: Schema, model_config: dict[str, Any], repo_id: str | None, model_name: str | None
 ) -> CardFacts:
-    config = source.config
+    settings = source.settings
     task = source.task
-    model_cfg = config.get("model") or {}
-    task_cfg = config.get("task") or {}
-    data_cfg = config.get("data") or {}
-    tiny = model_cfg.get("tiny")
+    model = settings.model
+    tiny = model.tiny
     task_scores = source.scores.get(task) or {}
     labels = get_task(task).labels(schema)
     rows = score_rows(task_scores, labels, source.spread)
@@ -289,7 +274,7 @@ def card_facts(
     split = source.model_metrics.get("split")
     scores_is_cv = source.scores_run.is_cv()
     all_ids = sorted({d for side in ("train", "dev", "test") for d in (split or {}).get(side) or []})
-    name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model_cfg.get('name', 'model')}")
+    name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model.name}")
     try:
         relative = source.scores_file.resolve().relative_to(source.scores_run.path.resolve().parent)
     except ValueError:
@@ -297,16 +282,16 @@ def card_facts(
     return CardFacts(
         task=task,
         model_name=name,
-        model_config_name=str(model_cfg.get("name", "arabert_v02")),
+        model_config_name=model.name,
         schema=schema,
-        base_model=None if tiny else hub_base_model(model_cfg.get("pretrained")),
+        base_model=None if tiny else hub_base_model(model.pretrained),
         tiny_spec=dict(tiny) if tiny else None,
-        normalization=str(model_cfg.get("normalization", "arabert_v02")),
-        max_length=_max_length(config, model_config),
-        stride=int(data_cfg.get("stride", 128)),
-        context=dict(task_cfg.get("context") or {}),
-        doc_aggregation=task_cfg.get("doc_aggregation"),
-        doc_threshold=task_cfg.get("doc_threshold"),
+        normalization=model.normalization,
+        max_length=_max_length(settings, model_config),
+        stride=settings.data.stride,
+        context=dict(settings.task.context),
+        doc_aggregation=settings.task.doc_aggregation,
+        doc_threshold=settings.task.doc_threshold,
         is_cv=scores_is_cv,
         n_folds=len(source.scores_run.fold_names()) or 1,
         published_fold=source.fold,
@@ -317,10 +302,10 @@ def card_facts(
         headlines=heads,
         has_ci=any(r.f1_ci for r in rows) or any(h.ci for h in heads),
         extra_data=_extra_data(source.model_metrics),
-        first_stage=_local_start(model_cfg.get("pretrained")),
-        documents=document_facts(config, split, schema, all_ids),
-        trainer=dict(config.get("trainer") or {}),
-        seed=int(config.get("seed", 0)),
+        first_stage=_local_start(model.pretrained),
+        documents=document_facts(settings.paths, split, schema, all_ids),
+        trainer=settings.trainer,
+        seed=settings.seed,
         train_overrides=source.overrides,
         repo_id=repo_id,
         own_test=_own_test(task, source.model_metrics) if source.is_cv else None,

@@ -200,13 +200,6 @@ def path_argument(value: str) -> Path:
     return Path(value)
 
 
-def require_output(value: Path | str | None, arg: str) -> Path:
-    """An output folder or file named by an override: not empty (`report_dir=` would write to /report)."""
-    if value is None or not str(value).strip():
-        raise UserError(f"{arg.rstrip('= ')} is empty; give the folder to write into (or leave {arg.rstrip('= ')} out)")
-    return Path(str(value))
-
-
 def run_paths(state: FolderState) -> list[Path]:
     """The runs a RUN_OR_SWEEP argument stands for: the run itself, or the sweep's runs in job order."""
     return list(state.runs) if state.kind is Kind.SWEEP else [state.path]

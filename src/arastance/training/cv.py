@@ -30,7 +30,7 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
     corpus_texts = [d.text for d in docs]
     docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
-    extra = load_extra_records(settings.data, settings.task.name, schema, [d.doc_id for d in docs])
+    extra = load_extra_records(settings.data, schema, [d.doc_id for d in docs])
     run = RunDir(settings.run_dir)
     with _run_lock(run):
         refuse_to_overwrite(run, settings.resume)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arastance.schema import Schema
+from arastance.settings import TrainerSettings
 
 PIPELINE_TAG = {"ner": "token-classification", "stance": "text-classification"}
 TASK_TAG = {"ner": "ner", "stance": "stance"}
@@ -65,7 +66,7 @@ class CardFacts:
     headlines: list[Headline]
     has_ci: bool
     documents: list[DocFacts]
-    trainer: dict[str, Any]
+    trainer: TrainerSettings
     seed: int
     train_overrides: list[str] | None  # hydra overrides of the training command, when known
     repo_id: str | None

@@ -185,9 +185,9 @@ def _settings_table(facts: CardFacts) -> list[str]:
         f"{('`' + facts.base_model + '`') if facts.base_model else 'tiny random-init BERT (test model)'} |",
         f"| normalisation | `{facts.normalization}` |",
         f"| max length / window overlap | {facts.max_length} / {facts.stride} sub-words |",
-        f"| learning rate | {t.get('learning_rate')} |",
-        f"| epochs / max steps | {t.get('num_epochs')} / {t.get('max_steps') or '–'} |",
-        f"| batch | token budget {t.get('max_tokens')} (max {t.get('max_rows')} rows) |",
-        f"| precision | {t.get('precision')} |",
+        f"| learning rate | {t.learning_rate} |",
+        f"| epochs / max steps | {t.num_epochs} / {t.max_steps or '–'} |",
+        f"| batch | token budget {t.max_tokens} (max {t.max_rows} rows) |",
+        f"| precision | {t.precision} |",
         f"| seed | {facts.seed} |",
     ]
