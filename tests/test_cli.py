@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from arastance import cli
-from arastance.errors import UserError, exit_on_failure, failure_status
+from arastance.errors import Terminated, UserError, exit_on_failure, failure_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = [
@@ -145,7 +145,9 @@ def test_failure_statuses(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     assert capsys.readouterr().err == "arastance x: bad.json: line 3: no text\n"
     assert failure_status("arastance x", KeyboardInterrupt()) == 130
     assert capsys.readouterr().err == "arastance x: interrupted\n"
-    assert failure_status("arastance x", ZeroDivisionError("division by zero")) == 2
+    assert failure_status("arastance x", Terminated()) == 143
+    assert capsys.readouterr().err == "arastance x: terminated (SIGTERM)\n"
+    assert failure_status("arastance x", ZeroDivisionError("division by zero")) == 70
     err = capsys.readouterr().err
     assert (
         err.startswith("arastance x: unexpected error: ZeroDivisionError: division by zero")
@@ -165,7 +167,7 @@ def test_exit_on_failure_raises_system_exit_with_the_status(monkeypatch: pytest.
         pass  # nothing raised, nothing exits
 
 
-def test_an_unexpected_error_in_a_parser_command_is_status_2(
+def test_an_unexpected_error_in_a_parser_command_is_status_70(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import arastance.annotation.cli
@@ -175,5 +177,5 @@ def test_an_unexpected_error_in_a_parser_command_is_status_2(
 
     monkeypatch.delenv("ARASTANCE_DEBUG", raising=False)
     monkeypatch.setattr(arastance.annotation.cli, "cmd_validate", broken)
-    assert cli.main(["gold", "validate"]) == 2
+    assert cli.main(["gold", "validate"]) == 70
     assert "arastance gold: unexpected error: RuntimeError: boom" in capsys.readouterr().err

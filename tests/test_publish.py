@@ -355,6 +355,8 @@ def test_out_folder_protection_and_republish(
 ) -> None:
     run = str(runs["stance_fixed"])
     assert main(["publish", run, "--out", run]) == 1
+    assert "is also an input" in capsys.readouterr().err  # refused at the CLI entry, as for every --out
+    assert main(["publish", run, "--out", str(Path(run).parent)]) == 1
     assert "would overwrite the run" in capsys.readouterr().err
     other = tmp_path / "notes"
     other.mkdir()
@@ -459,3 +461,23 @@ def test_push_needs_a_valid_repo_id(runs: dict[str, Path], tmp_path: Path, capsy
 def test_make_publish_target_matches_the_cli() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "arastance publish $(RUN) --out" in makefile
+
+
+@pytest.mark.slow
+def test_publish_is_quiet_by_default_and_verbose_shows_the_libraries(runs: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ARASTANCE_ROOT": str(REPO_ROOT)}
+    common = [sys.executable, "-m", "arastance.cli", "publish", str(runs["stance_fixed"]), "--onnx", "yes"]
+    quiet = subprocess.run([*common, "--out", str(tmp_path / "q")], capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert quiet.stdout == ""
+    ours = ("onnx ", "published ")
+    assert [line for line in quiet.stderr.splitlines() if not line.startswith(ours)] == []
+    verbose = subprocess.run(
+        [*common, "--out", str(tmp_path / "v"), "--verbose"], capture_output=True, text=True, env=env
+    )
+    assert verbose.returncode == 0 and "Loading weights" in verbose.stderr

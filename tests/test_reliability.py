@@ -220,20 +220,25 @@ def test_the_summary_names_folder_stop_reason_scores_and_next_commands(tmp_path:
     assert f"arastance evaluate run_dir={tmp_path}" in text and f"arastance publish {tmp_path} --out" in text
 
 
-def test_ctrl_c_during_training_names_the_step_and_the_last_checkpoint(tmp_path: Path) -> None:
-    from arastance.errors import Interrupted
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_during_training_names_the_step_and_the_last_checkpoint(tmp_path: Path, sig: int) -> None:
+    from arastance.errors import Interrupted, failure_status
     from arastance.training.loop import LoopState, _interrupt_with_position
 
     _fake_checkpoint(tmp_path / "checkpoints", 5)
     state = LoopState(seed=1, step=7)
+    before = signal.getsignal(sig)
     restore = _interrupt_with_position(state, SplitDir(tmp_path))
     try:
-        with pytest.raises(Interrupted, match=r"interrupted at step 7 \(last checkpoint step-000005 .*resume=true"):
-            os.kill(os.getpid(), signal.SIGINT)
+        with pytest.raises(
+            Interrupted, match=r"interrupted at step 7 \(last checkpoint step-000005 .*resume=true"
+        ) as err:
+            os.kill(os.getpid(), sig)
             time.sleep(5)  # the handler runs at the next bytecode; never reached
     finally:
         restore()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(sig) is before
+    assert failure_status("arastance train", err.value) == 128 + sig  # 130 for Ctrl-C, 143 for SIGTERM
 
 
 def test_a_background_run_that_ignores_ctrl_c_keeps_ignoring_it(tmp_path: Path) -> None:
@@ -444,7 +449,8 @@ def test_a_full_or_read_only_disk_mid_run_names_the_folder_and_keeps_earlier_che
     )
     first = run / "checkpoints" / "step-000002"
     assert manifest_problem(first) is None
-    assert not list(run.rglob(".tmp-*")) and not (run / "metrics.json").exists()
+    leftovers = [*run.rglob(".tmp-*"), *run.rglob(".*.tmp-*"), *run.rglob(".*.building-*")]
+    assert not leftovers and not (run / "metrics.json").exists()
     best = run / "best"
     assert not best.exists() or {"config.json", "model.safetensors"} <= {p.name for p in best.iterdir()}
 

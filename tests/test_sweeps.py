@@ -302,7 +302,7 @@ def test_write_aggregate_replaces_files_atomically(tmp_path: Path, rng: np.rando
     fake_run(tmp_path / "r", 1, rng)
     summary = aggregate([read_run_scores(tmp_path / "r")])
     write_aggregate(tmp_path / "agg", summary, plots=False)
-    assert not list((tmp_path / "agg").glob("*.tmp")) and not list((tmp_path / "agg").glob(".*.tmp"))
+    assert not list((tmp_path / "agg").glob("*.tmp*")) and not list((tmp_path / "agg").glob(".*.tmp*"))
     assert json.loads((tmp_path / "agg" / AGGREGATE_JSON).read_text()) == json.loads(json.dumps(summary))
 
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Literal
 
-from arastance.errors import failure_status
+from arastance.errors import EXIT_USAGE, HandledExit, UserError, failure_status, terminate_like_ctrl_c
+from arastance.writer import refuse_overwriting_inputs
 
 # How a command's module takes its arguments:
 #   "parser": add_parser(subparsers) registers an argparse sub-command whose `func(args)` runs it;
@@ -112,31 +115,57 @@ def _delegate(command: Command, rest: list[str]) -> int:
     entry: Callable[..., object] = module.main
     prog = f"arastance {command.name}"
     if command.kind == "argv":
-        return _status(prog, lambda: entry(rest))
+        return _status(prog, lambda: entry(rest), hydra=False)
     if {"--help", "-h"} & set(rest):
         print(f"{prog}: {command.summary}\n")
     saved = sys.argv
     sys.argv = [prog, *rest]  # hydra reads its overrides from sys.argv
     try:
-        return _status(prog, entry)
+        return _status(prog, entry, hydra=True)
     finally:
         sys.argv = saved
 
 
-def _status(prog: str, run: Callable[[], object]) -> int:
-    """Exit status of an entry point that returns it or ends with SystemExit (argparse, hydra, exit_on_failure)."""
+def _status(prog: str, run: Callable[[], object], hydra: bool) -> int:
+    """Exit status of an entry point that returns it or ends with SystemExit (argparse, hydra, exit_on_failure).
+
+    Hydra reports a bad override or config group itself and exits 1; that is a usage error (2) here,
+    as argparse's are, while our own failures come as HandledExit with their status already chosen.
+    """
     try:
         result = run()
     except SystemExit as exit_:
         code = exit_.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        return EXIT_USAGE if hydra and status == 1 and not isinstance(exit_, HandledExit) else status
     except (Exception, KeyboardInterrupt) as err:
         return failure_status(prog, err)
     return result if isinstance(result, int) else 0
 
 
+# argparse destinations that name what a command writes; every other existing path is an input.
+OUTPUT_OPTIONS = ("out", "html")
+
+
+def refuse_output_among_inputs(args: argparse.Namespace) -> None:
+    """An output option (`--out`, `--html`) naming one of the command's inputs (after links), or both
+    naming one file, is refused before anything is opened.
+
+    Every path-valued argument that exists is an input; commands that expand folders into files
+    (predict, preannotate) check the expanded list again.
+    """
+    outputs = {name: getattr(args, name) for name in OUTPUT_OPTIONS if getattr(args, name, None) is not None}
+    values = [v for name, v in vars(args).items() if name not in outputs for v in (v if isinstance(v, list) else [v])]
+    inputs = [v for v in values if isinstance(v, (str, Path)) and str(v) and os.path.lexists(v)]
+    for name, out in outputs.items():
+        refuse_overwriting_inputs(out, inputs, f"--{name}")
+    if len({Path(out).resolve() for out in outputs.values()}) < len(outputs):
+        raise UserError(f"{' and '.join(f'--{name}' for name in outputs)} name the same file; give each its own")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    terminate_like_ctrl_c()  # every command: SIGTERM cleans up and ends in one line, as Ctrl-C does
     wanted = argv[0] if argv and argv[0] in BY_NAME else None
     if wanted in TORCH_COMMANDS and not {"--help", "-h"} & set(argv):
         from arastance.models.threads import apply_thread_policy
@@ -151,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(wanted)
     args = parser.parse_args(argv)
     try:
+        refuse_output_among_inputs(args)
         return int(args.func(args) or 0)
     except (Exception, KeyboardInterrupt) as err:
         return failure_status(f"arastance {args.command}", err)

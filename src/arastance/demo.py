@@ -52,15 +52,12 @@ def copy_report(report: Path, run_dir: Path) -> Path:
 
     Copied to a temporary folder first, then renamed: a reader never sees half a report.
     """
-    from arastance.paths import swap_in_folder
     from arastance.runs.layout import RunDir
+    from arastance.writer import copy_folder
 
     target = RunDir(run_dir).report_dir
-    staging = target.with_name(target.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
     try:
-        shutil.copytree(report, staging)
-        swap_in_folder(staging, target)
+        copy_folder(report, target)
     except OSError as err:
         raise UserError(f"cannot copy the report {report} into {target}: {err.strerror or err}") from None
     return target
@@ -99,8 +96,15 @@ def run(out: Path, runs: Path, overrides: list[str]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="arastance demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("reports/demo"))
-    parser.add_argument("--runs", type=Path, default=Path("outputs/demo"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports/demo"), help="folder for the report (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("outputs/demo"),
+        help="folder for the two training runs, ner/ and stance/, replaced on each demo (default: %(default)s)",
+    )
     parser.add_argument("overrides", nargs="*", help="hydra overrides applied to both runs (e.g. trainer.num_epochs=2)")
     args = parser.parse_args(argv)
     from arastance.models.loading import quiet_libraries

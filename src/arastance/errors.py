@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-# Exit statuses of every arastance command (the console script and the hydra entry points alike).
-EXIT_USER_ERROR = 1  # bad input the message explains
-EXIT_UNEXPECTED = 2  # a bug: message, and the traceback with ARASTANCE_DEBUG=1
-EXIT_CONFIG_ERROR = 2  # a config value out of range: caught before any work, like a usage error
-EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+# Exit statuses of every arastance command (README, "Exit statuses"): a script tells "you gave me
+# something wrong" (1, 2) from "this is a bug" (70) and from "stopped" (130, 143).
+EXIT_USER_ERROR = 1  # bad input (a file, a folder, a model) the message explains
+EXIT_USAGE = 2  # a bad command line or config: argparse's and hydra's own errors, a config value out of range
+EXIT_CONFIG_ERROR = EXIT_USAGE
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug, with the traceback under ARASTANCE_DEBUG=1
+EXIT_UNEXPECTED = EXIT_INTERNAL
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130: Ctrl-C, as shells report it
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: `kill`, a scheduler's stop, a container's shutdown
 
 
 class UserError(Exception):
@@ -38,11 +44,39 @@ class ConfigError(UserError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during a command that can say where it stood and how to go on (one line, exit 130)."""
+    """Ctrl-C or SIGTERM during a command that can say where it stood and how to go on (one line,
+    exit 128 + the signal: 130 or 143)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, signum: int = signal.SIGINT) -> None:
         super().__init__(message)
         self.message = message
+        self.signum = signum
+
+
+class Terminated(Interrupted):
+    """SIGTERM, raised where the program stands so that every `finally` and context manager runs
+    (temporary files and staging folders removed) as for Ctrl-C."""
+
+    def __init__(self, message: str = "terminated (SIGTERM)") -> None:
+        super().__init__(message, signal.SIGTERM)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def terminate_like_ctrl_c() -> None:
+    """SIGTERM raises Terminated in the main thread, as SIGINT raises KeyboardInterrupt.
+
+    Left alone where SIGTERM is ignored (nohup-like parents) or outside the main thread (tests).
+    """
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+class HandledExit(SystemExit):
+    """The SystemExit of a failure already reported by failure_status (hydra apps raise it), told
+    apart from hydra's own exit(1) after a bad override, which the CLI reports as a usage error."""
 
 
 # Below this much free space a failed write is put down to a full disk: torch's C++ writer reports
@@ -133,22 +167,34 @@ def read_input_text(path: Path | str) -> str:
     return decode_input(data, str(path))
 
 
+def _is_missing_config_value(err: BaseException) -> bool:
+    """OmegaConf's "???" read before it was given (`arastance evaluate` without run_dir=): a usage error.
+    Told by name, so that a command that never loads omegaconf does not import it here."""
+    return type(err).__name__ == "MissingMandatoryValue" and type(err).__module__.startswith("omegaconf")
+
+
 def failure_status(prog: str, err: BaseException) -> int:
     """The one place that turns a failure into a message on stderr and an exit status.
 
-    ConfigError → its message, 2; UserError → its message, 1; Interrupted → its one line, 130; any other
-    KeyboardInterrupt → 130; anything else → a one-paragraph message and 2, or the exception itself re-raised
-    (with its traceback) when ARASTANCE_DEBUG is set.
+    ConfigError → its message, 2; UserError → its message, 1; Interrupted (Ctrl-C, SIGTERM) → its one
+    line, 130 or 143; any other KeyboardInterrupt → 130; anything else → a one-paragraph message and
+    70, or the exception itself re-raised (with its traceback) when ARASTANCE_DEBUG is set.
     """
     if isinstance(err, ConfigError):
         print(f"{prog}: config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if _is_missing_config_value(err):
+        key = getattr(err, "full_key", "") or "a key"
+        print(
+            f"{prog}: config error: {key} has no value (???); give it on the command line: {key}=...", file=sys.stderr
+        )
         return EXIT_CONFIG_ERROR
     if isinstance(err, UserError):
         print(f"{prog}: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
     if isinstance(err, Interrupted):
         print(f"{prog}: {err.message}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + err.signum
     if isinstance(err, KeyboardInterrupt):
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -164,8 +210,12 @@ def failure_status(prog: str, err: BaseException) -> int:
 
 @contextmanager
 def exit_on_failure(prog: str) -> Iterator[None]:
-    """Wraps an entry point whose caller expects SystemExit (hydra apps, `python -m` mains)."""
+    """Wraps an entry point whose caller expects SystemExit (hydra apps, `python -m` mains).
+
+    SIGTERM is taken here too, for the processes that do not start at the CLI (`python -m
+    arastance.train`, the workers of `accelerate launch`)."""
+    terminate_like_ctrl_c()
     try:
         yield
     except (Exception, KeyboardInterrupt) as err:
-        raise SystemExit(failure_status(prog, err)) from None
+        raise HandledExit(failure_status(prog, err)) from None

@@ -12,16 +12,16 @@ with the fresh predictions. Expected failures print one message and exit with st
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import exit_on_failure
-from arastance.paths import CONFIGS_DIR
+from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.settings import EvaluateSettings, checked
+from arastance.writer import write_jsonl
 
 
 def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dict[str, Any] | None) -> list[str]:
@@ -70,10 +70,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     title = config.title or f"{run.task} run {run_dir.name}"
     metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
     predictions_dir = report_dir / "predictions"
-    predictions_dir.mkdir(parents=True, exist_ok=True)
     for fold in result.folds:
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fold.records)
-        (predictions_dir / f"{fold.name}.jsonl").write_text(lines, encoding="utf-8")
+        write_jsonl(predictions_dir / f"{fold.name}.jsonl", fold.records)
 
     print(
         f"{headline_line(run.task, metrics[run.task])} ({int(settings.bootstrap.confidence * 100)}% CI, "
@@ -91,6 +89,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             print(f"  {line}", file=sys.stderr)
     print(f"report: {report_dir / 'report.md'}")
     return metrics
+
+
+# --help lists only the config groups evaluate reads (configs/evaluate.yaml's hydra.help.template).
+OmegaConf.register_new_resolver("arastance.config_groups", config_groups_help, replace=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="evaluate")

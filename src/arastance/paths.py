@@ -1,16 +1,31 @@
-"""Where the repository's data lives (overridable with ARASTANCE_ROOT for installed use), and how a
-built output folder is put in place."""
+"""Where the repository's data lives (overridable with ARASTANCE_ROOT for installed use)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 # The hydra configs of the checkout the package is installed from (editable install). An absolute
 # path, so that hydra finds them whether the app runs as `python -m arastance.train` or `arastance train`
 # (imported as a module, a relative config_path would be read as a Python package).
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+
+def config_groups_help(app: str) -> str:
+    """The `group: option, ...` lines of the config groups that `app`'s config (train, evaluate) reads.
+
+    Hydra's own --help lists every folder of configs/, also those only other commands read (corpus
+    label maps, the ONNX export, the holder rules, actor aliases); this lists the app's defaults list.
+    """
+    import yaml
+
+    defaults = yaml.safe_load((CONFIGS_DIR / f"{app}.yaml").read_text(encoding="utf-8")).get("defaults", [])
+    groups = [next(iter(d)) for d in defaults if isinstance(d, dict) and "/" not in next(iter(d))]
+    lines = []
+    for group in groups:
+        options = sorted(p.stem for p in (CONFIGS_DIR / group).glob("*.yaml"))
+        lines.append(f"{group}: {', '.join(options)}")
+    return "\n".join(lines)
 
 
 def project_root() -> Path:
@@ -40,12 +55,11 @@ def gold_dir() -> Path:
     return annotations_dir() / "gold"
 
 
-def swap_in_folder(staging: Path, out: Path) -> None:
-    """Rename a complete folder to `out`; a previous `out` is removed only once the new one is there."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-    os.rename(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def missing_repository_file(path: Path) -> str:
+    """What to say when a file of the repository (schema, gold) is not where project_root() looked."""
+    env = os.environ.get("ARASTANCE_ROOT")
+    where = f"ARASTANCE_ROOT={env}" if env else f"no annotations/schema.yaml in {Path.cwd()} or its parents"
+    return (
+        f"{path}: no such file ({where}); run arastance inside the repository checkout, "
+        "or set ARASTANCE_ROOT to the checkout's folder"
+    )

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from arastance.errors import UserError
-from arastance.paths import schema_path
+from arastance.paths import missing_repository_file, schema_path
 from arastance.tasks import get_task
 
 
@@ -76,6 +76,8 @@ def load_schema(path: Path | None = None) -> Schema:
 def _load_schema_cached(path: str) -> Schema:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:  # most often a run outside the repository, where ARASTANCE_ROOT helps
+        raise SchemaError(missing_repository_file(Path(path))) from None
     except (OSError, yaml.YAMLError) as err:
         raise SchemaError(f"{path}: cannot read schema: {err}") from err
     if not isinstance(raw, dict):

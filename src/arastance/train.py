@@ -23,7 +23,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from arastance.errors import UserError, exit_on_failure
-from arastance.paths import CONFIGS_DIR
+from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_startup_traces
 from arastance.runs.state import require_model, require_new_or_resumable
@@ -112,6 +112,8 @@ def job_run_dir(single_run_dir: str) -> str:
 
 # Registered on import: configs/train.yaml's run_dir needs it wherever train.yaml is composed.
 OmegaConf.register_new_resolver("arastance.job_run_dir", job_run_dir, replace=True)
+# configs/train.yaml and evaluate.yaml's --help: only the groups the app reads.
+OmegaConf.register_new_resolver("arastance.config_groups", config_groups_help, replace=True)
 
 
 def overridden_keys(overrides: list[str]) -> set[str]:

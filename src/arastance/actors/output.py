@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.actors.summary import COLUMNS, ActorRow, ActorSummary
+from arastance.writer import write_text
 
 
 def csv_text(summary: ActorSummary, stance_columns: Mapping[str, str]) -> str:
@@ -104,6 +105,6 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out_dir / "actors.csv", "md": out_dir / "actors.md", "png": out_dir / "actors.png"}
     plots._save(summary_figure(summary, stance_columns, title), paths["png"])
-    paths["csv"].write_text(csv_text(summary, stance_columns), encoding="utf-8")
-    paths["md"].write_text(markdown(summary, stance_columns, title, paths["png"].name), encoding="utf-8")
+    write_text(paths["csv"], csv_text(summary, stance_columns))
+    write_text(paths["md"], markdown(summary, stance_columns, title, paths["png"].name))
     return paths

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from arastance.errors import UserError, read_input_text
 from arastance.gold.io import read_text
+from arastance.writer import create_new
 
 NUMBERED_ID = re.compile(r"(?P<number>\d+)_[0-9a-f]+")
 # A news text in Arabic script: more than half of its letters are Arabic. This is the definition of
@@ -134,9 +135,8 @@ def add_documents(paths: Sequence[Path], documents: Path) -> list[NewDocument]:
     for new in planned:
         target = documents / f"{new.doc_id}.txt"
         try:
-            # UTF-8 decoding is lossless and newline="" keeps line ends: the copy is byte-identical.
-            with open(target, "x", encoding="utf-8", newline="") as handle:  # "x": never overwrite
-                handle.write(new.text)
+            # UTF-8 decoding is lossless and newlines are kept: the copy is byte-identical; never overwritten.
+            create_new(target, new.text)
         except OSError as err:
             raise UserError(f"cannot write {target}: {err.strerror or err}") from None
     return planned

@@ -18,17 +18,14 @@ only written for valid gold. The folder is built beside `out` and renamed into p
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from arastance.gold.convert import to_records
 from arastance.gold.model import GoldDocument
-from arastance.paths import swap_in_folder
 from arastance.schema import Schema
+from arastance.writer import building_folder, copy_file, write_text
 
 SPLIT = "train"  # the gold is evaluated by leave-one-document-out cross-validation, not a fixed split
 CONFIGS = ("sentences", "documents")
@@ -145,18 +142,12 @@ def write_dataset_folder(
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not replace:
         raise FileExistsError(str(out))
     disable_progress_bar()  # one bar per parquet file is noise for a command that takes a second
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
+    with building_folder(out) as staging:
         for name, dataset in built.items():
             target = staging / data_file(name)
             target.parent.mkdir(parents=True)
-            dataset.to_parquet(str(target))
-        (staging / "README.md").write_text(card, encoding="utf-8")
+            dataset.to_parquet(str(target))  # into the staging folder, renamed as a whole
+        write_text(staging / "README.md", card)
         for path in extra_files:
-            shutil.copyfile(path, staging / path.name)
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a dataset folder is for everyone
-        swap_in_folder(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            copy_file(path, staging / path.name)
     return out

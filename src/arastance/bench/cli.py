@@ -15,13 +15,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mode",
         choices=[*sorted(PLANS), "gpu"],
         default="full",
-        help="gpu: the training sides on one CUDA device (bench.gpu)",
+        help="quick or full: the CPU plans of bench/inputs.py (default: %(default)s); "
+        "gpu: the training sides on one CUDA device",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="with --mode gpu: the same code on the CPU, tiny shapes, in seconds"
     )
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="CPU threads of every side, the same for all (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "reports" / "bench",
+        help="folder for bench.json and bench.md (default: reports/bench of the repository)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
@@ -57,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from arastance import bench
 
-    parser = argparse.ArgumentParser(prog="python -m arastance.bench", description=bench.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="arastance bench", description=bench.__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

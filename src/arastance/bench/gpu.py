@@ -44,7 +44,7 @@ from arastance.bench.gpu_report import error_summary, flops_per_real_token, gpu_
 from arastance.bench.inputs import HYPER, encoded_windows
 from arastance.bench.peaks import peak_bf16_flops
 from arastance.errors import UserError
-from arastance.runs.layout import write_json, write_text
+from arastance.writer import write_json, write_text
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from arastance.bench.report import add_mfu, machine, markdown_table, ratios
 from arastance.bench.time_to_result import time_rows
 from arastance.bench.training import worker_ours, worker_trainer
 from arastance.models.threads import read_policy
+from arastance.writer import write_json, write_text
 
 WORKERS = {
     "ours": worker_ours,
@@ -175,6 +176,6 @@ def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
         "rows": rows,
         "ratios": shares,
     }
-    (out / "bench.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    (out / "bench.md").write_text(markdown_table(result), encoding="utf-8")
+    write_json(out / "bench.json", result)
+    write_text(out / "bench.md", markdown_table(result))
     return result

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from arastance.corpus.external import (
@@ -27,6 +25,7 @@ from arastance.corpus.external import (
 )
 from arastance.errors import UserError
 from arastance.schema import load_schema
+from arastance.writer import replacing
 
 FORMATS = ("conll", "hf")
 
@@ -75,23 +74,9 @@ def _source_for(label_map: LabelMap, path: Path, inputs: list[Path]) -> str:
 
 def write_records_atomically(conversion: Conversion, out: Path) -> None:
     """JSON lines into a temporary file beside `out`, renamed into place: a failure leaves no output."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False
-        )
-    except OSError as err:
-        raise UserError(f"cannot write {out}: {err.strerror or err}") from None
-    try:
-        with handle:
-            for record in conversion.records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(handle.name, out)
-    except OSError as err:
-        raise UserError(f"cannot write {out}: {err.strerror or err}") from None
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
+    with replacing(out) as handle:
+        for record in conversion.records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def cmd_convert(args: argparse.Namespace) -> int:

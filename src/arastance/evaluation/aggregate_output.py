@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from arastance.evaluation.plots import display_text, font_family
-from arastance.runs.layout import write_json, write_text
+from arastance.writer import save_figure, write_json, write_text
 
 AGGREGATE_JSON = "aggregate.json"
 AGGREGATE_MD = "aggregate.md"
@@ -80,8 +80,7 @@ def plot_group(path: Path, title: str, metrics: Mapping[str, Mapping[str, Any]],
         ax.set_title(textwrap.fill(display_text(title), int(fig.get_figwidth() * 11)), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
         fig.legend(fontsize=8, loc="outside lower center", ncols=min(6, len(seeds) + 1), frameon=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
+        save_figure(fig, path, dpi=120)
     return path
 
 

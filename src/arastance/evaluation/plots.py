@@ -69,8 +69,9 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    from arastance.writer import save_figure
+
+    save_figure(fig, path, dpi=120)
     return path
 
 

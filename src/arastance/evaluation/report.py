@@ -33,12 +33,13 @@ from arastance.evaluation.holders import attach_holder_metrics, holder_section_m
 from arastance.evaluation.report_html import figure_uris, render_report_html
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
-from arastance.runs.layout import METRICS, SINGLE_SPLIT, write_text
+from arastance.runs.layout import METRICS, SINGLE_SPLIT
 from arastance.runs.reader import RunData, load_run
 from arastance.runs.state import RUN_OR_SWEEP, require, run_paths
 from arastance.schema import Schema
 from arastance.settings import EvalSettings, checked
 from arastance.tasks import get_task
+from arastance.writer import write_text
 
 SCHEMA_VERSION = 1  # of metrics.json, see docs/metrics_schema.md
 

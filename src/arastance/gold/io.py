@@ -92,9 +92,9 @@ def read_text(path: Path) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding=_ENCODING, newline="") as handle:
-        handle.write(text)
+    from arastance.writer import write_text as replace_text  # UTF-8, newlines untouched, whole or not at all
+
+    replace_text(path, text)
 
 
 def _read_file(path: Path, file: str) -> tuple[str | None, list[Problem]]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.models.onnx_backend import ExportedModel
+from arastance.writer import write_json
 
 COMPILE_FILE = "compile.json"
 NOT_INSTALLED = (
@@ -82,7 +83,7 @@ def quantize_static_int8(
     target.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(target), compress_to_fp16=False)
     recorded = {"inference_precision": inference_precision, "pad_to_multiple_of": pad_to_multiple_of}
-    (target.parent / COMPILE_FILE).write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+    write_json(target.parent / COMPILE_FILE, recorded)
     return target
 
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from arastance.corpus.segment import tokenize_words
+from arastance.writer import building_folder
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # Seed the whole Arabic alphabet (and digits, Latin letters, punctuation) so that a word with a
@@ -53,17 +51,8 @@ def ensure_tiny_model(
     target = tiny_model_dir(cache_dir, spec, texts)
     if (target / "config.json").is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
+    with building_folder(target) as staging:  # two builders at once: the last one's (as good) stays
         build_tiny_model(staging, spec, texts, normalize)
-        try:
-            os.rename(staging, target)
-        except OSError:
-            if not (target / "config.json").is_file():  # lost a race to another builder: theirs is as good
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -13,14 +13,16 @@ words are unknown to the model (configs/predict.yaml). A file that cannot be rea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from arastance.errors import UserError, dead_link, decode_input, read_input_text
 from arastance.runs.state import path_argument
+from arastance.writer import refuse_overwriting_inputs, replacing
 
 STDIN = "-"
 MANY_FILES = 10  # from this many files on, a progress bar over files (on a terminal)
@@ -188,35 +190,34 @@ def run(args: argparse.Namespace, keep: list[tuple[str, str, dict[str, Any]]] | 
     sources = expand_inputs(args.files, "arastance predict")
     if STDIN in sources and sys.stdin.isatty():
         raise UserError("no input: give FILE ... or pipe text on stdin (`-`)")
+    refuse_overwriting_inputs(args.out, [s for s in sources if s != STDIN])
     quiet_libraries()
     ner, stance = load_models(args)
     failed = 0
     bar = progress_bar(len(sources), "predict")
+    # Streamed into a temporary file renamed at the end: a reader never sees half of it, and of two
+    # runs with the same --out the last to finish wins, whole.
+    output = replacing(args.out) if args.out else contextlib.nullcontext(sys.stdout)
     try:
-        out: IO[str] = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    except OSError as err:
-        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
-    try:
-        for batch in chunks(read_all(sources), args.batch_docs):
-            readable = [(s, t) for s, t, e in batch if t is not None]
-            results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
-            for source, text, error in batch:
-                if error is not None:
-                    failed += 1
-                    print(f"arastance predict: {error}", file=sys.stderr)
-                    record: dict[str, Any] = {"source": source, "error": error}
-                else:
-                    record = {"source": source, **next(results)}
-                    print_warnings("arastance predict", source, record)
-                    if keep is not None and text is not None:
-                        keep.append((source, text, record))
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()  # lines appear as batches finish: a long run can be followed and piped
-            bar.update(len(batch))
+        with output as out:
+            for batch in chunks(read_all(sources), args.batch_docs):
+                readable = [(s, t) for s, t, e in batch if t is not None]
+                results = iter(predict_documents([t for _, t in readable], ner, stance)) if readable else iter(())
+                for source, text, error in batch:
+                    if error is not None:
+                        failed += 1
+                        print(f"arastance predict: {error}", file=sys.stderr)
+                        record: dict[str, Any] = {"source": source, "error": error}
+                    else:
+                        record = {"source": source, **next(results)}
+                        print_warnings("arastance predict", source, record)
+                        if keep is not None and text is not None:
+                            keep.append((source, text, record))
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.flush()  # lines appear as batches finish: a long run can be followed and piped
+                bar.update(len(batch))
     except OSError as err:
         raise UserError(f"cannot write the output: {err.strerror or err}") from None
     finally:
         bar.close()
-        if out is not sys.stdout:
-            out.close()
     return 1 if failed else 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from arastance.predict.cli import (
     read_source,
 )
 from arastance.runs.state import path_argument
+from arastance.writer import refuse_overwriting_inputs, write_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_docs < 1:
         raise UserError("--batch-docs must be at least 1")
     sources = expand_inputs(args.files)
+    refuse_overwriting_inputs(args.out, sources)
     # Every file is read before any prediction: a typo in the 200th name should not cost the first 199.
     texts = [read_source(s) for s in sources]
     quiet_libraries()
@@ -91,13 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rank == "uncertainty":
         tasks = rank_by_uncertainty(tasks, uncertainties)
     content = json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, args.out)  # a reader (or Label Studio) never sees half a file
-    except OSError as err:
-        raise UserError(f"cannot write {args.out}: {err.strerror or err}") from None
+    write_text(args.out, content)  # a reader (or Label Studio) never sees half a file
     n_entities = sum(1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == "entities")
     if args.rank == "uncertainty" and tasks:
         print(

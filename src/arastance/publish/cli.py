@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -68,7 +69,40 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--repo-id", metavar="OWNER/NAME", help="Hub repository for --push (created if missing)")
     p.add_argument("--private", action="store_true", help="create the Hub repository as private")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the libraries' own output (weight loading, ONNX Runtime and NNCF logs and progress bars)",
+    )
     p.set_defaults(func=run)
+
+
+class _FromLibrary(logging.Filter):
+    """Drops records logged on the root logger by a library module (onnxruntime's quantizer logs its
+    "consider pre-processing" advice with a bare `logging.warning`)."""
+
+    def __init__(self, packages: tuple[str, ...]) -> None:
+        super().__init__()
+        self.parts = tuple(f"{os.sep}{name}{os.sep}" for name in packages)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(part in record.pathname for part in self.parts)
+
+
+def quiet_export_libraries() -> None:
+    """Publish's default: our lines only. Transformers' weight-loading bar, ONNX Runtime's advice and
+    NNCF's log and progress bars (rich, on its global console) are for --verbose."""
+    from arastance.models.loading import quiet_libraries
+
+    quiet_libraries()
+    logging.getLogger().addFilter(_FromLibrary(("onnxruntime", "nncf", "openvino")))
+    # A filter, not a level: NNCF sets its logger's level when it is imported, later than this.
+    logging.getLogger("nncf").addFilter(lambda record: record.levelno >= logging.ERROR)
+    try:
+        import rich
+    except ImportError:  # NNCF not installed: nothing draws with rich
+        return
+    rich.reconfigure(quiet=True)
 
 
 def onnx_hook(choice: str, task: str) -> Callable[[Path], None] | None:
@@ -103,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.push:
         check_repo_id(args.repo_id)  # before any work: a typo should not cost a publish
+    if not args.verbose:
+        quiet_export_libraries()
     try:
         schema_file = schema_path()
         schema = load_schema(schema_file)

@@ -11,7 +11,6 @@ macro-F1) differs from torch's by ≤ max_f1_difference (configs/onnx/export.yam
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from arastance.models.onnx_backend import (
 )
 from arastance.settings import checked
 from arastance.tasks import get_task
+from arastance.writer import write_json
 
 EXPORT_CONFIG = Path("configs") / "onnx" / "export.yaml"
 
@@ -190,5 +190,5 @@ def export_and_gate(staging: Path, task: str, settings: ExportSettings) -> dict[
     variants = export_variants(model, staging, settings)
     variants |= export_openvino(staging, task, variants["fp32"], settings)
     gate = measure_gate(staging, task, list(variants), settings)
-    (staging / ONNX_DIR / GATE_FILE).write_text(json.dumps(gate, indent=2) + "\n", encoding="utf-8")
+    write_json(staging / ONNX_DIR / GATE_FILE, gate)
     return gate

@@ -15,22 +15,19 @@ place, so an interrupted publish never leaves half a folder behind.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
-from arastance.paths import swap_in_folder
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
 from arastance.runs.layout import METRICS, PUBLISHED_MARKER, RunDir, fold_name, read_json_object
 from arastance.runs.state import FINISHED_RUN, require
 from arastance.schema import Schema
 from arastance.settings import PathSettings, RunSettings, read_saved_config
 from arastance.tasks import get_task
+from arastance.writer import building_folder, copy_file, write_json, write_text
 
 # What from_pretrained wrote about the *training* machine's loading; meaningless (or, for
 # local_files_only, harmful) for whoever loads the published folder.
@@ -346,7 +343,7 @@ def _patch_tokenizer_config(folder: Path, max_length: int) -> None:
         data.pop(key, None)
     # AraBERT's own tokenizer config lacks it; without it a pipeline neither truncates nor warns.
     data["model_max_length"] = max_length
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(path, data)
 
 
 def write_package(
@@ -361,21 +358,15 @@ def write_package(
     """Build the folder next to `out` and rename it into place; returns `out`. `extra` adds to the
     staging folder before the rename (the ONNX export), so a failed export leaves no folder either."""
     check_out_dir(out, source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
+    with building_folder(out) as staging:
         for item in source.model_dir.iterdir():
             if item.is_file():
-                shutil.copyfile(item, staging / item.name)  # not copy2: best/ weights are 0600
+                copy_file(item, staging / item.name)  # not its mode: best/ weights are 0600
         _patch_tokenizer_config(staging, max_length)
-        (staging / MARKER).write_text(source.config_text, encoding="utf-8")
-        (staging / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        shutil.copyfile(schema_file, staging / "schema.yaml")
-        (staging / "README.md").write_text(card, encoding="utf-8")
+        write_text(staging / MARKER, source.config_text)
+        write_json(staging / METRICS, metrics)
+        copy_file(schema_file, staging / "schema.yaml")
+        write_text(staging / "README.md", card)
         if extra is not None:
             extra(staging)
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a published folder is for everyone
-        swap_in_folder(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out

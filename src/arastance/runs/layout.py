@@ -21,19 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
 from arastance.models.saved import CONFIG_FILE as MODEL_CONFIG
-from arastance.paths import swap_in_folder
 from arastance.phases import timed_phase
 from arastance.runs.lock import LOCK_FILE
+from arastance.writer import building_folder, point_link, write_json, write_jsonl, write_text
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
@@ -183,17 +182,9 @@ class SplitDir:
 
     def write_best(self, save: Callable[[Path], None]) -> None:
         """Replace best/ by what `save` writes into a fresh folder: never half a model in best/."""
-        staging = self.path / f".tmp-{BEST}"
         after = f"; {self.best} still holds the previous best model"
-        try:
-            with writing(self.path, f"{BEST}/", after):
-                shutil.rmtree(staging, ignore_errors=True)
-                staging.mkdir(parents=True)
-                save(staging)
-                swap_in_folder(staging, self.best)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        with writing(self.path, f"{BEST}/", after), building_folder(self.best) as staging:
+            save(staging)
 
 
 @dataclass(frozen=True)
@@ -328,13 +319,7 @@ def latest_link_dir(run_dir: Path, output_dir: Path, task: str, model: str) -> P
 
 def point_latest(link_dir: Path, run_dir: Path) -> Path:
     """Make link_dir/latest a relative symlink to run_dir, replaced atomically (never a dangling mix)."""
-    link = Path(link_dir) / LATEST
-    tmp = link.with_name(f".{LATEST}.tmp")
-    with writing(link_dir, LATEST):
-        tmp.unlink(missing_ok=True)
-        os.symlink(Path(run_dir).name, tmp)
-        os.replace(tmp, link)
-    return link
+    return point_link(Path(link_dir) / LATEST, Path(run_dir).name)
 
 
 # --------------------------------------------------------------------------- files
@@ -375,25 +360,3 @@ def read_jsonl(path: Path, tolerate_torn_tail: bool = False) -> list[dict[str, A
                 break
             raise UserError(f"{path}:{number}: not JSON ({err.msg})") from None
     return rows
-
-
-def write_text(path: Path, text: str) -> None:
-    """Replace `path` atomically; on a failed write the old file stays and the temporary one goes."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with writing(path.parent, path.name, f"; {path.name} was left as it was"):
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):  # a read-only folder cannot even take the cleanup
-            tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

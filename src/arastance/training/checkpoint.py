@@ -22,6 +22,7 @@ from typing import Any
 from arastance.errors import UserError, writing
 from arastance.phases import timed_phase
 from arastance.runs.layout import CONFIG, MANIFEST, checkpoint_folders, checkpoint_name, complete_checkpoints
+from arastance.writer import swap_in_folder, write_json, write_text
 
 STATE_FILE = "trainer_state.json"
 _HASH_CHUNK = 1 << 20
@@ -50,7 +51,7 @@ def build_manifest(checkpoint: Path) -> dict[str, Any]:
 
 
 def write_manifest(checkpoint: Path) -> None:
-    (Path(checkpoint) / MANIFEST).write_text(json.dumps(build_manifest(checkpoint), indent=2), encoding="utf-8")
+    write_json(Path(checkpoint) / MANIFEST, build_manifest(checkpoint))
 
 
 def manifest_problem(checkpoint: Path) -> str | None:
@@ -119,14 +120,12 @@ def save_checkpoint(
             accelerator.save_state(str(staging))
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                (staging / CONFIG).write_text(config_yaml, encoding="utf-8")
-                (staging / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+                write_text(staging / CONFIG, config_yaml)
+                write_json(staging / STATE_FILE, state)
                 # The manifest is written last: its presence marks the checkpoint complete.
                 write_manifest(staging)
                 _fsync_dir(staging)
-                if final.exists():
-                    shutil.rmtree(final)
-                os.rename(staging, final)
+                swap_in_folder(staging, final)
     except BaseException:
         if accelerator.is_main_process:
             shutil.rmtree(staging, ignore_errors=True)

@@ -508,19 +508,30 @@ def interrupted_message(step: int, checkpoints: Path) -> str:
 
 
 def _interrupt_with_position(state: LoopState, split_dir: SplitDir) -> Callable[[], object]:
-    """Ctrl-C during training ends with one line saying where it stood (no traceback); returns the undo.
+    """Ctrl-C or SIGTERM during training ends with one line saying where it stood (no traceback);
+    returns the undo.
 
     A handler rather than an `except` around the loop, so the step it reports is the one in progress
     (`state` is updated in place) and a checkpoint being written is cleaned up by its own handler.
     """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        return lambda: None  # a background job (`cmd &`, nohup) ignores Ctrl-C: it keeps doing so
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        raise Interrupted(interrupted_message(state.step, split_dir.checkpoints))
+    def on_signal(signum: int, frame: Any) -> None:
+        raise Interrupted(interrupted_message(state.step, split_dir.checkpoints), signum)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    return lambda: signal.signal(signal.SIGINT, previous)
+    # A background job (`cmd &`, nohup) ignores the signal: it keeps doing so.
+    previous = {
+        signum: signal.signal(signum, on_signal)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(signum) is not signal.SIG_IGN
+    }
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return restore
 
 
 @timed_phase("dev_eval")
