@@ -10,6 +10,10 @@ RUN ?=
 OUT ?=
 BENCH ?= full
 ARGS ?=
+TRAIN ?=
+TEST ?=
+EXPERIMENT ?= anercorp_arabert
+ANERCORP_DIR ?= outputs/anercorp
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 .DEFAULT_GOAL := help
@@ -80,6 +84,13 @@ publish: $(STAMP) ## Package a run for plain transformers + model card (RUN=... 
 	@test -n "$(RUN)" || { echo "usage: make publish RUN=<run_dir> [OUT=dir]"; exit 2; }
 	$(BIN)/arastance publish $(RUN) --out $(if $(OUT),$(OUT),$(RUN)/published)
 
+anercorp: $(STAMP) ## ANERcorp on its own labels, as published (TRAIN=… TEST=…: your CAMeL Lab split files; EXPERIMENT=anercorp_camelbert)
+	@test -n "$(TRAIN)" -a -n "$(TEST)" || { echo "usage: make anercorp TRAIN=ANERCorp_CamelLab_train.txt TEST=ANERCorp_CamelLab_test.txt [EXPERIMENT=anercorp_camelbert]"; exit 2; }
+	@mkdir -p $(ANERCORP_DIR)
+	$(BIN)/arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml --native-labels $(TRAIN) --out $(ANERCORP_DIR)/train.jsonl
+	$(BIN)/arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml --native-labels $(TEST) --out $(ANERCORP_DIR)/test.jsonl
+	$(BIN)/arastance train experiment=$(EXPERIMENT) data.extra_records=[$(ANERCORP_DIR)/train.jsonl] data.eval_records=[$(ANERCORP_DIR)/test.jsonl] $(ARGS)
+
 bench: $(STAMP) ## Benchmarks vs transformers.Trainer and pipeline, ONNX/OpenVINO backends, demo under load, time to result (BENCH=quick: ~15 min on 2 cores; BENCH=load: the last two only)
 	HF_HUB_OFFLINE=1 $(BIN)/arastance bench --mode $(BENCH)
 
@@ -89,4 +100,4 @@ bench-gpu: $(STAMP) ## Training on one CUDA device: Trainer vs our loop (eager, 
 clean: ## Remove outputs, reports and caches (keeps .venv)
 	rm -rf outputs reports/demo reports/bench .pytest_cache .hypothesis .cache .mypy_cache .ruff_cache
 
-.PHONY: help setup test test-fast lint test-labelstudio browser test-browser screenshots validate stats export demo train evaluate publish bench bench-gpu clean
+.PHONY: help setup test test-fast lint test-labelstudio browser test-browser screenshots validate stats export demo train evaluate publish anercorp bench bench-gpu clean

@@ -20,9 +20,10 @@ def one_pass(folder: Path, variant: str, multiple: int) -> None:
     from arastance.bench.prediction import predict_inputs
     from arastance.predict.documents import predict_documents
     from arastance.publish.onnx_gate import load_onnx_variant
+    from arastance.tasks import NER
 
     documents, sentences = predict_inputs(REPEAT)
-    model = load_onnx_variant(folder, "ner", variant)
+    model = load_onnx_variant(folder, NER, variant)
     model.loaded.model.pad_to_multiple_of = multiple
     predict_documents(documents[:1], ner=model)  # warm-up, as the bench does
     started = time.perf_counter()

@@ -14,9 +14,10 @@ from transformers import AutoTokenizer, pipeline
 
 from arastance.bench.inputs import load_ner_model
 from arastance.bench.prediction import predict_inputs
-from arastance.models.onnx_backend import present_variants
+from arastance.models.variants import present_variants
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.publish.onnx_gate import load_onnx_variant
+from arastance.tasks import NER
 
 torch.set_num_threads(1)
 
@@ -40,8 +41,8 @@ def cpu(f):
 
 # Every exported variant the folder holds (ONNX Runtime fp32 and int8; OpenVINO int8 with the openvino extra).
 models = {
-    "torch bf16": load_published_model(folder, "ner", "cpu", "torch"),
-    **{v: load_onnx_variant(folder, "ner", v) for v in present_variants(folder)},
+    "torch bf16": load_published_model(folder, NER, "cpu", "torch"),
+    **{v: load_onnx_variant(folder, NER, v) for v in present_variants(folder)},
 }
 for name, m in models.items():
     s = cpu(lambda d, m=m: predict_documents(d, ner=m))

@@ -21,9 +21,9 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, Q
 from arastance.bench.prediction import predict_inputs
 from arastance.models.onnx_backend import ExportedModel, OnnxModel, threads_for_session
 from arastance.models.openvino_backend import compile_properties
-from arastance.models.predictor import predict_units
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.publish.onnx_gate import agreement, calibration_feeds, gold_units, headline_score, load_onnx_variant
+from arastance.tasks import NER
 
 folder = (
     Path(sys.argv[1])
@@ -32,14 +32,12 @@ folder = (
 )
 fp32_onnx = folder / "onnx" / "model.onnx"
 documents, sentences = predict_inputs(2)
-units = gold_units("ner", {})
-torch_model = load_published_model(folder, "ner", "cpu", "torch")
-reference = predict_units(
-    torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision
-)
+units = gold_units(NER, {})
+torch_model = load_published_model(folder, NER, "cpu", "torch")
+reference = torch_model.predictor.predict(units)
 reference_score = headline_score(reference, torch_model)
-template = load_onnx_variant(folder, "ner", "fp32")  # tokenizer and settings; the runtime is swapped below
-feeds = calibration_feeds(folder, "ner", 300, 1)
+template = load_onnx_variant(folder, NER, "fp32")  # tokenizer and settings; the runtime is swapped below
+feeds = calibration_feeds(folder, NER, 300, 1)
 
 
 class OpenVino(ExportedModel):
@@ -54,8 +52,8 @@ class OpenVino(ExportedModel):
 
 
 def report(name: str, runtime: ExportedModel) -> None:
-    model = replace(template, loaded=replace(template.loaded, model=runtime), precision=name)
-    predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    model = replace(template, predictor=replace(template.predictor.with_model(runtime), precision=name))
+    predictions = model.predictor.predict(units)
     agree, difference = (
         agreement(reference.labels, predictions.labels, True),
         abs(headline_score(predictions, model) - reference_score),
@@ -114,4 +112,4 @@ report(
     "ort dynamic int8 (onnx/model-int8.onnx)",
     OnnxModel(folder / "onnx" / "model-int8.onnx", "int8", threads_for_session()),
 )
-report("openvino-int8 as published (openvino/)", load_onnx_variant(folder, "ner", "openvino-int8").loaded.model)
+report("openvino-int8 as published (openvino/)", load_onnx_variant(folder, NER, "openvino-int8").loaded.model)

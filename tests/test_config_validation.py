@@ -86,6 +86,8 @@ def test_every_shipped_config_is_valid() -> None:
         "data=external": ["data.extra_records=[extra.jsonl]"],
         "experiment=ner_two_stage_external": ["data.extra_records=[extra.jsonl]"],
         "experiment=ner_two_stage_gold": ["model.pretrained=outputs/ner-stage1/best"],
+        "experiment=anercorp_arabert": ["data.extra_records=[train.jsonl]"],
+        "experiment=anercorp_camelbert": ["data.extra_records=[train.jsonl]"],
     }
     for override in (*options, *experiments, *searches):
         assert problems(override, *required.get(override, [])) == [], override

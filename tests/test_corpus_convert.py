@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from arastance.cli import main
-from arastance.corpus.external import map_iob2, to_iob2
+from arastance.corpus.external import iob1_starts, map_iob2, to_iob2
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ANERCORP = REPO_ROOT / "configs" / "corpus" / "anercorp.yaml"
@@ -162,6 +162,36 @@ def test_strict_iob2_flag_names_the_stray_tag(tmp_path, capsys):
     assert code == 1 and f"{source}:2: 'I-LOC' does not continue" in err and not out.exists()
     assert _run(capsys, *argv)[0] == 0  # read as IOB1 it is an entity start
     assert _records(out)[0]["ner_tags"] == ["O", "B-GPE"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "starts"),
+    [
+        (["I-PERS", "I-PERS", "O", "I-LOC"], [0, 3]),
+        (["B-ORG", "I-ORG", "I-LOC", "B-LOC"], [2]),
+        (["B-ORG", "I-ORG", "O"], []),
+        (["O", "X-BAD", "I-ORG"], [2]),
+    ],
+)
+def test_iob1_starts_are_the_inside_tags_that_continue_nothing(tags, starts):
+    assert iob1_starts(tags) == starts
+
+
+def test_repairs_are_counted_per_file_and_read_as_conlleval_reads_them(tmp_path, capsys):
+    """Two files, one clean: the repaired one is named with its count, sentences and first place."""
+    broken, clean = tmp_path / "train.conll", tmp_path / "test.conll"
+    broken.write_text("سوريا I-LOC\nو O\nدمشق I-LOC\n\nفي O\nحلب I-LOC\n\nقال O\n", encoding="utf-8")
+    clean.write_text("في O\nسوريا B-LOC\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    argv = ["corpus", "convert", "--format", "conll", "--label-map", ANERCORP, broken, clean, "--out", out]
+    code, err = _run(capsys, *argv)
+    assert code == 0
+    assert (
+        f"repaired in {broken}: 3 I- tags with no B- before them (2 sentences) read as the start of a mention, "
+        f"as conlleval reads them; first at {broken}:1" in err
+    )
+    assert f"repaired in {clean}" not in err  # nothing repaired there, nothing said
+    assert [r["ner_tags"] for r in _records(out)][:2] == [["B-GPE", "O", "B-GPE"], ["O", "B-GPE"]]
 
 
 def test_a_failed_conversion_leaves_an_earlier_output_untouched(tmp_path, capsys):

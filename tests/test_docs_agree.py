@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arastance.models.predictor import aggregate_document_stance
+from arastance.features.predictions import aggregate_document_stance
 from arastance.publish.card.sections import doc_stance_rule
 
 ROOT = Path(__file__).resolve().parents[1]

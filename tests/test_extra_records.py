@@ -224,3 +224,26 @@ def test_a_bad_extra_file_fails_before_any_work(tmp_path: Path, cache: Path) -> 
     assert f"{bad}:2: tag 'B-MISC'" in result.stderr and "Traceback" not in result.stderr
     # Hydra's own .hydra/ is written before the app starts; a run that never began takes it away again.
     assert not run_dir.exists()
+
+
+def test_the_tiny_vocabulary_is_built_from_the_gold_and_the_extra_records(tmp_path: Path) -> None:
+    """A word only the extra records have is one token of the tiny model built for that run, and
+    spelled in pieces by the gold-only one; the gold-only model is the one the demo has always used."""
+    from omegaconf import OmegaConf
+    from transformers import AutoTokenizer
+
+    from arastance.corpus.normalize import normalize_arabert_v02
+    from arastance.models.tiny import ensure_tiny_model
+    from arastance.training.cv import vocabulary_texts
+
+    spec = dict(OmegaConf.load(ROOT / "configs" / "model" / "tiny.yaml").tiny)
+    gold_texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "annotations" / "documents").glob("*.txt"))]
+    word = "كيرلنغتون"
+    assert all(word not in text for text in gold_texts)
+    extra = [{"tokens": ["زار", word, "دمشق"], "ner_tags": ["O", "B-PER", "B-GPE"]}] * 3
+    texts = vocabulary_texts(gold_texts, extra)
+    assert texts[: len(gold_texts)] == gold_texts and texts[-1] == f"زار {word} دمشق"
+    with_extra = AutoTokenizer.from_pretrained(ensure_tiny_model(tmp_path, spec, texts, normalize_arabert_v02))
+    gold_only = AutoTokenizer.from_pretrained(ensure_tiny_model(tmp_path, spec, gold_texts, normalize_arabert_v02))
+    assert with_extra.tokenize(word) == [word]
+    assert len(gold_only.tokenize(word)) > 1 and "[UNK]" not in gold_only.tokenize(word)

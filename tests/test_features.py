@@ -28,6 +28,7 @@ from arastance.features.encode import (
 from arastance.gold.convert import to_records
 from arastance.gold.io import read_gold_dir
 from arastance.schema import load_schema
+from arastance.tasks import NER, STANCE
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "annotations" / "schema.yaml")
@@ -40,7 +41,7 @@ def gold_records() -> list[dict]:
 
 
 def ner_config(max_length: int = 512, stride: int = 8) -> EncodingConfig:
-    return EncodingConfig(task="ner", max_length=max_length, stride=stride, label2id=SCHEMA.label2id("ner"))
+    return EncodingConfig(task=NER, max_length=max_length, stride=stride, label2id=SCHEMA.label2id("ner"))
 
 
 def test_first_subword_carries_the_label_and_the_rest_are_ignored(tiny_tokenizer) -> None:
@@ -103,7 +104,7 @@ def test_long_sentence_is_windowed_and_every_word_gets_a_prediction(tiny_tokeniz
 
 
 def test_stance_units_carry_title_and_previous_sentence(gold_records) -> None:
-    units = units_from_records(gold_records, "stance", {"title": True, "title_min_words": 4, "previous": True})
+    units = units_from_records(gold_records, STANCE, {"title": True, "title_min_words": 4, "previous": True})
     by_doc = [u for u in units if u.doc_id == "003_267b21d0fb597590"]
     title = by_doc[1].words  # "أميركا تطرح خطة ..." (the first line is a byline)
     assert by_doc[1].context == by_doc[0].words  # the title line itself only gets its previous sentence
@@ -111,7 +112,7 @@ def test_stance_units_carry_title_and_previous_sentence(gold_records) -> None:
 
 
 def test_batches_cover_every_example_once_and_respect_the_budget(gold_records, tiny_tokenizer) -> None:
-    units = units_from_records(gold_records * 20, "ner")
+    units = units_from_records(gold_records * 20, NER)
     windows = encode_units(units, tiny_tokenizer, normalize_arabert_v02, ner_config())
     lengths = [len(w) for w in windows]
     cfg = BatchingConfig(max_tokens=4096, max_rows=64, pool_factor=50, pad_to_multiple_of=8)
@@ -126,7 +127,7 @@ def test_batches_cover_every_example_once_and_respect_the_budget(gold_records, t
 
 def test_padding_stays_under_five_percent_on_a_corpus_sized_input(gold_records, tiny_tokenizer) -> None:
     """The gold repeated to ~2000 sentences, the default trainer's budget on CPU: padding ≤ 5% of computed tokens."""
-    units = units_from_records(gold_records * 20, "ner")
+    units = units_from_records(gold_records * 20, NER)
     windows = encode_units(units, tiny_tokenizer, normalize_arabert_v02, ner_config())
     lengths = [len(w) for w in windows]
     multiple = resolve_pad_multiple("auto", "cpu")
@@ -139,9 +140,9 @@ def test_padding_stays_under_five_percent_on_a_corpus_sized_input(gold_records, 
 
 
 def test_collate_pads_to_a_multiple_of_eight(gold_records, tiny_tokenizer) -> None:
-    units = units_from_records(gold_records[:5], "ner")
+    units = units_from_records(gold_records[:5], NER)
     windows = encode_units(units, tiny_tokenizer, normalize_arabert_v02, ner_config())
-    batch = collate(windows, tiny_tokenizer.pad_token_id, 8, "ner")
+    batch = collate(windows, tiny_tokenizer.pad_token_id, 8, NER)
     assert batch["input_ids"].shape[1] % 8 == 0
     assert batch["labels"].shape == batch["input_ids"].shape
     assert int(batch["attention_mask"].sum()) == sum(len(w) for w in windows)

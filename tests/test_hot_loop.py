@@ -11,6 +11,7 @@ import torch
 from arastance.bench.syncs import SyncLog, counting_host_reads
 from arastance.features import batching
 from arastance.features.batching import BatchingConfig, collate, plan_batches
+from arastance.tasks import NER
 from helpers.tiny_loop import tiny_loop_inputs, tiny_trainer, windows
 
 
@@ -71,7 +72,7 @@ def test_host_token_counts_equal_the_collated_batch_s() -> None:
     for multiple in (1, 8):
         cfg = BatchingConfig(max_tokens=80, max_rows=16, pool_factor=4, pad_to_multiple_of=multiple)
         for indices in plan_batches(lengths, cfg, seed=3, epoch=0):
-            batch = collate([train_windows[i] for i in indices], 0, multiple, "ner")
+            batch = collate([train_windows[i] for i in indices], 0, multiple, NER)
             assert batching.plan_token_counts([indices], lengths, multiple) == (
                 int(batch["attention_mask"].sum()),
                 batch["input_ids"].numel(),
@@ -97,7 +98,7 @@ def test_the_step_s_attention_mask_gives_the_model_s_own_logits(attention: str) 
     model = BertForTokenClassification(config).eval()
     train_windows = windows(6)
     for multiple, indices in ((1, [0, 1, 2, 3]), (8, [0, 1, 2, 3]), (1, [0, 0])):
-        batch = collate([train_windows[i] for i in indices], 0, multiple, "ner")
+        batch = collate([train_windows[i] for i in indices], 0, multiple, NER)
         batch.pop("labels")
         padded = batching.has_padding(indices, [len(w) for w in train_windows], multiple)
         assert padded == bool((batch["attention_mask"] == 0).any())

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from arastance.cli import COMMANDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -266,12 +264,6 @@ def test_no_circle_between_packages() -> None:
     assert circles(unit_graph(code_graph())) == []
 
 
-KNOWN_CIRCLE = [{"arastance.models.onnx_backend", "arastance.models.openvino_backend"}]
-
-
-@pytest.mark.xfail(
-    file_circles(code_graph()) == KNOWN_CIRCLE, reason="removed by the prediction-path change", strict=True
-)
 def test_no_circle_of_files_inside_a_package() -> None:
     found = file_circles(code_graph())
     assert found == [], "circles of files: " + "; ".join(" ↔ ".join(sorted(c)) for c in found)

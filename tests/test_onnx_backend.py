@@ -12,17 +12,10 @@ import pytest
 
 from arastance.cli import main
 from arastance.errors import UserError
-from arastance.models.onnx_backend import (
-    GATE_FILE,
-    INPUT_NAMES,
-    ONNX_DIR,
-    ExportedModel,
-    choose_backend,
-    decide_backend,
-    gated_variant,
-    read_gate,
-)
+from arastance.models.onnx_backend import GATE_FILE, INPUT_NAMES, ONNX_DIR, ExportedModel
+from arastance.models.variants import choose_backend, decide_backend, gated_variant, read_gate
 from arastance.publish.onnx_gate import agreement, export_settings, gold_units
+from arastance.tasks import NER, STANCE
 from helpers.publish_runs import trained_runs
 
 pytest.importorskip("onnxruntime")
@@ -55,7 +48,7 @@ def test_auto_falls_back_to_torch_without_a_passed_gate() -> None:
 def test_onnx_asked_for_explicitly() -> None:
     assert decide_backend("onnx", "cpu", None, ["fp32", "int8"], {"onnx"}) == ("onnx", "fp32")
     assert decide_backend("torch", "cpu", PASSED, ["fp32", "int8"], {"onnx"}) == ("torch", None)
-    with pytest.raises(UserError, match="publish the model again"):
+    with pytest.raises(UserError, match=r"the model folder has no onnx export .*`arastance publish --onnx yes`"):
         decide_backend("onnx", "cpu", None, [], {"onnx"})
     with pytest.raises(UserError, match="CPU only"):
         decide_backend("onnx", "cuda", PASSED, ["fp32"], {"onnx"})
@@ -63,6 +56,16 @@ def test_onnx_asked_for_explicitly() -> None:
         decide_backend("onnx", "cpu", PASSED, ["fp32"], set())
     with pytest.raises(UserError, match="use auto, torch, onnx"):
         decide_backend("tensorrt", "cpu", PASSED, ["fp32"], {"onnx"})
+
+
+def test_a_folder_without_the_export_says_so_before_asking_for_a_package() -> None:
+    """Installing the runtime cannot help a folder published without its export: the message names
+    the folder and the re-publish, whether or not the runtime is installed."""
+    for installed in ({"onnx", "openvino"}, set()):
+        for backend in ("onnx", "openvino"):
+            with pytest.raises(UserError, match=rf"^pub/ner has no {backend} export") as caught:
+                decide_backend(backend, "cpu", None, [], installed, "pub/ner")
+            assert "--onnx yes" in str(caught.value) and "onnxruntime" not in str(caught.value)
 
 
 def test_agreement_counts_words() -> None:
@@ -90,7 +93,7 @@ def test_publish_writes_both_variants_and_their_gate(published: Path) -> None:
         and (published / ONNX_DIR / "model-int8.onnx").is_file()
     )
     settings = export_settings()
-    assert gate["units"] == len(gold_units("ner", {})) > 0 and gate["words"] > 0
+    assert gate["units"] == len(gold_units(NER, {})) > 0 and gate["words"] > 0
     for name in ("fp32", "int8"):
         figures = gate["variants"][name]
         assert 0.0 <= figures["agreement"] <= 1.0
@@ -104,22 +107,19 @@ def test_publish_writes_both_variants_and_their_gate(published: Path) -> None:
 
 @pytest.mark.slow
 def test_onnx_predictions_equal_torch_within_the_gate(published: Path) -> None:
-    from arastance.models.predictor import predict_units
     from arastance.predict.documents import load_published_model
     from arastance.publish.onnx_gate import load_onnx_variant
 
-    torch_model = load_published_model(published, "ner", "cpu", "torch")
-    units = gold_units("ner", {})
-    reference = predict_units(
-        torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision
-    )
-    fp32 = load_onnx_variant(published, "ner", "fp32")
-    same = predict_units(fp32.loaded, units, fp32.settings.inference, fp32.schema, fp32.precision)
+    torch_model = load_published_model(published, NER, "cpu", "torch")
+    units = gold_units(NER, {})
+    reference = torch_model.predictor.predict(units)
+    fp32 = load_onnx_variant(published, NER, "fp32")
+    same = fp32.predictor.predict(units)
     assert same.labels == reference.labels
     for a, b in zip(same.scores, reference.scores, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
-    int8 = load_onnx_variant(published, "ner", "int8")
-    quantised = predict_units(int8.loaded, units, int8.settings.inference, int8.schema, int8.precision)
+    int8 = load_onnx_variant(published, NER, "int8")
+    quantised = int8.predictor.predict(units)
     assert (
         agreement(reference.labels, quantised.labels, per_word=True)
         == read_gate(published)["variants"]["int8"]["agreement"]
@@ -187,7 +187,7 @@ def test_a_stance_model_exports_and_gates_on_sentence_labels(tmp_path_factory: p
     out = tmp_path_factory.mktemp("onnx-stance") / "stance"
     assert main(["publish", str(runs["stance_fixed"]), "--out", str(out), "--onnx", "yes"]) == 0
     gate = read_gate(out)
-    assert gate["task"] == "stance" and gate["words"] is None and gate["units"] == len(gold_units("stance", {}))
+    assert gate["task"] == "stance" and gate["words"] is None and gate["units"] == len(gold_units(STANCE, {}))
     assert gate["variants"]["fp32"]["agreement"] == 1.0 and gate["variants"]["fp32"]["passed"] is True
     if importlib.util.find_spec("openvino") and importlib.util.find_spec("nncf"):
         # The OpenVINO variant is calibrated on the stance model's own batches (with context) and gated
@@ -201,7 +201,7 @@ def test_a_stance_model_exports_and_gates_on_sentence_labels(tmp_path_factory: p
             figures["agreement"] >= settings.min_word_agreement
             and figures["score_difference"] <= settings.max_f1_difference
         )
-        model = load_onnx_variant(out, "stance", "openvino-int8")
+        model = load_onnx_variant(out, STANCE, "openvino-int8")
         document = sorted((Path(__file__).resolve().parents[1] / "annotations" / "documents").glob("*.txt"))[
             0
         ].read_text(encoding="utf-8")
@@ -239,7 +239,7 @@ def test_openvino_and_onnx_asked_for_explicitly_stay_in_their_runtime() -> None:
     assert decide_backend("onnx", "cpu", WITH_OPENVINO, ALL, {"onnx", "openvino"}) == ("onnx", "int8")
     with pytest.raises(UserError, match=r"pip install 'arastance\[openvino\]'"):
         decide_backend("openvino", "cpu", WITH_OPENVINO, ALL, {"onnx"})
-    with pytest.raises(UserError, match=r"no openvino/model-int8\.xml in the model folder"):
+    with pytest.raises(UserError, match=r"has no openvino export \(none of openvino/model-int8.xml\)"):
         decide_backend("openvino", "cpu", WITH_OPENVINO, ["fp32", "int8"], {"onnx", "openvino"})
     with pytest.raises(UserError, match="CPU only"):
         decide_backend("openvino", "cuda", WITH_OPENVINO, ALL, {"onnx", "openvino"})
@@ -253,8 +253,8 @@ def hide_package(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
 
 def test_a_missing_openvino_is_seen_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from arastance.models.onnx_backend import installed_runtimes
     from arastance.models.openvino_backend import openvino_available, require_openvino
+    from arastance.models.variants import installed_runtimes
 
     hide_package(monkeypatch, "nncf")
     assert openvino_available() is ("openvino" in installed_runtimes()) and not openvino_available(for_export=True)
@@ -320,18 +320,15 @@ def test_publish_exports_and_gates_the_openvino_variant(published: Path) -> None
 @pytest.mark.slow
 def test_openvino_predictions_are_the_gated_ones(published: Path, tmp_path: Path) -> None:
     pytest.importorskip("openvino")
-    from arastance.models.predictor import predict_units
     from arastance.predict.documents import load_published_model
     from arastance.publish.onnx_gate import load_onnx_variant
 
-    torch_model = load_published_model(published, "ner", "cpu", "torch")
-    units = gold_units("ner", {})
-    reference = predict_units(
-        torch_model.loaded, units, torch_model.settings.inference, torch_model.schema, torch_model.precision
-    )
-    model = load_onnx_variant(published, "ner", "openvino-int8")
+    torch_model = load_published_model(published, NER, "cpu", "torch")
+    units = gold_units(NER, {})
+    reference = torch_model.predictor.predict(units)
+    model = load_onnx_variant(published, NER, "openvino-int8")
     assert model.backend == "openvino"
-    quantised = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    quantised = model.predictor.predict(units)
     assert (
         agreement(reference.labels, quantised.labels, per_word=True)
         == read_gate(published)["variants"]["openvino-int8"]["agreement"]
@@ -384,7 +381,7 @@ class ShapeRecordingModel(ExportedModel):
 def predicted_widths(tiny_tokenizer, pad_to_multiple_of: int | None) -> tuple[list[int], list]:
     from arastance.corpus.normalize import normalize_arabert_v02
     from arastance.models.factory import LoadedModel
-    from arastance.models.predictor import predict_units
+    from arastance.models.predictor import Predictor
     from arastance.paths import schema_path
     from arastance.schema import load_schema
     from arastance.settings import InferenceSettings, TaskSettings
@@ -394,10 +391,9 @@ def predicted_widths(tiny_tokenizer, pad_to_multiple_of: int | None) -> tuple[li
         TaskSettings(name="ner"), stride=16, eval_batch_tokens=512, max_rows=8, pool_factor=8, pad_to_multiple_of=1
     )
     model = ShapeRecordingModel(pad_to_multiple_of, len(schema.label2id("ner")))
-    units = gold_units("ner", {})
-    predictions = predict_units(
-        LoadedModel(tiny_tokenizer, model, normalize_arabert_v02, "test"), units, settings, schema, "fp32"
-    )
+    units = gold_units(NER, {})
+    loaded = LoadedModel(tiny_tokenizer, model, normalize_arabert_v02, "test")
+    predictions = Predictor(loaded, NER, settings, schema, "fp32").predict(units)
     return model.widths, predictions.labels
 
 

@@ -17,6 +17,7 @@ from arastance.errors import UserError
 from arastance.gold.validate import validate_path
 from arastance.predict.documents import load_published_model, predict_documents
 from arastance.predict.preannotate import doc_id_for, predicted_document
+from arastance.tasks import NER, STANCE
 from helpers.publish_runs import biased_copy, schema, trained_runs
 
 
@@ -109,8 +110,8 @@ def test_accepted_predictions_round_trip_through_the_importer(
     )
     imported, problems = tasks_to_documents(predictions_as_annotations(tasks), schema())
     assert problems == []
-    ner = load_published_model(models["ner_quantity"], "ner", "cpu")
-    stance = load_published_model(models["stance"], "stance", "cpu")
+    ner = load_published_model(models["ner_quantity"], NER, "cpu")
+    stance = load_published_model(models["stance"], STANCE, "cpu")
     texts = [d.read_text(encoding="utf-8") for d in docs]
     results = predict_documents(texts, ner, stance)
     for doc, task, text, result in zip(imported, tasks, texts, results, strict=True):

@@ -16,6 +16,7 @@ from arastance.cli import main
 from arastance.corpus.segment import split_sentences, tokenize_words
 from arastance.errors import UserError
 from arastance.predict.documents import TaskModel, load_published_model, predict_documents, raw_sentence_records
+from arastance.tasks import NER, STANCE
 from helpers.publish_runs import biased_copy, schema, trained_runs
 
 # Diacritics, tatweel (also the proclitic joiner لـ), Arabic-Indic digits, a decimal, a Latin word,
@@ -42,17 +43,17 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def ner(models: dict[str, Path]) -> TaskModel:
-    return load_published_model(models["ner_best"], "ner", "cpu")
+    return load_published_model(models["ner_best"], NER, "cpu")
 
 
 @pytest.fixture(scope="module")
 def every_word(models: dict[str, Path]) -> TaskModel:
-    return load_published_model(models["ner_every_word"], "ner", "cpu")
+    return load_published_model(models["ner_every_word"], NER, "cpu")
 
 
 @pytest.fixture(scope="module")
 def stance(models: dict[str, Path]) -> TaskModel:
-    return load_published_model(models["stance"], "stance", "cpu")
+    return load_published_model(models["stance"], STANCE, "cpu")
 
 
 def words_of(text: str) -> list[tuple[int, int]]:
@@ -153,11 +154,10 @@ def test_three_thousand_words_nothing_dropped(every_word: TaskModel, stance: Tas
 def test_long_document_word_scores_are_all_real(ner: TaskModel) -> None:
     """At the level below: each word's score row is a probability distribution, never the zero row of a dropped word."""
     from arastance.features.encode import units_from_records
-    from arastance.models.predictor import predict_units
 
     text = " ".join(["الحسكة", "قسد", "٣٠٠", "مقاتل", "،"] * 600)
-    units = units_from_records(raw_sentence_records("d0", text), "ner", {})
-    predictions = predict_units(ner.loaded, units, ner.settings.inference, ner.schema, "fp32")
+    units = units_from_records(raw_sentence_records("d0", text), NER, {})
+    predictions = ner.predictor.predict(units)
     n_words = sum(len(u.words) for u in units)
     assert n_words == len(words_of(text)) == 3000
     rows = np.concatenate(predictions.scores)
@@ -197,7 +197,7 @@ def test_folder_without_training_config_uses_configs_defaults(models: dict[str, 
     bare.mkdir()
     for item in models["ner_best"].iterdir():
         shutil.copyfile(item, bare / item.name)
-    model = load_published_model(bare, "ner", "cpu")
+    model = load_published_model(bare, NER, "cpu")
     assert model.settings_from == "configs/ defaults" and model.settings.model.normalization == "arabert_v02"
     [record] = predict_documents(["قسد في الحسكة."], ner=model)
     check_record("قسد في الحسكة.", record)
@@ -206,16 +206,16 @@ def test_folder_without_training_config_uses_configs_defaults(models: dict[str, 
 @pytest.mark.slow
 def test_wrong_task_cv_run_and_missing_folder_are_refused(models: dict[str, Path]) -> None:
     with pytest.raises(UserError, match="that is a stance model; pass it as --stance"):
-        load_published_model(models["stance"], "ner", "cpu")
+        load_published_model(models["stance"], NER, "cpu")
     cv_run = models["ner_best"].parent.parent
     with pytest.raises(UserError, match="cross-validation run with one model per fold"):
-        load_published_model(cv_run, "ner", "cpu")
+        load_published_model(cv_run, NER, "cpu")
     with pytest.raises(UserError, match="not a model folder"):
-        load_published_model(cv_run / "nowhere", "ner", "cpu")
+        load_published_model(cv_run / "nowhere", NER, "cpu")
     with pytest.raises(UserError, match="not a device"):
-        load_published_model(models["ner_best"], "ner", "gpu0")
+        load_published_model(models["ner_best"], NER, "gpu0")
     with pytest.raises(UserError, match="no such CUDA device"):
-        load_published_model(models["ner_best"], "ner", "cuda:99")
+        load_published_model(models["ner_best"], NER, "cuda:99")
 
 
 # --------------------------------------------------------------------------- the command

@@ -16,6 +16,7 @@ from arastance.errors import UserError
 from arastance.models.model_config import check_model_config
 from arastance.publish.card import front_matter, point_and_ci, render_card
 from arastance.publish.package import card_facts, locate_run
+from arastance.tasks import NER
 from helpers.publish_runs import REPO_ROOT, schema, trained_runs
 
 ARABIC = "قالت وزارة الدفاع الأميركية إن 900 جندي ما زالوا في سوريا"
@@ -339,14 +340,14 @@ def test_labels_must_match_the_schema() -> None:
         "id2label": {str(i): t for i, t in s.id2label("ner").items()},
         "label2id": s.label2id("ner"),
     }
-    check_model_config(good, s, "ner")
+    check_model_config(good, s, NER)
     renamed = {**good, "id2label": {**good["id2label"], "1": "B-PERSON"}}
     with pytest.raises(UserError, match="missing \\['B-PER'\\], unexpected \\['B-PERSON'\\]"):
-        check_model_config(renamed, s, "ner")
+        check_model_config(renamed, s, NER)
     with pytest.raises(UserError, match="not a ner head"):
-        check_model_config({**good, "architectures": ["BertForSequenceClassification"]}, s, "ner")
+        check_model_config({**good, "architectures": ["BertForSequenceClassification"]}, s, NER)
     with pytest.raises(UserError, match="label2id"):
-        check_model_config({**good, "label2id": {}}, s, "ner")
+        check_model_config({**good, "label2id": {}}, s, NER)
 
 
 @pytest.mark.slow

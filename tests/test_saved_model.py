@@ -106,3 +106,54 @@ def test_predict_names_the_file_and_exits_1(
         }[fault]
         in err
     )
+
+
+# --------------------------------------------------------------------------- exported variants: the same checks
+
+
+def with_a_gated_export(folder: Path) -> Path:
+    """`folder` as if published with an ONNX export that passed its gate and beat torch (the graph itself
+    is not one: a folder check that let it through would fail on opening it, not with the check's message)."""
+    import json
+
+    from arastance.models.onnx_backend import GATE_FILE, ONNX_DIR
+
+    (folder / ONNX_DIR).mkdir()
+    (folder / ONNX_DIR / "model.onnx").write_bytes(b"not a graph")
+    gate = {"torch": {"seconds": 1.0}, "variants": {"fp32": {"passed": True, "seconds": 0.5}}}
+    (folder / ONNX_DIR / GATE_FILE).write_text(json.dumps(gate), encoding="utf-8")
+    return folder
+
+
+def predict_error(folder: Path, backend: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    doc = tmp_path / "doc.txt"
+    doc.write_text("قالت وزارة الدفاع إن 900 جندي في سوريا.", encoding="utf-8")
+    out = tmp_path / f"{backend}.jsonl"
+    rc = main(["predict", "--ner", str(folder), "--backend", backend, "--device", "cpu", "--out", str(out), str(doc)])
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["auto", "onnx"])
+def test_an_exported_variant_goes_through_the_torch_folder_checks(
+    copy_of: Path, tmp_path: Path, backend: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from arastance.models.variants import choose_backend
+
+    folder = with_a_gated_export(copy_of)
+    assert choose_backend("auto", "cpu", folder) == ("onnx", "fp32")  # auto would run the export
+    (folder / "tokenizer.json").unlink()
+    torch_rc, torch_err = predict_error(folder, "torch", tmp_path, capsys)
+    rc, err = predict_error(folder, backend, tmp_path, capsys)
+    assert torch_rc == rc == 1 and "no tokenizer files" in err and "Traceback" not in err
+    assert err == torch_err  # the same message, whichever backend would have run
+    assert not (tmp_path / f"{backend}.jsonl").exists()
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_a_backend_asked_for_on_a_folder_without_its_export_says_so(
+    copy_of: Path, tmp_path: Path, backend: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, err = predict_error(copy_of, backend, tmp_path, capsys)
+    assert rc == 1 and f"{copy_of} has no {backend} export" in err and "arastance publish --onnx yes" in err
+    assert "pip install 'arastance[onnx]'" not in err and "needs onnxruntime" not in err

@@ -212,6 +212,7 @@ def test_evaluation_and_prediction_batches_ask_the_governor(monkeypatch: pytest.
     from arastance.features.batching import BatchingConfig
     from arastance.models import threads
     from arastance.models.inference import padded_batches
+    from arastance.tasks import NER
     from helpers.tiny_loop import windows
 
     load, calls = FakeLoad(), []
@@ -219,7 +220,7 @@ def test_evaluation_and_prediction_batches_ask_the_governor(monkeypatch: pytest.
     monkeypatch.setattr(threads, "_GOVERNOR", governor(load, calls))
     batches = list(
         padded_batches(
-            windows(30), 0, BatchingConfig(max_tokens=64, max_rows=8, pool_factor=4, pad_to_multiple_of=1), "ner", False
+            windows(30), 0, BatchingConfig(max_tokens=64, max_rows=8, pool_factor=4, pad_to_multiple_of=1), NER, False
         )
     )
     assert len(batches) > 1

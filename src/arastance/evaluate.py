@@ -13,6 +13,7 @@ with the fresh predictions. Expected failures print one message and exit with st
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import hydra
@@ -52,6 +53,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
     from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
     from arastance.evaluation.report import ReportSettings, analyse, headline_line, write_report
+    from arastance.evaluation.test_sets import corpus_test_lines
     from arastance.models.loading import quiet_libraries
 
     quiet_libraries()
@@ -66,9 +68,13 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary["pooled_differences"] = pooled_differences(run.task, analysis.metrics, run.metrics)
     summary["matches_training"] = summary["matches_training"] and not summary["pooled_differences"]
 
+    extra: dict[str, Any] = {"checkpoint_eval": summary}
+    test_sets = corpus_test_sets(config.eval_records, run, settings.bootstrap)
+    if test_sets:
+        extra["test_sets"] = test_sets
     report_dir = config.report_dir
     title = config.title or f"{run.task} run {run_dir.name}"
-    metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, {"checkpoint_eval": summary})
+    metrics = write_report(report_dir, [analysis], run.docs, run.schema, settings, title, extra)
     predictions_dir = report_dir / "predictions"
     for fold in result.folds:
         write_jsonl(predictions_dir / f"{fold.name}.jsonl", fold.records)
@@ -87,8 +93,24 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         )
         for line in shown[:10]:
             print(f"  {line}", file=sys.stderr)
+    for line in corpus_test_lines(metrics.get("test_sets") or {}):
+        print(line)
     print(f"report: {report_dir / 'report.md'}")
     return metrics
+
+
+def corpus_test_sets(files: Sequence[str] | None, run: Any, bootstrap: Any) -> dict[str, Any]:
+    """The run's data.eval_records, or the files given as `eval_records=[…]`, scored with its saved models."""
+    from arastance.evaluation.test_sets import load_corpus_test_sets, score_run_test_sets
+    from arastance.models.device import choose_runtime
+    from arastance.runs.layout import RunDir
+
+    chosen = list(run.settings.data.eval_records) if files is None else list(files)
+    test_sets = load_corpus_test_sets(chosen, run.task, run.schema)
+    if not test_sets:
+        return {}
+    runtime = choose_runtime(run.settings.trainer.precision)  # as training scored them
+    return score_run_test_sets(RunDir(run.path), run.settings, run.schema, test_sets, runtime, bootstrap)
 
 
 # --help lists only the config groups evaluate reads (configs/evaluate.yaml's hydra.help.template).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,10 @@ class Schema:
         for label in self.entity_labels:
             tags += [f"B-{label}", f"I-{label}"]
         return tuple(tags)
+
+    def with_entity_labels(self, labels: tuple[str, ...]) -> Schema:
+        """The same schema with other entity labels (a corpus's own, see corpus/external.py native_schema)."""
+        return replace(self, entity_labels=labels)
 
     def id2label(self, task: str) -> dict[int, str]:
         return dict(enumerate(get_task(task).model_labels(self)))

@@ -246,6 +246,11 @@ class DataSettings:
     test_docs: tuple[str, ...] | None = setting(None, _DOC_IDS)
     extra_records: tuple[str, ...] = setting((), list_of(text("a file"), "files"))
     extra_ratio: float | None = setting(None, optional(number(0.0, low_open=True)))
+    # A corpus's own test split (converted records), scored after training beside the gold (evaluation/test_sets.py).
+    eval_records: tuple[str, ...] = setting((), list_of(text("a file"), "files"))
+    # null: the gold schema's labels. A corpus label map (configs/corpus/NAME.yaml): train and score on its
+    # `native_labels` (data=external only; corpus/external.py native_schema).
+    labels: str | None = setting(None, optional(text("a corpus label map file")))
     # Nested search (configs/hparams_search/*_nested.yaml): CV fold K's test document is left out of
     # the whole run, which cross-validates over the other documents. None: every document is used.
     outer_fold: int | None = setting(None, optional(integer(0)))
@@ -363,6 +368,14 @@ def _data_problems(data: DataSettings, per_word: bool, task: str) -> list[str]:
         )
     if data.split == "external" and not data.extra_records:
         found.append("data=external trains on data.extra_records alone: give data.extra_records=[FILE.jsonl,...]")
+    if data.eval_records and not per_word:
+        found.append(f"data.eval_records holds NER sentences and task={task}: use them with task=ner")
+    if data.labels and (not per_word or data.split != "external"):
+        # The gold has our schema's labels only: a corpus's own labels can be trained on that corpus alone.
+        found.append(
+            f"data.labels={data.labels!r} trains on a corpus's own labels, which the gold does not have: "
+            f"it needs task=ner and data=external (got task={task}, data.split={data.split})"
+        )
     if data.split == "external" and data.extra_ratio is not None:
         found.append(
             f"data.extra_ratio={data.extra_ratio!r}: scales the extra records to the gold training sentences, "
@@ -380,6 +393,8 @@ class EvaluateSettings:
     report_dir: Path = setting(Path("report"), _FOLDER)
     title: str | None = setting(None, optional(text()))
     progress: bool = setting(False, boolean())
+    # A corpus's test split(s) scored with the run's models; null: the run's own data.eval_records.
+    eval_records: tuple[str, ...] | None = setting(None, optional(list_of(text("a file"), "files")))
     paths: PathSettings = group(PathSettings)
     eval: EvalSettings = group(EvalSettings)
 

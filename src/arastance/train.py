@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -27,8 +27,11 @@ from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_startup_traces
 from arastance.runs.state import require_model, require_new_or_resumable
-from arastance.schema import load_schema
+from arastance.schema import Schema, load_schema
 from arastance.settings import DataSettings, RunSettings, checked, from_config, validate_training_config
+
+if TYPE_CHECKING:
+    from arastance.evaluation.test_sets import CorpusTestSet
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -51,14 +54,20 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
     with CLOCK.phase("imports"):
+        from arastance.evaluation.test_sets import load_corpus_test_sets
+        from arastance.gold.splits import run_schema
         from arastance.models.loading import quiet_libraries
         from arastance.training.cv import is_main_process, run_all
 
     settings = checked_paths(from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True)))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
+    # A corpus's test split is read and checked before any training, like every other input.
+    test_sets = load_corpus_test_sets(settings.data.eval_records, settings.task.name, run_schema(schema, settings.data))
     metrics = run_all(settings, schema)
     if metrics and is_main_process():
+        if test_sets:
+            metrics["test_sets"] = score_test_sets_after_training(settings, schema, test_sets, cfg)
         print(finish(settings, metrics), flush=True)
     return metrics
 
@@ -75,8 +84,31 @@ def checked_paths(settings: RunSettings) -> RunSettings:
     return replace(settings, model=replace(settings.model, pretrained=str(model_dir)))
 
 
+def score_test_sets_after_training(
+    settings: RunSettings, schema: Schema, test_sets: list[CorpusTestSet], cfg: DictConfig
+) -> dict[str, Any]:
+    """data.eval_records scored with the kept model(s), added to the run's metrics.json beside the gold."""
+    from arastance.evaluation.report import ReportSettings
+    from arastance.evaluation.test_sets import score_run_test_sets
+    from arastance.gold.splits import run_schema
+    from arastance.models.device import choose_runtime
+    from arastance.runs.layout import read_json_object, write_json
+
+    run = RunDir(settings.run_dir)
+    bootstrap = ReportSettings.from_cfg(cfg.eval).bootstrap
+    labels = run_schema(schema, settings.data)
+    runtime = choose_runtime(settings.trainer.precision)
+    block = score_run_test_sets(
+        run, settings, labels, test_sets, runtime, bootstrap, logging.getLogger("arastance.train").info
+    )
+    stored = read_json_object(run.metrics_path)
+    write_json(run.metrics_path, {**stored, "test_sets": block})
+    return block
+
+
 def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
     """Point outputs/<task>/<model>/latest at this run and say what it did and what to run next."""
+    from arastance.evaluation.test_sets import corpus_test_lines
     from arastance.training.summary import run_summary
 
     run = RunDir(settings.run_dir)
@@ -84,7 +116,14 @@ def finish(settings: RunSettings, metrics: dict[str, Any]) -> str:
     latest = point_latest(home, run.path) if home is not None else None
     finals = [(s.name if run.is_cv() else "run", s.read_metrics()["final"]) for s in run.splits() if s.is_finished()]
     return run_summary(
-        run.path, metrics, finals, settings.task.name, settings.task.metric, settings.trainer.max_steps, latest
+        run.path,
+        metrics,
+        finals,
+        settings.task.name,
+        settings.task.metric,
+        settings.trainer.max_steps,
+        latest,
+        corpus_test_lines(metrics.get("test_sets") or {}),
     )
 
 

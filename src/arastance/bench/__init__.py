@@ -11,7 +11,7 @@ optimiser hyper-parameters, seed and thread count:
 - train/ours: `arastance.training.loop.run_loop` at its defaults, token budget chosen so that a step
   carries the same real tokens on average as the Trainer's batch;
 - predict/pipeline: `transformers.pipeline("token-classification")` (best of batch sizes and dtypes);
-- predict/ours: the path `arastance predict` takes (`models.predictor.predict_units`), torch;
+- predict/ours: the path `arastance predict` takes (`models.predictor.Predictor`), torch;
 - predict/onnx_fp32, predict/onnx_int8: the same path on ONNX Runtime, exported and gated against
   torch as `arastance publish` does it (bench.prediction), each row with its word agreement; the
   prediction ratio uses the fastest row whose gate passed. They run on the base-shaped model as the

@@ -139,13 +139,14 @@ def encoded_windows(model_dir: Path, repeat: int) -> tuple[Any, list[Window]]:
 
     from arastance.corpus.normalize import get_normalizer
     from arastance.features.encode import EncodingConfig, encode_units, units_from_records
+    from arastance.tasks import NER
 
     schema = bench_schema()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.model_max_length = 512
-    cfg = EncodingConfig(task="ner", max_length=512, stride=128, label2id=schema.label2id("ner"))
+    cfg = EncodingConfig(task=NER, max_length=512, stride=128, label2id=schema.label2id("ner"))
     return tokenizer, encode_units(
-        units_from_records(gold_records(), "ner"), tokenizer, get_normalizer("arabert_v02"), cfg
+        units_from_records(gold_records(), NER), tokenizer, get_normalizer("arabert_v02"), cfg
     ) * repeat
 
 

@@ -42,22 +42,22 @@ def worker_predict_export(spec: dict[str, Any]) -> dict[str, Any]:
     from arastance.publish.onnx_gate import export_and_gate, export_settings
 
     folder = publishable_copy(Path(spec["model_dir"]), Path(spec["folder"]))
-    return export_and_gate(folder, "ner", export_settings())
+    from arastance.tasks import NER
+
+    return export_and_gate(folder, NER, export_settings())
 
 
 def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
     """`arastance predict` on the documents with one backend: torch, or one exported variant (ONNX Runtime,
     OpenVINO)."""
-    from arastance.models.predictor import model_batching
     from arastance.predict.documents import load_published_model, predict_documents
     from arastance.publish.onnx_gate import load_onnx_variant
+    from arastance.tasks import NER
 
     documents, sentences = predict_inputs(spec["repeat"])
     folder = Path(spec["folder"])
     variant = spec.get("variant")
-    model = (
-        load_onnx_variant(folder, "ner", variant) if variant else load_published_model(folder, "ner", "auto", "torch")
-    )
+    model = load_onnx_variant(folder, NER, variant) if variant else load_published_model(folder, NER, "auto", "torch")
     predict_documents(documents[:1], ner=model)  # warm-up
     started, cpu = time.perf_counter(), time.process_time()
     predict_documents(documents, ner=model)
@@ -70,7 +70,7 @@ def worker_predict_ours(spec: dict[str, Any]) -> dict[str, Any]:
         "cpu_seconds": cpu_seconds,
         "backend": model.backend,
         "precision": model.precision,
-        "pad_to_multiple_of": model_batching(model.loaded, model.settings.inference).pad_to_multiple_of,
+        "pad_to_multiple_of": model.predictor.batching.pad_to_multiple_of,
         "peak_memory_mib": peak_memory_mib(),
     }
 

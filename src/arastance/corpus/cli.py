@@ -1,6 +1,8 @@
 """`arastance corpus convert`: a public NER corpus onto our schema, as the gold's IOB2 sentence records.
 
     arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml ANERCorp.txt --out anercorp.jsonl
+    arastance corpus convert --format conll --label-map configs/corpus/anercorp.yaml --native-labels \
+        ANERCorp_CamelLab_test.txt --out test.jsonl     (the corpus's own labels, for its published figures)
     arastance corpus convert --format hf --dataset NAME_OR_FOLDER [--split train] --label-map MAP --out OUT.jsonl
 
 Counts per source type (mentions, and the label each became or `dropped`) go to stderr. On any
@@ -21,6 +23,7 @@ from arastance.corpus.external import (
     convert_sentences,
     format_counts,
     load_label_map,
+    native_label_map,
     read_conll_file,
 )
 from arastance.errors import UserError
@@ -45,6 +48,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--label-map", required=True, type=Path, metavar="YAML", help="e.g. configs/corpus/anercorp.yaml")
     p.add_argument("--out", required=True, type=Path, metavar="OUT.jsonl")
+    p.add_argument(
+        "--native-labels",
+        action="store_true",
+        help="keep the corpus's own types (the map's native_labels) instead of mapping them onto the schema",
+    )
     p.add_argument("--strict-iob2", action="store_true", help="an I-X that does not continue an X entity is an error")
     p.add_argument("--dataset", metavar="NAME", help="--format hf: Hub dataset id or a local dataset folder")
     p.add_argument("--config", dest="dataset_config", metavar="NAME", help="--format hf: the dataset's configuration")
@@ -81,6 +89,8 @@ def write_records_atomically(conversion: Conversion, out: Path) -> None:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     label_map = load_label_map(args.label_map, load_schema())
+    if args.native_labels:
+        label_map = native_label_map(label_map)
     conversion = convert_sentences(_sentences(args, label_map), label_map, args.strict_iob2)
     write_records_atomically(conversion, args.out)
     sys.stderr.write(format_counts(conversion, label_map))

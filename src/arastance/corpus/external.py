@@ -57,6 +57,8 @@ class LabelMap:
     source: str
     labels: dict[str, str | None]  # source type → schema label, None = dropped
     file: str
+    # The corpus's own types (`native_labels:`), for runs that train and score on them (data.labels).
+    native: tuple[str, ...] = ()
 
 
 def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
@@ -77,9 +79,12 @@ def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
             problems.append(f"{file}: key `labels.{name}`: a source type is a tag without its B-/I- prefix")
         else:
             labels[name] = label
+    native = raw.get("native_labels") or []
+    if not isinstance(native, list) or not all(isinstance(t, str) and t in labels for t in native):
+        problems.append(f"{file}: key `native_labels` must list source types named under `labels:`, got {native!r}")
     if problems:
         raise CorpusError(problems)
-    return LabelMap(str(source), labels, file)
+    return LabelMap(str(source), labels, file, tuple(native))
 
 
 def load_label_map(path: Path, schema: Schema) -> LabelMap:
@@ -93,6 +98,19 @@ def load_label_map(path: Path, schema: Schema) -> LabelMap:
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise CorpusError([f"{path}:{where} not valid YAML ({getattr(err, 'problem', None) or err})"]) from None
     return parse_label_map(raw, str(path), schema)
+
+
+def native_label_map(label_map: LabelMap) -> LabelMap:
+    """The map that keeps the corpus's own types (`native_labels:`) as they are: PERS stays PERS."""
+    if not label_map.native:
+        raise CorpusError([f"{label_map.file}: no `native_labels:` list, so the corpus's own labels are not declared"])
+    return LabelMap(label_map.source, {t: t for t in label_map.native}, label_map.file, label_map.native)
+
+
+def native_schema(schema: Schema, label_map_file: Path) -> Schema:
+    """The schema a run on a corpus's own labels uses (data.labels=configs/corpus/NAME.yaml): its entity
+    labels are the corpus's `native_labels`; stance and holders keep the gold schema's (such a run never uses them)."""
+    return schema.with_entity_labels(native_label_map(load_label_map(label_map_file, schema)).native)
 
 
 # --------------------------------------------------------------------------- source sentences
@@ -191,6 +209,50 @@ def to_iob2(tags: Sequence[str], strict: bool = False) -> tuple[list[str], list[
     return out, problems
 
 
+def iob1_starts(tags: Sequence[str]) -> list[int]:
+    """Indices of the `I-X` tags that do not continue an `X` entity (after `O`, another type, or first in
+    the sentence): IOB1 starts, or repairs of a broken IOB2 file. `to_iob2` reads each as the start of a
+    mention, as conlleval does; the converter counts them so that the repair is never silent."""
+    starts: list[int] = []
+    previous = ""
+    for i, tag in enumerate(tags):
+        parts = split_tag(tag)
+        prefix, kind = parts if parts is not None else ("", "")
+        if prefix == "I" and previous != kind:
+            starts.append(i)
+        previous = kind
+    return starts
+
+
+def source_file(place: str) -> str:
+    """The file (or dataset split) part of a token's place: "FILE:LINE" → FILE, "NAME[split] row R" → NAME[split]."""
+    return place.rsplit(" row ", 1)[0] if " row " in place else place.rsplit(":", 1)[0]
+
+
+@dataclass
+class Repairs:
+    """Per input file: the places of the `I-` tags read as mention starts, and the sentences holding one."""
+
+    places: dict[str, list[str]] = field(default_factory=dict)
+    sentences: Counter[str] = field(default_factory=Counter)
+
+    def add(self, sentence: SourceSentence, indices: Sequence[int]) -> None:
+        if not indices:
+            return
+        file = source_file(sentence.places[indices[0]])
+        self.places.setdefault(file, []).extend(sentence.places[i] for i in indices)
+        self.sentences[file] += 1
+
+    def lines(self) -> list[str]:
+        return [
+            f"repaired in {file}: {len(places):,} I- tag{'s' if len(places) != 1 else ''} with no B- before "
+            f"{'them' if len(places) != 1 else 'it'} ({self.sentences[file]:,} sentence"
+            f"{'s' if self.sentences[file] != 1 else ''}) read as the start of a mention, as conlleval reads "
+            f"them; first at {places[0]}"
+            for file, places in self.places.items()
+        ]
+
+
 def map_iob2(tags: Sequence[str], labels: dict[str, str | None]) -> list[str]:
     """IOB2 source tags → IOB2 schema tags; a dropped type's tokens become O. Every type must be in `labels`."""
     mapped: list[str] = []
@@ -212,6 +274,7 @@ class Conversion:
     records: list[Record]
     mentions: Counter[str]  # source type → entity mentions (after IOB2 normalisation)
     tokens: int
+    repairs: Repairs = field(default_factory=Repairs)
 
 
 def convert_sentences(
@@ -223,10 +286,13 @@ def convert_sentences(
     problems: list[str] = []
     unmapped_seen: set[str] = set()
     sentence_ids: Counter[str] = Counter()
+    repairs = Repairs()
     tokens = 0
     for sentence in sentences:
         iob2, tag_problems = to_iob2(sentence.tags, strict_iob2)
         problems += [f"{sentence.places[i]}: {message}" for i, message in tag_problems]
+        if not strict_iob2:
+            repairs.add(sentence, iob1_starts(sentence.tags))
         problems += [
             f"{sentence.places[i]}: token {token!r} shows nothing (invisible characters only: "
             f"{' '.join(f'U+{ord(ch):04X}' for ch in token)}); remove the line"
@@ -263,7 +329,7 @@ def convert_sentences(
         raise CorpusError(problems)
     if not records:
         raise CorpusError([f"{label_map.source}: no sentence to convert (empty input?)"])
-    return Conversion(records, mentions, tokens)
+    return Conversion(records, mentions, tokens, repairs)
 
 
 def format_counts(conversion: Conversion, label_map: LabelMap) -> str:
@@ -280,4 +346,5 @@ def format_counts(conversion: Conversion, label_map: LabelMap) -> str:
         f"{len(conversion.records):,} sentences, {conversion.tokens:,} tokens, {docs:,} documents; "
         f"{kept:,} mentions kept, {dropped:,} dropped"
     )
+    lines += conversion.repairs.lines()
     return "\n".join(lines) + "\n"

@@ -18,10 +18,10 @@ import numpy as np
 from arastance.evaluation import baselines as bl
 from arastance.evaluation import bootstrap as bs
 from arastance.evaluation.errors_report import ErrorSentence, NerError, StanceItem, ner_errors
+from arastance.features.predictions import aggregate_document_stance
 from arastance.gold.convert import entity_at, tags_to_spans
 from arastance.gold.model import QUANTITY, GoldDocument
 from arastance.gold.splits import records_for
-from arastance.models.predictor import aggregate_document_stance
 from arastance.runs.reader import RunData
 from arastance.schema import Schema
 from arastance.scoring.align import ScoredSentence, align

@@ -2,8 +2,8 @@
 
 Each fold's model is loaded with `load_saved` (weights + tokenizer only, no optimizer or loop state),
 its test documents are rebuilt from the split recorded in the fold's metrics.json, and prediction and
-scoring go through the very functions training used (`predict_units`, `score_predictions`) with the
-run's own config, device rule and precision. The scores must therefore equal the training-time
+scoring go through the very path training used (`models.predictor.Predictor`, `score_predictions`)
+with the run's own config, device rule and precision. The scores must therefore equal the training-time
 metrics.json; any difference is reported, path by path, rather than hidden.
 """
 
@@ -21,13 +21,11 @@ from arastance.errors import UserError
 from arastance.features.encode import units_from_records
 from arastance.gold.splits import records_for
 from arastance.models.device import Runtime, choose_runtime
-from arastance.models.factory import load_saved
-from arastance.models.inference import prepare_for_inference
-from arastance.models.predictor import predict_units, prediction_records
+from arastance.models.predictor import load_saved_predictor
 from arastance.runs.layout import SplitDir
 from arastance.runs.reader import FoldRun, RunData, load_run
 from arastance.scoring.metrics import score_predictions
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec, get_task
 
 
 @dataclass
@@ -86,21 +84,26 @@ def differences(fresh: Any, stored: Any, path: str = "") -> list[str]:
     return [] if fresh == stored else [f"{path}: {fresh!r} (now) vs {stored!r} (training)"]
 
 
-def evaluate_fold(run: RunData, fold: FoldRun, runtime: Runtime, progress: bool = False) -> FoldEvaluation:
+def evaluate_fold(
+    run: RunData, spec: TaskSpec, fold: FoldRun, runtime: Runtime, progress: bool = False
+) -> FoldEvaluation:
     settings = run.settings
     split_dir = SplitDir(fold.path)
     if not split_dir.has_model():
         raise UserError(f"{fold.path}: no saved model in best/ (config.json missing); did training finish this fold?")
+    model = settings.model
     try:
-        loaded = load_saved(split_dir.best, settings.model.normalization, settings.model.max_length)
+        predictor = load_saved_predictor(
+            split_dir.best, spec, model.normalization, model.max_length, settings.inference, run.schema, runtime
+        )
     except (OSError, ValueError) as err:
         raise UserError(f"{split_dir.best}: cannot load the saved model ({err})") from None
-    prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
-    test_docs = [d for d in run.docs if d.doc_id in set(fold.split["test"])]
-    units = units_from_records(records_for(run.docs, fold.split["test"]), run.task, dict(settings.task.context or {}))
-    predictions = predict_units(loaded, units, settings.inference, run.schema, runtime.precision, progress)
+    test_ids = set(fold.split["test"])
+    test_docs = [d for d in run.docs if d.doc_id in test_ids]
+    units = units_from_records(records_for(run.docs, fold.split["test"]), spec, dict(settings.task.context or {}))
+    predictions = predictor.predict(units, progress)
     metrics = score_predictions(predictions, settings.task, run.schema, test_docs)
-    records = prediction_records(predictions, settings.task, run.schema, test_docs)
+    records = predictor.records(predictions, test_docs)
     stored = (fold.metrics or {}).get(run.task)
     diffs = (
         differences(metrics[run.task], stored)
@@ -120,10 +123,11 @@ def evaluate_checkpoints(
     if run.settings.trainer.torch_threads > 0:
         torch.set_num_threads(run.settings.trainer.torch_threads)  # as training did: same reduction order
     folds = []
-    key = get_task(run.task).headline
+    spec = get_task(run.task)  # looked up once; the spec travels from here
+    key = spec.headline
     try:
         for fold in run.folds:
-            result = evaluate_fold(run, fold, runtime, progress)
+            result = evaluate_fold(run, spec, fold, runtime, progress)
             verdict = (
                 "equal to training"
                 if not result.differences

@@ -554,6 +554,58 @@ def _folds_section(metrics: Mapping[str, Any]) -> list[str]:
     return lines + _table(["task", "fold", "test documents", "sentences", "score"], rows, "lllrl")
 
 
+def _gold_held_out(metrics: Mapping[str, Any]) -> bool:
+    return any(f["sentences"] for task in ("ner", "stance") for f in metrics.get(task, {}).get("per_fold", []))
+
+
+def _test_sets_section(test_sets: Mapping[str, Any]) -> list[str]:
+    """A corpus's own test split, apart from the gold figures above (evaluation/test_sets.py)."""
+    lines: list[str] = []
+    for source, block in test_sets.items():
+        lines += [
+            f"## Test set: {source}",
+            "",
+            f"The corpus's own test split ({', '.join(f'`{f}`' for f in block['files'])}: "
+            f"{block['sentences']} sentences, "
+            f"{block['documents']} documents), kept apart from the gold figures. Strict IOB2 entities; "
+            f"{int(block['bootstrap']['confidence'] * 100)}% bootstrap intervals over its sentences.",
+            "",
+        ]
+        for name, split in block["splits"].items():
+            m, ci = split["ner"], split["ci"]
+            rows = [
+                [
+                    label,
+                    _f(v["precision"]),
+                    _f(v["recall"]),
+                    _f(v["f1"]),
+                    _ci(ci["per_label"].get(label, {}).get("f1")),
+                    _f(m["conlleval"]["per_label"].get(label, {}).get("f1")),
+                    v["support"],
+                ]
+                for label, v in m["per_label"].items()
+            ]
+            rows.append(
+                [
+                    "**micro**",
+                    _f(m["micro"]["precision"]),
+                    _f(m["micro"]["recall"]),
+                    _f(m["micro"]["f1"]),
+                    _ci(ci["micro"]["f1"]),
+                    _f(m["conlleval"]["micro"]["f1"]),
+                    "",
+                ]
+            )
+            rows.append(["**macro**", "", "", _f(m["macro"]["f1"]), _ci(ci["macro_f1"]), "", ""])
+            if len(block["splits"]) > 1:
+                lines += [f"Model of {name}:", ""]
+            lines += [*_table(["label", "P", "R", "F1", "F1 CI", "conlleval F1", "support"], rows), ""]
+        if "folds_micro_f1" in block:
+            f = block["folds_micro_f1"]
+            lines += [f"Micro-F1 over the fold models: {_f(f['mean'])} ± {_f(f['std'])}.", ""]
+    return lines
+
+
 def _data_section(data: Mapping[str, Any]) -> list[str]:
     entities = data["entities"]
     labels = list(entities["per_label"])
@@ -596,6 +648,10 @@ def render_report_md(metrics: Mapping[str, Any], figures: Mapping[str, str]) -> 
             f"- re-predicted from the saved checkpoints ({ce['device']}, {ce['precision']}): scores {verdict} the "
             "training-time metrics.json"
         )
+    if not _gold_held_out(metrics):
+        # A run on a corpus's own labels (data.labels) holds no gold out: its only scores are the test set's.
+        lines += ["", "No gold document was held out: the run trained on a corpus's own labels (data.labels).", ""]
+        return "\n".join([*lines, *_test_sets_section(metrics.get("test_sets") or {})])
     lines += ["", *_honesty_paragraph(metrics), ""]
     if "ner" in metrics:
         lines += [*_ner_section(metrics["ner"], list(metrics["ner"]["per_label"]), figures), ""]
@@ -605,6 +661,7 @@ def render_report_md(metrics: Mapping[str, Any], figures: Mapping[str, str]) -> 
     if baselines:
         lines += [*baselines, ""]
     lines += [*_folds_section(metrics), ""]
+    lines += _test_sets_section(metrics.get("test_sets") or {})
     curves = [(name, figures[name]) for name in ("ner_learning_curves", "stance_learning_curves") if name in figures]
     if curves or "ner_top_errors" in figures:
         lines += ["## Training curves and errors", ""]

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from arastance.features.encode import IGNORE_INDEX, Window
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def has_padding(batch: Sequence[int], lengths: Sequence[int], multiple: int) -> 
     return any(lengths[i] < width for i in batch)
 
 
-def collate(windows: Sequence[Window], pad_token_id: int, multiple: int, task: str) -> dict[str, torch.Tensor]:
+def collate(windows: Sequence[Window], pad_token_id: int, multiple: int, task: TaskSpec) -> dict[str, torch.Tensor]:
     """Pad a micro-batch of windows into tensors.
 
     Filled with one vectorised scatter per field (row-major over the real positions) rather than a
@@ -132,7 +132,7 @@ def collate(windows: Sequence[Window], pad_token_id: int, multiple: int, task: s
         "attention_mask": torch.from_numpy(real.astype(np.int64)),
     }
     if all(w.labels for w in windows):
-        if get_task(task).per_word:
+        if task.per_word:
             batch["labels"] = padded((w.labels for w in windows), IGNORE_INDEX)
         else:
             batch["labels"] = torch.tensor([w.labels[0] for w in windows], dtype=torch.long)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from arastance.corpus.text import fold
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec
 
 IGNORE_INDEX = -100
 
@@ -53,7 +53,7 @@ class Window:
 
 @dataclass(frozen=True)
 class EncodingConfig:
-    task: str  # "ner" | "stance"
+    task: TaskSpec
     max_length: int
     stride: int  # sub-words of overlap between consecutive windows
     label2id: dict[str, int]
@@ -64,7 +64,7 @@ class EncodingConfig:
 
 
 def units_from_records(
-    records: Sequence[dict[str, Any]], task: str, context: dict[str, Any] | None = None
+    records: Sequence[dict[str, Any]], task: TaskSpec, context: dict[str, Any] | None = None
 ) -> list[Unit]:
     """Sentence records (gold.convert) → units; stance units get title / previous-sentence context."""
     context = context or {}
@@ -77,7 +77,7 @@ def units_from_records(
         title = _title_words(doc_records, int(context.get("title_min_words", 4))) if context.get("title") else ()
         for i, record in enumerate(doc_records):
             ctx: tuple[str, ...] = ()
-            if not get_task(task).per_word:
+            if not task.per_word:
                 previous = tuple(doc_records[i - 1]["tokens"]) if context.get("previous") and i > 0 else ()
                 own_title = tuple(record["tokens"]) == title
                 ctx = (() if own_title else title) + previous
@@ -191,7 +191,7 @@ def _encode_unit(
 
 
 def _labels(unit: Unit, window: Window, cfg: EncodingConfig) -> list[int]:
-    if not get_task(cfg.task).per_word:
+    if not cfg.task.per_word:
         return [cfg.label2id[unit.stance]] if unit.stance is not None else []
     if unit.ner_tags is None:
         return []

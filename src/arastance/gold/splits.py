@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arastance.corpus.external import native_schema
 from arastance.corpus.records import read_extra_records, with_word_offsets
 from arastance.errors import UserError
 from arastance.gold.convert import sentence_records
@@ -19,6 +20,7 @@ from arastance.gold.model import GoldDocument
 from arastance.gold.validate import validate_path
 from arastance.phases import timed_phase
 from arastance.schema import Schema
+from arastance.settings import DataSettings
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,14 @@ def splits_from_config(data_cfg: Any, doc_ids: Sequence[str]) -> list[Split]:
         return cv_splits(doc_ids, int(data_cfg.dev_docs), data_cfg.folds)
     if data_cfg.split == "fixed":
         return [fixed_split(doc_ids, data_cfg.train_docs or [], data_cfg.dev_docs_ids or [], data_cfg.test_docs or [])]
-    return [external_split(doc_ids)]
+    # On a corpus's own labels the gold (our schema) cannot be scored: nothing of it is held out.
+    return [external_split(() if data_cfg.labels else doc_ids)]
+
+
+def run_schema(schema: Schema, data_cfg: DataSettings) -> Schema:
+    """The labels a run trains and scores on: the gold schema, or with data.labels a corpus's own types
+    (settings.py has checked, before any work, that such a run is NER on that corpus alone)."""
+    return native_schema(schema, Path(data_cfg.labels)) if data_cfg.labels else schema
 
 
 def records_for(docs: Sequence[GoldDocument], doc_ids: Sequence[str]) -> list[dict[str, Any]]:

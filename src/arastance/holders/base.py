@@ -6,6 +6,7 @@ the best above a threshold); evaluation and prediction only ever call `sentence_
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,14 +60,21 @@ def sentence_holders(
 ) -> list[Holder | None]:
     """One holder (or None) per (start, end, stance) sentence; a `no_stance` sentence always gets None."""
     mentions = mentions_from(entities)
+    starts = [m.start for m in mentions]
     holders: list[Holder | None] = []
     for start, end, stance in sentences:
         if stance == no_stance:
             holders.append(None)
             continue
-        inside = tuple(m for m in mentions if m.start >= start and m.end <= end)
-        holders.append(method.choose(SentenceContext(text, start, end, inside)))
+        holders.append(method.choose(SentenceContext(text, start, end, mentions_inside(mentions, starts, start, end))))
     return holders
+
+
+def mentions_inside(mentions: Sequence[Mention], starts: Sequence[int], start: int, end: int) -> tuple[Mention, ...]:
+    """The mentions within [start, end), from mentions sorted by start (`starts` their starts): a
+    bisection instead of a scan, so a document costs its mentions once, not once per sentence."""
+    candidates = mentions[bisect_left(starts, start) : bisect_right(starts, end)]
+    return tuple(m for m in candidates if m.end <= end)
 
 
 def holder_json(holder: Holder | None) -> dict[str, Any] | None:

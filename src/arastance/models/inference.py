@@ -14,7 +14,7 @@ from arastance.features.encode import Window, pool_unit_scores, stitch_word_scor
 from arastance.models.device import bf16_supported
 from arastance.models.onnx_backend import ExportedModel, softmax
 from arastance.models.threads import rebalance_threads
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec
 
 
 def model_device_type(model: Any) -> str:
@@ -64,14 +64,14 @@ def window_scores(
     windows: Sequence[Window],
     pad_token_id: int,
     batching: BatchingConfig,
-    task: str,
+    task: TaskSpec,
     precision: str = "fp32",
     progress: bool = False,
 ) -> list[np.ndarray]:
     """Softmax scores per window: (tokens, labels) for NER, (labels,) for stance. Order of `windows`."""
     if not windows:
         return []
-    per_word = get_task(task).per_word
+    per_word = task.per_word
     if not isinstance(model, ExportedModel):
         model.eval()
     lengths = [len(w) for w in windows]
@@ -84,7 +84,7 @@ def window_scores(
 
 
 def padded_batches(
-    windows: Sequence[Window], pad_token_id: int, batching: BatchingConfig, task: str, progress: bool = False
+    windows: Sequence[Window], pad_token_id: int, batching: BatchingConfig, task: TaskSpec, progress: bool = False
 ) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
     """(window indices, model inputs) of each batch prediction runs, in order: length-sorted, no labels.
     Static quantisation calibrates on exactly these (publish/onnx_gate.py)."""
@@ -102,9 +102,9 @@ def padded_batches(
 
 
 def unit_scores(
-    windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: str
+    windows: Sequence[Window], scores: Sequence[np.ndarray], n_words: Sequence[int], task: TaskSpec
 ) -> list[np.ndarray]:
     """Window scores → per unit: (words, labels) for NER, (labels,) for stance."""
-    if get_task(task).per_word:
+    if task.per_word:
         return stitch_word_scores(windows, scores, n_words)
     return list(pool_unit_scores(windows, scores, len(n_words)))

@@ -10,7 +10,7 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.schema import Schema
-from arastance.tasks import get_task, task_of_architecture
+from arastance.tasks import TaskSpec, task_of_architecture
 
 
 def model_task(model_config: dict[str, Any], folder: Path) -> str:
@@ -24,8 +24,9 @@ def model_task(model_config: dict[str, Any], folder: Path) -> str:
     raise UserError(f"{folder}: the model is neither a token nor a sequence classifier (architectures {architectures})")
 
 
-def check_model_config(model_config: dict[str, Any], schema: Schema, task: str) -> None:
+def check_model_config(model_config: dict[str, Any], schema: Schema, spec: TaskSpec) -> None:
     """id2label/label2id must be the schema's for the task, and the head must fit the task."""
+    task = spec.name
     expected = schema.id2label(task)
     raw = model_config.get("id2label") or {}
     try:
@@ -44,6 +45,6 @@ def check_model_config(model_config: dict[str, Any], schema: Schema, task: str) 
     if label2id != {label: i for i, label in expected.items()}:
         raise UserError("the model's config.json label2id is not the inverse of its id2label")
     architectures = model_config.get("architectures") or []
-    head = get_task(task).model_class.removeprefix("AutoModel")
+    head = spec.model_class.removeprefix("AutoModel")
     if not any(str(a).endswith(head) for a in architectures):
         raise UserError(f"the model's architectures {architectures} are not a {task} head (*{head})")

@@ -1,20 +1,17 @@
-"""ONNX Runtime on the CPU: export a fine-tuned encoder, optimise and quantise it, and run it; and
-which exported variant (ONNX Runtime here, OpenVINO in models/openvino_backend.py) `predict` runs.
+"""ONNX Runtime on the CPU: export a fine-tuned encoder, optimise and quantise it, and run it.
 
 The published folder gets onnx/model.onnx (fp32; ORT's offline transformer optimiser only with
 `optimize: true` in configs/onnx/export.yaml, off since it gave no gain over ORT's load-time fusions),
 onnx/model-int8.onnx (dynamic int8 weights, which use VNNI/AMX where the CPU has them) and, with
-openvino installed, openvino/model-int8.xml (static int8 from the same fp32 graph). Whether
-`--backend auto` may use one is decided by a gate measured at publish time against the torch path
-(arastance.publish.onnx_gate), recorded for every variant in onnx/gate.json.
+openvino installed, openvino/model-int8.xml (static int8 from the same fp32 graph). Which variant
+`predict` runs is models/variants.py's choice, from the gate measured at publish time against the
+torch path (arastance.publish.onnx_gate), recorded for every variant in onnx/gate.json.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from arastance.settings import ExportSettings  # defined with its rules beside e
 ONNX_DIR = "onnx"
 GATE_FILE = "gate.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-OPENVINO_DIR = "openvino"  # models/openvino_backend.py; here so that choosing a variant imports no runtime
+OPENVINO_DIR = "openvino"  # models/openvino_backend.py; here so that naming the files imports no runtime
 
 
 @dataclass(frozen=True)
@@ -45,8 +42,6 @@ VARIANTS = {
     "int8": Variant("onnx", f"{ONNX_DIR}/model-int8.onnx"),
     "openvino-int8": Variant("openvino", f"{OPENVINO_DIR}/model-int8.xml"),
 }
-RUNTIMES = ("onnx", "openvino")
-BACKENDS = ("auto", "torch", *RUNTIMES)
 
 
 def onnx_available() -> bool:
@@ -63,18 +58,6 @@ NOT_INSTALLED = "the onnx backend needs onnxruntime: pip install 'arastance[onnx
 def require_onnx() -> None:
     if not onnx_available():
         raise UserError(NOT_INSTALLED)
-
-
-def installed_runtimes() -> set[str]:
-    from arastance.models.openvino_backend import openvino_available
-
-    return {name for name, available in (("onnx", onnx_available()), ("openvino", openvino_available())) if available}
-
-
-def not_installed_message(backend: str) -> str:
-    from arastance.models import openvino_backend
-
-    return openvino_backend.NOT_INSTALLED if backend == "openvino" else NOT_INSTALLED
 
 
 # --------------------------------------------------------------------------- export
@@ -226,88 +209,11 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the gate
 
 
-def read_gate(model_folder: Path) -> dict[str, Any] | None:
-    path = model_folder / ONNX_DIR / GATE_FILE
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None  # an unreadable gate is no gate: auto stays on torch
-    return data if isinstance(data, dict) else None
-
-
 def gate_passed(word_agreement: float, f1_difference: float, settings: ExportSettings) -> bool:
     return word_agreement >= settings.min_word_agreement and f1_difference <= settings.max_f1_difference
-
-
-def gated_variant(gate: dict[str, Any] | None, present: Collection[str]) -> str | None:
-    """The fastest variant that passed its gate, is on disk and was faster than torch at export; else None."""
-    if not gate:
-        return None
-    torch_seconds = float((gate.get("torch") or {}).get("seconds", float("inf")))
-    passed = [
-        (float(v["seconds"]), name)
-        for name, v in (gate.get("variants") or {}).items()
-        if isinstance(v, dict)
-        and v.get("passed") is True
-        and name in present
-        and isinstance(v.get("seconds"), (int, float))
-    ]
-    fastest = min(passed, default=None)
-    return fastest[1] if fastest and fastest[0] < torch_seconds else None
-
-
-def present_variants(folder: Path) -> list[str]:
-    return [name for name, variant in VARIANTS.items() if (folder / variant.file).is_file()]
-
-
-def decide_backend(
-    requested: str, device_type: str, gate: dict[str, Any] | None, present: Sequence[str], installed: Collection[str]
-) -> tuple[str, str | None]:
-    """(backend, variant) for `--backend auto|torch|onnx|openvino`; pure (choose_backend reads the
-    folder). `installed`: the runtimes whose package is importable (installed_runtimes).
-
-    auto: an exported variant only on the CPU, only with its runtime installed and its gate passed at
-    export (and faster than torch there): the fastest such; torch otherwise. onnx / openvino: that
-    runtime's fastest gated variant, else its first on disk.
-    """
-    if requested not in BACKENDS:
-        raise UserError(f"--backend {requested!r}: use {', '.join(BACKENDS)}")
-    if requested == "torch":
-        return "torch", None
-    if requested == "auto":
-        variant = gated_variant(gate, [name for name in present if VARIANTS[name].backend in installed])
-        return (VARIANTS[variant].backend, variant) if device_type == "cpu" and variant else ("torch", None)
-    if device_type != "cpu":
-        raise UserError(f"--backend {requested} runs on the CPU only; add --device cpu or use --backend torch")
-    if requested not in installed:
-        raise UserError(not_installed_message(requested))
-    own = [name for name in present if VARIANTS[name].backend == requested]
-    if not own:
-        first = next(v.file for v in VARIANTS.values() if v.backend == requested)
-        raise UserError(
-            f"no {first} in the model folder; publish the model again with pip install 'arastance[{requested}]' (it "
-            "exports then) or use --backend torch"
-        )
-    return requested, gated_variant(gate, own) or own[0]
-
-
-def choose_backend(requested: str, device_type: str, folder: Path) -> tuple[str, str | None]:
-    return decide_backend(requested, device_type, read_gate(folder), present_variants(folder), installed_runtimes())
 
 
 def threads_for_session() -> int:
     """The torch thread count the process chose (threads.apply_thread_policy), so both backends agree."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() else 0
-
-
-def exported_model(folder: Path, variant: str) -> ExportedModel:
-    """The runtime session of one variant in a model folder, at the process's thread count."""
-    path = folder / VARIANTS[variant].file
-    if VARIANTS[variant].backend == "openvino":
-        from arastance.models.openvino_backend import OpenVinoModel
-
-        return OpenVinoModel(path, variant, threads_for_session(), ExportSettings().openvino_inference_precision)
-    return OnnxModel(path, variant, threads_for_session())

@@ -1,25 +1,39 @@
-"""Predictions for word-level units from a loaded model: shared by training-time evaluation,
-`arastance.evaluate`, `arastance predict` and pre-annotation, so every path gives the same numbers.
+"""The one prediction path: a loaded model (torch, ONNX Runtime or OpenVINO) and its task's spec →
+labelled words (NER) or sentences (stance) with probabilities, and the records written from them.
+
+Training (dev scoring and the held-out prediction), `arastance evaluate`, `arastance predict` and
+pre-annotation, the publish-time ONNX gate and the bench all go through `Predictor`, so every path
+gives the same numbers. Building records is linear in the words: a document of one 187k-word
+"sentence" costs what 187k words in sentences cost (tests/test_prediction_path.py counts it).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from arastance.features.batching import BatchingConfig, resolve_max_rows, resolve_pad_multiple
 from arastance.features.encode import EncodingConfig, Unit, Window, encode_units
+from arastance.features.predictions import TaskPredictions, document_stances
 from arastance.gold.convert import tags_to_spans
 from arastance.gold.model import GoldDocument
-from arastance.models.factory import LoadedModel
-from arastance.models.inference import model_device_type, model_pad_multiple, padded_batches, unit_scores, window_scores
+from arastance.models.device import Runtime
+from arastance.models.factory import LoadedModel, load_saved
+from arastance.models.inference import (
+    model_device_type,
+    model_pad_multiple,
+    padded_batches,
+    prepare_for_inference,
+    unit_scores,
+    window_scores,
+)
 from arastance.schema import Schema
 from arastance.settings import InferenceSettings, TaskSettings
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec
 
 
 def resolve_eval_tokens(setting: int | str, device_type: str) -> int:
@@ -44,142 +58,141 @@ def eval_batching(
 
 
 def model_batching(loaded: LoadedModel, settings: InferenceSettings) -> BatchingConfig:
-    """The batches predict_units runs this model with: an exported runtime's own width multiple, else the settings'."""
+    """The batches Predictor.predict runs this model with: an exported runtime's own width multiple, else
+    the settings'."""
     return eval_batching(settings, model_device_type(loaded.model), model_pad_multiple(loaded.model))
 
 
-@dataclass
-class TaskPredictions:
-    """Word-level (NER) or sentence-level (stance) predictions for held-out units, with gold."""
-
-    units: list[Unit]
-    scores: list[np.ndarray]
-    labels: list[Any]  # NER: list of tag lists; stance: list of class names
-
-
-def encoding_config(task: str, stride: int, label2id: dict[str, int], max_length: int) -> EncodingConfig:
+def encoding_config(task: TaskSpec, stride: int, label2id: dict[str, int], max_length: int) -> EncodingConfig:
     return EncodingConfig(task=task, max_length=max_length, stride=stride, label2id=label2id)
 
 
-def unit_windows(loaded: LoadedModel, units: list[Unit], settings: InferenceSettings, schema: Schema) -> list[Window]:
-    """The units encoded into model windows as prediction encodes them (normalised, split at word boundaries)."""
-    task = settings.task.name
-    enc = encoding_config(task, settings.stride, schema.label2id(task), int(loaded.tokenizer.model_max_length))
-    return encode_units(units, loaded.tokenizer, loaded.normalize, enc)
+@dataclass(frozen=True)
+class Predictor:
+    """A loaded model with everything turning its outputs into labels needs: the task's spec, the
+    inference settings it was trained with, the schema (label ids) and the precision it runs in."""
 
+    loaded: LoadedModel
+    spec: TaskSpec
+    settings: InferenceSettings
+    schema: Schema
+    precision: str  # torch: bf16 | fp32; an exported runtime: its variant (fp32 | int8 | openvino-int8)
 
-def prediction_batches(
-    loaded: LoadedModel,
-    units: list[Unit],
-    settings: InferenceSettings,
-    schema: Schema,
-    pad_to_multiple_of: int | None = None,
-) -> Iterator[dict[str, Any]]:
-    """The model inputs predict_units would feed a CPU model (one running with `pad_to_multiple_of`,
-    if given) for these units, batch by batch."""
-    windows = unit_windows(loaded, units, settings, schema)
-    batching = eval_batching(settings, "cpu", pad_to_multiple_of)
-    for _indices, batch in padded_batches(windows, loaded.tokenizer.pad_token_id, batching, settings.task.name):
-        yield batch
+    def with_model(self, model: Any) -> Predictor:
+        """The same path over another model with this tokenizer (training's live model at each dev scoring)."""
+        return replace(self, loaded=replace(self.loaded, model=model))
 
+    @property
+    def batching(self) -> BatchingConfig:
+        """The batches this model runs with: an exported runtime's own width multiple, else the settings'."""
+        return model_batching(self.loaded, self.settings)
 
-def predict_units(
-    loaded: LoadedModel,
-    units: list[Unit],
-    settings: InferenceSettings,
-    schema: Schema,
-    precision: str,
-    progress: bool = False,
-) -> TaskPredictions:
-    task = settings.task.name
-    id2label = schema.id2label(task)
-    windows = unit_windows(loaded, units, settings, schema)
-    batching = model_batching(loaded, settings)
-    scores = window_scores(loaded.model, windows, loaded.tokenizer.pad_token_id, batching, task, precision, progress)
-    per_unit = unit_scores(windows, scores, [len(u.words) for u in units], task)
-    labels: list[list[str]] | list[str]
-    if get_task(task).per_word:
-        labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]
-    else:
-        labels = [id2label[int(s.argmax())] for s in per_unit]
-    return TaskPredictions(units, per_unit, labels)
+    def windows(self, units: Sequence[Unit]) -> list[Window]:
+        """The units encoded into model windows (normalised, split at word boundaries)."""
+        label2id = self.schema.label2id(self.spec.name)
+        max_length = int(self.loaded.tokenizer.model_max_length)
+        enc = encoding_config(self.spec, self.settings.stride, label2id, max_length)
+        return encode_units(units, self.loaded.tokenizer, self.loaded.normalize, enc)
 
+    def batches(self, units: Sequence[Unit], pad_to_multiple_of: int | None = None) -> Iterator[dict[str, Any]]:
+        """The model inputs `predict` would feed a CPU model (one running with `pad_to_multiple_of`, if
+        given) for these units, batch by batch: static quantisation calibrates on exactly these."""
+        batching = eval_batching(self.settings, "cpu", pad_to_multiple_of)
+        pad_token_id = self.loaded.tokenizer.pad_token_id
+        for _indices, batch in padded_batches(self.windows(units), pad_token_id, batching, self.spec):
+            yield batch
 
-def aggregate_document_stance(sentence_probs: np.ndarray, classes: Sequence[str], method: str, threshold: float) -> str:
-    """A document's stance from its sentences' class probabilities (rows) — see configs/task/stance.yaml."""
-    classes = list(classes)
-    none = classes.index("NONE") if "NONE" in classes else None
-    if len(sentence_probs) == 0:
-        return "NONE" if none is not None else classes[0]
-    predicted = sentence_probs.argmax(axis=1)
-    if method == "majority_non_none":
-        votes = Counter(int(p) for p in predicted if p != none)
-        if not votes:
-            return classes[none] if none is not None else classes[0]
-        top = max(votes.values())
-        tied = [c for c, v in votes.items() if v == top]
-        # Ties go to the class with the larger summed probability over the document.
-        return classes[max(tied, key=lambda c: float(sentence_probs[:, c].sum()))]
-    if method == "mean_prob":
-        mean = sentence_probs.mean(axis=0)
-        stance_classes = [i for i in range(len(classes)) if i != none]
-        best = max(stance_classes, key=lambda c: float(mean[c]))
-        return classes[best] if none is None or mean[best] >= threshold else classes[none]
-    raise ValueError(f"unknown doc_aggregation {method!r}; use majority_non_none or mean_prob")
-
-
-def document_stances(
-    predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]
-) -> tuple[list[str], list[str]]:
-    gold, pred = [], []
-    for doc in docs:
-        rows = [s for u, s in zip(predictions.units, predictions.scores, strict=True) if u.doc_id == doc.doc_id]
-        if not rows:
-            continue
-        gold.append(doc.doc_stance)
-        pred.append(
-            aggregate_document_stance(
-                np.stack(rows), schema.stance_classes, task.doc_aggregation, float(task.doc_threshold)
-            )
+    def predict(self, units: Sequence[Unit], progress: bool = False) -> TaskPredictions:
+        """Each unit's probabilities — (words, tags) for NER, (classes,) for stance — and its labels."""
+        windows = self.windows(units)
+        pad_token_id = self.loaded.tokenizer.pad_token_id
+        scores = window_scores(
+            self.loaded.model, windows, pad_token_id, self.batching, self.spec, self.precision, progress
         )
-    return gold, pred
+        per_unit = unit_scores(windows, scores, [len(u.words) for u in units], self.spec)
+        id2label = self.schema.id2label(self.spec.name)
+        labels: list[Any]
+        if self.spec.per_word:
+            labels = [[id2label[int(i)] for i in s.argmax(axis=-1)] if len(s) else [] for s in per_unit]
+        else:
+            labels = [id2label[int(s.argmax())] for s in per_unit]
+        return TaskPredictions(self.spec, list(units), per_unit, labels)
+
+    def records(self, predictions: TaskPredictions, docs: Sequence[GoldDocument]) -> list[dict[str, Any]]:
+        """predictions.jsonl: one line per document, character offsets into the raw text."""
+        return prediction_records(predictions, self.settings.task, self.schema, docs)
+
+
+def load_saved_predictor(
+    folder: Path,
+    spec: TaskSpec,
+    normalization: str,
+    max_length: int,
+    settings: InferenceSettings,
+    schema: Schema,
+    runtime: Runtime,
+) -> Predictor:
+    """A saved torch model (a run's best/, a published folder) ready to predict: the folder checked and
+    loaded as users load it, on the runtime's device, in its precision."""
+    loaded = load_saved(folder, normalization, max_length)
+    prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
+    return Predictor(loaded, spec, settings, schema, runtime.precision)
+
+
+def word_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Entities as (first word, one past the last word, label): tags_to_spans over word indices, so an
+    entity's words are a slice, not a search through the sentence."""
+    return tags_to_spans(tags, [(i, i + 1) for i in range(len(tags))])
+
+
+def entity_records(unit: Unit, scores: np.ndarray, tags: Sequence[str], text: str) -> list[dict[str, Any]]:
+    """A unit's predicted entities at raw-text offsets; the score is the mean of its words' top probabilities."""
+    out = []
+    for first, stop, label in word_spans(tags):
+        start, end = unit.offsets[first][0], unit.offsets[stop - 1][1]
+        score = float(np.mean(scores[first:stop].max(axis=-1)))
+        out.append({"start": start, "end": end, "label": label, "text": text[start:end], "score": round(score, 4)})
+    return out
+
+
+def sentence_record(unit: Unit, scores: np.ndarray, stance: str, classes: Sequence[str]) -> dict[str, Any]:
+    start, end = (unit.offsets[0][0], unit.offsets[-1][1]) if unit.offsets else (0, 0)
+    return {
+        "start": start,
+        "end": end,
+        "stance": stance,
+        "gold": unit.stance,
+        "scores": {c: round(float(p), 4) for c, p in zip(classes, scores, strict=True)},
+    }
 
 
 def prediction_records(
     predictions: TaskPredictions, settings: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]
 ) -> list[dict[str, Any]]:
-    """predictions.jsonl: one line per document, character offsets into the raw text."""
-    task = settings.name
-    per_word = get_task(task).per_word
+    """predictions.jsonl: one line per document, character offsets into the raw text. One pass over
+    the units; each entity costs its own words (linear in the input, whatever the sentence lengths).
+    `settings` gives the document-stance rule."""
+    spec = predictions.spec
     by_doc = {d.doc_id: d for d in docs}
     out: dict[str, dict[str, Any]] = {}
     for unit, scores, labels in zip(predictions.units, predictions.scores, predictions.labels, strict=True):
         doc = by_doc[unit.doc_id]
         record = out.setdefault(
             unit.doc_id,
-            {"doc_id": unit.doc_id, "task": task, "gold_doc_stance": doc.doc_stance, "entities": [], "sentences": []},
+            {
+                "doc_id": unit.doc_id,
+                "task": spec.name,
+                "gold_doc_stance": doc.doc_stance,
+                "entities": [],
+                "sentences": [],
+            },
         )
-        if per_word:
-            for start, end, label in tags_to_spans(labels, unit.offsets):
-                first = next(i for i, (s, _e) in enumerate(unit.offsets) if s == start)
-                last = next(i for i, (_s, e) in enumerate(unit.offsets) if e == end)
-                score = float(np.mean([scores[i].max() for i in range(first, last + 1)]))
-                record["entities"].append(
-                    {"start": start, "end": end, "label": label, "text": doc.text[start:end], "score": round(score, 4)}
-                )
+        if spec.per_word:
+            record["entities"].extend(entity_records(unit, scores, labels, doc.text))
         else:
-            start, end = unit.offsets[0][0] if unit.offsets else 0, unit.offsets[-1][1] if unit.offsets else 0
-            record["sentences"].append(
-                {
-                    "start": start,
-                    "end": end,
-                    "stance": labels,
-                    "gold": unit.stance,
-                    "scores": {c: round(float(p), 4) for c, p in zip(schema.stance_classes, scores, strict=True)},
-                }
-            )
-    if not per_word:
-        _, pred = document_stances(predictions, settings, schema, [by_doc[d] for d in out])
+            record["sentences"].append(sentence_record(unit, scores, labels, schema.stance_classes))
+    if not spec.per_word:
+        _, pred = document_stances(predictions, settings, schema.stance_classes, [by_doc[d] for d in out])
         for record, doc_stance in zip(out.values(), pred, strict=True):
             record["doc_stance"] = doc_stance
     return list(out.values())

@@ -166,15 +166,18 @@ class ThreadGovernor:
     cores: int = field(default_factory=lambda: len(usable_cpus()))
     sample: Callable[[], CpuSample] = field(default_factory=lambda: _sample_usable_cpus)
     ticks_per_second: int = field(default_factory=lambda: os.sysconf("SC_CLK_TCK"))
+    clock: Callable[[], float] = time.monotonic
     last: CpuSample | None = None
+    looked_at: float | None = None
     free_streak: int = 0
     changes: list[tuple[float, int]] = field(default_factory=list)
 
     def look(self) -> int:
         """Take a sample if `recheck_seconds` have passed since the last; returns the thread count."""
-        now = time.monotonic()
-        if self.last is not None and now - self.last.wall < self.policy.recheck_seconds:
+        now = self.clock()
+        if self.looked_at is not None and now - self.looked_at < self.policy.recheck_seconds:
             return self.threads
+        self.looked_at = now
         try:
             current = self.sample()
         except (OSError, ValueError, IndexError):
@@ -198,7 +201,7 @@ class ThreadGovernor:
             self.free_streak = 0
         if wanted != self.threads:
             self.set_threads(wanted)
-            self.changes.append((time.monotonic(), wanted))
+            self.changes.append((self.clock(), wanted))
         return wanted
 
 

@@ -59,7 +59,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
         "--stance", type=path_argument, metavar="DIR", help="stance model: a published folder or a run's best/"
     )
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
-    from arastance.models.onnx_backend import BACKENDS
+    from arastance.models.variants import BACKENDS
 
     p.add_argument(
         "--backend",
@@ -168,12 +168,13 @@ def print_warnings(prog: str, source: str, result: dict[str, Any]) -> None:
 
 def load_models(args: argparse.Namespace) -> tuple[Any, Any]:
     from arastance.predict.documents import load_published_model
+    from arastance.tasks import NER, STANCE
 
     if args.ner is None and args.stance is None:
         raise UserError("give at least one model: --ner DIR and/or --stance DIR")
     backend = getattr(args, "backend", "auto")
-    ner = load_published_model(args.ner, "ner", args.device, backend) if args.ner is not None else None
-    stance = load_published_model(args.stance, "stance", args.device, backend) if args.stance is not None else None
+    ner = load_published_model(args.ner, NER, args.device, backend) if args.ner is not None else None
+    stance = load_published_model(args.stance, STANCE, args.device, backend) if args.stance is not None else None
     return ner, stance
 
 

@@ -2,14 +2,15 @@
 
 The pipeline is the training pipeline, not a copy of it: corpus.segment.split_sentences and
 tokenize_words (exactly how gold.convert made the training records), features.encode's
-units_from_records (the same title / previous-sentence context for stance), models.predictor's
-predict_units (normalisation per word, windows at word boundaries, length-sorted batches) and
-prediction_records (gold.convert.tags_to_spans to entities). Offsets come from tokenize_words on the
+units_from_records (the same title / previous-sentence context for stance) and models.predictor's
+Predictor, the one prediction path (normalisation per word, windows at word boundaries, length-sorted
+batches; records through gold.convert.tags_to_spans). Offsets come from tokenize_words on the
 raw text, so `text[start:end]` is always the entity's `text`, whatever normalisation did to the words.
 
 A model folder is a published folder (with training_config.yaml and schema.yaml) or a run's best/
 (whose ../config.yaml is the training config); without either, the settings are the defaults in
-configs/ (task, data, trainer and the AraBERT model config).
+configs/ (task, data, trainer and the AraBERT model config). Every backend reads the folder through
+the same checks (models/saved.py): an exported variant is no excuse for a folder without its tokenizer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,24 +30,37 @@ from arastance.runs.layout import BEST, training_config_of
 from arastance.runs.state import require_model
 from arastance.schema import Schema
 from arastance.settings import RunSettings, from_config
+from arastance.tasks import TaskSpec
 
-TASKS = ("ner", "stance")
+if TYPE_CHECKING:  # loading torch waits until a model is loaded
+    from arastance.models.predictor import Predictor
 # configs/<group>/<name>.yaml used when a model folder carries no training config.
 DEFAULT_GROUPS = {"data": "cv", "trainer": "default", "model": "arabert_v02"}
 
 
 @dataclass
 class TaskModel:
-    """A loaded model with the settings it was trained with."""
+    """A loaded model (its prediction path) with the settings it was trained with."""
 
-    task: str
+    task: TaskSpec
     folder: Path
-    loaded: Any  # models.factory.LoadedModel
+    predictor: Predictor  # the model, its task, inference settings, schema and precision
     settings: RunSettings  # what it was trained with (task, data, trainer, model)
-    schema: Schema
     settings_from: str  # the file the settings came from, for messages
-    precision: str  # torch: bf16 | fp32; exported: the variant (fp32 | int8 | openvino-int8)
     backend: str = "torch"  # torch | onnx | openvino (models/onnx_backend.py VARIANTS)
+
+    @property
+    def loaded(self) -> Any:  # models.factory.LoadedModel
+        return self.predictor.loaded
+
+    @property
+    def schema(self) -> Schema:
+        return self.predictor.schema
+
+    @property
+    def precision(self) -> str:
+        """torch: bf16 | fp32; exported: the variant (fp32 | int8 | openvino-int8)."""
+        return self.predictor.precision
 
     @cached_property
     def version(self) -> str:
@@ -61,7 +75,7 @@ class TaskModel:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
         name = self.folder.name if self.folder.name != BEST else f"{self.folder.parent.name}/{BEST}"
-        return f"{self.task}:{name}@{digest.hexdigest()[:10]}"
+        return f"{self.task.name}:{name}@{digest.hexdigest()[:10]}"
 
 
 # --------------------------------------------------------------------------- locating a model
@@ -73,14 +87,17 @@ def resolve_model_folder(path: Path, arg: str = "MODEL_DIR") -> Path:
     return require_model(path, arg)
 
 
-def default_settings(task: str) -> Any:
+def default_settings(task: TaskSpec) -> Any:
     """The project's defaults (configs/) for a model folder that carries no training config."""
     from omegaconf import OmegaConf
 
     from arastance.paths import project_root
 
     root = project_root() / "configs"
-    files = {"task": root / "task" / f"{task}.yaml", **{g: root / g / f"{n}.yaml" for g, n in DEFAULT_GROUPS.items()}}
+    files = {
+        "task": root / "task" / f"{task.name}.yaml",
+        **{g: root / g / f"{n}.yaml" for g, n in DEFAULT_GROUPS.items()},
+    }
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise UserError(
@@ -90,7 +107,7 @@ def default_settings(task: str) -> Any:
     return OmegaConf.create({group: OmegaConf.load(path) for group, path in files.items()})
 
 
-def load_settings(folder: Path, task: str) -> tuple[Any, str]:
+def load_settings(folder: Path, task: TaskSpec) -> tuple[Any, str]:
     from omegaconf import OmegaConf
 
     path = training_config_of(folder)
@@ -101,8 +118,8 @@ def load_settings(folder: Path, task: str) -> tuple[Any, str]:
     except Exception as err:
         raise UserError(f"{path}: cannot read the training config: {err}") from None
     trained = OmegaConf.select(cfg, "task.name")
-    if trained != task:
-        raise UserError(f"{path} says the model was trained for {trained!r}, but {folder} holds a {task} model")
+    if trained != task.name:
+        raise UserError(f"{path} says the model was trained for {trained!r}, but {folder} holds a {task.name} model")
     return cfg, str(path)
 
 
@@ -120,7 +137,7 @@ def schema_for(folder: Path) -> Schema:
 class PublishedFolder:
     """A published model folder's checked settings, before any weights are loaded."""
 
-    task: str
+    task: TaskSpec
     folder: Path
     settings: RunSettings
     schema: Schema
@@ -128,15 +145,18 @@ class PublishedFolder:
     max_length: int  # the training max_length, capped by the model's position embeddings
 
 
-def read_published_folder(path: Path, task: str) -> PublishedFolder:
-    """The folder at `path` checked to hold a `task` model, with the settings it was trained with."""
-    from arastance.models.saved import read_model_config
+def read_published_folder(path: Path, task: TaskSpec) -> PublishedFolder:
+    """The folder at `path` checked to hold a `task` model, with the settings it was trained with.
 
-    folder = resolve_model_folder(path, f"--{task}")
-    model_config = read_model_config(folder)
+    The folder checks are the torch loader's (check_saved_folder: config, weights, tokenizer files)
+    whatever backend runs it, so an exported variant never predicts from a default vocabulary."""
+    from arastance.models.saved import check_saved_folder
+
+    folder = resolve_model_folder(path, f"--{task.name}")
+    model_config = check_saved_folder(folder)
     found = model_task(model_config, folder)
-    if found != task:
-        raise UserError(f"--{task} {path}: that is a {found} model; pass it as --{found}")
+    if found != task.name:
+        raise UserError(f"--{task.name} {path}: that is a {found} model; pass it as --{found}")
     schema = schema_for(folder)
     check_model_config(model_config, schema, task)
     cfg, settings_from = load_settings(folder, task)
@@ -159,19 +179,19 @@ def load_published_tokenizer(published: PublishedFolder) -> Any:
 
 
 def load_published_model(
-    path: Path, task: str, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None
+    path: Path, task: TaskSpec, device: str = "auto", backend: str = "torch", onnx_variant: str | None = None
 ) -> TaskModel:
-    """Load the model at `path` for `task` ("ner" | "stance"), checking that it is one; `backend`
-    auto | torch | onnx | openvino as models.onnx_backend.choose_backend decides. `onnx_variant` (a
-    name in onnx_backend.VARIANTS) loads that exported file whatever its gate says (for measuring the
-    gate, and the bench)."""
+    """Load the model at `path` for `task`, checking that it is one; `backend` auto | torch | onnx |
+    openvino as models.variants.choose_backend decides. `onnx_variant` (a name in
+    onnx_backend.VARIANTS) loads that exported file whatever its gate says (for measuring the gate,
+    and the bench)."""
     from arastance.models.device import choose_runtime
-    from arastance.models.factory import load_saved
-    from arastance.models.inference import prepare_for_inference
-    from arastance.models.onnx_backend import VARIANTS, choose_backend, exported_model
+    from arastance.models.onnx_backend import VARIANTS
+    from arastance.models.predictor import Predictor, load_saved_predictor
+    from arastance.models.variants import choose_backend, exported_model
 
     published = read_published_folder(path, task)
-    folder, settings, max_length = published.folder, published.settings, published.max_length
+    folder, settings, schema = published.folder, published.settings, published.schema
     runtime = choose_runtime(settings.trainer.precision, device)
     chosen, variant = (
         (VARIANTS[onnx_variant].backend, onnx_variant)
@@ -181,11 +201,13 @@ def load_published_model(
     if chosen != "torch" and variant is not None:
         # The exported graph with the folder's tokenizer: no torch weights loaded (half the memory).
         loaded = replace(load_published_tokenizer(published), model=exported_model(folder, variant))
-        return TaskModel(task, folder, loaded, settings, published.schema, published.settings_from, variant, chosen)
-    loaded = load_saved(folder, settings.model.normalization, max_length)
+        predictor = Predictor(loaded, task, settings.inference, schema, variant)
+        return TaskModel(task, folder, predictor, settings, published.settings_from, chosen)
     # The precision the model was trained with, on any device that has bf16 (CUDA, AVX512-BF16/AMX CPUs).
-    prepare_for_inference(loaded.model.to(runtime.device), runtime.precision)
-    return TaskModel(task, folder, loaded, settings, published.schema, published.settings_from, runtime.precision)
+    predictor = load_saved_predictor(
+        folder, task, settings.model.normalization, published.max_length, settings.inference, schema, runtime
+    )
+    return TaskModel(task, folder, predictor, settings, published.settings_from)
 
 
 # --------------------------------------------------------------------------- prediction
@@ -210,7 +232,7 @@ def raw_sentence_records(doc_id: str, text: str) -> list[dict[str, Any]]:
 
 
 def entity_json(entity: dict[str, Any], text: str, schema: Schema) -> dict[str, Any]:
-    """An entity of prediction_records in the output shape; QUANTITY gets its normalised attributes."""
+    """An entity of Predictor.records in the output shape; QUANTITY gets its normalised attributes."""
     from arastance.gold.convert import entity_at
     from arastance.gold.model import QUANTITY
 
@@ -228,33 +250,26 @@ def _doc_index(doc_id: str) -> int:
 def _task_records(
     model: TaskModel, records: list[dict[str, Any]], texts: Sequence[str]
 ) -> tuple[dict[int, dict[str, Any]], list[list[np.ndarray]]]:
-    """prediction_records of one task by document index, and each document's per-unit probabilities
+    """Predictor.records of one task by document index, and each document's per-unit probabilities
     (NER: one (words, tags) array per sentence), in the order of the document's units."""
     from arastance.features.encode import units_from_records
     from arastance.gold.model import GoldDocument
-    from arastance.models.predictor import predict_units, prediction_records
 
     probabilities: list[list[np.ndarray]] = [[] for _ in texts]
     units = units_from_records(records, model.task, dict(model.settings.task.context or {}))
     if not units:
         return {}, probabilities
-    predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    predictions = model.predictor.predict(units)
     for unit, scores in zip(predictions.units, predictions.scores, strict=True):
         probabilities[_doc_index(unit.doc_id)].append(np.asarray(scores))
-    docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts)]
     wanted = {u.doc_id for u in units}
-    by_doc = {
-        _doc_index(r["doc_id"]): r
-        for r in prediction_records(
-            predictions, model.settings.task, model.schema, [d for d in docs if d.doc_id in wanted]
-        )
-    }
-    return by_doc, probabilities
+    docs = [GoldDocument(f"d{i}", text, "") for i, text in enumerate(texts) if f"d{i}" in wanted]
+    return {_doc_index(r["doc_id"]): r for r in model.predictor.records(predictions, docs)}, probabilities
 
 
 def empty_doc_stance(model: TaskModel) -> str:
     """The document stance of a document without sentences, by the configured rule (NONE)."""
-    from arastance.models.predictor import aggregate_document_stance
+    from arastance.features.predictions import aggregate_document_stance
 
     classes = model.schema.stance_classes
     return aggregate_document_stance(

@@ -17,6 +17,7 @@ from arastance.publish.card import render_card
 from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
 from arastance.runs.state import path_argument
 from arastance.schema import SchemaError, load_schema
+from arastance.tasks import TaskSpec, get_task
 
 ONNX_DEFAULT_VARIABLE = "ARASTANCE_PUBLISH_ONNX"
 
@@ -105,7 +106,7 @@ def quiet_export_libraries() -> None:
     rich.reconfigure(quiet=True)
 
 
-def onnx_hook(choice: str, task: str) -> Callable[[Path], None] | None:
+def onnx_hook(choice: str, task: TaskSpec) -> Callable[[Path], None] | None:
     """The staging-folder step that exports and gates ONNX, or None (`--onnx no`, or auto without onnxruntime)."""
     from arastance.models.onnx_backend import onnx_available, require_onnx
     from arastance.publish.onnx_gate import export_and_gate, export_settings
@@ -146,9 +147,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from err
     source = locate_run(args.run_dir, args.fold, args.scores_from)
     model_config = json.loads((source.model_dir / "config.json").read_text(encoding="utf-8"))
-    check_model_config(model_config, schema, source.task)
+    spec = get_task(source.task)  # looked up once; the spec travels from here
+    check_model_config(model_config, schema, spec)
     facts = card_facts(source, schema, model_config, args.repo_id, args.name)
-    export = onnx_hook(args.onnx, source.task)
+    export = onnx_hook(args.onnx, spec)
     out = write_package(
         source, args.out, render_card(facts), metrics_payload(source, facts), schema_file, facts.max_length, export
     )

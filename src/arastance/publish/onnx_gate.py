@@ -30,7 +30,7 @@ from arastance.models.onnx_backend import (
     gate_passed,
 )
 from arastance.settings import checked
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec
 from arastance.writer import write_json
 
 EXPORT_CONFIG = Path("configs") / "onnx" / "export.yaml"
@@ -65,7 +65,7 @@ def agreement(reference: Sequence[Any], candidate: Sequence[Any], per_word: bool
     return sum(a == b for a, b in zip(ref, cand, strict=True)) / len(ref) if ref else 1.0
 
 
-def gold_units(task: str, context: dict[str, Any]) -> list[Any]:
+def gold_units(task: TaskSpec, context: dict[str, Any]) -> list[Any]:
     """The project's gold documents as units with their gold labels; [] when the gold is not here."""
     from arastance.features.encode import units_from_records
     from arastance.gold.convert import to_records
@@ -81,20 +81,18 @@ def gold_units(task: str, context: dict[str, Any]) -> list[Any]:
 def headline_score(predictions: Any, model: Any) -> float:
     from arastance.scoring.metrics import score_predictions
 
-    spec = get_task(model.task)
-    return spec.headline_value(score_predictions(predictions, model.settings.task, model.schema, [])[model.task])
+    spec = predictions.spec
+    return spec.headline_value(score_predictions(predictions, model.settings.task, model.schema, [])[spec.name])
 
 
 def timed_predictions(model: Any, units: list[Any]) -> tuple[Any, float]:
-    from arastance.models.predictor import predict_units
-
-    predict_units(model.loaded, units[:8], model.settings.inference, model.schema, model.precision)  # warm-up
+    model.predictor.predict(units[:8])  # warm-up
     started = time.perf_counter()
-    predictions = predict_units(model.loaded, units, model.settings.inference, model.schema, model.precision)
+    predictions = model.predictor.predict(units)
     return predictions, time.perf_counter() - started
 
 
-def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: ExportSettings) -> dict[str, Any]:
+def measure_gate(folder: Path, task: TaskSpec, variants: Sequence[str], settings: ExportSettings) -> dict[str, Any]:
     """gate.json's content for the model in `folder` (torch reference and each ONNX variant)."""
     from arastance.predict.documents import load_published_model
 
@@ -103,22 +101,22 @@ def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: Exp
     limits = {"min_word_agreement": settings.min_word_agreement, "max_f1_difference": settings.max_f1_difference}
     if not units:
         return {
-            "task": task,
+            "task": task.name,
             "limits": limits,
             "units": 0,
             "note": "no gold documents here: the gate was not measured",
             "variants": {},
         }
-    per_word = get_task(task).per_word
+    per_word = task.per_word
     reference, torch_seconds = timed_predictions(torch_model, units)
     reference_score = headline_score(reference, torch_model)
     out: dict[str, Any] = {
-        "task": task,
+        "task": task.name,
         "limits": limits,
         "units": len(units),
         "words": len(flat_labels(reference.labels, per_word)) if per_word else None,
         "torch": {"precision": torch_model.precision, "score": reference_score, "seconds": torch_seconds},
-        "score_name": get_task(task).headline_name,
+        "score_name": task.headline_name,
         "variants": {},
     }
     for variant in variants:
@@ -136,7 +134,7 @@ def measure_gate(folder: Path, task: str, variants: Sequence[str], settings: Exp
     return out
 
 
-def load_onnx_variant(folder: Path, task: str, variant: str) -> Any:
+def load_onnx_variant(folder: Path, task: TaskSpec, variant: str) -> Any:
     """A TaskModel on one named exported variant (ONNX Runtime or OpenVINO), whatever the gate says
     (the gate is being measured); the torch weights are not loaded."""
     from arastance.predict.documents import load_published_model
@@ -144,22 +142,21 @@ def load_onnx_variant(folder: Path, task: str, variant: str) -> Any:
     return load_published_model(folder, task, "cpu", onnx_variant=variant)
 
 
-def calibration_feeds(folder: Path, task: str, limit: int, pad_to_multiple_of: int) -> list[dict[str, np.ndarray]]:
+def calibration_feeds(folder: Path, task: TaskSpec, limit: int, pad_to_multiple_of: int) -> list[dict[str, np.ndarray]]:
     """Static quantisation's calibration data: the batches prediction feeds the model for the gold
     documents (the same windows, lengths and padding), at most `limit`; [] without the gold here."""
-    from arastance.models.predictor import prediction_batches
+    from arastance.models.predictor import Predictor
     from arastance.predict.documents import load_published_tokenizer, read_published_folder
 
     published = read_published_folder(folder, task)  # the tokenizer and settings: no model, no runtime session
     units = gold_units(task, dict(published.settings.task.context or {}))
-    tokenizer = load_published_tokenizer(published)
-    batches = itertools.islice(
-        prediction_batches(tokenizer, units, published.settings.inference, published.schema, pad_to_multiple_of), limit
-    )
+    # The prediction path with no model: it only encodes and batches.
+    encoder = Predictor(load_published_tokenizer(published), task, published.settings.inference, published.schema, "")
+    batches = itertools.islice(encoder.batches(units, pad_to_multiple_of), limit)
     return [{name: tensor.numpy() for name, tensor in batch.items() if name in INPUT_NAMES} for batch in batches]
 
 
-def export_openvino(staging: Path, task: str, fp32_onnx: Path, settings: ExportSettings) -> dict[str, Path]:
+def export_openvino(staging: Path, task: TaskSpec, fp32_onnx: Path, settings: ExportSettings) -> dict[str, Path]:
     """openvino/model-int8.xml when asked for and possible; {} (and why, on stderr) otherwise, so the
     publish and the ONNX variants go on without it."""
     from arastance.models.openvino_backend import NOT_INSTALLED, openvino_available, quantize_static_int8
@@ -182,7 +179,7 @@ def export_openvino(staging: Path, task: str, fp32_onnx: Path, settings: ExportS
     return {"openvino-int8": quantized}
 
 
-def export_and_gate(staging: Path, task: str, settings: ExportSettings) -> dict[str, Any]:
+def export_and_gate(staging: Path, task: TaskSpec, settings: ExportSettings) -> dict[str, Any]:
     """Write onnx/ (and openvino/) and onnx/gate.json into a publish staging folder; returns the gate."""
     from arastance.models.factory import load_saved
 

@@ -251,6 +251,16 @@ def _extra_data(model_metrics: dict[str, Any]) -> dict[str, Any] | None:
     return data if data.get("extra_train_sentences") else None
 
 
+def _test_sets(scores: dict[str, Any], fold: str | None) -> dict[str, Any]:
+    """The published model's block of every corpus test set (the split it was trained on: its fold, or the run)."""
+    out = {}
+    for source, block in (scores.get("test_sets") or {}).items():
+        own = (block.get("splits") or {}).get(fold or "fixed")
+        if own:
+            out[source] = {"files": block.get("files", []), "sentences": block.get("sentences"), **own}
+    return out
+
+
 def _own_test(task: str, model_metrics: dict[str, Any]) -> dict[str, float] | None:
     spec = get_task(task)
     value, _ = point_and_ci(model_metrics.get(task) or {}, spec.headline)
@@ -299,6 +309,7 @@ def card_facts(
         headlines=heads,
         has_ci=any(r.f1_ci for r in rows) or any(h.ci for h in heads),
         extra_data=_extra_data(source.model_metrics),
+        test_sets=_test_sets(source.scores, source.fold),
         first_stage=_local_start(model.pretrained),
         documents=document_facts(settings.paths, split, schema, all_ids),
         trainer=settings.trainer,

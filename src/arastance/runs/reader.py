@@ -105,11 +105,15 @@ def load_run(run_dir: Path, with_predictions: bool = True) -> RunData:
     run_dir = Path(run_dir)
     cfg = read_run_config(run_dir)
     task = get_task(str(cfg.task.name)).name
-    schema, docs = run_schema_and_gold(cfg)
+    from arastance.gold.splits import run_schema
+
+    gold_schema, docs = run_schema_and_gold(cfg)
+    settings = from_config(cfg)
+    schema = run_schema(gold_schema, settings.data)  # a corpus's own labels with data.labels
     known = {d.doc_id for d in docs}
     run = RunDir(run_dir)
     folds = [_read_fold(split_dir, known, with_predictions) for split_dir in run.splits()]
-    return RunData(run_dir, task, from_config(cfg), schema, docs, folds, run.read_metrics())
+    return RunData(run_dir, task, settings, schema, docs, folds, run.read_metrics())
 
 
 def _read_fold(split_dir: SplitDir, known: set[str], with_predictions: bool) -> FoldRun:

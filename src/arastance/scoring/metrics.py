@@ -3,7 +3,7 @@
 NER: entity-level scores (seqeval strict IOB2 by default, conlleval semantics alongside), every schema
 label listed even when absent (support 0) so tables have the same rows in every fold.
 Stance: per-class P/R/F1, macro-F1, the StanceEval figure, accuracy, confusion matrix; plus the
-document stance derived from sentence predictions (models/predictor.py) scored against the
+document stance derived from sentence predictions (features/predictions.py) scored against the
 annotated document stance.
 """
 
@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from arastance.features.predictions import TaskPredictions, document_stances
 from arastance.gold.model import GoldDocument
-from arastance.models.predictor import TaskPredictions, document_stances
 from arastance.schema import Schema
 from arastance.scoring.scorer import classification_scores, score_sequences
 from arastance.settings import TaskSettings
-from arastance.tasks import get_task
 
 
 def ner_metrics(
@@ -60,9 +59,11 @@ def stance_metrics(
 def score_predictions(
     predictions: TaskPredictions, task: TaskSettings, schema: Schema, docs: Sequence[GoldDocument]
 ) -> dict[str, Any]:
-    if get_task(task.name).per_word:
+    """{task name: metrics}; `task` gives the document-stance rule (stance)."""
+    name = predictions.spec.name
+    if predictions.spec.per_word:
         gold = [list(u.ner_tags or ()) for u in predictions.units]
-        return {task.name: ner_metrics(gold, predictions.labels, schema.entity_labels)}
+        return {name: ner_metrics(gold, predictions.labels, schema.entity_labels)}
     stances: list[Any] = [u.stance for u in predictions.units]  # a unit without one is refused by the scorer
-    doc_gold, doc_pred = document_stances(predictions, task, schema, docs)
-    return {task.name: stance_metrics(stances, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}
+    doc_gold, doc_pred = document_stances(predictions, task, schema.stance_classes, docs)
+    return {name: stance_metrics(stances, predictions.labels, schema.stance_classes, doc_gold, doc_pred)}

@@ -11,7 +11,7 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
-from arastance.gold.splits import Split, load_extra_records, load_gold, splits_from_config
+from arastance.gold.splits import Split, load_extra_records, load_gold, run_schema, splits_from_config
 from arastance.phases import CLOCK, time_block
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
@@ -25,12 +25,16 @@ from arastance.training.run import pooled_data_block, train_split
 log = logging.getLogger("arastance.train")
 
 
-def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
-    docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, schema)
-    corpus_texts = [d.text for d in docs]
+def run_all(settings: RunSettings, gold_schema: Schema) -> dict[str, Any]:
+    """`gold_schema` validates the gold; the run trains and scores on `run_schema` (a corpus's own labels
+    with data.labels)."""
+    docs = load_gold(settings.paths.gold_dir, settings.paths.documents_dir, gold_schema)
+    schema = run_schema(gold_schema, settings.data)
+    gold_texts = [d.text for d in docs]
     docs = without_outer_fold(docs, settings.data.outer_fold)
     splits = splits_from_config(settings.data, [d.doc_id for d in docs])
     extra = load_extra_records(settings.data, schema, [d.doc_id for d in docs])
+    corpus_texts = vocabulary_texts(gold_texts, extra)
     run = RunDir(settings.run_dir)
     with _run_lock(run):
         refuse_to_overwrite(run, settings.resume)
@@ -48,6 +52,13 @@ def run_all(settings: RunSettings, schema: Schema) -> dict[str, Any]:
         if not is_main_process():
             return {}
         return _pool(run, docs, schema, settings)
+
+
+def vocabulary_texts(gold_texts: list[str], extra: list[dict[str, Any]]) -> list[str]:
+    """All text the run trains on, which a model built from the corpus (the tiny model) learns its
+    vocabulary from: the gold documents, then every extra record's sentence. Built from the gold
+    alone, the tiny tokenizer spelled most public-corpus words letter by letter or as [UNK]."""
+    return gold_texts + [" ".join(record["tokens"]) for record in extra]
 
 
 def _run_lock(run: RunDir) -> AbstractContextManager[Any]:

@@ -205,7 +205,7 @@ def device_batch(step: StepInputs, indices: Sequence[int]) -> tuple[dict[str, to
     """(model inputs, labels) of one micro-batch on the device, without a host-device sync: on CUDA
     the host tensors are pinned so the copies run asynchronously (a copy from pageable memory waits
     for the device), and the attention mask is decided from the host's lengths."""
-    host = collate([step.windows[i] for i in indices], step.pad_token_id, step.pad_multiple, step.task)
+    host = collate([step.windows[i] for i in indices], step.pad_token_id, step.pad_multiple, get_task(step.task))
     if step.device.type == "cuda":
         host = {k: v.pin_memory() for k, v in host.items()}
     moved = {k: v.to(step.device, non_blocking=True) for k, v in host.items()}

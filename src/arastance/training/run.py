@@ -19,16 +19,15 @@ from arastance.features.encode import Unit, Window, encode_units, units_from_rec
 from arastance.gold.model import GoldDocument
 from arastance.gold.splits import Split, extra_for_split, records_for
 from arastance.models.device import Runtime, choose_runtime
-from arastance.models.factory import LoadedModel, load_for_task, load_saved
-from arastance.models.inference import prepare_for_inference
-from arastance.models.predictor import encoding_config, predict_units, prediction_records
+from arastance.models.factory import LoadedModel, load_for_task
+from arastance.models.predictor import Predictor, encoding_config, load_saved_predictor
 from arastance.models.threads import hold_threads
 from arastance.phases import CLOCK, time_block, timed_phase, times_since
 from arastance.runs.layout import SplitDir, split_name
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
 from arastance.settings import RunSettings
-from arastance.tasks import get_task
+from arastance.tasks import TaskSpec, get_task
 from arastance.training.loop import LoopInputs, LoopResult, run_loop, seed_everything
 
 log = logging.getLogger("arastance.train")
@@ -111,24 +110,24 @@ def make_accelerator(runtime: Runtime) -> Any:
 @timed_phase("tokenise")
 def split_data(
     settings: RunSettings,
+    spec: TaskSpec,
     split: Split,
     docs: Sequence[GoldDocument],
     loaded: LoadedModel,
     schema: Schema,
     extra_records: Sequence[dict[str, Any]] = (),
 ) -> SplitData:
-    task = settings.task.name
     context = dict(settings.task.context or {})
     gold_train = records_for(docs, split.train)
     name = split_name(split.fold)
     extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, name)
-    train_units = units_from_records(gold_train, task, context) + units_from_records(extra, task, context)
+    train_units = units_from_records(gold_train, spec, context) + units_from_records(extra, spec, context)
     if not train_units:
         raise UserError(f"{name}: nothing to train on (no gold training documents and no data.extra_records)")
     dev_units, test_units = (
-        units_from_records(records_for(docs, ids), task, context) for ids in (split.dev, split.test)
+        units_from_records(records_for(docs, ids), spec, context) for ids in (split.dev, split.test)
     )
-    enc = encoding_config(task, settings.data.stride, schema.label2id(task), settings.model.max_length)
+    enc = encoding_config(spec, settings.data.stride, schema.label2id(spec.name), settings.model.max_length)
     return SplitData(
         train_units=train_units,
         dev_units=dev_units,
@@ -141,13 +140,19 @@ def split_data(
 
 
 def loop_inputs(
-    settings: RunSettings, data: SplitData, loaded: LoadedModel, schema: Schema, split_dir: SplitDir, precision: str
+    settings: RunSettings,
+    spec: TaskSpec,
+    data: SplitData,
+    loaded: LoadedModel,
+    schema: Schema,
+    split_dir: SplitDir,
+    precision: str,
 ) -> LoopInputs:
     task = settings.task
+    predictor = Predictor(loaded, spec, settings.inference, schema, precision)
 
     def evaluate_dev(model: Any) -> float:
-        view = LoadedModel(loaded.tokenizer, model, loaded.normalize, loaded.source)
-        predictions = predict_units(view, data.dev_units, settings.inference, schema, precision)
+        predictions = predictor.with_model(model).predict(data.dev_units)
         return float(score_predictions(predictions, task, schema, data.dev_docs)[task.name][task.metric])
 
     @timed_phase("save_best")
@@ -158,7 +163,7 @@ def loop_inputs(
 
         split_dir.write_best(write)  # a new folder renamed into place: never half a best/
 
-    weighted = not get_task(task.name).per_word and task.class_weights
+    weighted = not spec.per_word and task.class_weights
     return LoopInputs(
         task=task.name,
         model=loaded.model,
@@ -173,14 +178,16 @@ def loop_inputs(
 
 @timed_phase("held_out_predict")
 def predict_held_out(
-    settings: RunSettings, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime
+    settings: RunSettings, spec: TaskSpec, data: SplitData, split_dir: SplitDir, schema: Schema, runtime: Runtime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Scores and prediction records of the kept model (reloaded from best/, as users will load it)."""
-    best = load_saved(split_dir.best, settings.model.normalization, settings.model.max_length)
-    prepare_for_inference(best.model.to(runtime.device), runtime.precision)
-    predictions = predict_units(best, data.test_units, settings.inference, schema, runtime.precision)
+    model = settings.model
+    best = load_saved_predictor(
+        split_dir.best, spec, model.normalization, model.max_length, settings.inference, schema, runtime
+    )
+    predictions = best.predict(data.test_units)
     metrics = score_predictions(predictions, settings.task, schema, data.test_docs)
-    return metrics, prediction_records(predictions, settings.task, schema, data.test_docs)
+    return metrics, best.records(predictions, data.test_docs)
 
 
 def final_block(result: LoopResult, settings: RunSettings, has_dev: bool, accelerator: Any) -> dict[str, Any]:
@@ -210,6 +217,7 @@ def train_split(
 ) -> dict[str, Any]:
     """Train on split.train plus the extra records (early stopping on split.dev), score split.test
     (gold only); write the split's folder."""
+    spec = get_task(settings.task.name)  # looked up once here; the spec travels from now on
     split_dir.path.mkdir(parents=True, exist_ok=True)
     fold_start = CLOCK.snapshot()
     if settings.trainer.torch_threads > 0:
@@ -226,14 +234,14 @@ def train_split(
             settings.paths.cache_dir,
             corpus_texts,
         )
-    data = split_data(settings, split, docs, loaded, schema, extra_records)
-    inputs = loop_inputs(settings, data, loaded, schema, split_dir, runtime.precision)
+    data = split_data(settings, spec, split, docs, loaded, schema, extra_records)
+    inputs = loop_inputs(settings, spec, data, loaded, schema, split_dir, runtime.precision)
     result = run_loop(accelerator, inputs, settings.trainer, settings.seed, split_dir, settings.resume, log.info)
 
     metrics: dict[str, Any] = {}
     if accelerator.is_main_process:
         metrics, records = predict_held_out(
-            settings, data, split_dir, schema, Runtime(accelerator.device, runtime.precision)
+            settings, spec, data, split_dir, schema, Runtime(accelerator.device, runtime.precision)
         )
         metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
         metrics["split"] = split_record(split)

@@ -30,14 +30,20 @@ def run_summary(
     metric: str,
     max_steps: int,
     latest: Path | None,
+    test_set_lines: Sequence[str] = (),
 ) -> str:
-    """A few lines: run folder, steps and stop reason per split, best dev and held-out scores, next steps."""
+    """A few lines: run folder, steps and stop reason per split, best dev and held-out scores, a corpus's
+    test set scores (`test_set_lines`, apart from the gold's), next steps."""
     lines = [f"training done: {run_dir}"]
     for name, final in split_finals:
         dev = f", best dev {metric} {_score(final.get('best_dev'))}" if final.get("dev_metric") else ", no dev set"
         lines.append(f"  {name}: {final.get('step')} steps, {stop_reason(final, max_steps)}{dev}")
     pooled = " (pooled over the folds' held-out documents)" if len(split_finals) > 1 else " (held-out documents)"
-    lines.append(f"  held-out {metric}: {_score(metrics.get(task, {}).get(metric))}{pooled}")
+    if metrics.get("split", {}).get("test") == []:
+        lines.append("  no gold documents held out (trained on a corpus's own labels: data.labels)")
+    else:
+        lines.append(f"  held-out {metric}: {_score(metrics.get(task, {}).get(metric))}{pooled}")
+    lines += [f"  {line}" for line in test_set_lines]
     if "time" in metrics:
         lines.append(f"  {time_line(metrics['time'])}")
     if latest is not None:

@@ -76,3 +76,6 @@ class CardFacts:
     notes: list[str] = field(default_factory=list)
     extra_data: dict[str, Any] | None = None  # metrics.json `data` block when extra records were trained on
     first_stage: str | None = None  # the local model this one was fine-tuned from (two-stage recipe)
+    # The published model on a corpus's own test split(s) (metrics.json `test_sets`): source → its block
+    # (files, sentences, and `ner`/`ci` of this model), never mixed into the gold scores above.
+    test_sets: dict[str, Any] = field(default_factory=dict)

@@ -9,6 +9,7 @@ from arastance.publish.card.sections import (
     limitations_section,
     schema_section,
     scores_section,
+    test_sets_section,
     title_section,
     training_data_section,
 )
@@ -22,9 +23,10 @@ def render_card(facts: CardFacts) -> str:
         intended_use_section(facts),
         schema_section(facts),
         scores_section(facts),
+        test_sets_section(facts),
         training_data_section(facts),
         limitations_section(facts),
         how_to_use_section(facts),
         reproduce_section(facts),
     ]
-    return "\n".join(s.rstrip() + "\n" for s in sections)
+    return "\n".join(s.rstrip() + "\n" for s in sections if s)  # a section with nothing to say is left out

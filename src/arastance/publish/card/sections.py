@@ -117,7 +117,7 @@ def schema_section(facts: CardFacts) -> str:
 
 
 def doc_stance_rule(aggregation: str, threshold: float | None) -> str:
-    """How `aggregation` (configs/task/stance.yaml, models/predictor.py) picks a document stance, ties included."""
+    """How `aggregation` (configs/task/stance.yaml, features/predictions.py) picks a document stance, ties included."""
     if aggregation == "majority_non_none":
         return (
             ": the most frequent non-NONE sentence stance; a tie between classes goes to the class with the larger "
@@ -155,6 +155,37 @@ def scores_section(facts: CardFacts) -> str:
             f"The published {facts.published_fold} model alone, on its own test document: "
             + ", ".join(f"{k} {v:.3f}" for k, v in facts.own_test.items())
             + ".",
+        ]
+    return "\n".join(lines)
+
+
+def test_sets_section(facts: CardFacts) -> str:
+    """The model on a corpus's own test split, under the corpus's name and apart from the gold scores."""
+    lines = []
+    for source, block in facts.test_sets.items():
+        m, ci = block["ner"], block["ci"]
+        lines += [
+            f"## Scores on the {source} test set",
+            "",
+            f"{block['sentences']} sentences of the corpus's own test split, never trained on and not part of the "
+            f"scores above. Strict IOB2 entities, {facts.ci_confidence:.0%} bootstrap intervals over its sentences.",
+            "",
+            f"| label | precision | recall | F1 | {facts.ci_confidence:.0%} CI | support |",
+            "|---|---|---|---|---|---|",
+        ]
+        for label, row in m["per_label"].items():
+            interval = (ci["per_label"].get(label) or {}).get("f1")
+            pair = (interval["low"], interval["high"]) if interval else None
+            lines.append(
+                f"| {table_cell(label)} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} "
+                f"| {fmt_ci(pair)} | {row['support']} |"
+            )
+        micro = ci["micro"]["f1"]
+        lines += [
+            "",
+            f"Micro-F1 {m['micro']['f1']:.3f} {fmt_ci((micro['low'], micro['high']))}, "
+            f"macro-F1 {m['macro']['f1']:.3f}, conlleval micro-F1 {m['conlleval']['micro']['f1']:.3f}.",
+            "",
         ]
     return "\n".join(lines)
 
