@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
+import absl.logging
 import pytest
 
 from arastance.schema import Schema, load_schema
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# absl's logging handler (nncf and tensorboard import absl) holds the sys.stderr of the moment it was
+# created, and closes that stream when a logging reconfiguration (every in-process hydra app) closes
+# the handler, unless it is the current sys.stderr. Created inside one test, it held that test's
+# captured stream, and the next in-process `arastance evaluate` closed pytest's own capture file:
+# the session died with "lost sys.stderr". The process's real stderr is never closed.
+absl.logging.get_absl_handler().python_handler.stream = sys.__stderr__
 
 
 @pytest.fixture(autouse=True)

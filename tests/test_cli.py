@@ -120,7 +120,10 @@ def test_argv_commands_get_the_arguments_after_their_name(monkeypatch: pytest.Mo
 def test_a_user_error_in_a_hydra_app_is_one_line_and_status_1(tmp_path: Path) -> None:
     done = _arastance("evaluate", f"run_dir={tmp_path / 'nonexistent'}", cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [f"arastance evaluate: {tmp_path / 'nonexistent'}: no such run folder"]
+    assert done.stderr.strip().splitlines() == [
+        f"arastance evaluate: run_dir={tmp_path / 'nonexistent'}: no such folder; "
+        "needed: a finished training run folder, or a sweep folder of finished runs"
+    ]
 
 
 def test_python_dash_m_entry_points_keep_working(tmp_path: Path) -> None:
@@ -133,7 +136,7 @@ def test_python_dash_m_entry_points_keep_working(tmp_path: Path) -> None:
         cwd=tmp_path,
         timeout=120,
     )
-    assert done.returncode == 1 and "no such run folder" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "no such folder" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_failure_statuses(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -371,9 +371,10 @@ def test_a_saved_config_the_rules_refuse_names_the_file(tmp_path: Path, config: 
 
 def test_publish_reads_the_run_config_as_typed_settings(tmp_path: Path) -> None:
     from arastance.publish.package import _read_config
+    from arastance.runs.layout import RunDir
 
     old = {"seed": 5, "task": {"name": "stance", "metric": "macro_f1"}, "trainer": {"max_tokens": 1024}}
     _saved(tmp_path, old)
-    settings = _read_config(tmp_path)
+    settings = _read_config(RunDir(tmp_path))
     assert isinstance(settings, RunSettings)
     assert (settings.seed, settings.trainer.max_tokens, settings.task.doc_aggregation) == (5, 1024, "majority_non_none")

@@ -131,10 +131,10 @@ def test_differences_are_reported_path_by_path() -> None:
 def test_expected_failures_are_user_errors(runs: dict[str, Path], tmp_path: Path) -> None:
     from arastance.evaluate import evaluate
 
-    with pytest.raises(UserError, match="no such run folder"):
+    with pytest.raises(UserError, match="no such folder"):
         evaluate(_evaluate_cfg(tmp_path / "missing"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UserError, match="not a training run"):
+    with pytest.raises(UserError, match="holds no training run"):
         evaluate(_evaluate_cfg(tmp_path / "empty"))
     broken = tmp_path / "broken"
     shutil.copytree(runs["ner"], broken, ignore=shutil.ignore_patterns("checkpoints", "report"))
@@ -158,7 +158,7 @@ def test_cli_prints_a_message_and_exits_1(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 1
-    assert "no such run folder" in done.stderr
+    assert "no such folder" in done.stderr
     assert "Traceback" not in done.stderr
     assert not missing.exists()  # hydra must not create the folder it was given
     assert list(tmp_path.iterdir()) == []  # nor write logs into the working directory

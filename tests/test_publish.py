@@ -375,7 +375,8 @@ def test_out_folder_protection_and_republish(
 @pytest.mark.slow
 def test_not_a_run_folder(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(runs["stance_fixed"] / "best"), "--out", str(tmp_path / "x")]) == 1
-    assert "pass the run folder above it" in capsys.readouterr().err
+    run = runs["stance_fixed"]
+    assert f"(the kept model of the run {run}); give the run folder {run}" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -24,7 +24,6 @@ from arastance.evaluation.aggregate import (
     differing_keys,
     find_runs,
     read_run_scores,
-    report_runs,
     run_scores,
     seed_spread,
     summary_stats,
@@ -268,11 +267,11 @@ def test_aggregate_cli_writes_json_md_and_one_plot_per_group(
     "make, message",
     [
         (lambda d: None, "no such folder"),
-        (lambda d: d.mkdir(), "no training run found"),
-        (lambda d: (d / "0" / ".hydra").mkdir(parents=True), "without metrics.json"),
+        (lambda d: d.mkdir(), "holds no training run"),
+        (lambda d: (d / "0" / ".hydra").mkdir(parents=True), "a sweep folder of 1 run(s), of which 0 did not finish"),
         (
             lambda d: ((d / "run").mkdir(parents=True), (d / "run" / "config.yaml").write_text("seed: 1\n")),
-            "without metrics.json",
+            "of which run did not finish",
         ),
     ],
     ids=["missing", "empty", "failed-job", "unfinished-run"],
@@ -311,10 +310,9 @@ def test_a_report_given_a_sweep_takes_its_first_run_and_the_seeds_spread(
     tmp_path: Path, rng: np.random.Generator
 ) -> None:
     written = [fake_run(tmp_path / "sweep" / str(i), seed, rng) for i, seed in enumerate((4, 5))]
-    paths = report_runs(tmp_path / "sweep")
+    paths = find_runs([tmp_path / "sweep"])
     assert paths == [tmp_path / "sweep" / "0", tmp_path / "sweep" / "1"]
-    assert report_runs(paths[1]) == [paths[1]]  # a run folder is itself
-    assert report_runs(tmp_path / "missing") == [tmp_path / "missing"]  # loading it reports the problem
+    assert find_runs([paths[1]]) == [paths[1]]  # a run folder is itself
     spread = seed_spread([read_run_scores(p) for p in paths], "ner")
     assert spread["seeds"] == [4, 5]
     assert spread["headline"]["values"] == [m["ner"]["micro_f1"] for m in written]
@@ -327,7 +325,7 @@ def test_seed_spread_refuses_runs_of_different_configurations(tmp_path: Path, rn
     fake_run(tmp_path / "sweep" / "0", 1, rng, lr=1e-3)
     fake_run(tmp_path / "sweep" / "1", 2, rng, lr=2e-3)
     with pytest.raises(UserError, match=r"differ in trainer\.learning_rate"):
-        seed_spread([read_run_scores(p) for p in report_runs(tmp_path / "sweep")], "ner")
+        seed_spread([read_run_scores(p) for p in find_runs([tmp_path / "sweep"])], "ner")
 
 
 # ----------------------------------------------------------------------------------- end to end

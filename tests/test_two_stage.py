@@ -18,6 +18,7 @@ from arastance.models.factory import (
     resolve_model_source,
     trained_labels,
 )
+from arastance.runs.state import require_model
 from arastance.schema import Schema
 from arastance.settings import ModelSettings
 
@@ -72,17 +73,30 @@ def _model_folder(path: Path) -> Path:
     return path
 
 
+def _finished(run: Path) -> Path:
+    for name in ("config.yaml", "metrics.json"):
+        (run / name).write_text("{}", encoding="utf-8")
+    return run
+
+
 def test_a_run_folder_resolves_to_its_best(tmp_path: Path) -> None:
     best = _model_folder(tmp_path / "run" / "best")
-    assert pretrained_folder(tmp_path / "run") == best
+    _finished(tmp_path / "run")
+    assert require_model(tmp_path / "run", "model.pretrained=") == best
+    assert require_model(best, "model.pretrained=") == best
     assert pretrained_folder(best) == best
 
 
 def test_a_cross_validation_run_asks_for_one_fold(tmp_path: Path) -> None:
     for k in (0, 1):
         _model_folder(tmp_path / "cv" / f"fold-{k}" / "best")
-    with pytest.raises(UserError, match=r"one model per fold \(fold-0, fold-1\).*model.pretrained=.*cv/fold-0/best"):
-        pretrained_folder(tmp_path / "cv")
+    _finished(tmp_path / "cv")
+    with pytest.raises(
+        UserError,
+        match=r"model.pretrained=.*cv: a finished cross-validation run \(2 folds\): one model per fold.*cv/fold-0/best",
+    ):
+        require_model(tmp_path / "cv", "model.pretrained=")
+    assert require_model(tmp_path / "cv" / "fold-1", "model.pretrained=") == tmp_path / "cv" / "fold-1" / "best"
 
 
 def test_a_folder_without_a_model_says_what_to_give(tmp_path: Path) -> None:
@@ -99,7 +113,7 @@ def test_a_missing_pretrained_folder_is_a_clear_error_even_with_the_tiny_model(t
 def test_pretrained_wins_over_building_the_tiny_model(tmp_path: Path) -> None:
     best = _model_folder(tmp_path / "run" / "best")
     source, local_only = resolve_model_source(
-        ModelSettings(name="tiny", pretrained=str(tmp_path / "run"), tiny={"vocab_size": 10}), tmp_path / "cache", []
+        ModelSettings(name="tiny", pretrained=str(best), tiny={"vocab_size": 10}), tmp_path / "cache", []
     )
     assert (source, local_only) == (str(best), True)
     assert not (tmp_path / "cache").exists()  # nothing was built
@@ -171,7 +185,7 @@ def test_stage_two_keeps_the_head_when_the_labels_match(
 
     with caplog.at_level(logging.INFO, logger="arastance.models.factory"):
         loaded = load_for_task(
-            ModelSettings(name="tiny", pretrained=str(stage1)), "ner", schema.id2label("ner"), stage1, []
+            ModelSettings(name="tiny", pretrained=str(stage1 / "best")), "ner", schema.id2label("ner"), stage1, []
         )
     assert loaded.source == str(stage1 / "best")
     assert torch.equal(loaded.model.classifier.weight.detach(), _classifier(stage1 / "best"))

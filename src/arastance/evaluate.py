@@ -38,15 +38,18 @@ def pooled_differences(task: str, report_block: dict[str, Any], run_metrics: dic
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Re-predict every fold of cfg.run_dir, check against training, write the report; returns its metrics."""
-    from arastance.evaluation.aggregate import report_runs, sweep_seed_block
+    from arastance.evaluation.aggregate import sweep_seed_block
     from arastance.runs.reader import read_run_config
+    from arastance.runs.state import RUN_OR_SWEEP, require, run_paths
 
-    # Every key and value checked before any work (an unknown `+key`, a confidence of 95).
+    # Every key and value checked before any work (an unknown `+key`, a confidence of 95, an empty run_dir).
     config = checked(EvaluateSettings, cfg)
-    # A sweep folder of seeds: its first run is re-scored, the seeds' spread comes from their metrics.json.
-    seed_paths = report_runs(config.run_dir)
+    # Then asked of runs/ what run_dir is: a fold, an interrupted run, a published folder … are refused
+    # as every command refuses them. A sweep folder of seeds: its first run is re-scored, the seeds'
+    # spread comes from their metrics.json.
+    seed_paths = run_paths(require(config.run_dir, "run_dir=", RUN_OR_SWEEP))
     run_dir = seed_paths[0]
-    read_run_config(run_dir)  # a wrong path fails here, before seconds of importing torch
+    read_run_config(run_dir)
 
     from arastance.evaluation.checkpoint_eval import evaluate_checkpoints
     from arastance.evaluation.report import ReportSettings, analyse, headline_line, write_report

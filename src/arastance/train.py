@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import ConfigError, UserError, exit_on_failure
+from arastance.errors import UserError, exit_on_failure
 from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.phases import CLOCK, start_command
-from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_hydra_traces
+from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_startup_traces
+from arastance.runs.state import require_model, require_new_or_resumable
 from arastance.schema import Schema, load_schema
 from arastance.settings import DataSettings, RunSettings, checked, from_config, validate_training_config
 
@@ -32,16 +36,21 @@ if TYPE_CHECKING:
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run every split the config asks for; return the metrics (pooled over folds for CV)."""
-    # A full or read-only disk under hydra's train.log must not turn every log line into a
+    # A full or read-only disk under a log handler must not turn every log line into a
     # "--- Logging error ---" traceback: the write that fails is reported once, by the failure handler.
     logging.raiseExceptions = False
     start_command()
+    run = RunDir(Path(str(cfg.get("run_dir") or ".")))
     try:
-        validate_training_config(cfg)
-    except ConfigError:
-        # Hydra has already made run_dir for its own files; a run that never started leaves nothing.
-        remove_hydra_traces(RunDir(Path(str(cfg.get("run_dir", ".")))))
+        return _train(cfg)
+    except BaseException:
+        # Hydra made run_dir for its own files; a run that failed before any work leaves nothing there.
+        remove_startup_traces(run)
         raise
+
+
+def _train(cfg: DictConfig) -> dict[str, Any]:
+    validate_training_config(cfg)
     # Local: the training stack loads torch and transformers (seconds), which `arastance train --help`
     # and a config error need not.
     with CLOCK.phase("imports"):
@@ -50,7 +59,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         from arastance.models.loading import quiet_libraries
         from arastance.training.cv import is_main_process, run_all
 
-    settings = from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True))
+    settings = checked_paths(from_config(cfg, OmegaConf.to_yaml(cfg, resolve=True)))
     quiet_libraries()
     schema = load_schema(settings.paths.annotations_dir / "schema.yaml")
     # A corpus's test split is read and checked before any training, like every other input.
@@ -61,6 +70,18 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             metrics["test_sets"] = score_test_sets_after_training(settings, schema, test_sets, cfg)
         print(finish(settings, metrics), flush=True)
     return metrics
+
+
+def checked_paths(settings: RunSettings) -> RunSettings:
+    """run_dir and a local model.pretrained asked of runs/ before any work (runs/state.py): a run_dir of
+    the wrong kind, resume=true with nothing to resume, a cross-validation run where one model is
+    needed are refused by name; a run folder given as model.pretrained becomes its model folder."""
+    require_new_or_resumable(settings.run_dir, settings.resume)
+    pretrained = settings.model.pretrained
+    if not pretrained or not Path(str(pretrained)).expanduser().is_dir():
+        return settings  # a hub id, or a missing folder that models/factory.py names
+    model_dir = require_model(Path(str(pretrained)).expanduser(), "model.pretrained=")
+    return replace(settings, model=replace(settings.model, pretrained=str(model_dir)))
 
 
 def score_test_sets_after_training(
@@ -161,8 +182,17 @@ def refuse_search_without_dev(job: Any | None, data: Any) -> None:
         )
 
 
+def refuse_empty_paths(argv: Sequence[str], keys: Sequence[str] = ("run_dir",)) -> None:
+    """`run_dir=` (an empty shell variable) would make hydra write into the current folder before any
+    check of ours runs: refused here, before hydra starts."""
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key.lstrip("+~") in keys and not value.strip().strip("'\"").strip():
+            raise UserError(f"{key.lstrip('+~')} is empty; give the folder for the run (or leave {key} out)")
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIGS_DIR), config_name="train")
-def main(cfg: DictConfig) -> float | None:
+def _hydra_main(cfg: DictConfig) -> float | None:
     """One training run (one hydra job); returns its search objective (None without dev documents)."""
     from arastance.training.objective import require_objective, run_dev_objective
 
@@ -174,6 +204,12 @@ def main(cfg: DictConfig) -> float | None:
         run = RunDir(Path(str(cfg.run_dir)))
         objective = run_dev_objective(run)
         return require_objective(objective, run) if _is_search(job) else objective
+
+
+def main() -> float | None:
+    with exit_on_failure("arastance train"):
+        refuse_empty_paths(sys.argv[1:])
+    return _hydra_main()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Each run is a fresh `arastance train` process, as a user runs it, with the bench
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.bench.inputs import ROOT
+from arastance.runs.layout import RunDir
 
 
 def run_commands(base_model: Path, max_steps: int) -> dict[str, list[str]]:
@@ -38,13 +38,16 @@ def run_commands(base_model: Path, max_steps: int) -> dict[str, list[str]]:
 def timed_train(overrides: Sequence[str], threads: int) -> dict[str, Any]:
     """Run `arastance train` in a fresh process; its metrics.json `time` block."""
     with tempfile.TemporaryDirectory() as folder:
-        run_dir = Path(folder) / "run"
-        command = [sys.executable, "-m", "arastance.cli", "train", *overrides, f"run_dir={run_dir}"]
+        run = RunDir(Path(folder) / "run")
+        command = [sys.executable, "-m", "arastance.cli", "train", *overrides, f"run_dir={run.path}"]
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
-        return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["time"]
+        metrics = run.read_metrics()
+        if metrics is None:
+            raise RuntimeError(f"{' '.join(command)} wrote no {run.metrics_path}")
+        return metrics["time"]
 
 
 def time_rows(base_model: Path, max_steps: int, threads: int) -> list[dict[str, Any]]:

@@ -22,15 +22,14 @@ from typing import Any
 import numpy as np
 
 from arastance.errors import UserError
-from arastance.runs.layout import CONFIG, FOLD_PATTERN, METRICS, REPORT, RunDir, read_json
+from arastance.runs.layout import RunDir, read_json
+from arastance.runs.state import RUN_OR_SWEEP, require, run_paths
 from arastance.settings import flatten_config
 from arastance.tasks import TASKS, get_task
 from arastance.training.objective import run_dev_objective
 
 # Config keys that tell runs of one configuration apart without changing it.
 NOT_A_DIFFERENCE = frozenset({"seed", "run_dir", "resume"})
-# Folders under a sweep that are never runs (hydra's own, a run's report).
-_NOT_RUNS = frozenset({".hydra", REPORT})
 
 
 @dataclass(frozen=True)
@@ -45,46 +44,12 @@ class RunScores:
 # ----------------------------------------------------------------------------------- finding runs
 
 
-def _is_run_attempt(path: Path) -> bool:
-    """A folder a training run (finished or not) wrote into."""
-    return (path / CONFIG).is_file() or (path / ".hydra").is_dir() or bool(RunDir(path).leftovers())
-
-
-def _numeric_key(path: Path) -> tuple[int, int | str]:
-    """Sweep jobs 0, 1, …, 10 in job order rather than string order."""
-    return (0, int(path.name)) if path.name.isdigit() else (1, path.name)
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.is_dir()), key=_numeric_key)
-
-
-def _runs_under(folder: Path) -> list[Path]:
-    """The finished runs in `folder` or below it; an unfinished one is an error, not a silent gap."""
-    if (folder / METRICS).is_file() and (folder / CONFIG).is_file():
-        return [folder]
-    children = [c for c in _subfolders(folder) if c.name not in _NOT_RUNS and not FOLD_PATTERN.match(c.name)]
-    found = [run for child in children for run in _runs_under(child)]
-    if not found and _is_run_attempt(folder):
-        raise UserError(
-            f"{folder}: a run without {METRICS} (it did not finish, or failed); finish it with "
-            "resume=true, or leave it out of the folders given"
-        )
-    return found
-
-
-def find_runs(folders: Iterable[Path]) -> list[Path]:
-    """Every training run in the given run or sweep folders (searched below them), each once."""
+def find_runs(folders: Iterable[Path], arg: str = "") -> list[Path]:
+    """Every training run in the given run or sweep folders, each once; anything else (a missing or
+    empty folder, an unfinished run or sweep job, a fold) is refused as runs/state.py words it."""
     runs: list[Path] = []
-    for folder in map(Path, folders):
-        if not folder.is_dir():
-            raise UserError(f"{folder}: no such folder")
-        found = _runs_under(folder)
-        if not found:
-            raise UserError(
-                f"{folder}: no training run found (a run folder holds {CONFIG} and {METRICS}; a sweep folder holds "
-                "runs)"
-            )
+    for folder in folders:
+        found = run_paths(require(folder, arg, RUN_OR_SWEEP))
         runs += [run for run in found if run.resolve() not in {r.resolve() for r in runs}]
     return runs
 
@@ -203,16 +168,8 @@ def aggregate(runs: Sequence[RunScores]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------- seed spread of a report
 
 
-def report_runs(path: Path) -> list[Path]:
-    """What a report was given: a run folder (itself) or a sweep folder (its runs, job order)."""
-    path = Path(path)
-    if not path.is_dir() or (path / CONFIG).is_file():
-        return [path]  # a run, or not a folder at all: loading it says what is wrong
-    return _runs_under(path) or [path]
-
-
 def sweep_seed_block(run_paths: Sequence[Path], task: str) -> dict[str, Any] | None:
-    """The seed block of a report given `run_paths` (report_runs' answer): None for a single run."""
+    """The seed block of a report given `run_paths` (runs.state.run_paths' answer): None for a single run."""
     if len(run_paths) < 2:
         return None
     return seed_spread([read_run_scores(p) for p in run_paths], task)

@@ -7,8 +7,9 @@ group}), OUT/aggregate.md (a table per group) and a strip plot of the per-run sc
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from arastance.runs.state import path_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,11 +19,15 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     parser.add_argument(
-        "folders", type=Path, nargs="+", metavar="DIR", help="sweep folders (hydra.sweep.dir) or run folders (run_dir)"
+        "folders",
+        type=path_argument,
+        nargs="+",
+        metavar="DIR",
+        help="sweep folders (hydra.sweep.dir) or run folders (run_dir)",
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=path_argument,
         required=True,
         metavar="OUT",
         help="folder to write aggregate.json, aggregate.md and the plots into",

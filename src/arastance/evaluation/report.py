@@ -18,7 +18,7 @@ from typing import Any
 
 from arastance.errors import UserError
 from arastance.evaluation import plots
-from arastance.evaluation.aggregate import report_runs, sweep_seed_block
+from arastance.evaluation.aggregate import sweep_seed_block
 from arastance.evaluation.analysis import (
     GAZETTEER,
     MAJORITY,
@@ -33,7 +33,9 @@ from arastance.evaluation.holders import attach_holder_metrics, holder_section_m
 from arastance.evaluation.report_html import figure_uris, render_report_html
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
+from arastance.runs.layout import METRICS, SINGLE_SPLIT
 from arastance.runs.reader import RunData, load_run
+from arastance.runs.state import RUN_OR_SWEEP, require, run_paths
 from arastance.schema import Schema
 from arastance.settings import EvalSettings, checked
 from arastance.tasks import get_task
@@ -78,7 +80,7 @@ def build_report(
         if path is None:
             continue
         # A sweep folder of seeds: the report is the first run's, with the seeds' spread beside the folds'.
-        seed_paths = report_runs(Path(path))
+        seed_paths = run_paths(require(path, f"--{expected}", RUN_OR_SWEEP))
         run = load_run(seed_paths[0])
         if run.task != expected:
             raise UserError(f"{path} is a {run.task} run, given as the {expected} run")
@@ -157,7 +159,7 @@ def write_report(
     }
     figures = write_figures(out_dir, by_task, title, settings.top_errors) if settings.plots else {}
     metrics["figures"] = figures
-    _write(out_dir / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    _write(out_dir / METRICS, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     report_md = render_report_md(metrics, figures)
     _write(out_dir / "report.md", report_md)
     inlined = render_report_md(metrics, figure_uris(out_dir, figures))  # one file: figures as data: URIs
@@ -313,7 +315,7 @@ def _design_sentence(metrics: Mapping[str, Any]) -> str:
     """How the scored predictions were produced: CV over all documents, some folds, or a fixed split."""
     n_docs = metrics["data"]["documents"]
     runs = [metrics[t]["run"] for t in ("ner", "stance") if t in metrics]
-    if any(f == "fixed" for run in runs for f in run["folds"]):
+    if any(f == SINGLE_SPLIT for run in runs for f in run["folds"]):
         tested = sorted(
             {d for t in ("ner", "stance") if t in metrics for f in metrics[t]["per_fold"] for d in f["test"]}
         )

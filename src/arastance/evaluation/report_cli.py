@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
+from arastance.runs.state import path_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -16,9 +16,11 @@ def add_parser(subparsers: Any) -> None:
         help="evaluation report (metrics.json, report.md, errors.md, figures) for an NER and/or a stance run",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
-    parser.add_argument("--ner", type=Path, metavar="RUN", help="an NER training run folder (run_dir=)")
-    parser.add_argument("--stance", type=Path, metavar="RUN", help="a stance training run folder (run_dir=)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the report into")
+    parser.add_argument("--ner", type=path_argument, metavar="RUN", help="an NER training run folder (run_dir=)")
+    parser.add_argument("--stance", type=path_argument, metavar="RUN", help="a stance training run folder (run_dir=)")
+    parser.add_argument(
+        "--out", type=path_argument, required=True, metavar="DIR", help="folder to write the report into"
+    )
     parser.add_argument("--title", default="evaluation", help="report title (default: evaluation)")
     parser.add_argument(
         "--bootstrap-n", type=int, default=1000, metavar="N", help="bootstrap replicates (default: 1000)"

@@ -28,14 +28,11 @@ from arastance.evaluation.bootstrap import BootstrapSettings, ner_counts, ner_in
 from arastance.features.encode import units_from_records
 from arastance.models.device import Runtime
 from arastance.models.predictor import Predictor, load_saved_predictor
-from arastance.runs.layout import RunDir
+from arastance.runs.layout import SINGLE_SPLIT, RunDir
 from arastance.schema import Schema
 from arastance.scoring.metrics import ner_metrics
 from arastance.settings import RunSettings
 from arastance.tasks import get_task
-
-# The key of a single split's model (the run folder itself), as its metrics.json `split.name` says.
-SINGLE_SPLIT = "fixed"
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,12 @@ from arastance.settings import DataSettings
 
 @dataclass(frozen=True)
 class Split:
-    name: str  # "fold-0" … or "fixed"
+    # The cross-validation fold; None for the one split of data=fixed or external. Its name (and
+    # folder) is the run folder's business: runs.layout.split_name.
+    fold: int | None
     train: tuple[str, ...]
     dev: tuple[str, ...]
     test: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "train": list(self.train), "dev": list(self.dev), "test": list(self.test)}
 
 
 @timed_phase("data")
@@ -62,7 +61,7 @@ def cv_splits(doc_ids: Sequence[str], dev_docs: int, folds: Sequence[int] | None
         dev = tuple(ids[(int(k) + 1 + j) % n] for j in range(dev_docs))
         test = (ids[int(k)],)
         train = tuple(d for d in ids if d not in dev and d not in test)
-        splits.append(Split(f"fold-{int(k)}", train, dev, test))
+        splits.append(Split(int(k), train, dev, test))
     return splits
 
 
@@ -75,15 +74,15 @@ def fixed_split(doc_ids: Sequence[str], train: Sequence[str], dev: Sequence[str]
     overlap = (set(train) & set(test)) | (set(train) & set(dev)) | (set(dev) & set(test))
     if overlap:
         raise UserError(f"data: documents on more than one side of the split: {sorted(overlap)}")
-    return Split("fixed", tuple(train), tuple(dev), tuple(test))
+    return Split(None, tuple(train), tuple(dev), tuple(test))
 
 
 def external_split(doc_ids: Sequence[str]) -> Split:
     """Train on the extra records only and test on every gold document (stage 1 of the two-stage recipe).
 
-    Named "fixed" because it is a single split: its files sit in the run folder itself (RUN/best/).
+    A single split (no fold): its files sit in the run folder itself (RUN/best/).
     """
-    return Split("fixed", (), (), tuple(sorted(doc_ids)))
+    return Split(None, (), (), tuple(sorted(doc_ids)))
 
 
 def splits_from_config(data_cfg: Any, doc_ids: Sequence[str]) -> list[Split]:

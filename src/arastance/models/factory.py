@@ -1,7 +1,7 @@
 """Build the (tokenizer, task model, word normaliser) triple for a model config.
 
 `model.pretrained` names where training starts from: a hub id, a local copy of a hub model, a
-published folder, or a run's model (`RUN/best`, `RUN` for a single-split run, `RUN/fold-K/best`).
+published folder, or a run's model (`RUN/best`, `RUN` for a single-split run, a fold's `best/`).
 It wins over building the tiny model: `model=tiny model.pretrained=RUN/best` continues from a saved
 tiny model (the second stage of the two-stage recipe), as a user who names a folder expects.
 
@@ -20,7 +20,7 @@ from typing import Any
 from arastance.corpus.normalize import get_normalizer
 from arastance.errors import UserError
 from arastance.models.loading import load_task_model, load_tokenizer, resolve_pretrained
-from arastance.models.saved import CONFIG_FILE, RECOVER, check_saved_folder, model_config_folder, read_model_config
+from arastance.models.saved import CONFIG_FILE, RECOVER, check_saved_folder, read_model_config
 from arastance.models.tiny import ensure_tiny_model
 from arastance.phases import timed_phase
 from arastance.settings import NO_MODEL_SOURCE, ModelSettings
@@ -43,23 +43,12 @@ def looks_like_a_path(name: str) -> bool:
 
 
 def pretrained_folder(path: Path) -> Path:
-    """The folder holding the model's config.json: the folder itself, its best/, or an error that
-    says which folder to name (a cross-validation run has one model per fold)."""
-    found = model_config_folder(path)
-    if found is not None:
-        return found
-    folds = sorted(
-        (p.parent.parent.name for p in path.glob("fold-*/best/" + CONFIG_FILE)),
-        key=lambda name: int(name.removeprefix("fold-")),
-    )
-    if folds:
-        raise UserError(
-            f"model.pretrained={path} is a cross-validation run with one model per fold ({', '.join(folds)}), each "
-            f"trained without its held-out document: name one (model.pretrained={path}/{folds[0]}/best), or train the "
-            "first stage as a single split (data=external) and start from its RUN/best"
-        )
+    """The folder holding the model's config.json. `arastance train` has already resolved a run folder
+    to its model (or refused it by name, runs/state.py); here any other folder is "not a model folder"."""
+    if (Path(path) / CONFIG_FILE).is_file():
+        return Path(path)
     raise UserError(
-        f"model.pretrained={path}: not a model folder (no {CONFIG_FILE}, no best/{CONFIG_FILE}); give a run's best/ "
+        f"model.pretrained={path}: not a model folder (no {CONFIG_FILE}); give a run's best/ "
         "folder, a folder written by `arastance publish`, or a hub id (OWNER/NAME)"
     )
 

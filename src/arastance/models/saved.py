@@ -33,17 +33,9 @@ WEIGHT_FILES = (
 )
 SAFETENSORS_LENGTH_BYTES = 8  # the file starts with the header length, a little-endian u64
 
-RECOVER = "copy the folder again from the training run's fold-K/best/ or re-run `arastance publish`"
-
-
-def model_config_folder(path: Path) -> Path | None:
-    """The folder holding a model's config.json: `path` itself (a model or published folder) or
-    `path`/best (a single-split run folder); None when neither has one."""
-    path = Path(path)
-    for candidate in (path, path / "best"):
-        if (candidate / CONFIG_FILE).is_file():
-            return candidate
-    return None
+RECOVER = (
+    "copy the folder again from the training run's best/ (a fold's, for cross-validation) or re-run `arastance publish`"
+)
 
 
 def read_model_config(folder: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, dead_link, decode_input, read_input_text
+from arastance.runs.state import path_argument
 from arastance.writer import refuse_overwriting_inputs, replacing
 
 STDIN = "-"
@@ -46,15 +47,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="text files, one document each; folders: their *.txt (any case; the rest listed as skipped); "
         "`-` or nothing: stdin",
     )
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the JSON lines here instead of stdout")
+    p.add_argument("--out", type=path_argument, metavar="FILE", help="write the JSON lines here instead of stdout")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.set_defaults(func=run)
     return p  # view/predict_cli.py adds --html to it
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ner", type=Path, metavar="DIR", help="NER model: a published folder or a run's best/")
-    p.add_argument("--stance", type=Path, metavar="DIR", help="stance model: a published folder or a run's best/")
+    p.add_argument("--ner", type=path_argument, metavar="DIR", help="NER model: a published folder or a run's best/")
+    p.add_argument(
+        "--stance", type=path_argument, metavar="DIR", help="stance model: a published folder or a run's best/"
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ... (default auto)")
     from arastance.models.variants import BACKENDS
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from arastance.errors import UserError
 from arastance.models.model_config import check_model_config, model_task
-from arastance.runs.layout import RunDir
+from arastance.runs.layout import BEST, training_config_of
+from arastance.runs.state import require_model
 from arastance.schema import Schema
 from arastance.settings import RunSettings, from_config
 from arastance.tasks import TaskSpec
@@ -73,35 +74,17 @@ class TaskModel:
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
-        name = self.folder.name if self.folder.name != "best" else f"{self.folder.parent.name}/best"
+        name = self.folder.name if self.folder.name != BEST else f"{self.folder.parent.name}/{BEST}"
         return f"{self.task.name}:{name}@{digest.hexdigest()[:10]}"
 
 
 # --------------------------------------------------------------------------- locating a model
 
 
-def resolve_model_folder(path: Path) -> Path:
-    """The folder holding config.json: a published folder, best/, or a single-split run folder."""
-    from arastance.models.saved import model_config_folder
-
-    path = Path(path)
-    found = model_config_folder(path)
-    if found is not None:
-        return found
-    folds = RunDir(path).fold_names()
-    if folds:
-        raise UserError(
-            f"{path} is a cross-validation run with one model per fold ({', '.join(folds)}); pass one fold's "
-            f"model ({path}/{folds[0]}/best) or a folder written by `arastance publish`"
-        )
-    raise UserError(f"{path}: not a model folder (no config.json), nor a run folder with best/")
-
-
-def find_training_config(folder: Path) -> Path | None:
-    for candidate in (folder / "training_config.yaml", folder.parent / "config.yaml"):
-        if candidate.is_file():
-            return candidate
-    return None
+def resolve_model_folder(path: Path, arg: str = "MODEL_DIR") -> Path:
+    """The folder holding config.json: a published folder, best/, a fold or a single-split run folder;
+    anything else is refused with the message every command gives for that folder (runs/state.py)."""
+    return require_model(path, arg)
 
 
 def default_settings(task: TaskSpec) -> Any:
@@ -127,7 +110,7 @@ def default_settings(task: TaskSpec) -> Any:
 def load_settings(folder: Path, task: TaskSpec) -> tuple[Any, str]:
     from omegaconf import OmegaConf
 
-    path = find_training_config(folder)
+    path = training_config_of(folder)
     if path is None:
         return default_settings(task), "configs/ defaults"
     try:
@@ -169,7 +152,7 @@ def read_published_folder(path: Path, task: TaskSpec) -> PublishedFolder:
     whatever backend runs it, so an exported variant never predicts from a default vocabulary."""
     from arastance.models.saved import check_saved_folder
 
-    folder = resolve_model_folder(path)
+    folder = resolve_model_folder(path, f"--{task.name}")
     model_config = check_saved_folder(folder)
     found = model_task(model_config, folder)
     if found != task.name:

@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arastance.errors import UserError
@@ -22,6 +21,7 @@ from arastance.predict.cli import (
     progress_bar,
     read_source,
 )
+from arastance.runs.state import path_argument
 from arastance.writer import refuse_overwriting_inputs, write_text
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "files", nargs="+", metavar="FILE", help="text files, one document each (folders: their *.txt; `-`: stdin)"
     )
     add_model_arguments(p)
-    p.add_argument("--out", type=Path, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write")
+    p.add_argument(
+        "--out", type=path_argument, required=True, metavar="TASKS.json", help="the Label Studio tasks file to write"
+    )
     p.add_argument("--model-version", help="Label Studio model_version (default: model folder names and weight hashes)")
     p.add_argument("--batch-docs", type=int, default=32, metavar="N", help="documents predicted together (default 32)")
     p.add_argument(

@@ -15,6 +15,7 @@ from arastance.models.model_config import check_model_config
 from arastance.paths import schema_path
 from arastance.publish.card import render_card
 from arastance.publish.package import card_facts, locate_run, metrics_payload, write_package
+from arastance.runs.state import path_argument
 from arastance.schema import SchemaError, load_schema
 from arastance.tasks import TaskSpec, get_task
 
@@ -31,11 +32,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument(
-        "run_dir", type=Path, metavar="RUN_DIR", help="a training run folder (holds config.yaml and best/ or fold-K/)"
+        "run_dir",
+        type=path_argument,
+        metavar="RUN_DIR",
+        help="a training run folder (holds config.yaml and best/ or fold-K/)",
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_argument,
         required=True,
         metavar="DIR",
         help="the folder to write (replaced if an earlier publish wrote it)",
@@ -45,7 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--scores-from",
-        type=Path,
+        type=path_argument,
         metavar="CV_RUN",
         help="report the scores of this cross-validation run (same task and model config), e.g. for a final model "
         "trained on all documents",

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from arastance.errors import UserError
 from arastance.publish.card import CardFacts, DocFacts, baseline_line, dig, headlines, point_and_ci, score_rows
-from arastance.runs.layout import RunDir, read_json_object
+from arastance.runs.layout import METRICS, PUBLISHED_MARKER, RunDir, fold_name, read_json_object
+from arastance.runs.state import FINISHED_RUN, require
 from arastance.schema import Schema
 from arastance.settings import PathSettings, RunSettings, read_saved_config
 from arastance.tasks import get_task
@@ -34,15 +33,15 @@ from arastance.writer import building_folder, copy_file, write_json, write_text
 # local_files_only, harmful) for whoever loads the published folder.
 LOCAL_TOKENIZER_KEYS = ("local_files_only", "is_local", "name_or_path")
 # A folder holding this file was written by `arastance publish` and may be replaced by a new publish.
-MARKER = "training_config.yaml"
-PUBLISHED_FILES = ("README.md", "training_config.yaml", "metrics.json", "schema.yaml")
+MARKER = PUBLISHED_MARKER
+PUBLISHED_FILES = ("README.md", MARKER, METRICS, "schema.yaml")
 
 
 @dataclass(frozen=True)
 class RunSource:
     """Everything publish needs to know about a run, read once."""
 
-    run_dir: Path
+    run_dir: Path  # as given
     task: str
     settings: RunSettings  # RUN/config.yaml, read and checked by the same rules as training's config
     config_text: str
@@ -53,7 +52,7 @@ class RunSource:
     scores: dict[str, Any]  # what the card reports: report/metrics.json, else the run's metrics.json
     scores_file: Path
     spread: dict[str, Any] | None  # per-fold mean ± std (the CV run's pooled metrics.json)
-    scores_run: Path  # the run the scores come from (== run_dir unless --scores-from)
+    scores_run: RunDir  # the run the scores come from (== run_dir unless --scores-from)
     overrides: list[str] | None  # .hydra/overrides.yaml: how the run was launched, when hydra wrote it
 
     @property
@@ -64,12 +63,8 @@ class RunSource:
 # --------------------------------------------------------------------------- reading a run
 
 
-def _read_config(run_dir: Path) -> RunSettings:
-    path = RunDir(run_dir).config_path
-    if not path.is_file():
-        hint = " (that is a model folder; pass the run folder above it)" if (run_dir / "config.json").is_file() else ""
-        raise UserError(f"{run_dir} is not a training run folder: no config.yaml{hint}")
-    return read_saved_config(path)
+def _read_config(run: RunDir) -> RunSettings:
+    return read_saved_config(run.config_path)
 
 
 def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
@@ -84,15 +79,14 @@ def choose_fold(folds: Sequence[str], fold: int | None) -> str | None:
         return None
     if fold is None:
         return folds[0]
-    name = f"fold-{fold}"
+    name = fold_name(fold)
     if name not in folds:
         raise UserError(f"--fold {fold}: no {name}/ in this run; it has {', '.join(folds)}")
     return name
 
 
-def scores_file(run_dir: Path, task: str) -> Path:
+def scores_file(run: RunDir, task: str) -> Path:
     """report/metrics.json when it has per-label scores for the task, else the run's metrics.json."""
-    run = RunDir(run_dir)
     report = run.report_metrics_path
     if report.is_file():
         try:
@@ -105,23 +99,14 @@ def scores_file(run_dir: Path, task: str) -> Path:
     return run.metrics_path
 
 
-def _overrides(run_dir: Path) -> list[str] | None:
-    path = RunDir(run_dir).hydra_overrides_path
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    return [str(o) for o in data] if isinstance(data, list) else None
-
-
 def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None = None) -> RunSource:
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: no such folder")
-    settings = _read_config(run_dir)
+    # Asked of runs/ first: a missing, unfinished or interrupted run, a fold or a model folder is refused
+    # with the words every command uses for it (and, for an interrupted run, how to finish it).
+    state = require(run_dir, "", FINISHED_RUN)
+    run = state.run_dir
+    settings = _read_config(run)
     task = settings.task.name
-    run = RunDir(run_dir)
-    folds = run.fold_names()
+    folds = state.folds
     chosen = choose_fold(folds, fold)
     split_dir = run.fold(chosen) if chosen else run.splits()[0]
     model_dir = split_dir.best
@@ -129,13 +114,13 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
         raise UserError(f"{model_dir}: no saved model (config.json missing); did training finish?")
     model_metrics = read_json_object(split_dir.metrics_path)
 
-    scores_run = run_dir
+    scores_run = run
     if scores_from is not None:
-        scores_run = Path(scores_from)
+        scores_run = require(scores_from, "--scores-from", FINISHED_RUN).run_dir
         other = _read_config(scores_run)
         if other.task.name != task or other.model != settings.model:
             raise UserError(
-                f"--scores-from {scores_run}: its task/model configuration differs from {run_dir}; "
+                f"--scores-from {scores_run.path}: its task/model configuration differs from {run_dir}; "
                 "its scores would not describe this model"
             )
     file = scores_file(scores_run, task)
@@ -143,10 +128,10 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
     if task not in scores:
         raise UserError(f"{file}: no {task!r} scores in it")
     # Per-fold spread lives in the run's pooled metrics.json even when a report is used.
-    run_metrics = read_json_object(RunDir(scores_run).metrics_path)
+    run_metrics = read_json_object(scores_run.metrics_path)
     spread = (run_metrics.get(task) or {}).get("folds")
     return RunSource(
-        run_dir,
+        Path(run_dir),
         task,
         settings,
         settings.config_yaml,
@@ -158,7 +143,7 @@ def locate_run(run_dir: Path, fold: int | None = None, scores_from: Path | None 
         file,
         spread,
         scores_run,
-        _overrides(run_dir),
+        list(state.overrides) if state.overrides else None,
     )
 
 
@@ -235,11 +220,11 @@ def _local_start(pretrained: Any) -> str | None:
 def _stage_settings(path: Path) -> RunSettings | None:
     """The training settings of the run that produced the model at `path` (a run's best/, a single-split
     run folder, a published folder), found as `predict` finds it."""
-    from arastance.models.saved import model_config_folder
-    from arastance.predict.documents import find_training_config
+    from arastance.runs.layout import training_config_of
+    from arastance.runs.state import inspect_folder
 
-    folder = model_config_folder(path)
-    found = find_training_config(folder) if folder is not None else None
+    folder = inspect_folder(path).model_dir
+    found = training_config_of(folder) if folder is not None else None
     return read_saved_config(found) if found is not None else None
 
 
@@ -294,11 +279,11 @@ def card_facts(
     rows = score_rows(task_scores, labels, source.spread)
     heads = headlines(task, task_scores)
     split = source.model_metrics.get("split")
-    scores_is_cv = RunDir(source.scores_run).is_cv()
+    scores_is_cv = source.scores_run.is_cv()
     all_ids = sorted({d for side in ("train", "dev", "test") for d in (split or {}).get(side) or []})
     name = model_name or (repo_id.split("/")[-1] if repo_id else f"arastance-{task}-{model.name}")
     try:
-        relative = source.scores_file.resolve().relative_to(source.scores_run.resolve().parent)
+        relative = source.scores_file.resolve().relative_to(source.scores_run.path.resolve().parent)
     except ValueError:
         relative = source.scores_file
     return CardFacts(
@@ -315,11 +300,11 @@ def card_facts(
         doc_aggregation=settings.task.doc_aggregation,
         doc_threshold=settings.task.doc_threshold,
         is_cv=scores_is_cv,
-        n_folds=len(RunDir(source.scores_run).fold_names()) or 1,
+        n_folds=len(source.scores_run.fold_names()) or 1,
         published_fold=source.fold,
         split=split,
         scores_source=str(relative),
-        scores_from_other_run=source.scores_run.resolve() != source.run_dir.resolve(),
+        scores_from_other_run=source.scores_run.path.resolve() != source.run_dir.resolve(),
         rows=rows,
         headlines=heads,
         has_ci=any(r.f1_ci for r in rows) or any(h.ci for h in heads),
@@ -389,8 +374,8 @@ def write_package(
             if item.is_file():
                 copy_file(item, staging / item.name)  # not its mode: best/ weights are 0600
         _patch_tokenizer_config(staging, max_length)
-        write_text(staging / "training_config.yaml", source.config_text)
-        write_json(staging / "metrics.json", metrics)
+        write_text(staging / MARKER, source.config_text)
+        write_json(staging / METRICS, metrics)
         copy_file(schema_file, staging / "schema.yaml")
         write_text(staging / "README.md", card)
         if extra is not None:

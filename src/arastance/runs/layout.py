@@ -9,8 +9,8 @@
         best/                 sit in RUN itself): the model kept (save_pretrained model + tokenizer)
         checkpoints/step-N/   resumable training state, complete when its manifest.json matches
         metrics.json, predictions.jsonl, config.yaml, train_log.jsonl, tensorboard/
-      mlruns/                 the local MLflow store (SQLite), when trainer.trackers has mlflow (one MLflow run
-                              per fold)
+      .hydra/                 hydra's record of the launch (overrides.yaml: how to run it again)
+      mlruns/                 the local MLflow store (SQLite) when trainer.trackers has mlflow (a run per fold)
 
 Writers replace a file atomically (write a sibling temporary file, then rename), so a kill, a full
 disk or a read-only folder never leaves half a metrics.json or half a best/ behind; a failed write is a
@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError, writing
+from arastance.models.saved import CONFIG_FILE as MODEL_CONFIG
 from arastance.phases import timed_phase
+from arastance.runs.lock import LOCK_FILE
 from arastance.writer import building_folder, point_link, write_json, write_jsonl, write_text
 
 CONFIG = "config.yaml"
@@ -42,15 +44,60 @@ TENSORBOARD = "tensorboard"
 MLRUNS = "mlruns"
 REPORT = "report"
 FOLD_PATTERN = re.compile(r"^fold-(\d+)$")
-# What marks a folder as holding a (finished or interrupted) run.
-RUN_MARKERS = (METRICS, CHECKPOINTS, BEST)
-# What hydra itself writes into run_dir before our code runs (it is run_dir's hydra.run.dir).
-HYDRA_TRACES = (".hydra", "train.log")
+# The name of the one split of a run that is not cross-validated (data=fixed or external): its files
+# sit in the run folder itself.
+SINGLE_SPLIT = "fixed"
+# What marks a folder as holding a (finished or interrupted) run: train_log.jsonl is there from the
+# first logged step, before any checkpoint or best/.
+RUN_MARKERS = (METRICS, CHECKPOINTS, BEST, TRAIN_LOG)
+HYDRA_DIR = ".hydra"
+HYDRA_OVERRIDES = "overrides.yaml"
+# What hydra itself writes into run_dir before our code runs (it is run_dir's hydra.run.dir); train.log
+# only in folders of versions whose hydra logged to a file.
+HYDRA_TRACES = (HYDRA_DIR, "train.log")
+# What a run leaves before any work: hydra's traces and the run's lock file.
+STARTUP_TRACES = (*HYDRA_TRACES, LOCK_FILE)
 LATEST = "latest"
+# A folder written by `arastance publish` holds the run's config under this name (publish/package.py).
+PUBLISHED_MARKER = "training_config.yaml"
+# checkpoints/step-NNNNNN/: complete when its manifest.json is there (training/checkpoint.py).
+CHECKPOINT_PATTERN = re.compile(r"^step-(\d{6})$")
+MANIFEST = "manifest.json"
 
 
 def fold_name(index: int) -> str:
     return f"fold-{index}"
+
+
+def split_name(fold: int | None) -> str:
+    """The name of a split: fold-K for cross-validation fold K, SINGLE_SPLIT for the one split of a run."""
+    return SINGLE_SPLIT if fold is None else fold_name(fold)
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:06d}"
+
+
+def _step_of(path: Path) -> int:
+    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]  # only matched names come here
+
+
+def checkpoint_folders(folder: Path) -> list[Path]:
+    """Every step-N folder, complete or not, oldest first (temporary folders of a kill mid-write excluded)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.is_dir() and CHECKPOINT_PATTERN.match(p.name)), key=_step_of)
+
+
+def complete_checkpoints(folder: Path) -> list[Path]:
+    """Checkpoints whose manifest was written (the last act of a save), oldest first; not yet verified."""
+    return [p for p in checkpoint_folders(folder) if (p / MANIFEST).is_file()]
+
+
+def is_model_folder(path: Path) -> bool:
+    """A save_pretrained folder (a run's best/, a published folder): it holds the model's config."""
+    return (Path(path) / MODEL_CONFIG).is_file()
 
 
 @dataclass(frozen=True)
@@ -100,7 +147,7 @@ class SplitDir:
         return self.metrics_path.is_file()
 
     def has_model(self) -> bool:
-        return (self.best / "config.json").is_file()
+        return is_model_folder(self.best)
 
     def read_metrics(self) -> dict[str, Any]:
         return read_json(self.metrics_path)
@@ -167,11 +214,15 @@ class RunDir:
 
     @property
     def hydra_overrides_path(self) -> Path:
-        return self.path / ".hydra" / "overrides.yaml"
+        return self.path / HYDRA_DIR / HYDRA_OVERRIDES
 
     def fold(self, name: str) -> SplitDir:
-        """The folder of split `name` ("fold-K"; "fixed" is the run folder itself)."""
+        """The folder of split `name` ("fold-K"; SINGLE_SPLIT is the run folder itself)."""
         return SplitDir(self.path / name) if FOLD_PATTERN.match(name) else SplitDir(self.path)
+
+    def split_dir(self, fold: int | None) -> SplitDir:
+        """The folder of cross-validation fold `fold`, or the run folder itself for a single split (None)."""
+        return self.fold(split_name(fold))
 
     def fold_names(self) -> tuple[str, ...]:
         """fold-K folders in fold order; () for a single split."""
@@ -196,9 +247,9 @@ class RunDir:
             return []
         return sorted(p.name for p in self.path.iterdir() if p.name in RUN_MARKERS or FOLD_PATTERN.match(p.name))
 
-    def only_hydra_traces(self) -> bool:
-        """True when the folder holds nothing but what hydra wrote at start-up (or does not exist)."""
-        return not self.path.is_dir() or all(p.name in HYDRA_TRACES for p in self.path.iterdir())
+    def only_startup_traces(self) -> bool:
+        """True when the folder holds nothing but what a run leaves before any work: hydra's files, the lock."""
+        return not self.path.is_dir() or all(p.name in STARTUP_TRACES for p in self.path.iterdir())
 
     def config_candidates(self) -> list[Path]:
         return [self.config_path, *(s.config_path for s in self.splits())]
@@ -212,13 +263,26 @@ class RunDir:
         write_json(self.metrics_path, metrics)
 
 
-def remove_hydra_traces(run: RunDir) -> None:
-    """Undo hydra's start-up writes in a folder no run has used (a config error stops before any work).
+def training_config_of(model_dir: Path) -> Path | None:
+    """The training config a model folder was made with: a published folder's own copy, or the
+    config.yaml of the split whose best/ it is; None when neither is there."""
+    model_dir = Path(model_dir)
+    for candidate in (model_dir / PUBLISHED_MARKER, SplitDir(model_dir.parent).config_path):
+        if candidate.is_file():
+            return candidate
+    return None
 
-    Only hydra's own entries are removed, then the folder if that left it empty: never anything else."""
-    if not run.path.is_dir() or not run.only_hydra_traces():
+
+def remove_startup_traces(run: RunDir) -> None:
+    """Undo the start-up writes in a folder no run has used (a config error, a model that cannot be
+    loaded, an interrupt before the first checkpoint): hydra's files and the released lock.
+
+    Only those entries are removed, then the folder if that left it empty: never anything else. Called
+    after the run's lock was released; a run that took the folder meanwhile has written its lock holder,
+    which is left alone (the folder then holds more than traces only when it has started work)."""
+    if not run.path.is_dir() or not run.only_startup_traces() or _lock_is_held(run.path / LOCK_FILE):
         return
-    for name in HYDRA_TRACES:
+    for name in STARTUP_TRACES:
         entry = run.path / name
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -226,6 +290,14 @@ def remove_hydra_traces(run: RunDir) -> None:
             with contextlib.suppress(OSError):
                 entry.unlink(missing_ok=True)
     remove_if_empty(run.path)
+
+
+def _lock_is_held(path: Path) -> bool:
+    """A lock file that names a holder belongs to a run that is alive (or was killed): keep it."""
+    try:
+        return bool(path.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def remove_if_empty(folder: Path) -> None:

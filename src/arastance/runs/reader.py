@@ -1,6 +1,7 @@
 """Reading a finished training run: its resolved config, gold, and per fold the split, predictions
-and training log (the files named by runs/layout.py). Every expected problem (no such folder, unfinished
-fold, changed gold) is a UserError that says what to do; nothing here scores anything.
+and training log (the files named by runs/layout.py). Every expected problem (a folder that is not a
+finished run, as runs/state.py words it; an unfinished fold; changed gold) is a UserError that says
+what to do; nothing here scores anything.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
 from arastance.runs.layout import RunDir, SplitDir
+from arastance.runs.state import FINISHED_RUN, require
 from arastance.schema import Schema
 from arastance.settings import RunSettings, from_config
 from arastance.tasks import get_task
@@ -50,14 +52,7 @@ class RunData:
 def read_run_config(run_dir: Path) -> Any:
     from omegaconf import OmegaConf
 
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: no such run folder")
-    path = next((p for p in RunDir(run_dir).config_candidates() if p.is_file()), None)
-    if path is None:
-        raise UserError(
-            f"{run_dir}: not a training run (no config.yaml); pass the folder given as run_dir= to training"
-        )
+    path = require(run_dir, "", FINISHED_RUN).run_dir.config_path
     try:
         cfg = OmegaConf.load(path)
     except Exception as err:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,33 +21,11 @@ from typing import Any
 
 from arastance.errors import UserError, writing
 from arastance.phases import timed_phase
+from arastance.runs.layout import CONFIG, MANIFEST, checkpoint_folders, checkpoint_name, complete_checkpoints
 from arastance.writer import swap_in_folder, write_json, write_text
 
-CHECKPOINT_PATTERN = re.compile(r"^step-(\d{6})$")
 STATE_FILE = "trainer_state.json"
-MANIFEST = "manifest.json"
 _HASH_CHUNK = 1 << 20
-
-
-def checkpoint_name(step: int) -> str:
-    return f"step-{step:06d}"
-
-
-def _step_of(path: Path) -> int:
-    return int(CHECKPOINT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]  # only matched names come here
-
-
-def checkpoint_folders(folder: Path) -> list[Path]:
-    """Every step-N folder, complete or not, oldest first (temporary folders of a kill mid-write excluded)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted((p for p in folder.iterdir() if p.is_dir() and CHECKPOINT_PATTERN.match(p.name)), key=_step_of)
-
-
-def complete_checkpoints(folder: Path) -> list[Path]:
-    """Checkpoints whose manifest was written (the last act of a save), oldest first; not yet verified."""
-    return [p for p in checkpoint_folders(folder) if (p / MANIFEST).is_file()]
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -143,7 +120,7 @@ def save_checkpoint(
             accelerator.save_state(str(staging))
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                write_text(staging / "config.yaml", config_yaml)
+                write_text(staging / CONFIG, config_yaml)
                 write_json(staging / STATE_FILE, state)
                 # The manifest is written last: its presence marks the checkpoint complete.
                 write_manifest(staging)

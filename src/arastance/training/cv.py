@@ -41,12 +41,12 @@ def run_all(settings: RunSettings, gold_schema: Schema) -> dict[str, Any]:
         if settings.resume:
             check_resume_config(run, settings.config_yaml, settings.resume_allow_changes, log.warning)
         run.path.mkdir(parents=True, exist_ok=True)
-        if len(splits) == 1 and splits[0].name == "fixed":
-            return train_split(settings, splits[0], docs, schema, run.fold(splits[0].name), corpus_texts, extra)
+        if len(splits) == 1 and splits[0].fold is None:
+            return train_split(settings, splits[0], docs, schema, run.split_dir(None), corpus_texts, extra)
         for split in splits:
-            split_dir = run.fold(split.name)
+            split_dir = run.split_dir(split.fold)
             if settings.resume and split_dir.is_finished():
-                log.info("%s already finished: skipped on resume", split.name)
+                log.info("%s already finished: skipped on resume", split_dir.name)
                 continue
             _train_fold(settings, split, docs, schema, split_dir, corpus_texts, extra)
         if not is_main_process():

@@ -13,9 +13,8 @@ from typing import Any
 import yaml
 
 from arastance.errors import ConfigError
-from arastance.runs.layout import RunDir
+from arastance.runs.layout import CONFIG, RunDir, complete_checkpoints
 from arastance.settings import flatten_config
-from arastance.training.checkpoint import complete_checkpoints
 
 # Keys whose value cannot change what a run computes: where things go, how much is shown, how often a
 # checkpoint is kept. Any other key (task, model, trainer, data, seed, …) is compared.
@@ -55,9 +54,7 @@ def saved_configs(run: RunDir) -> list[Path]:
     """The configs the run's existing work was done with: finished splits and every kept checkpoint."""
     found = [p for p in run.config_candidates() if p.is_file()]
     for split in run.splits():
-        found.extend(
-            c / "config.yaml" for c in complete_checkpoints(split.checkpoints) if (c / "config.yaml").is_file()
-        )
+        found.extend(c / CONFIG for c in complete_checkpoints(split.checkpoints) if (c / CONFIG).is_file())
     return list(dict.fromkeys(found))
 
 

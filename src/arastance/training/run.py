@@ -24,7 +24,7 @@ from arastance.models.factory import LoadedModel, load_for_task
 from arastance.models.predictor import Predictor, encoding_config, load_saved_predictor
 from arastance.models.threads import hold_threads
 from arastance.phases import CLOCK, time_block, timed_phase, times_since
-from arastance.runs.layout import SplitDir
+from arastance.runs.layout import SplitDir, split_name
 from arastance.schema import Schema
 from arastance.scoring.metrics import score_predictions
 from arastance.settings import RunSettings, TrainerSettings
@@ -47,6 +47,16 @@ class SplitData:
     dev_docs: list[GoldDocument]
     test_docs: list[GoldDocument]
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def split_record(split: Split) -> dict[str, Any]:
+    """metrics.json `split`: the split's name and its documents (what `evaluate` re-predicts)."""
+    return {
+        "name": split_name(split.fold),
+        "train": list(split.train),
+        "dev": list(split.dev),
+        "test": list(split.test),
+    }
 
 
 def data_block(split: Split, gold_train_sentences: int, extra: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -111,10 +121,11 @@ def split_data(
 ) -> SplitData:
     context = dict(settings.task.context or {})
     gold_train = records_for(docs, split.train)
-    extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, split.name)
+    name = split_name(split.fold)
+    extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, name)
     train_units = units_from_records(gold_train, spec, context) + units_from_records(extra, spec, context)
     if not train_units:
-        raise UserError(f"{split.name}: nothing to train on (no gold training documents and no data.extra_records)")
+        raise UserError(f"{name}: nothing to train on (no gold training documents and no data.extra_records)")
     dev_units, test_units = (
         units_from_records(records_for(docs, ids), spec, context) for ids in (split.dev, split.test)
     )
@@ -258,7 +269,7 @@ def train_split(
         metrics["final"] = final_block(result, settings, bool(data.dev_units), accelerator)
         metrics["final"]["micro_batch_tokens"] = int(trainer.max_tokens)
         metrics["final"]["accumulation"] = trainer.gradient_accumulation_steps
-        metrics["split"] = split.to_json()
+        metrics["split"] = split_record(split)
         metrics["data"] = data.data
         metrics["history"] = result.history
         metrics["time"] = time_block(times_since(fold_start))
