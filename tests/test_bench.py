@@ -286,3 +286,28 @@ def test_a_timed_train_run_gives_its_phases(tmp_path) -> None:
     block = timed_train(["experiment=demo_ner", "trainer.num_epochs=1", "data.folds=[0]"], threads=1)
     assert {"train_steps", "model_build", "checkpoint", "startup"} <= set(block["seconds"])
     assert 0.0 < block["overhead_share"] < 1.0
+
+
+def test_prediction_under_load_has_its_own_figures_and_sentence() -> None:
+    from arastance.bench.load import demo_figures
+    from arastance.bench.report import demo_sentence
+
+    rows = [
+        {"kind": "predict_load", "side": "idle", "seconds": 20.0},
+        {"kind": "predict_load", "side": "arriving_2", "seconds": 50.0},
+        {"kind": "demo", "side": "idle", "seconds": 30.0},
+    ]
+    figures = demo_figures(rows, "predict_load")
+    assert markdown_table_of(rows, figures).count("| model | prediction |") == 0  # not a speed row
+    assert figures == {
+        "predict_load_seconds_idle": 20.0,
+        "predict_load_seconds_arriving_2": 50.0,
+        "predict_load_arriving_2_vs_idle": 2.5,
+    }
+    sentence = demo_sentence(figures, "predict_load", "`arastance predict` over a folder")
+    assert sentence == "`arastance predict` over a folder: 20.0 s idle, 50.0 s with two arriving 5 s in (2.50×)."
+
+
+def markdown_table_of(rows: list, figures: dict) -> str:
+    machine = {"gpu": None, "cpu": "x86", "threads": 2, "torch": "2", "transformers": "5"}
+    return markdown_table({"command": "make bench BENCH=load", "machine": machine, "rows": rows, "ratios": figures})

@@ -86,3 +86,18 @@ def test_a_run_outside_the_repository_names_arastance_root(
     err = capsys.readouterr().err
     assert f"{tmp_path}/annotations/schema.yaml: no such file" in err and "set ARASTANCE_ROOT" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("module", ["arastance.train", "arastance.evaluate"])
+def test_python_dash_m_gives_the_console_script_statuses(module: str, tmp_path: Path) -> None:
+    """`python -m arastance.train` (how accelerate launch and torchrun start it) maps hydra's own
+    error to 2, as the console script does."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    bad = subprocess.run(
+        [sys.executable, "-m", module, "model=no_such_model"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == EXIT_USAGE, bad.stderr[-2000:]

@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
-from arastance.errors import EXIT_USAGE, HandledExit, UserError, failure_status, terminate_like_ctrl_c
+from arastance.errors import UserError, entry_status, failure_status, terminate_like_ctrl_c
 from arastance.writer import refuse_overwriting_inputs
 
 # How a command's module takes its arguments:
@@ -115,32 +115,15 @@ def _delegate(command: Command, rest: list[str]) -> int:
     entry: Callable[..., object] = module.main
     prog = f"arastance {command.name}"
     if command.kind == "argv":
-        return _status(prog, lambda: entry(rest), hydra=False)
+        return entry_status(prog, lambda: entry(rest), hydra=False)
     if {"--help", "-h"} & set(rest):
         print(f"{prog}: {command.summary}\n")
     saved = sys.argv
     sys.argv = [prog, *rest]  # hydra reads its overrides from sys.argv
     try:
-        return _status(prog, entry, hydra=True)
+        return entry_status(prog, entry, hydra=True)
     finally:
         sys.argv = saved
-
-
-def _status(prog: str, run: Callable[[], object], hydra: bool) -> int:
-    """Exit status of an entry point that returns it or ends with SystemExit (argparse, hydra, exit_on_failure).
-
-    Hydra reports a bad override or config group itself and exits 1; that is a usage error (2) here,
-    as argparse's are, while our own failures come as HandledExit with their status already chosen.
-    """
-    try:
-        result = run()
-    except SystemExit as exit_:
-        code = exit_.code
-        status = code if isinstance(code, int) else (0 if code is None else 1)
-        return EXIT_USAGE if hydra and status == 1 and not isinstance(exit_, HandledExit) else status
-    except (Exception, KeyboardInterrupt) as err:
-        return failure_status(prog, err)
-    return result if isinstance(result, int) else 0
 
 
 # argparse destinations that name what a command writes; every other existing path is an input.

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -219,3 +219,20 @@ def exit_on_failure(prog: str) -> Iterator[None]:
         yield
     except (Exception, KeyboardInterrupt) as err:
         raise HandledExit(failure_status(prog, err)) from None
+
+
+def entry_status(prog: str, run: Callable[[], object], hydra: bool) -> int:
+    """Exit status of an entry point that returns it or ends with SystemExit (argparse, hydra, exit_on_failure).
+
+    Hydra reports a bad override or config group itself and exits 1; that is a usage error (2) here,
+    as argparse's are, while our own failures come as HandledExit with their status already chosen.
+    """
+    try:
+        result = run()
+    except SystemExit as exit_:
+        code = exit_.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        return EXIT_USAGE if hydra and status == 1 and not isinstance(exit_, HandledExit) else status
+    except (Exception, KeyboardInterrupt) as err:
+        return failure_status(prog, err)
+    return result if isinstance(result, int) else 0

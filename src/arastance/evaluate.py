@@ -19,7 +19,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import exit_on_failure
+from arastance.errors import entry_status, exit_on_failure
 from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.settings import EvaluateSettings, checked
 from arastance.writer import write_jsonl
@@ -124,4 +124,6 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m arastance.evaluate` (also under accelerate launch / torchrun) exits with the statuses of the
+    # console script: hydra's own errors are usage errors (2), not hydra's 1.
+    sys.exit(entry_status("arastance evaluate", main, hydra=True))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from arastance.errors import UserError, exit_on_failure
+from arastance.errors import UserError, entry_status, exit_on_failure
 from arastance.paths import CONFIGS_DIR, config_groups_help
 from arastance.phases import CLOCK, start_command
 from arastance.runs.layout import RunDir, latest_link_dir, point_latest, remove_startup_traces
@@ -213,4 +213,6 @@ def main() -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m arastance.train` (also under accelerate launch / torchrun) exits with the statuses of the
+    # console script: hydra's own errors are usage errors (2), not hydra's 1.
+    sys.exit(entry_status("arastance train", main, hydra=True))

@@ -36,6 +36,9 @@ class Plan:
     # Time to result (bench/time_to_result.py): training steps per fold of the base-shaped 5-fold run
     # (0: not run). Capped so that a CPU bench ends; the phases other than the steps are what it measures.
     run_max_steps: int = 0
+    # `arastance predict` over a folder of the gold documents this many times, under the same load
+    # conditions as the demo (bench/load.py; 0: not run).
+    predict_load_copies: int = 0
 
 
 PLANS = {
@@ -48,6 +51,7 @@ PLANS = {
         models=("tiny", "base"),
         demo_repeats=1,
         run_max_steps=6,
+        predict_load_copies=40,
     ),
     "full": Plan(
         repeat=30,
@@ -58,6 +62,7 @@ PLANS = {
         models=("tiny", "base"),
         demo_repeats=2,
         run_max_steps=12,
+        predict_load_copies=40,
     ),
     # `make bench BENCH=load`: only what a user waits for — the demo under load arriving mid-run and the
     # time to result of whole runs; no training or prediction sides.
@@ -70,6 +75,7 @@ PLANS = {
         models=(),
         demo_repeats=1,
         run_max_steps=6,
+        predict_load_copies=40,
     ),
 }
 # Any: the values are handed on as keyword arguments of different types (seed an int, the rest floats).

@@ -21,16 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from arastance.bench.inputs import ROOT
+from arastance.writer import copy_file
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")
 BUSY_LOOP = [sys.executable, "-c", "while True: pass"]
 
 
+CLI = [sys.executable, "-m", "arastance.cli"]
+
+
 def demo_command(folder: Path) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "arastance.cli",
+        *CLI,
         "demo",
         "--out",
         str(folder / "report"),
@@ -96,31 +98,80 @@ def timed_run(command: Sequence[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def demo_rows(
+def load_rows(
+    kind: str,
     repeats: int,
-    command: Callable[[Path], list[str]] = demo_command,
+    command: Callable[[Path], list[str]],
     conditions: Sequence[LoadCondition] = CONDITIONS,
 ) -> list[dict[str, Any]]:
-    """One row per load condition: the fastest of `repeats` runs, and every run's time."""
+    """One row per load condition: the fastest of `repeats` runs of `command`, and every run's time."""
     rows = []
     for condition in conditions:
         times = []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as folder, busy_processes(condition):
-                print(f"[bench] make demo, {condition.side.replace('_', ' ')} …", flush=True)
+                print(f"[bench] {kind}, {condition.side.replace('_', ' ')} …", flush=True)
                 times.append(timed_run(command(Path(folder)), fresh_env()))
-        rows.append({"kind": "demo", "side": condition.side, "seconds": min(times), "runs": times})
+        rows.append({"kind": kind, "side": condition.side, "seconds": min(times), "runs": times})
         print(f"[bench]   {min(times):.1f} s", flush=True)
     return rows
 
 
-def demo_figures(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """demo_seconds_<side> of every condition that ran, and demo_<side>_vs_idle; {} without an idle run."""
-    by_side = {r["side"]: r["seconds"] for r in rows if r["kind"] == "demo"}
+def demo_rows(
+    repeats: int,
+    command: Callable[[Path], list[str]] = demo_command,
+    conditions: Sequence[LoadCondition] = CONDITIONS,
+) -> list[dict[str, Any]]:
+    """`make demo` under each load condition."""
+    return load_rows("demo", repeats, command, conditions)
+
+
+def predict_rows(repeats: int, copies: int, conditions: Sequence[LoadCondition] = CONDITIONS) -> list[dict[str, Any]]:
+    """`arastance predict` over a folder (the gold documents `copies` times, with the demo's models,
+    published once, on the torch backend) under each load condition."""
+    with tempfile.TemporaryDirectory() as work:
+        models, inputs = published_demo_models(Path(work)), Path(work) / "documents"
+        inputs.mkdir()
+        documents = sorted((ROOT / "annotations" / "documents").glob("*.txt"))
+        for copy in range(copies):
+            for document in documents:
+                copy_file(document, inputs / f"{copy:03d}-{document.name}")
+
+        def command(folder: Path) -> list[str]:
+            return [
+                *CLI,
+                "predict",
+                "--backend",
+                "torch",
+                "--ner",
+                str(models / "ner"),
+                "--stance",
+                str(models / "stance"),
+                str(inputs),
+                "--out",
+                str(folder / "predictions.jsonl"),
+            ]
+
+        return load_rows("predict_load", repeats, command, conditions)  # not "predict": those are speed rows
+
+
+def published_demo_models(work: Path) -> Path:
+    """The demo's NER and stance models (fold 0), published without exports: MODELS/ner, MODELS/stance."""
+    runs, models = work / "runs", work / "models"
+    print("[bench] predict under load: the demo's models …", flush=True)
+    timed_run(demo_command(work), fresh_env())
+    for task in ("ner", "stance"):
+        timed_run([*CLI, "publish", str(runs / task), "--out", str(models / task), "--onnx", "no"], fresh_env())
+    return models
+
+
+def demo_figures(rows: Sequence[dict[str, Any]], kind: str = "demo") -> dict[str, float]:
+    """<kind>_seconds_<side> of every condition that ran, and <kind>_<side>_vs_idle; {} without an idle run."""
+    by_side = {r["side"]: r["seconds"] for r in rows if r["kind"] == kind}
     if "idle" not in by_side:
         return {}
-    figures = {f"demo_seconds_{side}": seconds for side, seconds in by_side.items()}
+    figures = {f"{kind}_seconds_{side}": seconds for side, seconds in by_side.items()}
     figures.update(
-        {f"demo_{side}_vs_idle": seconds / by_side["idle"] for side, seconds in by_side.items() if side != "idle"}
+        {f"{kind}_{side}_vs_idle": seconds / by_side["idle"] for side, seconds in by_side.items() if side != "idle"}
     )
     return figures

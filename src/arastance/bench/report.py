@@ -74,7 +74,7 @@ def ratios(rows: list[dict[str, Any]], models: tuple[str, ...]) -> dict[str, Any
     from arastance.bench.load import demo_figures
 
     if not models:
-        return {**demo_figures(rows), **time_figures(rows)}
+        return {**demo_figures(rows), **demo_figures(rows, "predict_load"), **time_figures(rows)}
     ref = "base" if "base" in models else models[0]
     ours = _pick(rows, "train", ref, "ours")
     pipeline = _pick(rows, "predict", "base", "predict_pipeline")["sentences_per_s"]
@@ -93,6 +93,7 @@ def ratios(rows: list[dict[str, Any]], models: tuple[str, ...]) -> dict[str, Any
             if r["kind"] == "predict" and r["side"] != "predict_pipeline"
         },
         **demo_figures(rows),
+        **demo_figures(rows, "predict_load"),
         **time_figures(rows),
     }
 
@@ -154,6 +155,8 @@ def markdown_table(result: dict[str, Any]) -> str:
         ]
     if "demo_seconds_idle" in shares:
         lines.append(demo_sentence(shares))
+    if "predict_load_seconds_idle" in shares:
+        lines.append(demo_sentence(shares, "predict_load", "`arastance predict` over a folder"))
     lines += time_table(result["rows"])
     return "\n".join(lines) + "\n"
 
@@ -174,10 +177,10 @@ DEMO_SIDES = {
 }
 
 
-def demo_sentence(shares: dict[str, Any]) -> str:
-    parts = [f"{shares['demo_seconds_idle']:.1f} s idle"] + [
-        f"{shares[f'demo_seconds_{side}']:.1f} s {text} ({shares[f'demo_{side}_vs_idle']:.2f}×)"
+def demo_sentence(shares: dict[str, Any], kind: str = "demo", what: str = "`make demo`") -> str:
+    parts = [f"{shares[f'{kind}_seconds_idle']:.1f} s idle"] + [
+        f"{shares[f'{kind}_seconds_{side}']:.1f} s {text} ({shares[f'{kind}_{side}_vs_idle']:.2f}×)"
         for side, text in DEMO_SIDES.items()
-        if f"demo_seconds_{side}" in shares
+        if f"{kind}_seconds_{side}" in shares
     ]
-    return "`make demo`: " + ", ".join(parts) + "."
+    return f"{what}: " + ", ".join(parts) + "."

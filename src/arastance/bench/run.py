@@ -24,6 +24,7 @@ from arastance.bench.inputs import (
     encoded_windows,
 )
 from arastance.bench.load import demo_rows
+from arastance.bench.load import predict_rows as load_predict_rows
 from arastance.bench.prediction import worker_predict_export, worker_predict_ours, worker_predict_pipeline
 from arastance.bench.report import add_mfu, machine, markdown_table, ratios
 from arastance.bench.time_to_result import time_rows
@@ -163,6 +164,7 @@ def run_bench(mode: str, threads: int, out: Path) -> dict[str, Any]:
     rows = train_rows(plan, models, threads, torch.cuda.is_available())
     rows += predict_rows(plan, models, threads) if plan.models else []
     rows += demo_rows(plan.demo_repeats) if plan.demo_repeats else []
+    rows += load_predict_rows(plan.demo_repeats, plan.predict_load_copies) if plan.predict_load_copies else []
     rows += time_rows(models["base"], plan.run_max_steps, threads) if plan.run_max_steps else []
     shares = ratios(rows, plan.models)
     add_mfu(rows, torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, plan.batch_sentences)
