@@ -113,6 +113,16 @@ def test_a_document_of_unknown_words_gets_a_warning_with_the_share(tiny_tokenize
     assert unknown_words_warning(mixed, loaded, 0.6) is None and unknown_words_warning(mixed, loaded, 0.5)
 
 
+def test_a_document_without_words_says_so_instead_of_a_confident_empty_result(tiny_tokenizer) -> None:
+    """Empty, spaces, punctuation or invisible characters only: a warning, not "no entities, NONE"."""
+    from arastance.predict.unknown import unknown_words_warning
+
+    loaded = tiny_loaded(tiny_tokenizer)
+    for text in ("", "   \n\n", "... ،؟", "\u200f\u200d \u2067\u2069\n\u200b"):
+        warning = unknown_words_warning([w.text for w in tokenize_words(text)], loaded, 0.5)
+        assert warning is not None and warning.startswith("no words"), repr(text)
+
+
 def test_presentation_forms_are_known_words(tiny_tokenizer) -> None:
     from arastance.predict.unknown import unknown_words
 

@@ -50,7 +50,13 @@ def unknown_words(words: Sequence[str], loaded: Any) -> tuple[int, int]:
 def unknown_words_warning(words: Sequence[str], loaded: Any, threshold: float) -> str | None:
     """The warning for one document's words, or None when the model knows enough of them."""
     unknown, counted = unknown_words(words, loaded)
-    if not counted or unknown / counted < threshold:
+    if not counted:
+        # Nothing to predict on: "no entities, stance NONE" would read as a finding about the document.
+        return (
+            "no words: the document is empty or holds only spaces, punctuation or invisible characters, "
+            "so there is nothing to predict (no entities, no sentence stances)"
+        )
+    if unknown / counted < threshold:
         return None
     return (
         f"{unknown} of {counted} words ({unknown / counted:.0%}) are unknown to the model ([UNK]): its predictions "
