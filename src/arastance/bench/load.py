@@ -149,7 +149,7 @@ def predict_rows(repeats: int, copies: int, conditions: Sequence[LoadCondition] 
                 str(models / "stance"),
                 str(inputs),
                 "--out",
-                str(folder / "predictions.jsonl"),
+                str(folder / "predicted.jsonl"),
             ]
 
         return load_rows("predict_load", repeats, command, conditions)  # not "predict": those are speed rows
