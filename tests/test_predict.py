@@ -110,7 +110,10 @@ def test_entities_only_and_stance_only(every_word: TaskModel, stance: TaskModel)
 @pytest.mark.slow
 @pytest.mark.parametrize("text", ["", "   \n\t  \n"])
 def test_empty_document_gives_an_empty_record(every_word: TaskModel, stance: TaskModel, text: str) -> None:
-    assert predict_documents([text], every_word, stance) == [{"entities": [], "sentences": [], "doc_stance": "NONE"}]
+    [record] = predict_documents([text], every_word, stance)
+    warnings = record.pop("warnings")
+    assert record == {"entities": [], "sentences": [], "doc_stance": "NONE"}
+    assert len(warnings) == 1 and warnings[0].startswith("no words")  # said, not a silent empty result
 
 
 @pytest.mark.slow
@@ -247,7 +250,13 @@ def test_cli_files_stdin_and_errors(
     check_record(raw, records[0])
     assert len(records[0]["entities"]) == len(words_of(raw))
     assert records[1] == {"source": str(latin1), "error": f"{latin1}: not UTF-8 (byte offset 3)"}
-    assert records[2] == {"source": str(empty), "entities": [], "sentences": [], "doc_stance": "NONE"}
+    assert records[2]["warnings"][0].startswith("no words")
+    assert {k: v for k, v in records[2].items() if k != "warnings"} == {
+        "source": str(empty),
+        "entities": [],
+        "sentences": [],
+        "doc_stance": "NONE",
+    }
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("قسد في الحسكة.".encode())))
     rc, records, _ = run_cli(["--stance", str(models["stance"])], capsys)  # no FILE: stdin

@@ -147,22 +147,20 @@ def inspect_page(
     executable = chromium or find_chromium()
     if executable is None:
         raise RuntimeError("no chromium found (`make browser` installs Debian's)")
-    with tempfile.TemporaryDirectory(prefix="arastance-chromium-") as profile:
+    # Chromium's helper processes (renderer, crash handler) can still write into the profile after the
+    # browser process exits: the whole process group is stopped, and a file they add late is no failure.
+    with tempfile.TemporaryDirectory(prefix="arastance-chromium-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             address = _devtools_address(Path(profile), process)
             value, events = asyncio.run(_inspect(address, Path(path).resolve().as_uri(), expression, screenshot, size))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
     requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
     errors = [
         e["params"]["entry"]["text"]
@@ -173,3 +171,22 @@ def inspect_page(
         str(e["params"]["exceptionDetails"].get("text")) for e in events if e["method"] == "Runtime.exceptionThrown"
     ]
     return PageReport(value, requests, errors)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the browser and its helpers, SIGKILL to whatever is left after 10 s."""
+    import os
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
