@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 # The hydra configs of the checkout the package is installed from (editable install). An absolute
 # path, so that hydra finds them whether the app runs as `python -m arastance.train` or `arastance train`
@@ -37,6 +38,33 @@ def project_root() -> Path:
         if (base / "annotations" / "schema.yaml").is_file():
             return base
     return Path.cwd()
+
+
+def config_file(*parts: str) -> Path:
+    """configs/<parts> of the project root (ARASTANCE_ROOT or the checkout), else of the checkout this
+    package was installed from — a project root made of annotations only still gets the rules."""
+    candidates = [
+        project_root() / "configs" / Path(*parts),
+        CONFIGS_DIR / Path(*parts),
+    ]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+def read_config_mapping(path: Path, what: str) -> dict[str, Any]:
+    """A YAML config file that must hold a mapping; every way it can fail is a UserError naming it."""
+    import yaml
+
+    from arastance.errors import UserError  # local: errors sits beside paths in the lowest tier
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file ({what})") from None
+    except (OSError, yaml.YAMLError) as err:
+        raise UserError(f"{path}: cannot read {what} ({err})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: {what} must be a mapping")
+    return raw
 
 
 def annotations_dir() -> Path:

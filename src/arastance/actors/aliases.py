@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from arastance.errors import UserError
-from arastance.holders.rules import bare, config_file, read_config_mapping
+from arastance.holders.rules import bare
+from arastance.paths import config_file, read_config_mapping
 
 
 def default_aliases_path() -> Path:

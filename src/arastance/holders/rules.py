@@ -25,20 +25,9 @@ from arastance.corpus.text import fold
 from arastance.errors import UserError
 from arastance.gold.model import Holder
 from arastance.holders.base import Mention, SentenceContext
+from arastance.paths import config_file, read_config_mapping
 
 _DIACRITICS = {chr(c) for c in range(0x064B, 0x0653)} | {"\u0670", "\u0640"}  # tashkeel, dagger alef, tatweel
-
-
-def config_file(*parts: str) -> Path:
-    """configs/<parts> of the project root (ARASTANCE_ROOT or the checkout), else of the checkout this
-    package was installed from — a project root made of annotations only still gets the rules."""
-    from arastance.paths import project_root
-
-    candidates = [
-        project_root() / "configs" / Path(*parts),
-        Path(__file__).resolve().parents[3] / "configs" / Path(*parts),
-    ]
-    return next((c for c in candidates if c.is_file()), candidates[0])
 
 
 def default_rules_path() -> Path:
@@ -109,21 +98,6 @@ class HolderRules:
         if key in cues:
             return True
         return any(key.startswith(c) and key[len(c) :] in cues for c in self.conjunctions)
-
-
-def read_config_mapping(path: Path, what: str) -> dict[str, Any]:
-    """A YAML config file that must hold a mapping; every way it can fail is a UserError naming it."""
-    import yaml
-
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file ({what})") from None
-    except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{path}: cannot read {what} ({err})") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: {what} must be a mapping")
-    return raw
 
 
 def load_rules(path: Path | None = None) -> HolderRules:

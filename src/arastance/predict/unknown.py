@@ -20,7 +20,7 @@ KEY = "unknown_words_warning_share"
 
 @lru_cache(maxsize=4)
 def _threshold_at(path: Path) -> float:
-    from arastance.holders.rules import read_config_mapping
+    from arastance.paths import read_config_mapping
     from arastance.settings import PredictWarnings, checked
 
     raw = read_config_mapping(path, "the prediction warnings")
@@ -28,7 +28,7 @@ def _threshold_at(path: Path) -> float:
 
 
 def warning_threshold() -> float:
-    from arastance.holders.rules import config_file
+    from arastance.paths import config_file
 
     return _threshold_at(config_file(*CONFIG))
 

@@ -35,7 +35,7 @@ class Predicted:
 
 def load_page_settings(path: Path | None = None) -> PageSettings:
     """configs/pages.yaml, checked by the settings rules (settings.PageSettings)."""
-    from arastance.holders.rules import config_file, read_config_mapping
+    from arastance.paths import config_file, read_config_mapping
 
     path = path or config_file("pages.yaml")
     return checked(PageSettings, read_config_mapping(path, "the page settings"), source=str(path))
