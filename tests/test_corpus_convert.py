@@ -89,8 +89,10 @@ def test_conll_maps_and_drops_every_type_of_the_shipped_maps(tmp_path, capsys, l
     assert code == 0
     records = _records(out)
     assert len(records) == len(types)
+    unannotated = yaml.safe_load(label_map.read_text())["unannotated"]
     for record, kind in zip(records, types, strict=True):
-        assert set(record) == {"doc_id", "sentence_id", "tokens", "ner_tags", "source"}
+        assert set(record) == {"doc_id", "sentence_id", "tokens", "ner_tags", "source", "unannotated"}
+        assert record["unannotated"] == sorted(unannotated)
         assert record["tokens"] == [f"word{kind}1", f"word{kind}2", "و"]
         label = mapping[kind]
         assert record["ner_tags"] == ([f"B-{label}", f"I-{label}", "O"] if label else ["O", "O", "O"])
@@ -211,6 +213,8 @@ def test_a_failed_conversion_leaves_an_earlier_output_untouched(tmp_path, capsys
         ("source: x\n", "needs a non-empty `labels:` mapping"),
         ("labels: [PERS]\n", "needs a non-empty `labels:` mapping"),
         ("labels:\n  PERS: PER\n   bad: [\n", "not valid YAML"),
+        ("labels:\n  PERS: PER\nunannotated: [DATES]\n", "key `unannotated` must list schema labels"),
+        ("labels:\n  PERS: PER\nunannotated: DATE\n", "key `unannotated` must list schema labels"),
     ],
 )
 def test_a_bad_label_map_names_the_file_and_key(tmp_path, capsys, map_text, what):

@@ -328,6 +328,9 @@ def test_the_card_names_extra_sentences_and_the_first_stage(runs: dict[str, Path
     )
     card = render_card(facts)
     assert "120 sentences converted" in card and "anercorp (120)" in card and "`outputs/stage1/best`" in card
+    assert "data.partial_labels" not in card
+    partial = replace(facts, extra_data=facts.extra_data | {"partial_labels": {"anercorp": ["DATE", "NORP"]}})
+    assert "(anercorp: DATE, NORP; `data.partial_labels`)" in render_card(partial)
 
 
 # --------------------------------------------------------------------------- checks and refusals

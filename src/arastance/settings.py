@@ -252,6 +252,9 @@ class DataSettings:
     test_docs: tuple[str, ...] | None = setting(None, _DOC_IDS)
     extra_records: tuple[str, ...] = setting((), list_of(text("a file"), "files"))
     extra_ratio: float | None = setting(None, optional(number(0.0, low_open=True)))
+    # An `O` word of an extra record whose corpus declares `unannotated:` labels trains as "O or one of
+    # those" (features/partial.py), not as O.
+    partial_labels: bool = setting(False, boolean())
     # A corpus's own test split (converted records), scored after training beside the gold (evaluation/test_sets.py).
     eval_records: tuple[str, ...] = setting((), list_of(text("a file"), "files"))
     # null: the gold schema's labels. A corpus label map (configs/corpus/NAME.yaml): train and score on its
@@ -388,6 +391,11 @@ def _data_problems(data: DataSettings, per_word: bool, task: str) -> list[str]:
         found.append(
             f"data.labels={data.labels!r} trains on a corpus's own labels, which the gold does not have: "
             f"it needs task=ner and data=external (got task={task}, data.split={data.split})"
+        )
+    if data.partial_labels and not data.extra_records:
+        found.append(
+            "data.partial_labels=true reads the `unannotated` labels of data.extra_records, and none are given: "
+            "give data.extra_records=[FILE.jsonl,...] or drop data.partial_labels"
         )
     if data.split == "external" and data.extra_ratio is not None:
         found.append(

@@ -5,6 +5,11 @@ A label map (configs/corpus/<name>.yaml) names every source type and the schema 
 
     source: anercorp          # written into each record's "source"
     labels: {PERS: PER, LOC: GPE, ORG: ORG, MISC: null}
+    unannotated: [NORP, DATE]   # optional: schema labels this corpus's `O` does not rule out
+
+`unannotated` is written into each record: training with `data.partial_labels=true` then reads an `O`
+word of such a record as "O or one of these labels" (features/partial.py), instead of teaching that a
+date the corpus never tags is not a DATE.
 
 Tags are read as IOB1 or IOB2 — an `I-X` that does not continue an `X` entity starts one, which is
 IOB1's rule and changes nothing in valid IOB2 — and written as IOB2 after mapping, so two adjacent
@@ -13,7 +18,7 @@ error instead (for files that claim IOB2).
 
 The records are the gold's sentence records (gold/convert.py `sentence_records`) without what an
 external corpus does not have (raw text offsets, stance, holder):
-    {"doc_id", "sentence_id", "tokens", "ner_tags", "source"}
+    {"doc_id", "sentence_id", "tokens", "ner_tags", "source"(, "unannotated")}
 so training can read gold and external records with one reader.
 
 Everything here is pure except `load_label_map` and `read_conll_file`: every problem is collected
@@ -59,6 +64,9 @@ class LabelMap:
     file: str
     # The corpus's own types (`native_labels:`), for runs that train and score on them (data.labels).
     native: tuple[str, ...] = ()
+    # Schema labels whose mentions this corpus leaves `O` (it has no such type, or a narrower one):
+    # its `O` says nothing about them (`unannotated:`; data.partial_labels).
+    unannotated: tuple[str, ...] = ()
 
 
 def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
@@ -82,9 +90,12 @@ def parse_label_map(raw: Any, file: str, schema: Schema) -> LabelMap:
     native = raw.get("native_labels") or []
     if not isinstance(native, list) or not all(isinstance(t, str) and t in labels for t in native):
         problems.append(f"{file}: key `native_labels` must list source types named under `labels:`, got {native!r}")
+    unannotated = raw.get("unannotated") or []
+    if not isinstance(unannotated, list) or not all(t in schema.entity_labels for t in unannotated):
+        problems.append(f"{file}: key `unannotated` must list schema labels ({allowed}), got {unannotated!r}")
     if problems:
         raise CorpusError(problems)
-    return LabelMap(str(source), labels, file, tuple(native))
+    return LabelMap(str(source), labels, file, tuple(native), tuple(sorted(set(unannotated))))
 
 
 def load_label_map(path: Path, schema: Schema) -> LabelMap:
@@ -104,6 +115,7 @@ def native_label_map(label_map: LabelMap) -> LabelMap:
     """The map that keeps the corpus's own types (`native_labels:`) as they are: PERS stays PERS."""
     if not label_map.native:
         raise CorpusError([f"{label_map.file}: no `native_labels:` list, so the corpus's own labels are not declared"])
+    # The corpus annotates all of its own types: nothing is unannotated on its own label set.
     return LabelMap(label_map.source, {t: t for t in label_map.native}, label_map.file, label_map.native)
 
 
@@ -323,6 +335,7 @@ def convert_sentences(
                 "ner_tags": map_iob2(iob2, label_map.labels),
                 "source": label_map.source,
             }
+            | ({"unannotated": list(label_map.unannotated)} if label_map.unannotated else {})
         )
         sentence_ids[sentence.doc_id] += 1
     if problems:
@@ -346,5 +359,10 @@ def format_counts(conversion: Conversion, label_map: LabelMap) -> str:
         f"{len(conversion.records):,} sentences, {conversion.tokens:,} tokens, {docs:,} documents; "
         f"{kept:,} mentions kept, {dropped:,} dropped"
     )
+    if label_map.unannotated:
+        lines.append(
+            f"unannotated (its O does not rule them out; used with data.partial_labels=true): "
+            f"{', '.join(label_map.unannotated)}"
+        )
     lines += conversion.repairs.lines()
     return "\n".join(lines) + "\n"

@@ -1,9 +1,10 @@
 """Reading back the sentence records `arastance corpus convert` writes, for training (`data.extra_records`).
 
 One JSON object per line: {"doc_id", "sentence_id", "tokens", "ner_tags", "source"}, tags IOB2 over
-the schema's labels. A file someone edited by hand, or converted with an older schema, must fail
-before any training starts, with every problem listed by file and line: a model trained on a tag the
-schema does not have cannot be scored or published.
+the schema's labels, and optionally "unannotated": the schema labels the corpus's `O` does not rule out
+(from its label map; read by data.partial_labels). A file someone edited by hand, or converted with an
+older schema, must fail before any training starts, with every problem listed by file and line: a model
+trained on a tag the schema does not have cannot be scored or published.
 
 `parse_extra_records` is pure; `read_extra_records` adds the file reading.
 """
@@ -45,7 +46,7 @@ def _iob2_problem(tags: Sequence[str], allowed: frozenset[str]) -> str | None:
     return None
 
 
-def record_problem(raw: Any, allowed: frozenset[str]) -> str | None:
+def record_problem(raw: Any, allowed: frozenset[str], entity_labels: Sequence[str]) -> str | None:
     """Why one parsed line is not a usable NER sentence record, or None."""
     if not isinstance(raw, dict):
         return "not a JSON object"
@@ -67,6 +68,9 @@ def record_problem(raw: Any, allowed: frozenset[str]) -> str | None:
         return f"`ner_tags` must be a list with one tag per token ({len(tokens)} tokens)"
     if "source" in raw and (not isinstance(raw["source"], str) or not raw["source"]):
         return "`source` must be a non-empty string"
+    unannotated = raw.get("unannotated", [])
+    if not isinstance(unannotated, list) or not all(isinstance(t, str) and t in entity_labels for t in unannotated):
+        return f"`unannotated` must be a list of schema labels ({', '.join(entity_labels)}), got {unannotated!r}"
     return _iob2_problem(tags, allowed)
 
 
@@ -90,7 +94,7 @@ def parse_extra_records(
         except json.JSONDecodeError as err:
             problems.append(f"{file}:{number}: not valid JSON ({err.msg}, column {err.colno})")
             continue
-        problem = record_problem(raw, allowed)
+        problem = record_problem(raw, allowed, schema.entity_labels)
         if problem is None and raw["doc_id"] in gold_doc_ids:
             problem = f"doc_id {raw['doc_id']!r} is a gold document: the gold must not come back as extra training data"
         if problem is None and (raw["doc_id"], raw["sentence_id"]) in seen:
@@ -102,6 +106,7 @@ def parse_extra_records(
         records.append(
             {k: raw[k] for k in ("doc_id", "sentence_id", "tokens", "ner_tags")}
             | {"source": raw.get("source") or Path(file).stem}
+            | ({"unannotated": sorted(set(raw["unannotated"]))} if raw.get("unannotated") else {})
         )
     if not problems and not records:
         problems.append(f"{file}: no records (an empty file?)")

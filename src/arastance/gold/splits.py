@@ -107,13 +107,20 @@ def records_for(docs: Sequence[GoldDocument], doc_ids: Sequence[str]) -> list[di
     return [r for doc in docs if doc.doc_id in wanted for r in sentence_records(doc)]
 
 
-def load_extra_records(data_cfg: Any, schema: Schema, gold_doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+def load_extra_records(data_cfg: DataSettings, schema: Schema, gold_doc_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The records of data.extra_records, read before any training starts ([] when none are given); the
     settings (task=ner only, extra_ratio) were checked by settings.py."""
     files = list(data_cfg.extra_records or ())
     if not files:
         return []
-    return read_extra_records(files, schema, frozenset(gold_doc_ids))
+    records = read_extra_records(files, schema, frozenset(gold_doc_ids))
+    if data_cfg.partial_labels and not any(r.get("unannotated") for r in records):
+        raise UserError(
+            f"data.partial_labels=true, but no record of {', '.join(files)} names `unannotated` labels, so "
+            "every O stays O: convert the corpus with a label map that lists them (`unannotated:` in "
+            "configs/corpus/NAME.yaml) or drop data.partial_labels"
+        )
+    return records
 
 
 def extra_for_split(

@@ -56,6 +56,9 @@ class LoopInputs:
     save_best: Callable[[Any], None]  # unwrapped model -> None
     class_weights: torch.Tensor | None
     config_yaml: str
+    # NER with data.partial_labels: per partial tag id (id - num_labels), the model's tags it allows
+    # (features/partial.py); None: every label id is one tag and the loss is plain cross-entropy.
+    allowed_tags: torch.Tensor | None = None
 
 
 @dataclass
@@ -151,14 +154,36 @@ def build_scheduler(optimizer: torch.optim.Optimizer, trainer: TrainerSettings, 
 
 
 def task_loss(
-    task: str, logits: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None
+    task: str,
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    class_weights: torch.Tensor | None,
+    allowed_tags: torch.Tensor | None = None,
 ) -> torch.Tensor:
     weight = class_weights.to(logits.device) if class_weights is not None else None
+    if get_task(task).per_word and allowed_tags is not None:
+        return partial_label_nll(logits.float().view(-1, logits.shape[-1]), labels.view(-1), allowed_tags)
     if get_task(task).per_word:
         return torch.nn.functional.cross_entropy(
             logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight, ignore_index=IGNORE_INDEX
         )
     return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weight)
+
+
+def partial_label_nll(logits: torch.Tensor, labels: torch.Tensor, allowed_tags: torch.Tensor) -> torch.Tensor:
+    """Mean over the labelled tokens of -log P(the token's tags): one tag for an id below the number of
+    labels (then it equals cross-entropy), the set `allowed_tags[id - num_labels]` for a partial tag.
+    Computed on whole tensors with masks, so it never waits for the device (no boolean indexing)."""
+    n_labels = logits.shape[-1]
+    log_probs = torch.log_softmax(logits, dim=-1)
+    labelled = labels != IGNORE_INDEX
+    partial = labels >= n_labels
+    exact = torch.nn.functional.one_hot(labels.clamp(0, n_labels - 1), n_labels).bool()
+    as_set = allowed_tags.to(logits.device)[(labels - n_labels).clamp(0, allowed_tags.shape[0] - 1)]
+    allowed = torch.where(partial.unsqueeze(-1), as_set, exact)
+    nll = -torch.logsumexp(log_probs.masked_fill(~allowed, float("-inf")), dim=-1)
+    nll = torch.where(labelled, nll, torch.zeros_like(nll))
+    return nll.sum() / labelled.sum().clamp(min=1)
 
 
 def checkpoint_due(
@@ -253,6 +278,7 @@ def optimizer_step(
     micro: Sequence[Sequence[int]],
     class_weights: torch.Tensor | None,
     max_grad_norm: float,
+    allowed_tags: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One optimizer step over this rank's micro-batches (gradients synchronised on the last one);
     returns the step's loss, left on the device."""
@@ -266,7 +292,7 @@ def optimizer_step(
         sync = nullcontext() if a == len(micro) - 1 else accelerator.no_sync(model)
         with sync, accelerator.autocast():
             logits = model(**batch).logits
-            loss = task_loss(step.task, logits, labels, class_weights) / len(micro)
+            loss = task_loss(step.task, logits, labels, class_weights, allowed_tags) / len(micro)
         accelerator.backward(loss)
         step_loss += loss.detach()
     if max_grad_norm:
@@ -418,6 +444,7 @@ def run_loop(
             cuda_graphs=trainer.compile and device_type == "cuda" and trainer.compile_mode in CUDA_GRAPH_MODES,
         )
         class_weights = inputs.class_weights.to(accelerator.device) if inputs.class_weights is not None else None
+        allowed_tags = inputs.allowed_tags.to(accelerator.device) if inputs.allowed_tags is not None else None
         # Each step's loss stays on the device until the next read (log, evaluation, checkpoint, end):
         # reading it every step would make the host wait for the device every step.
         unread_losses: list[torch.Tensor] = []
@@ -434,7 +461,15 @@ def run_loop(
             )
             unread_losses.append(
                 optimizer_step(
-                    accelerator, model, optimizer, scheduler, step_inputs, micro, class_weights, trainer.max_grad_norm
+                    accelerator,
+                    model,
+                    optimizer,
+                    scheduler,
+                    step_inputs,
+                    micro,
+                    class_weights,
+                    trainer.max_grad_norm,
+                    allowed_tags,
                 )
             )
             state.step += 1

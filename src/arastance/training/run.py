@@ -17,6 +17,7 @@ import torch
 
 from arastance.errors import UserError
 from arastance.features.encode import Unit, Window, encode_units, units_from_records
+from arastance.features.partial import allowed_tags, partial_records, training_label2id, unannotated_by_source
 from arastance.gold.model import GoldDocument
 from arastance.gold.splits import Split, extra_for_split, records_for
 from arastance.models.device import Runtime, choose_runtime
@@ -47,6 +48,8 @@ class SplitData:
     dev_docs: list[GoldDocument]
     test_docs: list[GoldDocument]
     data: dict[str, Any] = field(default_factory=dict)
+    # data.partial_labels: per partial tag of the training windows, the tags it allows ([]: none).
+    allowed_tags: list[list[bool]] = field(default_factory=list)
 
 
 def split_record(split: Split) -> dict[str, Any]:
@@ -59,14 +62,19 @@ def split_record(split: Split) -> dict[str, Any]:
     }
 
 
-def data_block(split: Split, gold_train_sentences: int, extra: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def data_block(
+    split: Split, gold_train_sentences: int, extra: Sequence[Mapping[str, Any]], partial_labels: bool = False
+) -> dict[str, Any]:
     """metrics.json `data`: what one split trained on (docs/metrics_schema.md)."""
-    return {
+    block: dict[str, Any] = {
         "train_docs": len(split.train),
         "gold_train_sentences": gold_train_sentences,
         "extra_train_sentences": len(extra),
         "extra_sources": dict(sorted(Counter(str(r["source"]) for r in extra).items())),
     }
+    if partial_labels:
+        block["partial_labels"] = unannotated_by_source(extra)
+    return block
 
 
 def pooled_data_block(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -86,7 +94,18 @@ def pooled_data_block(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "extra_train_sentences": mean([b["extra_train_sentences"] for b in blocks]),
         "extra_sources": {s: mean([b["extra_sources"].get(s, 0) for b in blocks]) for s in sources},
         "folds": len(blocks),
-    }
+    } | partial_labels_of(blocks)
+
+
+def partial_labels_of(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`partial_labels` (source → its unannotated labels) over the folds, when the run used them."""
+    if not any("partial_labels" in b for b in blocks):
+        return {}
+    merged: dict[str, set[str]] = {}
+    for block in blocks:
+        for source, labels in block.get("partial_labels", {}).items():
+            merged.setdefault(source, set()).update(labels)
+    return {"partial_labels": {s: sorted(labels) for s, labels in sorted(merged.items())}}
 
 
 def class_weights(units: Sequence[Unit], classes: Sequence[str]) -> torch.Tensor:
@@ -123,13 +142,16 @@ def split_data(
     gold_train = records_for(docs, split.train)
     name = split_name(split.fold)
     extra = extra_for_split(extra_records, len(gold_train), settings.data.extra_ratio, settings.seed, name)
-    train_units = units_from_records(gold_train, spec, context) + units_from_records(extra, spec, context)
+    extra_units = units_from_records(partial_records(extra) if settings.data.partial_labels else extra, spec, context)
+    train_units = units_from_records(gold_train, spec, context) + extra_units
     if not train_units:
         raise UserError(f"{name}: nothing to train on (no gold training documents and no data.extra_records)")
     dev_units, test_units = (
         units_from_records(records_for(docs, ids), spec, context) for ids in (split.dev, split.test)
     )
-    enc = encoding_config(spec, settings.data.stride, schema.label2id(spec.name), settings.model.max_length)
+    label2id = schema.label2id(spec.name)
+    train_label2id = training_label2id(label2id, (t for u in extra_units for t in u.ner_tags or ()))
+    enc = encoding_config(spec, settings.data.stride, train_label2id, settings.model.max_length)
     return SplitData(
         train_units=train_units,
         dev_units=dev_units,
@@ -137,7 +159,8 @@ def split_data(
         train_windows=encode_units(train_units, loaded.tokenizer, loaded.normalize, enc),
         dev_docs=[d for d in docs if d.doc_id in split.dev],
         test_docs=[d for d in docs if d.doc_id in split.test],
-        data=data_block(split, len(gold_train), extra),
+        data=data_block(split, len(gold_train), extra, settings.data.partial_labels),
+        allowed_tags=allowed_tags(train_label2id, len(label2id)),
     )
 
 
@@ -175,6 +198,7 @@ def loop_inputs(
         save_best=save_best,
         class_weights=class_weights(data.train_units, schema.stance_classes) if weighted else None,
         config_yaml=settings.config_yaml,
+        allowed_tags=torch.tensor(data.allowed_tags, dtype=torch.bool) if data.allowed_tags else None,
     )
 
 

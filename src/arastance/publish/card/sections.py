@@ -281,6 +281,13 @@ def _beyond_the_gold(facts: CardFacts) -> list[str]:
             f"converted from external corpora ({sources}; `data.extra_records`), on the training side only: dev and "
             "held-out documents are gold, so the scores below are on gold documents.",
         ]
+        partial = facts.extra_data.get("partial_labels") or {}
+        if partial:
+            named = "; ".join(f"{source}: {', '.join(labels)}" for source, labels in partial.items())
+            lines.append(
+                f"Their `O` words were trained as `O` or one of the labels their corpus does not annotate ({named}; "
+                "`data.partial_labels`), not as `O`."
+            )
     if facts.first_stage:
         lines += [
             "",
