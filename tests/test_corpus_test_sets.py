@@ -15,7 +15,7 @@ from arastance.corpus.external import CorpusError, load_label_map, native_label_
 from arastance.corpus.records import ExtraRecordsError
 from arastance.errors import ConfigError, UserError
 from arastance.evaluation.report import render_report_md
-from arastance.evaluation.test_sets import corpus_test_lines, load_corpus_test_sets
+from arastance.evaluation.test_sets import absent_labels_line, corpus_test_lines, load_corpus_test_sets
 from arastance.gold.splits import run_schema
 from arastance.schema import Schema
 from arastance.settings import DataSettings, validate_training_config
@@ -171,6 +171,39 @@ def test_summaries_name_the_test_set_and_keep_it_apart_from_the_gold() -> None:
     assert "No gold document was held out" in report and "## NER" not in report
 
 
+def test_labels_the_test_set_lacks_leave_the_table_but_their_predictions_still_count(schema: Schema) -> None:
+    """A mapped ANERcorp has no DATE or NORP: no row of zeros for them, their predictions named and kept
+    as false positives in micro, in the report and the card alike."""
+    from arastance.evaluation.bootstrap import ner_counts, ner_intervals, resample_weights
+    from arastance.evaluation.test_sets import absent_labels_line, without_absent_labels
+    from arastance.scoring.metrics import ner_metrics
+
+    gold = [["B-PER", "I-PER", "O", "B-GPE"], ["O", "B-GPE", "O", "O"]]
+    pred = [["B-PER", "I-PER", "B-NORP", "B-GPE"], ["O", "B-GPE", "O", "O"]]
+    labels = schema.entity_labels
+    counts = ner_counts(gold, pred, labels)
+    full = {
+        "ner": ner_metrics(gold, pred, labels),
+        "ci": ner_intervals(counts, resample_weights(["d", "d"], 20, 0), 0.95, labels),
+    }
+    block = without_absent_labels(full, counts)
+    assert set(block["ner"]["per_label"]) == {"PER", "GPE"} == set(block["ci"]["per_label"])
+    assert block["absent_labels"] == {label: int(label == "NORP") for label in labels if label not in {"PER", "GPE"}}
+    assert block["ner"]["micro"] == full["ner"]["micro"] and block["ner"]["micro"]["precision"] == pytest.approx(0.75)
+    line = absent_labels_line(block)
+    assert "NORP (1 predicted)" in line and "DATE (0 predicted)" in line
+    assert absent_labels_line(without_absent_labels(full | {"ner": full["ner"] | {"per_label": {}}}, counts)) == ""
+
+    test_block = _block(0.5)
+    test_block["splits"]["fixed"] |= {"absent_labels": block["absent_labels"]}
+    metrics = {
+        "title": "t",
+        "ner": {"run": {"run_dir": "r", "model": "tiny", "folds": ["fixed"]}, "per_fold": []},
+        "test_sets": {"anercorp": test_block},
+    }
+    assert line in render_report_md(metrics, {})
+
+
 # --------------------------------------------------------------------------- end to end (tiny model)
 
 
@@ -258,10 +291,49 @@ def test_a_cross_validation_run_scores_the_test_set_with_every_fold_model_apart_
     per_fold = {name: b["ner"]["micro_f1"] for name, b in block["splits"].items()}
     assert block["folds_micro_f1"]["per_fold"] == per_fold
     assert block["folds_micro_f1"]["mean"] == pytest.approx(sum(per_fold.values()) / 2)
-    assert tuple(block["splits"]["fold-0"]["ner"]["per_label"]) == schema.entity_labels
+    fold_0 = block["splits"]["fold-0"]
+    # The mapped ANERcorp has no NORP, LOC, FAC, QUANTITY or DATE: named apart, not zero rows in the table.
+    assert set(fold_0["ner"]["per_label"]) == {"PER", "ORG", "GPE"}
+    assert set(fold_0["absent_labels"]) == set(schema.entity_labels) - {"PER", "ORG", "GPE"}
     assert "fold-1's model" in printed and "micro-F1 over the fold models" in printed
     assert json.loads((run_dir / "metrics.json").read_text())["test_sets"]["anercorp"] == block
     assert cli_main(["publish", str(run_dir), "--out", str(tmp_path / "pub")]) == 0
     card = (tmp_path / "pub" / "README.md").read_text(encoding="utf-8")
     assert "## Scores on the anercorp test set" in card and "4 sentences of the corpus's own test split" in card
     assert f"Micro-F1 {per_fold['fold-0']:.3f}" in card
+    assert absent_labels_line(fold_0) in card  # publish takes the first fold unless told otherwise
+
+
+@pytest.mark.slow
+def test_the_extra_data_table_script_measures_every_row_for_every_seed(tmp_path: Path) -> None:
+    """scripts/extra_data_table.sh (README "Does extra data help the tiny model?") on the ANERcorp-format
+    fixture, two seeds, one fold and one step per run: every row gets a score per seed, a mean and a spread."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "table"
+    env = {
+        **os.environ,
+        "SEEDS": "1 2",
+        "ARGS": "trainer.max_steps=1 data.folds=[0] trainer.num_epochs=1",
+        "ARASTANCE": str(Path(sys.executable).with_name("arastance")),
+    }
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "extra_data_table.sh"), str(FIXTURES / "anercorp_train.txt"), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| training data | seed 1 | seed 2 | mean | sd |"
+    rows = [line.strip("| ").split(" | ") for line in lines[1:]]
+    assert [r[0] for r in rows][-1] == "the same, `data.partial_labels=true`" and len(rows) == 5
+    for row in rows:
+        values = [float(v) for v in row[1:]]
+        assert len(values) == 4 and all(0.0 <= v <= 1.0 for v in values[:3])
+        assert values[2] == pytest.approx((values[0] + values[1]) / 2, abs=1e-3)
+    partial = json.loads((out / "partial-1" / "fold-0" / "metrics.json").read_text())
+    assert partial["data"]["partial_labels"] == {"anercorp": ["DATE", "FAC", "LOC", "NORP", "QUANTITY"]}

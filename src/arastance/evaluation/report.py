@@ -31,6 +31,7 @@ from arastance.evaluation.bootstrap import BootstrapSettings
 from arastance.evaluation.errors_report import render_errors_md
 from arastance.evaluation.holders import attach_holder_metrics, holder_section_md
 from arastance.evaluation.report_html import figure_uris, render_report_html
+from arastance.evaluation.test_sets import absent_labels_line
 from arastance.gold.model import GoldDocument
 from arastance.gold.stats import compute_stats
 from arastance.runs.layout import METRICS, SINGLE_SPLIT
@@ -600,6 +601,8 @@ def _test_sets_section(test_sets: Mapping[str, Any]) -> list[str]:
             if len(block["splits"]) > 1:
                 lines += [f"Model of {name}:", ""]
             lines += [*_table(["label", "P", "R", "F1", "F1 CI", "conlleval F1", "support"], rows), ""]
+            if absent := absent_labels_line(split):
+                lines += [absent, ""]
         if "folds_micro_f1" in block:
             f = block["folds_micro_f1"]
             lines += [f"Micro-F1 over the fold models: {_f(f['mean'])} ± {_f(f['std'])}.", ""]

@@ -24,7 +24,7 @@ import numpy as np
 
 from arastance.corpus.records import read_extra_records, with_word_offsets
 from arastance.errors import UserError
-from arastance.evaluation.bootstrap import BootstrapSettings, ner_counts, ner_intervals, resample_weights
+from arastance.evaluation.bootstrap import BootstrapSettings, Counts, ner_counts, ner_intervals, resample_weights
 from arastance.features.encode import units_from_records
 from arastance.models.device import Runtime
 from arastance.models.predictor import Predictor, load_saved_predictor
@@ -74,7 +74,39 @@ def score_test_set(
     metrics = ner_metrics(gold, predictions.labels, schema.entity_labels)
     weights = resample_weights([u.doc_id for u in units], bootstrap.n, bootstrap.seed)
     counts = ner_counts(gold, predictions.labels, schema.entity_labels)
-    return {"ner": metrics, "ci": ner_intervals(counts, weights, bootstrap.confidence, schema.entity_labels)}
+    intervals = ner_intervals(counts, weights, bootstrap.confidence, schema.entity_labels)
+    return without_absent_labels({"ner": metrics, "ci": intervals}, counts)
+
+
+def without_absent_labels(block: dict[str, Any], counts: Counts) -> dict[str, Any]:
+    """The block without per-label rows for labels the test set has no mention of (a mapped ANERcorp has
+    no DATE): their P/R/F1 of 0 would read as a failure. `absent_labels` keeps each one's predicted
+    mentions, which are false positives and stay in the micro figures."""
+    predicted = dict(zip(counts.labels, (counts.tp + counts.fp).sum(axis=0).tolist(), strict=True))
+    absent = [label for label, row in block["ner"]["per_label"].items() if row["support"] == 0]
+    if not absent:
+        return block
+    ner = block["ner"] | {"per_label": {k: v for k, v in block["ner"]["per_label"].items() if k not in absent}}
+    ci_rows = {k: v for k, v in block["ci"].get("per_label", {}).items() if k not in absent}
+    return {
+        "ner": ner,
+        "ci": block["ci"] | {"per_label": ci_rows},
+        "absent_labels": {label: int(predicted.get(label, 0)) for label in absent},
+    }
+
+
+def absent_labels_line(split: Mapping[str, Any]) -> str:
+    """One sentence for reports and the card: which labels the test set has none of, and how often the
+    model predicted them anyway; "" when it has every label."""
+    absent = split.get("absent_labels") or {}
+    if not absent:
+        return ""
+    named = ", ".join(f"{label} ({n} predicted)" for label, n in absent.items())
+    return (
+        f"Not in this test set (no gold mention: the corpus does not annotate them, or this split has none), so "
+        f"left out of the table: {named}. Their predictions are false positives in the micro figures, and a "
+        "predicted one counts 0 in the macro-F1 (seqeval's convention)."
+    )
 
 
 def score_run_test_sets(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from arastance.evaluation.test_sets import absent_labels_line
 from arastance.publish.card.facts import CardFacts
 from arastance.publish.card.scores import total_support
 from arastance.publish.card.text import doc_ids, fmt_ci, fmt_score, table_cell
@@ -187,6 +188,8 @@ def test_sets_section(facts: CardFacts) -> str:
             f"macro-F1 {m['macro']['f1']:.3f}, conlleval micro-F1 {m['conlleval']['micro']['f1']:.3f}.",
             "",
         ]
+        if absent := absent_labels_line(block):
+            lines += [absent, ""]
     return "\n".join(lines)
 
 
