@@ -226,3 +226,33 @@ def test_evaluation_and_prediction_batches_ask_the_governor(monkeypatch: pytest.
     assert len(batches) > 1
     assert load.wall == len(batches)  # one look per batch
     assert calls == [1]
+
+
+def test_the_run_records_whether_and_how_often_the_count_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """metrics.json `threads`: a changed count can change a seed's scores, so the run says so."""
+    from arastance.models import threads
+    from arastance.training.summary import run_summary
+
+    monkeypatch.setattr(threads, "_GOVERNOR", None)
+    assert threads.threads_record() == {"governed": False}
+    load, calls = FakeLoad(), []
+    clock = iter(range(100)).__next__
+    gov = ThreadGovernor(ThreadPolicy(recheck_seconds=0.5), 2, calls.append, cores=2, sample=load.sample, clock=clock)
+    monkeypatch.setattr(threads, "_GOVERNOR", gov)
+    assert threads.threads_record() == {"governed": True, "start": 2, "changes": 0, "counts": [2]}
+    assert threads.threads_line(threads.threads_record()) == ""
+    gov.look()
+    load.others = 1.0
+    gov.look()  # 2 → 1
+    since = clock()
+    load.others = 0.0
+    gov.look(), gov.look()  # 1 → 2, after two free looks
+    assert calls == [1, 2]
+    assert threads.threads_record() == {"governed": True, "start": 2, "changes": 2, "counts": [1, 2]}
+    split = threads.threads_record(since=since)
+    assert split == {"governed": True, "start": 1, "changes": 1, "counts": [1, 2]}
+    line = threads.threads_line(split)
+    assert "changed 1 time (counts 1, 2)" in line and "OMP_NUM_THREADS=N" in line
+    summary = run_summary(Path("run"), {"ner": {"micro_f1": 0.5}, "threads": split}, [], "ner", "micro_f1", 0, None)
+    assert line in summary
+    assert "threads:" not in run_summary(Path("run"), {"ner": {"micro_f1": 0.5}}, [], "ner", "micro_f1", 0, None)

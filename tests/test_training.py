@@ -71,6 +71,7 @@ def test_same_seed_gives_identical_metrics(tmp_path: Path, cache: Path) -> None:
         )
         runs.append(train(cfg))
     assert without_timings(runs[0]) == without_timings(runs[1])
+    assert {"governed"} <= set(runs[0]["threads"])  # whether the thread count could have changed the scores
     seconds = runs[0]["time"]["seconds"]  # where the wall time went: phases that add up to it
     assert {"train_steps", "model_build", "tokenise", "held_out_predict", "model_load"} <= set(seconds)
     assert sum(v for k, v in seconds.items() if k != "wall") == pytest.approx(seconds["wall"], abs=0.01)

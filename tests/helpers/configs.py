@@ -18,8 +18,10 @@ def compose_train(overrides: list[str]) -> Any:
 
 
 def without_timings(metrics: dict) -> dict:
-    """A run's metrics less what the clock decides (tokens/s, the phase times), for comparing two runs."""
+    """A run's metrics less what the clock and the machine's load decide (tokens/s, the phase times, the
+    thread governor's changes), for comparing two runs."""
     metrics = dict(metrics)
     metrics["final"] = {k: v for k, v in metrics["final"].items() if k != "real_tokens_per_s"}
     metrics.pop("time", None)
+    metrics.pop("threads", None)
     return metrics

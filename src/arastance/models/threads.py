@@ -171,6 +171,10 @@ class ThreadGovernor:
     looked_at: float | None = None
     free_streak: int = 0
     changes: list[tuple[float, int]] = field(default_factory=list)
+    initial: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.initial = self.threads
 
     def look(self) -> int:
         """Take a sample if `recheck_seconds` have passed since the last; returns the thread count."""
@@ -218,6 +222,33 @@ def hold_threads() -> None:
     """A count fixed on purpose (trainer.torch_threads, a benchmark's setting) is kept: no more changes."""
     global _GOVERNOR
     _GOVERNOR = None
+
+
+def threads_record(since: float | None = None) -> dict[str, object]:
+    """metrics.json `threads`: whether the governor chose torch's thread count and, since `since`
+    (time.monotonic; None: the whole process), how often it changed it and which counts ran. A change
+    reorders torch's floating-point sums, so the same seed can score differently: a run is bit-identical
+    to another only at one fixed count."""
+    if _GOVERNOR is None:
+        return {"governed": False}
+    changes = [count for at, count in _GOVERNOR.changes if since is None or at >= since]
+    earlier = [count for at, count in _GOVERNOR.changes if since is not None and at < since]
+    start = earlier[-1] if earlier else _GOVERNOR.initial
+    return {"governed": True, "start": start, "changes": len(changes), "counts": sorted({start, *changes})}
+
+
+def threads_line(record: Mapping[str, object]) -> str:
+    """One line for a summary when the count changed during the run; "" when it did not."""
+    changes = record.get("changes")
+    if not isinstance(changes, int) or not changes:
+        return ""
+    counts = record.get("counts")
+    used = ", ".join(str(c) for c in counts) if isinstance(counts, list) else "?"
+    return (
+        f"threads: torch's thread count changed {changes} time{'s' if changes != 1 else ''} (counts {used}) as other "
+        "processes took or freed cores; the same seed is bit-identical only at one fixed count "
+        "(OMP_NUM_THREADS=N or trainer.torch_threads=N)"
+    )
 
 
 def thread_changes() -> list[tuple[float, int]]:

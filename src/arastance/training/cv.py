@@ -12,6 +12,7 @@ import numpy as np
 from arastance.errors import UserError
 from arastance.gold.model import GoldDocument
 from arastance.gold.splits import Split, load_extra_records, load_gold, run_schema, splits_from_config
+from arastance.models.threads import threads_record
 from arastance.phases import CLOCK, time_block
 from arastance.runs.layout import RunDir, SplitDir, remove_if_empty
 from arastance.runs.lock import RunLock
@@ -87,6 +88,7 @@ def _pool(run: RunDir, docs: list, schema: Schema, settings: RunSettings) -> dic
     metrics = pooled_metrics(run, docs, schema, settings.task.name)
     metrics["config"] = {"task": settings.task.name, "model": settings.model.name, "seed": settings.seed}
     metrics["time"] = time_block(CLOCK.snapshot())  # the whole run, start-up included (docs/metrics_schema.md)
+    metrics["threads"] = threads_record()  # every change of the run's process (docs/metrics_schema.md)
     run.write_pooled(metrics, settings.config_yaml)
     return metrics
 

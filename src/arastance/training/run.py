@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from arastance.gold.splits import Split, extra_for_split, records_for
 from arastance.models.device import Runtime, choose_runtime
 from arastance.models.factory import LoadedModel, load_for_task
 from arastance.models.predictor import Predictor, encoding_config, load_saved_predictor
-from arastance.models.threads import hold_threads
+from arastance.models.threads import hold_threads, threads_record
 from arastance.phases import CLOCK, time_block, timed_phase, times_since
 from arastance.runs.layout import SplitDir, split_name
 from arastance.schema import Schema
@@ -266,6 +267,7 @@ def train_split(
     spec = get_task(settings.task.name)  # looked up once here; the spec travels from now on
     split_dir.path.mkdir(parents=True, exist_ok=True)
     fold_start = CLOCK.snapshot()
+    threads_from = time.monotonic()  # the thread governor's clock: changes during this split only
     if settings.trainer.torch_threads > 0:
         hold_threads()
         torch.set_num_threads(settings.trainer.torch_threads)
@@ -297,6 +299,7 @@ def train_split(
         metrics["data"] = data.data
         metrics["history"] = result.history
         metrics["time"] = time_block(times_since(fold_start))
+        metrics["threads"] = threads_record(since=threads_from)
         split_dir.write_results(metrics, records, settings.config_yaml)
     accelerator.wait_for_everyone()
     return metrics

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from arastance.models.threads import threads_line
 from arastance.phases import time_line
 
 
@@ -46,6 +47,8 @@ def run_summary(
     lines += [f"  {line}" for line in test_set_lines]
     if "time" in metrics:
         lines.append(f"  {time_line(metrics['time'])}")
+    if threads := threads_line(metrics.get("threads") or {}):
+        lines.append(f"  {threads}")
     if latest is not None:
         lines.append(f"  {latest} -> {run_dir.name}")
     lines.append(f"next: arastance evaluate run_dir={run_dir}   (report with confidence intervals, plots, errors)")
