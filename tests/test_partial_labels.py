@@ -140,9 +140,13 @@ def _write(path: Path, *records: dict) -> Path:
     return path
 
 
-def test_partial_labels_without_extra_records_is_a_config_error() -> None:
+def test_partial_labels_without_extra_records_or_on_a_corpus_own_labels_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"data\.partial_labels=true .* none are given"):
         from_config({"data": {"partial_labels": True}})
+    extra = str(_write(tmp_path / "e.jsonl", record(["O"], ["DATE"])))
+    native = {"split": "external", "extra_records": [extra], "labels": "configs/corpus/anercorp.yaml"}
+    with pytest.raises(ConfigError, match=r"on its own labels a corpus annotates every type"):
+        from_config({"data": native | {"partial_labels": True}})
 
 
 def test_partial_labels_with_records_that_declare_nothing_fail_before_training(tmp_path: Path, schema) -> None:

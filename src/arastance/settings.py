@@ -397,6 +397,11 @@ def _data_problems(data: DataSettings, per_word: bool, task: str) -> list[str]:
             "data.partial_labels=true reads the `unannotated` labels of data.extra_records, and none are given: "
             "give data.extra_records=[FILE.jsonl,...] or drop data.partial_labels"
         )
+    if data.partial_labels and data.labels:
+        found.append(
+            f"data.partial_labels=true with data.labels={data.labels!r}: on its own labels a corpus annotates every "
+            "type it has, so there is nothing to leave open: drop data.partial_labels"
+        )
     if data.split == "external" and data.extra_ratio is not None:
         found.append(
             f"data.extra_ratio={data.extra_ratio!r}: scales the extra records to the gold training sentences, "
