@@ -9,7 +9,8 @@ intervals over sentences, stratified by the corpus's documents (evaluation/boots
 grouped by their `source`: one block per corpus.
 
 metrics.json `test_sets` (docs/metrics_schema.md): {source: {"files", "sentences", "documents", and per
-split name the split's block: `ner` (the scorer's figures) and `ci` (intervals)}}, plus, for
+split name the split's block: `ner` (the scorer's figures), `ci` (intervals) and, when the test set has
+no mention of some labels, `absent_labels` (their predicted counts; left out of `per_label`)}}, plus, for
 cross-validation, `folds_micro_f1` (each fold's model's micro-F1 and their mean and spread).
 """
 
@@ -82,10 +83,10 @@ def without_absent_labels(block: dict[str, Any], counts: Counts) -> dict[str, An
     """The block without per-label rows for labels the test set has no mention of (a mapped ANERcorp has
     no DATE): their P/R/F1 of 0 would read as a failure. `absent_labels` keeps each one's predicted
     mentions, which are false positives and stay in the micro figures."""
-    predicted = dict(zip(counts.labels, (counts.tp + counts.fp).sum(axis=0).tolist(), strict=True))
     absent = [label for label, row in block["ner"]["per_label"].items() if row["support"] == 0]
     if not absent:
         return block
+    predicted = dict(zip(counts.labels, (counts.tp + counts.fp).sum(axis=0).tolist(), strict=True))
     ner = block["ner"] | {"per_label": {k: v for k, v in block["ner"]["per_label"].items() if k not in absent}}
     ci_rows = {k: v for k, v in block["ci"].get("per_label", {}).items() if k not in absent}
     return {

@@ -161,13 +161,12 @@ def task_loss(
     allowed_tags: torch.Tensor | None = None,
 ) -> torch.Tensor:
     weight = class_weights.to(logits.device) if class_weights is not None else None
-    if get_task(task).per_word and allowed_tags is not None:
-        return partial_label_nll(logits.float().view(-1, logits.shape[-1]), labels.view(-1), allowed_tags)
-    if get_task(task).per_word:
-        return torch.nn.functional.cross_entropy(
-            logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight, ignore_index=IGNORE_INDEX
-        )
-    return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weight)
+    if not get_task(task).per_word:
+        return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weight)
+    per_token, flat_labels = logits.float().view(-1, logits.shape[-1]), labels.view(-1)
+    if allowed_tags is not None:
+        return partial_label_nll(per_token, flat_labels, allowed_tags)
+    return torch.nn.functional.cross_entropy(per_token, flat_labels, weight=weight, ignore_index=IGNORE_INDEX)
 
 
 def partial_label_nll(logits: torch.Tensor, labels: torch.Tensor, allowed_tags: torch.Tensor) -> torch.Tensor:
